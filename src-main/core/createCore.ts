@@ -1,0 +1,86 @@
+import { mkdirSync } from 'node:fs';
+import type { EventName, EventPayload } from '../../src-preload/contract/api';
+import { Emitter } from './common/emitter';
+import { createConsoleLogger, type Logger } from './common/logger';
+import { ChatService } from './inference/chatService';
+import { LlamaRuntime, type GpuSetting } from './inference/llamaRuntime';
+import { JobManager } from './jobs/jobManager';
+import { ModelLibrary } from './models/modelLibrary';
+import { dataLayout } from './ports/dataDir';
+import { NoDialogs, type Dialogs } from './ports/dialogs';
+import { openDatabase, type Db } from './storage/database';
+import { JobRepository } from './storage/jobRepository';
+import { ModelRepository } from './storage/modelRepository';
+import { SettingsRepository } from './storage/settingsRepository';
+import { ThreadRepository } from './storage/threadRepository';
+
+export interface CoreConfig {
+  dataDir: string;
+  /** Extra folders whose *.gguf files are listed as models, besides dataDir/models. */
+  extraModelDirs?: string[];
+  gpu?: GpuSetting;
+  /** CPU threads for inference; unset uses one per physical core. */
+  threads?: number;
+  host: 'desktop' | 'server';
+  version: string;
+  /** better_sqlite3.node for the running ABI (the desktop app's Electron build). */
+  sqliteNativeBinding?: string;
+}
+
+export interface CorePorts {
+  dialogs?: Dialogs;
+  logger?: Logger;
+}
+
+export type CoreEvents = { [N in EventName]: EventPayload<N> };
+
+export interface Core {
+  config: CoreConfig;
+  db: Db;
+  events: Emitter<CoreEvents>;
+  logger: Logger;
+  dialogs: Dialogs;
+  settings: SettingsRepository;
+  runtime: LlamaRuntime;
+  models: ModelLibrary;
+  chat: ChatService;
+  jobs: JobManager;
+  dispose(): Promise<void>;
+}
+
+/** Builds every service from config and host ports. Every front end starts here. */
+export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
+  const logger = ports.logger ?? createConsoleLogger();
+  const layout = dataLayout(config.dataDir);
+  mkdirSync(layout.models, { recursive: true });
+  const db = openDatabase(layout.database, { nativeBinding: config.sqliteNativeBinding });
+  const events = new Emitter<CoreEvents>();
+
+  const settings = new SettingsRepository(db);
+  const runtime = new LlamaRuntime(config.gpu ?? 'auto', config.threads ?? null, logger, (state) => events.emit('runtime.state', state));
+  const models = new ModelLibrary(new ModelRepository(db), runtime, [layout.models, ...(config.extraModelDirs ?? [])], logger);
+  const chat = new ChatService(new ThreadRepository(db), settings, runtime, (e) => events.emit('chat.stream', e), logger);
+  const jobs = new JobManager(new JobRepository(db), logger, (job) => events.emit('jobs.update', job));
+
+  let disposed = false;
+  return {
+    config,
+    db,
+    events,
+    logger,
+    dialogs: ports.dialogs ?? new NoDialogs(),
+    settings,
+    runtime,
+    models,
+    chat,
+    jobs,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await chat.stopAll();
+      await jobs.shutdown();
+      await runtime.dispose();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,319 @@
+import type { ChatHistoryItem } from 'node-llama-cpp';
+import { MAX_MESSAGE_CHARS } from '../../../src-preload/contract/api';
+import type { ChatStreamEvent, ContextUsage, Message, SendResult, Thread, ThreadSummary } from '../../../src-preload/contract/dto';
+import { HearthError, toErrorData } from '../common/hearthError';
+import type { Logger } from '../common/logger';
+import type { SettingsRepository } from '../storage/settingsRepository';
+import type { ThreadRepository } from '../storage/threadRepository';
+import type { LlamaRuntime, LoadedSession } from './llamaRuntime';
+
+const DEFAULT_TITLE = 'New chat';
+/** How often partial replies are written to SQLite, so a crash keeps what was streamed. */
+const PERSIST_INTERVAL_MS = 1000;
+
+interface ActiveGeneration {
+  messageId: string;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+interface FittedHistory {
+  history: ChatHistoryItem[];
+  promptTokens: number;
+  droppedMessageIds: string[];
+}
+
+/**
+ * Threads, messages and generation. Threads live in SQLite; a reply streams as
+ * chat.stream events and is persisted as it goes. One model context serves every thread,
+ * so replies are generated one at a time in the order they were asked for.
+ */
+export class ChatService {
+  private readonly active = new Map<string, ActiveGeneration>();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly threads: ThreadRepository,
+    private readonly settings: SettingsRepository,
+    private readonly runtime: LlamaRuntime,
+    private readonly emit: (event: ChatStreamEvent) => void,
+    private readonly logger: Logger,
+  ) {
+    const closed = threads.closeInterruptedMessages();
+    if (closed > 0) logger.info(`closed ${closed} reply(ies) interrupted by the last shutdown`);
+  }
+
+  listThreads(): ThreadSummary[] {
+    return this.threads.list();
+  }
+
+  createThread(title?: string, systemPrompt?: string): Thread {
+    const row = this.threads.create(title?.trim() || DEFAULT_TITLE, systemPrompt ?? '');
+    return this.getThread(row.id);
+  }
+
+  getThread(threadId: string): Thread {
+    const row = this.threads.get(threadId);
+    if (!row) throw new HearthError('THREAD_NOT_FOUND', `No chat with id ${threadId}; it may have been deleted.`);
+    const messages = this.threads.messages(threadId);
+    return { ...row, messages, messageCount: messages.length };
+  }
+
+  updateThread(threadId: string, patch: { title?: string; systemPrompt?: string }): Thread {
+    this.getThread(threadId);
+    this.threads.update(threadId, patch);
+    return this.getThread(threadId);
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    this.getThread(threadId);
+    await this.stop(threadId);
+    this.threads.delete(threadId);
+  }
+
+  /** Appends the user's message and starts the reply; tokens arrive as chat.stream events. */
+  send(threadId: string, content: string): SendResult {
+    const session = this.prepare(threadId);
+    this.checkMessageSize(session, threadId, content);
+    const { user, assistant } = this.threads.transaction(() => {
+      const thread = this.threads.get(threadId)!;
+      if (thread.title === DEFAULT_TITLE && this.threads.messages(threadId).length === 0) {
+        this.threads.update(threadId, { title: titleFrom(content) });
+      }
+      const user = this.threads.appendMessage(threadId, { role: 'user', content, status: 'complete' });
+      const assistant = this.newReply(threadId, session);
+      return { user, assistant };
+    });
+    this.startGeneration(threadId, assistant.id);
+    return { userMessageId: user.id, assistantMessageId: assistant.id };
+  }
+
+  /** Replaces the last reply with a new one. */
+  regenerate(threadId: string): SendResult {
+    const session = this.prepare(threadId);
+    const messages = this.threads.messages(threadId);
+    const last = messages.at(-1);
+    if (!last) throw new HearthError('BAD_INPUT', 'This chat has no message to answer yet.');
+    const result = this.threads.transaction(() => {
+      if (last.role === 'assistant') this.threads.truncateAfter(threadId, last.id, true);
+      const user = this.threads.messages(threadId).at(-1);
+      if (!user || user.role !== 'user') throw new HearthError('BAD_INPUT', 'There is no question to answer again.');
+      return { userMessageId: user.id, assistantMessageId: this.newReply(threadId, session).id };
+    });
+    this.startGeneration(threadId, result.assistantMessageId);
+    return result;
+  }
+
+  /** Changes an earlier question, drops everything after it, and answers again. */
+  edit(threadId: string, messageId: string, content: string): SendResult {
+    const session = this.prepare(threadId);
+    const message = this.threads.message(messageId);
+    if (!message || message.threadId !== threadId) {
+      throw new HearthError('MESSAGE_NOT_FOUND', `No message ${messageId} in this chat.`);
+    }
+    if (message.role !== 'user') throw new HearthError('BAD_INPUT', 'Only your own messages can be edited.');
+    this.checkMessageSize(session, threadId, content);
+    const assistant = this.threads.transaction(() => {
+      this.threads.setMessageContent(messageId, content);
+      this.threads.truncateAfter(threadId, messageId, false);
+      return this.newReply(threadId, session);
+    });
+    this.startGeneration(threadId, assistant.id);
+    return { userMessageId: messageId, assistantMessageId: assistant.id };
+  }
+
+  /** Stops the thread's reply, keeping what was written so far. Resolves once it has stopped. */
+  async stop(threadId: string): Promise<void> {
+    const active = this.active.get(threadId);
+    if (!active) return;
+    active.controller.abort();
+    await active.done;
+  }
+
+  /** Resolves when the thread has no reply in progress. */
+  async idle(threadId: string): Promise<void> {
+    await this.active.get(threadId)?.done;
+  }
+
+  isGenerating(threadId: string): boolean {
+    return this.active.has(threadId);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.active.keys()].map((threadId) => this.stop(threadId)));
+  }
+
+  private prepare(threadId: string): LoadedSession {
+    this.getThread(threadId);
+    if (this.active.has(threadId)) {
+      throw new HearthError('BUSY', 'This chat is still writing a reply; stop it or wait for it to finish.');
+    }
+    const session = this.runtime.loaded;
+    if (!session) throw new HearthError('MODEL_NOT_LOADED', 'No model is loaded. Choose a model first.');
+    return session;
+  }
+
+  private checkMessageSize(session: LoadedSession, threadId: string, content: string): void {
+    if (content.length > MAX_MESSAGE_CHARS) {
+      throw new HearthError(
+        'MESSAGE_TOO_LARGE',
+        `The message has ${content.length.toLocaleString('en')} characters; the limit is ${MAX_MESSAGE_CHARS.toLocaleString('en')}.`,
+      );
+    }
+    const systemPrompt = this.threads.get(threadId)?.systemPrompt ?? '';
+    const needed = this.countTokens(session, [
+      ...(systemPrompt ? [{ type: 'system', text: systemPrompt } as const] : []),
+      { type: 'user', text: content },
+    ]);
+    const total = session.context.contextSize;
+    if (needed >= total) {
+      throw new HearthError(
+        'MESSAGE_TOO_LARGE',
+        `The message needs ${needed} tokens but the model's context holds ${total}. Shorten it or load the model with a larger context.`,
+      );
+    }
+  }
+
+  private newReply(threadId: string, session: LoadedSession): Message {
+    return this.threads.appendMessage(threadId, {
+      role: 'assistant',
+      content: '',
+      status: 'streaming',
+      modelName: session.info.name,
+    });
+  }
+
+  private startGeneration(threadId: string, messageId: string): void {
+    const controller = new AbortController();
+    const done = this.queue.then(() => this.generate(threadId, messageId, controller.signal));
+    this.queue = done.catch(() => undefined);
+    const active: ActiveGeneration = { messageId, controller, done: done.catch(() => undefined) };
+    this.active.set(threadId, active);
+    void active.done.then(() => {
+      if (this.active.get(threadId) === active) this.active.delete(threadId);
+    });
+  }
+
+  private async generate(threadId: string, messageId: string, signal: AbortSignal): Promise<void> {
+    let text = '';
+    let context: ContextUsage = { used: 0, total: 0, droppedMessageIds: [] };
+    let generatedTokens = 0;
+    let startedAt = 0;
+    const finish = (status: Message['status'], error: unknown = null) => {
+      const message = this.threads.finishMessage(messageId, {
+        content: text,
+        status,
+        error: error === null ? null : toErrorData(error),
+      });
+      if (context.total > 0) this.threads.update(threadId, { context });
+      const seconds = startedAt ? (performance.now() - startedAt) / 1000 : 0;
+      this.emit({
+        type: 'end',
+        threadId,
+        message,
+        context,
+        tokensPerSecond: seconds > 0 ? generatedTokens / seconds : 0,
+      });
+    };
+
+    if (signal.aborted) return finish('stopped');
+    const session = this.runtime.loaded;
+    if (!session) return finish('error', new HearthError('MODEL_NOT_LOADED', 'The model was unloaded before it could answer.'));
+
+    const settings = this.settings.get();
+    let fitted: FittedHistory;
+    try {
+      fitted = this.fitHistory(session, threadId, messageId, settings.maxReplyTokens);
+    } catch (error) {
+      return finish('error', error);
+    }
+    const total = session.context.contextSize;
+    context = { used: fitted.promptTokens, total, droppedMessageIds: fitted.droppedMessageIds };
+    this.emit({ type: 'start', threadId, messageId, context });
+
+    let lastPersist = performance.now();
+    this.runtime.markGenerating(true);
+    startedAt = performance.now();
+    try {
+      const result = await session.chat.generateResponse([...fitted.history, { type: 'model', response: [] }], {
+        signal,
+        stopOnAbortSignal: true,
+        maxTokens: Math.max(1, Math.min(settings.maxReplyTokens, total - fitted.promptTokens - 1)),
+        temperature: settings.temperature,
+        onToken: (tokens) => {
+          generatedTokens += tokens.length;
+        },
+        onTextChunk: (chunk) => {
+          text += chunk;
+          this.emit({ type: 'token', threadId, messageId, text: chunk });
+          const now = performance.now();
+          if (now - lastPersist > PERSIST_INTERVAL_MS) {
+            lastPersist = now;
+            this.threads.setMessageContent(messageId, text);
+          }
+        },
+      });
+      text = result.response;
+      context = { ...context, used: fitted.promptTokens + generatedTokens };
+      const reason = result.metadata.stopReason;
+      finish(reason === 'abort' || signal.aborted ? 'stopped' : reason === 'maxTokens' ? 'length' : 'complete');
+    } catch (error) {
+      if (signal.aborted) finish('stopped');
+      else {
+        this.logger.warn(`reply in ${threadId} failed`, error);
+        finish('error', error);
+      }
+    } finally {
+      this.runtime.markGenerating(false);
+    }
+  }
+
+  /**
+   * The history that fits the context with room for a reply. Oldest turns go first; the
+   * system prompt and the newest question always stay. What was left out is reported.
+   */
+  private fitHistory(session: LoadedSession, threadId: string, replyId: string, maxReplyTokens: number): FittedHistory {
+    const thread = this.threads.get(threadId)!;
+    const all = this.threads.messages(threadId);
+    const replyIndex = all.findIndex((m) => m.id === replyId);
+    const earlier = all.slice(0, replyIndex === -1 ? all.length : replyIndex).filter((m) => m.role === 'assistant' ? m.content.length > 0 : true);
+    const total = session.context.contextSize;
+    const budget = total - Math.min(maxReplyTokens, Math.floor(total / 2));
+
+    const system: ChatHistoryItem[] = thread.systemPrompt ? [{ type: 'system', text: thread.systemPrompt }] : [];
+    let kept = earlier;
+    const dropped: string[] = [];
+    for (;;) {
+      const history = [...system, ...kept.map(toHistoryItem)];
+      const promptTokens = this.countTokens(session, history);
+      if (promptTokens <= budget) return { history, promptTokens, droppedMessageIds: dropped };
+      if (kept.length <= 1) {
+        throw new HearthError(
+          'CONTEXT_OVERFLOW',
+          `The system prompt and question need ${promptTokens} tokens, leaving no room for a reply in the ${total}-token context.`,
+        );
+      }
+      // Drop the oldest turn: a question together with its answer.
+      const [first, second] = kept;
+      const count = first!.role === 'user' && second?.role === 'assistant' && kept.length > 2 ? 2 : 1;
+      dropped.push(...kept.slice(0, count).map((m) => m.id));
+      kept = kept.slice(count);
+    }
+  }
+
+  private countTokens(session: LoadedSession, history: ChatHistoryItem[]): number {
+    const { contextText } = session.chatWrapper.generateContextState({
+      chatHistory: [...history, { type: 'model', response: [] }],
+    });
+    return contextText.tokenize(session.model.tokenizer).length;
+  }
+}
+
+function toHistoryItem(message: Message): ChatHistoryItem {
+  return message.role === 'user' ? { type: 'user', text: message.content } : { type: 'model', response: [message.content] };
+}
+
+function titleFrom(content: string): string {
+  const line = content.trim().split('\n')[0] ?? '';
+  return line.length > 60 ? `${line.slice(0, 57)}…` : line || DEFAULT_TITLE;
+}

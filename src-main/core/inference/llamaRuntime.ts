@@ -1,0 +1,244 @@
+import { totalmem } from 'node:os';
+import {
+  GeneralChatWrapper,
+  getLlama,
+  getLlamaGpuTypes,
+  InsufficientMemoryError,
+  LlamaChat,
+  LlamaLogLevel,
+  resolveChatWrapper,
+  type ChatWrapper,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaModel,
+} from 'node-llama-cpp';
+import type { BackendInfo, LoadedModel, RuntimeState } from '../../../src-preload/contract/dto';
+import { HearthError, toErrorData } from '../common/hearthError';
+import type { Logger } from '../common/logger';
+import { assertComplete, inspectGguf } from '../models/ggufInspector';
+import type { ModelRow } from '../storage/modelRepository';
+
+export type GpuSetting = 'auto' | 'cuda' | 'vulkan' | 'metal' | 'off';
+
+export interface LoadOptions {
+  /** Tokens; null lets node-llama-cpp pick the largest that fits, up to defaultMaxContext. */
+  contextSize: number | null;
+}
+
+/** What a loaded model gives the chat service. */
+export interface LoadedSession {
+  info: LoadedModel;
+  model: LlamaModel;
+  context: LlamaContext;
+  sequence: LlamaContextSequence;
+  chatWrapper: ChatWrapper;
+  chat: LlamaChat;
+}
+
+const DEFAULT_MAX_CONTEXT = 8192;
+
+/**
+ * Owns node-llama-cpp: one Llama instance (backend chosen once), at most one loaded model
+ * with one context. Loading is single-flight and swapping unloads the old model first.
+ */
+export class LlamaRuntime {
+  private llamaPromise: Promise<Llama> | null = null;
+  private backend: BackendInfo | null = null;
+  private current: LoadedSession | null = null;
+  private loading: { modelId: string; promise: Promise<LoadedSession> } | null = null;
+  private stateValue: RuntimeState = { state: 'idle', backend: null };
+  private generatingCount = 0;
+
+  constructor(
+    private readonly gpu: GpuSetting,
+    /** CPU threads for inference; null uses one per physical core (never more, which thrashes). */
+    private readonly threads: number | null,
+    private readonly logger: Logger,
+    private readonly onState: (state: RuntimeState) => void,
+  ) {}
+
+  llama(): Promise<Llama> {
+    this.llamaPromise ??= getLlama({
+      gpu: this.gpu === 'off' ? false : this.gpu,
+      // Never compile llama.cpp at run time: use the prebuilt binaries or fail clearly.
+      build: 'never',
+      logLevel: LlamaLogLevel.warn,
+      logger: (level, message) => {
+        const text = message.trim();
+        if (!text) return;
+        if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) this.logger.error(`llama.cpp: ${text}`);
+        else this.logger.debug(`llama.cpp: ${text}`);
+      },
+    }).then(async (llama) => {
+      this.backend = await describeBackend(llama, this.gpu);
+      if (this.stateValue.state === 'idle') this.setState({ state: 'idle', backend: this.backend });
+      return llama;
+    });
+    return this.llamaPromise;
+  }
+
+  async backendInfo(): Promise<BackendInfo> {
+    await this.llama();
+    return this.backend!;
+  }
+
+  state(): RuntimeState {
+    return this.stateValue;
+  }
+
+  get loaded(): LoadedSession | null {
+    return this.current;
+  }
+
+  /** Loads a model; a second call for the same model joins the first instead of loading twice. */
+  async load(row: ModelRow, options: LoadOptions): Promise<LoadedModel> {
+    if (this.current?.info.modelId === row.id && !this.loading) return this.current.info;
+    if (this.loading?.modelId === row.id) return (await this.loading.promise).info;
+    if (this.loading) await this.loading.promise.catch(() => undefined);
+    const promise = this.doLoad(row, options);
+    this.loading = { modelId: row.id, promise };
+    try {
+      return (await promise).info;
+    } finally {
+      if (this.loading?.promise === promise) this.loading = null;
+    }
+  }
+
+  async unload(): Promise<void> {
+    if (this.loading) await this.loading.promise.catch(() => undefined);
+    const session = this.current;
+    this.current = null;
+    if (session) {
+      await session.context.dispose();
+      await session.model.dispose();
+    }
+    this.setState({ state: 'idle', backend: this.backend });
+  }
+
+  /** The chat service brackets generation with these so the state can say "generating". */
+  markGenerating(active: boolean): void {
+    this.generatingCount += active ? 1 : -1;
+    if (this.current) this.setState({ state: 'ready', model: this.current.info, generating: this.generatingCount > 0 });
+  }
+
+  async dispose(): Promise<void> {
+    await this.unload();
+    if (this.llamaPromise) await (await this.llamaPromise).dispose();
+  }
+
+  private async doLoad(row: ModelRow, options: LoadOptions): Promise<LoadedSession> {
+    const llama = await this.llama();
+    this.setState({ state: 'loading', modelId: row.id, name: row.name, progress: 0, backend: this.backend });
+    try {
+      const inspection = await inspectGguf(row.path, llama);
+      const memory = totalmem();
+      if (inspection.modelBytes > memory * 0.9) {
+        throw new HearthError(
+          'INSUFFICIENT_MEMORY',
+          `${row.name} needs about ${gib(inspection.modelBytes)} of memory for its weights; this machine has ${gib(memory)} in all.`,
+        );
+      }
+      assertComplete(inspection);
+
+      // Free the old model before loading the next, so two never share memory.
+      if (this.current) {
+        const old = this.current;
+        this.current = null;
+        await old.context.dispose();
+        await old.model.dispose();
+      }
+
+      const model = await llama.loadModel({
+        modelPath: row.path,
+        gpuLayers: 'auto',
+        onLoadProgress: (progress) =>
+          this.setState({ state: 'loading', modelId: row.id, name: row.name, progress, backend: this.backend }),
+      });
+      let context: LlamaContext;
+      try {
+        context = await model.createContext({
+          contextSize: options.contextSize ?? { max: DEFAULT_MAX_CONTEXT },
+          sequences: 1,
+          threads: this.threads ?? llama.cpuMathCores,
+        });
+      } catch (error) {
+        await model.dispose();
+        throw error;
+      }
+      const chatWrapper: ChatWrapper = inspection.hasChatTemplate ? resolveChatWrapper(model) : new GeneralChatWrapper();
+      const sequence = context.getSequence();
+      const session: LoadedSession = {
+        info: {
+          modelId: row.id,
+          name: row.name,
+          path: row.path,
+          contextSize: context.contextSize,
+          gpuLayers: model.gpuLayers,
+          totalLayers: inspection.totalLayers,
+          chatTemplate: inspection.hasChatTemplate
+            ? `${chatWrapper.wrapperName} (from the model)`
+            : `${chatWrapper.wrapperName} (the model has no chat template)`,
+          backend: this.backend!,
+        },
+        model,
+        context,
+        sequence,
+        chatWrapper,
+        chat: new LlamaChat({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false }),
+      };
+      this.current = session;
+      this.setState({ state: 'ready', model: session.info, generating: false });
+      return session;
+    } catch (error) {
+      const mapped = mapLoadError(error, row);
+      this.setState({ state: 'error', modelId: row.id, error: toErrorData(mapped), backend: this.backend });
+      throw mapped;
+    }
+  }
+
+  private setState(state: RuntimeState): void {
+    this.stateValue = state;
+    this.onState(state);
+  }
+}
+
+function mapLoadError(error: unknown, row: ModelRow): HearthError {
+  if (error instanceof HearthError) return error;
+  if (error instanceof InsufficientMemoryError) {
+    return new HearthError('INSUFFICIENT_MEMORY', `Not enough memory to load ${row.name}: ${error.message}`, { cause: error });
+  }
+  return new HearthError('MODEL_LOAD_FAILED', `Could not load ${row.name}: ${(error as Error).message}`, { cause: error });
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+}
+
+/** Says which backend runs inference and, when it is the CPU, why. */
+async function describeBackend(llama: Llama, setting: GpuSetting): Promise<BackendInfo> {
+  if (llama.gpu !== false) {
+    const devices = await llama.getGpuDeviceNames().catch(() => []);
+    const label = llama.gpu === 'cuda' ? 'CUDA' : llama.gpu === 'vulkan' ? 'Vulkan' : 'Metal';
+    return { backend: llama.gpu, reason: `${label}: ${devices.join(', ') || 'GPU'}`, warning: false, gpuDevices: devices };
+  }
+  if (setting === 'off') {
+    return { backend: 'cpu', reason: 'CPU: GPU use is turned off (HEARTH_GPU=off)', warning: false, gpuDevices: [] };
+  }
+  const supported = await getLlamaGpuTypes('supported').catch(() => []);
+  const usable = supported.filter((type) => type !== false);
+  if (usable.length === 0) {
+    return {
+      backend: 'cpu',
+      reason: 'CPU: no GPU found (no CUDA, Vulkan or Metal driver detected). Replies will be slower.',
+      warning: true,
+      gpuDevices: [],
+    };
+  }
+  return {
+    backend: 'cpu',
+    reason: `CPU: a GPU (${usable.join(', ')}) was detected but its backend failed to start; see the log. Replies will be slower.`,
+    warning: true,
+    gpuDevices: [],
+  };
+}

@@ -1,0 +1,189 @@
+import type { JobInfo } from '../../../src-preload/contract/dto';
+import { HearthError, isAbortError, toErrorData } from '../common/hearthError';
+import { newId } from '../common/ids';
+import type { Logger } from '../common/logger';
+import type { JobRepository, JobRow } from '../storage/jobRepository';
+
+export interface JobContext<C> {
+  readonly signal: AbortSignal;
+  /** The last checkpoint saved by an earlier run of this job, or null on a first run. */
+  readonly checkpoint: C | null;
+  /** progress is 0..1 or null when unknown. Cheap to call often: writes are throttled. */
+  onProgress(progress: number | null, detail?: string): void;
+  /** Persists how far the job got, so a resumed run can continue from there. */
+  saveCheckpoint(checkpoint: C): void;
+}
+
+export interface JobKind<P, C = unknown> {
+  title(params: P): string;
+  /** Resumable jobs are restarted after a crash or quit; others are marked interrupted. */
+  resumable: boolean;
+  run(params: P, context: JobContext<C>): Promise<void>;
+}
+
+type StopReason = 'cancel' | 'pause' | 'shutdown';
+
+const toInfo = ({ params: _p, checkpoint: _c, ...info }: JobRow): JobInfo => info;
+
+/**
+ * Runs long work as jobs: an id at once, progress and the final status on one event stream,
+ * cancel and pause through an AbortSignal, state in SQLite so a restart can resume.
+ */
+export class JobManager {
+  private readonly kinds = new Map<string, JobKind<unknown, unknown>>();
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private readonly stopReasons = new Map<string, StopReason>();
+  private readonly waiters = new Map<string, ((job: JobInfo) => void)[]>();
+
+  constructor(
+    private readonly repo: JobRepository,
+    private readonly logger: Logger,
+    private readonly onUpdate: (job: JobInfo) => void,
+    private readonly progressIntervalMs = 100,
+  ) {}
+
+  register<P, C>(kind: string, definition: JobKind<P, C>): void {
+    this.kinds.set(kind, definition as JobKind<unknown, unknown>);
+  }
+
+  /**
+   * Call once at start-up, after every kind is registered: jobs that were running or queued
+   * when the process ended resume if their kind can, and are marked interrupted otherwise.
+   */
+  recover(): void {
+    for (const row of this.repo.withStatus('running', 'queued')) {
+      const kind = this.kinds.get(row.kind);
+      if (kind?.resumable) {
+        this.logger.info(`resuming job ${row.id} (${row.kind})`);
+        this.launch(row.id);
+      } else {
+        this.publish(
+          this.repo.update(row.id, {
+            status: 'interrupted',
+            error: { code: 'CANCELLED', message: 'Interrupted when Hearth stopped; start it again.' },
+          }),
+        );
+      }
+    }
+  }
+
+  start<P>(kind: string, params: P): JobInfo {
+    const definition = this.kinds.get(kind);
+    if (!definition) throw new HearthError('BAD_INPUT', `Unknown job kind "${kind}"`);
+    const row = this.repo.insert({ id: newId('job'), kind, title: definition.title(params), params });
+    this.publish(row);
+    this.launch(row.id);
+    return toInfo(row);
+  }
+
+  list(): JobInfo[] {
+    return this.repo.list().map(toInfo);
+  }
+
+  get(id: string): JobInfo {
+    const row = this.repo.get(id);
+    if (!row) throw new HearthError('JOB_NOT_FOUND', `No job with id ${id}`);
+    return toInfo(row);
+  }
+
+  cancel(id: string): void {
+    const row = this.repo.get(id);
+    if (!row) throw new HearthError('JOB_NOT_FOUND', `No job with id ${id}`);
+    if (this.running.has(id)) return this.stop(id, 'cancel');
+    if (row.status === 'paused' || row.status === 'queued' || row.status === 'interrupted') {
+      this.finish(id, this.repo.update(id, { status: 'cancelled' }));
+    }
+  }
+
+  pause(id: string): void {
+    if (!this.repo.get(id)) throw new HearthError('JOB_NOT_FOUND', `No job with id ${id}`);
+    if (this.running.has(id)) this.stop(id, 'pause');
+  }
+
+  resume(id: string): void {
+    const row = this.repo.get(id);
+    if (!row) throw new HearthError('JOB_NOT_FOUND', `No job with id ${id}`);
+    if (row.status === 'paused' || row.status === 'interrupted' || row.status === 'failed') this.launch(id);
+  }
+
+  /** Resolves with the job's final state (completed, failed, cancelled, paused or interrupted). */
+  wait(id: string): Promise<JobInfo> {
+    const row = this.repo.get(id);
+    if (!row) return Promise.reject(new HearthError('JOB_NOT_FOUND', `No job with id ${id}`));
+    if (!this.running.has(id) && row.status !== 'queued' && row.status !== 'running') return Promise.resolve(toInfo(row));
+    return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]));
+  }
+
+  /** Stops running jobs for a quit: resumable ones stay queued so the next start resumes them. */
+  async shutdown(): Promise<void> {
+    const runs = [...this.running.entries()];
+    for (const [id] of runs) this.stop(id, 'shutdown');
+    await Promise.all(runs.map(([, run]) => run.done));
+  }
+
+  private stop(id: string, reason: StopReason): void {
+    this.stopReasons.set(id, reason);
+    this.running.get(id)?.controller.abort(new HearthError('CANCELLED', `Job ${reason}`));
+  }
+
+  private launch(id: string): void {
+    const row = this.repo.get(id);
+    const kind = row && this.kinds.get(row.kind);
+    if (!row || !kind || this.running.has(id)) return;
+    const controller = new AbortController();
+    let lastWrite = 0;
+    let pending: { progress: number | null; detail: string | null } | null = null;
+    const flushProgress = () => {
+      if (!pending || !this.running.has(id)) return;
+      lastWrite = Date.now();
+      this.publish(this.repo.update(id, pending));
+      pending = null;
+    };
+    const context: JobContext<unknown> = {
+      signal: controller.signal,
+      checkpoint: row.checkpoint,
+      onProgress: (progress, detail) => {
+        pending = { progress, detail: detail ?? null };
+        if (Date.now() - lastWrite >= this.progressIntervalMs) flushProgress();
+      },
+      saveCheckpoint: (checkpoint) => {
+        this.repo.update(id, { checkpoint });
+      },
+    };
+    this.publish(this.repo.update(id, { status: 'running', error: null }));
+    const done = (async () => {
+      try {
+        await kind.run(row.params, context);
+        flushProgress();
+        this.finish(id, this.repo.update(id, { status: 'completed', progress: 1 }));
+      } catch (error) {
+        flushProgress();
+        const reason = this.stopReasons.get(id);
+        if (reason && (isAbortError(error) || controller.signal.aborted)) {
+          const status = reason === 'cancel' ? 'cancelled' : reason === 'pause' ? 'paused' : kind.resumable ? 'queued' : 'interrupted';
+          this.finish(id, this.repo.update(id, { status }));
+        } else {
+          this.logger.warn(`job ${id} (${row.kind}) failed`, error);
+          this.finish(id, this.repo.update(id, { status: 'failed', error: toErrorData(error) }));
+        }
+      }
+    })();
+    this.running.set(id, { controller, done });
+    void done.finally(() => {
+      this.running.delete(id);
+      this.stopReasons.delete(id);
+    });
+  }
+
+  private finish(id: string, row: JobRow): void {
+    const info = toInfo(row);
+    this.onUpdate(info);
+    this.running.delete(id);
+    for (const resolve of this.waiters.get(id) ?? []) resolve(info);
+    this.waiters.delete(id);
+  }
+
+  private publish(row: JobRow): void {
+    this.onUpdate(toInfo(row));
+  }
+}

@@ -1,0 +1,94 @@
+import { open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
+import { HearthError } from '../common/hearthError';
+
+export interface GgufInspection {
+  path: string;
+  name: string;
+  sizeBytes: number;
+  architecture: string | null;
+  contextLength: number | null;
+  hasChatTemplate: boolean;
+  /** Bytes the weights take in memory, from node-llama-cpp's GGUF insights. */
+  modelBytes: number;
+  totalLayers: number;
+  /** Bytes the file must have to hold every tensor its header declares. */
+  requiredFileBytes: number;
+}
+
+const GGUF_MAGIC = Buffer.from('GGUF', 'ascii');
+
+/** Maps file-system errors to contract codes with a sentence a person can act on. */
+export function fileError(error: unknown, path: string): HearthError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new HearthError('FILE_NOT_FOUND', `No file at ${path}`, { cause: error });
+  if (code === 'EACCES' || code === 'EPERM') return new HearthError('FILE_UNREADABLE', `No permission to read ${path}`, { cause: error });
+  if (code === 'EISDIR') return new HearthError('FILE_UNREADABLE', `${path} is a folder, not a model file`, { cause: error });
+  return new HearthError('FILE_UNREADABLE', `Cannot read ${path}: ${(error as Error).message}`, { cause: error });
+}
+
+/**
+ * Checks a model file before anything loads it: present, readable, a GGUF, complete
+ * (llama.cpp maps the file, and a truncated one can crash the process), and reads the
+ * metadata the UI shows.
+ */
+export async function inspectGguf(path: string, llama: Llama): Promise<GgufInspection> {
+  let sizeBytes: number;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    sizeBytes = info.size;
+    const handle = await open(path, 'r');
+    try {
+      const magic = Buffer.alloc(4);
+      await handle.read(magic, 0, 4, 0);
+      if (!magic.equals(GGUF_MAGIC)) {
+        throw new HearthError('CORRUPT_FILE', `${basename(path)} is not a GGUF model file (it does not start with "GGUF")`);
+      }
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw error instanceof HearthError ? error : fileError(error, path);
+  }
+
+  let insights: GgufInsights;
+  try {
+    const fileInfo = await readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false });
+    insights = await GgufInsights.from(fileInfo, llama);
+  } catch (error) {
+    throw new HearthError('CORRUPT_FILE', `${basename(path)} has a damaged GGUF header: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+
+  const fileInfo = insights.ggufFileInfo;
+  const general = fileInfo.metadata.general as { architecture?: string; name?: string } | undefined;
+  const tokenizer = fileInfo.metadata.tokenizer as { chat_template?: string } | undefined;
+  // The weights start at the first tensor and take at least modelSize bytes after it
+  // (tensors are padded, never packed tighter), so a shorter file is certainly truncated.
+  const offsets = (fileInfo.fullTensorInfo ?? fileInfo.tensorInfo ?? []).map((t) => Number(t.fileOffset));
+  const dataStart = offsets.length > 0 ? Math.min(...offsets) : 0;
+  return {
+    path,
+    name: general?.name?.trim() || basename(path).replace(/\.gguf$/i, ''),
+    sizeBytes,
+    architecture: general?.architecture ?? null,
+    contextLength: insights.trainContextSize ?? null,
+    hasChatTemplate: typeof tokenizer?.chat_template === 'string' && tokenizer.chat_template.length > 0,
+    modelBytes: insights.modelSize,
+    totalLayers: insights.totalLayers,
+    requiredFileBytes: dataStart + insights.modelSize,
+  };
+}
+
+/** Throws CORRUPT_FILE when the file is shorter than the tensors its header declares. */
+export function assertComplete(inspection: GgufInspection): void {
+  if (inspection.sizeBytes < inspection.requiredFileBytes) {
+    throw new HearthError(
+      'CORRUPT_FILE',
+      `${basename(inspection.path)} is truncated: it has ${inspection.sizeBytes} bytes but its weights need at least ${inspection.requiredFileBytes}. Download it again.`,
+    );
+  }
+}

@@ -1,0 +1,65 @@
+import { MAX_MESSAGE_CHARS, type CallInput, type CallName, type CallOutput } from '../../../src-preload/contract/api';
+import type { Core } from '../createCore';
+
+export type Handlers = { [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> | CallOutput<N> };
+
+/** The contract's calls, implemented by the core. Inputs arrive already validated. */
+export function createHandlers(core: Core): Handlers {
+  return {
+    'app.info': () => ({
+      version: core.config.version,
+      dataDir: core.config.dataDir,
+      host: core.config.host,
+      canPickFiles: core.config.host === 'desktop',
+      limits: { maxMessageChars: MAX_MESSAGE_CHARS },
+    }),
+    'settings.get': () => core.settings.get(),
+    'settings.update': (patch) => core.settings.update(patch),
+
+    'models.list': () => core.models.list(),
+    'models.add': ({ path }) => core.models.add(path),
+    'models.remove': async ({ modelId }) => {
+      if (core.runtime.loaded?.info.modelId === modelId) await core.runtime.unload();
+      core.models.remove(modelId);
+      return null;
+    },
+    'models.pickFile': () => core.dialogs.pickModelFile(),
+
+    'runtime.state': async () => {
+      await core.runtime.backendInfo();
+      return core.runtime.state();
+    },
+    'runtime.load': async ({ modelId }) => {
+      await core.chat.stopAll();
+      return core.runtime.load(core.models.get(modelId), { contextSize: core.settings.get().contextSize });
+    },
+    'runtime.unload': async () => {
+      await core.chat.stopAll();
+      await core.runtime.unload();
+      return null;
+    },
+
+    'threads.list': () => core.chat.listThreads(),
+    'threads.create': ({ title, systemPrompt }) => core.chat.createThread(title, systemPrompt),
+    'threads.get': ({ threadId }) => core.chat.getThread(threadId),
+    'threads.update': ({ threadId, ...patch }) => core.chat.updateThread(threadId, patch),
+    'threads.delete': async ({ threadId }) => {
+      await core.chat.deleteThread(threadId);
+      return null;
+    },
+
+    'chat.send': ({ threadId, content }) => core.chat.send(threadId, content),
+    'chat.stop': async ({ threadId }) => {
+      await core.chat.stop(threadId);
+      return null;
+    },
+    'chat.regenerate': ({ threadId }) => core.chat.regenerate(threadId),
+    'chat.edit': ({ threadId, messageId, content }) => core.chat.edit(threadId, messageId, content),
+
+    'jobs.list': () => core.jobs.list(),
+    'jobs.cancel': ({ jobId }) => {
+      core.jobs.cancel(jobId);
+      return null;
+    },
+  };
+}

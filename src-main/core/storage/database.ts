@@ -1,0 +1,40 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { migrations } from './migrations';
+
+export type Db = BetterSqlite3.Database;
+
+export interface OpenDatabaseOptions {
+  /**
+   * Path to a better_sqlite3.node built for the running ABI. The desktop app passes the
+   * Electron build here; plain Node (CLI, server, tests) uses the package's own build.
+   */
+  nativeBinding?: string;
+}
+
+/** Opens (creating if needed) the SQLite file in WAL mode and brings its schema up to date. */
+export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
+  const db = new BetterSqlite3(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+/** Applies pending migrations, each in its own transaction, tracked by PRAGMA user_version. */
+export function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(
+      `This data directory was written by a newer Hearth (schema ${current}, this build knows ${migrations.length}).`,
+    );
+  }
+  for (let version = current; version < migrations.length; version++) {
+    const sql = migrations[version]!;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Schema migrations, applied in order. Never edit a migration that has shipped: append one.
+ * Timestamps are milliseconds since the epoch.
+ */
+export const migrations: readonly string[] = [
+  /* 1: settings, models, threads, messages (with full-text search), jobs */ `
+  CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+
+  CREATE TABLE models (
+    id                TEXT PRIMARY KEY,
+    path              TEXT NOT NULL UNIQUE,
+    name              TEXT NOT NULL,
+    size_bytes        INTEGER NOT NULL,
+    architecture      TEXT,
+    context_length    INTEGER,
+    has_chat_template INTEGER NOT NULL DEFAULT 0,
+    added_at          INTEGER NOT NULL
+  );
+
+  CREATE TABLE threads (
+    id            TEXT PRIMARY KEY,
+    title         TEXT NOT NULL,
+    system_prompt TEXT NOT NULL DEFAULT '',
+    context_json  TEXT,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  );
+
+  CREATE TABLE messages (
+    id            TEXT PRIMARY KEY,
+    thread_id     TEXT NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+    seq           INTEGER NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content       TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    model_name    TEXT,
+    error_code    TEXT,
+    error_message TEXT,
+    created_at    INTEGER NOT NULL,
+    UNIQUE (thread_id, seq)
+  );
+
+  CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='rowid');
+  CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content);
+  END;
+  CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+  END;
+  CREATE TRIGGER messages_au AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+    INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content);
+  END;
+
+  CREATE TABLE jobs (
+    id            TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    params_json   TEXT NOT NULL,
+    checkpoint_json TEXT,
+    status        TEXT NOT NULL,
+    progress      REAL,
+    detail        TEXT,
+    error_code    TEXT,
+    error_message TEXT,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  );
+  CREATE INDEX jobs_status ON jobs(status);
+  `,
+];

@@ -1,0 +1,172 @@
+import type { ContextUsage, Message, MessageRole, MessageStatus, ThreadSummary } from '../../../src-preload/contract/dto';
+import { newId } from '../common/ids';
+import type { Db } from './database';
+
+export interface ThreadRow {
+  id: string;
+  title: string;
+  systemPrompt: string;
+  context: ContextUsage | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface RawThread {
+  id: string;
+  title: string;
+  system_prompt: string;
+  context_json: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface RawMessage {
+  id: string;
+  thread_id: string;
+  role: MessageRole;
+  content: string;
+  status: MessageStatus;
+  model_name: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: number;
+}
+
+const threadFromRaw = (r: RawThread): ThreadRow => ({
+  id: r.id,
+  title: r.title,
+  systemPrompt: r.system_prompt,
+  context: r.context_json ? (JSON.parse(r.context_json) as ContextUsage) : null,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const messageFromRaw = (r: RawMessage): Message => ({
+  id: r.id,
+  threadId: r.thread_id,
+  role: r.role,
+  content: r.content,
+  status: r.status,
+  createdAt: r.created_at,
+  modelName: r.model_name,
+  error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+});
+
+/** Threads and their messages. Messages are ordered by a per-thread sequence number. */
+export class ThreadRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  list(): ThreadSummary[] {
+    return this.db
+      .prepare(
+        `SELECT t.id, t.title, t.created_at AS createdAt, t.updated_at AS updatedAt,
+                (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id) AS messageCount
+         FROM threads t ORDER BY t.updated_at DESC, t.rowid DESC`,
+      )
+      .all() as ThreadSummary[];
+  }
+
+  get(id: string): ThreadRow | undefined {
+    const row = this.db.prepare('SELECT * FROM threads WHERE id = ?').get(id) as RawThread | undefined;
+    return row && threadFromRaw(row);
+  }
+
+  create(title: string, systemPrompt: string): ThreadRow {
+    const now = this.now();
+    const id = newId('thr');
+    this.db
+      .prepare('INSERT INTO threads (id, title, system_prompt, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+      .run(id, title, systemPrompt, now, now);
+    return this.get(id)!;
+  }
+
+  update(id: string, patch: { title?: string; systemPrompt?: string; context?: ContextUsage | null }): void {
+    const current = this.get(id);
+    if (!current) return;
+    this.db
+      .prepare('UPDATE threads SET title = ?, system_prompt = ?, context_json = ?, updated_at = ? WHERE id = ?')
+      .run(
+        patch.title ?? current.title,
+        patch.systemPrompt ?? current.systemPrompt,
+        patch.context === undefined ? (current.context ? JSON.stringify(current.context) : null) : patch.context && JSON.stringify(patch.context),
+        this.now(),
+        id,
+      );
+  }
+
+  delete(id: string): boolean {
+    return this.db.prepare('DELETE FROM threads WHERE id = ?').run(id).changes > 0;
+  }
+
+  messages(threadId: string): Message[] {
+    return (
+      this.db.prepare('SELECT * FROM messages WHERE thread_id = ? ORDER BY seq').all(threadId) as RawMessage[]
+    ).map(messageFromRaw);
+  }
+
+  message(id: string): Message | undefined {
+    const row = this.db.prepare('SELECT * FROM messages WHERE id = ?').get(id) as RawMessage | undefined;
+    return row && messageFromRaw(row);
+  }
+
+  appendMessage(
+    threadId: string,
+    message: { role: MessageRole; content: string; status: MessageStatus; modelName?: string | null },
+  ): Message {
+    const id = newId('msg');
+    const now = this.now();
+    this.db.transaction(() => {
+      const { next } = this.db
+        .prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM messages WHERE thread_id = ?')
+        .get(threadId) as { next: number };
+      this.db
+        .prepare(
+          `INSERT INTO messages (id, thread_id, seq, role, content, status, model_name, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(id, threadId, next, message.role, message.content, message.status, message.modelName ?? null, now);
+      this.db.prepare('UPDATE threads SET updated_at = ? WHERE id = ?').run(now, threadId);
+    })();
+    return this.message(id)!;
+  }
+
+  finishMessage(
+    id: string,
+    patch: { content: string; status: MessageStatus; error?: { code: string; message: string } | null },
+  ): Message {
+    this.db
+      .prepare('UPDATE messages SET content = ?, status = ?, error_code = ?, error_message = ? WHERE id = ?')
+      .run(patch.content, patch.status, patch.error?.code ?? null, patch.error?.message ?? null, id);
+    return this.message(id)!;
+  }
+
+  setMessageContent(id: string, content: string): void {
+    this.db.prepare('UPDATE messages SET content = ? WHERE id = ?').run(content, id);
+  }
+
+  /** Deletes every message after the given one (by sequence) in its thread. */
+  truncateAfter(threadId: string, messageId: string, inclusive: boolean): void {
+    const row = this.db.prepare('SELECT seq FROM messages WHERE id = ? AND thread_id = ?').get(messageId, threadId) as
+      | { seq: number }
+      | undefined;
+    if (!row) return;
+    this.db
+      .prepare(`DELETE FROM messages WHERE thread_id = ? AND seq ${inclusive ? '>=' : '>'} ?`)
+      .run(threadId, row.seq);
+  }
+
+  /** Messages left 'streaming' by a crash are closed as stopped, keeping their text. */
+  closeInterruptedMessages(): number {
+    return this.db
+      .prepare(`UPDATE messages SET status = 'stopped' WHERE status = 'streaming'`)
+      .run().changes;
+  }
+
+  /** Runs fn in one SQLite transaction. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import type {
+  AppInfo,
+  ChatStreamEvent,
+  JobInfo,
+  LoadedModel,
+  ModelInfo,
+  RuntimeState,
+  SendResult,
+  Settings,
+  Thread,
+  ThreadSummary,
+} from './dto';
+
+/**
+ * The one description of everything that crosses the UI boundary. The main process and
+ * the local server register handlers from it, the preload builds its client from it, and
+ * the renderer calls it through lib/api/client.ts. Inputs are validated with the zod
+ * schemas below wherever they arrive (the renderer is untrusted); outputs are typed only.
+ */
+
+export interface CallDef<I, O> {
+  readonly kind: 'call';
+  readonly input: z.ZodType;
+  /** Phantoms: carry the input and output types, never set at run time. */
+  readonly inputType?: I;
+  readonly output?: O;
+}
+
+export interface EventDef<T> {
+  readonly kind: 'event';
+  /** Phantom: carries the payload type, never set at run time. */
+  readonly payload?: T;
+}
+
+/** `call<Output>()(inputSchema)`: curried so the input type is inferred from the schema. */
+export const call =
+  <O>() =>
+  <S extends z.ZodType>(input: S): CallDef<z.output<S>, O> => ({ kind: 'call', input });
+
+export const event = <T>(): EventDef<T> => ({ kind: 'event' });
+
+/** Longest message a user may send, in characters. Longer is MESSAGE_TOO_LARGE. */
+export const MAX_MESSAGE_CHARS = 100_000;
+
+const id = z.string().min(1).max(64);
+const empty = z.object({}).strict();
+const threadRef = z.object({ threadId: id }).strict();
+
+export const calls = {
+  'app.info': call<AppInfo>()(empty),
+
+  'settings.get': call<Settings>()(empty),
+  'settings.update': call<Settings>()(
+    z
+      .object({
+        contextSize: z.number().int().min(256).max(1_048_576).nullable().optional(),
+        maxReplyTokens: z.number().int().min(1).max(131_072).optional(),
+        temperature: z.number().min(0).max(2).optional(),
+      })
+      .strict(),
+  ),
+
+  'models.list': call<ModelInfo[]>()(empty),
+  'models.add': call<ModelInfo>()(z.object({ path: z.string().min(1).max(4096) }).strict()),
+  'models.remove': call<null>()(z.object({ modelId: id }).strict()),
+  'models.pickFile': call<string | null>()(empty),
+
+  'runtime.state': call<RuntimeState>()(empty),
+  'runtime.load': call<LoadedModel>()(z.object({ modelId: id }).strict()),
+  'runtime.unload': call<null>()(empty),
+
+  'threads.list': call<ThreadSummary[]>()(empty),
+  'threads.create': call<Thread>()(
+    z.object({ title: z.string().max(200).optional(), systemPrompt: z.string().max(20_000).optional() }).strict(),
+  ),
+  'threads.get': call<Thread>()(threadRef),
+  'threads.update': call<Thread>()(
+    z
+      .object({ threadId: id, title: z.string().min(1).max(200).optional(), systemPrompt: z.string().max(20_000).optional() })
+      .strict(),
+  ),
+  'threads.delete': call<null>()(threadRef),
+
+  // The content limit is enforced by the chat service (MESSAGE_TOO_LARGE), not here, so
+  // that the user gets a specific code rather than a generic BAD_INPUT.
+  'chat.send': call<SendResult>()(z.object({ threadId: id, content: z.string().min(1) }).strict()),
+  'chat.stop': call<null>()(threadRef),
+  'chat.regenerate': call<SendResult>()(threadRef),
+  'chat.edit': call<SendResult>()(z.object({ threadId: id, messageId: id, content: z.string().min(1) }).strict()),
+
+  'jobs.list': call<JobInfo[]>()(empty),
+  'jobs.cancel': call<null>()(z.object({ jobId: id }).strict()),
+} as const;
+
+export const events = {
+  'chat.stream': event<ChatStreamEvent>(),
+  'runtime.state': event<RuntimeState>(),
+  'jobs.update': event<JobInfo>(),
+  'threads.changed': event<{ threadId: string }>(),
+} as const;
+
+export type Calls = typeof calls;
+export type Events = typeof events;
+export type CallName = keyof Calls;
+export type EventName = keyof Events;
+export type CallInput<N extends CallName> = Calls[N] extends CallDef<infer I, unknown> ? I : never;
+export type CallOutput<N extends CallName> = Calls[N] extends CallDef<unknown, infer O> ? O : never;
+export type EventPayload<N extends EventName> = Events[N] extends EventDef<infer T> ? T : never;
+
+export const callNames = Object.keys(calls) as CallName[];
+export const eventNames = Object.keys(events) as EventName[];
+
+export function isCallName(name: unknown): name is CallName {
+  return typeof name === 'string' && Object.hasOwn(calls, name);
+}
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(events, name);
+}

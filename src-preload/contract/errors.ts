@@ -1,0 +1,39 @@
+/**
+ * Error codes are part of the contract: stable strings the UI, the CLI and scripts can
+ * branch on. Messages are for people and may change; codes may not.
+ */
+export const ERROR_CODES = [
+  'BAD_INPUT',
+  'NOT_FOUND',
+  'FILE_NOT_FOUND',
+  'FILE_UNREADABLE',
+  'CORRUPT_FILE',
+  'MODEL_NOT_FOUND',
+  'MODEL_NOT_LOADED',
+  'MODEL_LOAD_FAILED',
+  'INSUFFICIENT_MEMORY',
+  'THREAD_NOT_FOUND',
+  'MESSAGE_NOT_FOUND',
+  'MESSAGE_TOO_LARGE',
+  'CONTEXT_OVERFLOW',
+  'BUSY',
+  'CANCELLED',
+  'JOB_NOT_FOUND',
+  'UNSUPPORTED',
+  'UNAUTHORIZED',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The shape every error has once it crosses a boundary (IPC, WebSocket, CLI --json). */
+export interface ErrorData {
+  code: ErrorCode;
+  message: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorData };
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}

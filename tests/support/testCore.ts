@@ -1,0 +1,20 @@
+import { createCore, type Core, type CoreConfig } from '../../src-main/core/createCore';
+import { createConsoleLogger } from '../../src-main/core/common/logger';
+import { tempDir } from './tempDir';
+
+/** A real core over a fresh data directory, CPU only (CI has no GPU). */
+export function createTestCore(overrides: Partial<CoreConfig> = {}): { core: Core; dataDir: string; cleanup: () => Promise<void> } {
+  const dir = tempDir();
+  const core = createCore(
+    { dataDir: dir.path, host: 'server', version: 'test', gpu: 'off', threads: 1, ...overrides },
+    { logger: createConsoleLogger(process.env.HEARTH_TEST_LOG === '1' ? 'debug' : 'error') },
+  );
+  return {
+    core,
+    dataDir: dir.path,
+    cleanup: async () => {
+      await core.dispose();
+      dir.cleanup();
+    },
+  };
+}
