@@ -1,0 +1,4 @@
+// Placeholder: the CLI is being written.
+export async function main(_argv: string[]): Promise<number> {
+  return 0;
+}

@@ -1,0 +1,2 @@
+// Placeholder: the Electron composition root is being written.
+export {};

@@ -1,0 +1,2 @@
+// Placeholder: the sandboxed preload is being written.
+export {};
