@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 
 /** The pinned test models (see ../shared/models/README.md). */
@@ -62,11 +65,8 @@ async function download(url: string, path: string): Promise<void> {
   const response = await fetch(url);
   if (!response.ok || !response.body) throw new Error(`Test model download failed: ${response.status} ${url}`);
   const partial = `${path}.partial`;
-  const { createWriteStream } = await import('node:fs');
-  const { Readable } = await import('node:stream');
-  const { pipeline } = await import('node:stream/promises');
   try {
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(partial));
+    await pipeline(Readable.fromWeb(response.body as ReadableStream), createWriteStream(partial));
     await rename(partial, path);
   } catch (error) {
     await rm(partial, { force: true });

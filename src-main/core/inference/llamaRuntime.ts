@@ -16,7 +16,7 @@ import {
 import type { BackendInfo, LoadedModel, RuntimeState } from '../../../src-preload/contract/dto';
 import { HearthError, toErrorData } from '../common/hearthError';
 import type { Logger } from '../common/logger';
-import { assertComplete, inspectGguf } from '../models/ggufInspector';
+import { assertLoadable, inspectGguf } from '../models/ggufInspector';
 import type { ModelRow } from '../storage/modelRepository';
 
 export type GpuSetting = 'auto' | 'cuda' | 'vulkan' | 'metal' | 'off';
@@ -132,14 +132,7 @@ export class LlamaRuntime {
     this.setState({ state: 'loading', modelId: row.id, name: row.name, progress: 0, backend: this.backend });
     try {
       const inspection = await inspectGguf(row.path, llama);
-      const memory = totalmem();
-      if (inspection.modelBytes > memory * 0.9) {
-        throw new HearthError(
-          'INSUFFICIENT_MEMORY',
-          `${row.name} needs about ${gib(inspection.modelBytes)} of memory for its weights; this machine has ${gib(memory)} in all.`,
-        );
-      }
-      assertComplete(inspection);
+      assertLoadable(inspection, totalmem());
 
       // Free the old model before loading the next, so two never share memory.
       if (this.current) {
@@ -209,10 +202,6 @@ function mapLoadError(error: unknown, row: ModelRow): HearthError {
     return new HearthError('INSUFFICIENT_MEMORY', `Not enough memory to load ${row.name}: ${error.message}`, { cause: error });
   }
   return new HearthError('MODEL_LOAD_FAILED', `Could not load ${row.name}: ${(error as Error).message}`, { cause: error });
-}
-
-function gib(bytes: number): string {
-  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
 /** Says which backend runs inference and, when it is the CPU, why. */

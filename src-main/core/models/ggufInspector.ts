@@ -58,7 +58,7 @@ export async function inspectGguf(path: string, llama: Llama): Promise<GgufInspe
     const fileInfo = await readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false });
     insights = await GgufInsights.from(fileInfo, llama);
   } catch (error) {
-    throw new HearthError('CORRUPT_FILE', `${basename(path)} has a damaged GGUF header: ${(error as Error).message}`, {
+    throw new HearthError('CORRUPT_FILE', `${basename(path)} has a damaged or incomplete GGUF header (${(error as Error).message})`, {
       cause: error,
     });
   }
@@ -83,12 +83,25 @@ export async function inspectGguf(path: string, llama: Llama): Promise<GgufInspe
   };
 }
 
-/** Throws CORRUPT_FILE when the file is shorter than the tensors its header declares. */
-export function assertComplete(inspection: GgufInspection): void {
+/**
+ * Throws INSUFFICIENT_MEMORY when the weights alone exceed this machine's memory, and
+ * CORRUPT_FILE when the file is shorter than the tensors its header declares.
+ */
+export function assertLoadable(inspection: GgufInspection, totalMemoryBytes: number): void {
+  if (inspection.modelBytes > totalMemoryBytes * 0.9) {
+    throw new HearthError(
+      'INSUFFICIENT_MEMORY',
+      `${inspection.name} needs about ${gib(inspection.modelBytes)} of memory for its weights; this machine has ${gib(totalMemoryBytes)} in all.`,
+    );
+  }
   if (inspection.sizeBytes < inspection.requiredFileBytes) {
     throw new HearthError(
       'CORRUPT_FILE',
       `${basename(inspection.path)} is truncated: it has ${inspection.sizeBytes} bytes but its weights need at least ${inspection.requiredFileBytes}. Download it again.`,
     );
   }
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }

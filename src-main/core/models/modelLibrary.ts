@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ModelInfo } from '../../../src-preload/contract/dto';
@@ -6,7 +7,7 @@ import { HearthError } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
 import type { ModelRepository, ModelRow } from '../storage/modelRepository';
-import { inspectGguf } from './ggufInspector';
+import { assertLoadable, inspectGguf } from './ggufInspector';
 import type { LlamaRuntime } from '../inference/llamaRuntime';
 
 /**
@@ -37,6 +38,7 @@ export class ModelLibrary {
     const absolute = resolve(path);
     const llama = await this.runtime.llama();
     const inspection = await inspectGguf(absolute, llama);
+    assertLoadable(inspection, totalmem());
     const existing = this.repo.getByPath(absolute);
     const row = this.repo.upsert({
       id: existing?.id ?? newId('mdl'),
