@@ -17,6 +17,11 @@ interface ActiveGeneration {
   done: Promise<void>;
 }
 
+/** Per-reply overrides of the saved settings (the CLI's --max-tokens must not rewrite them). */
+export interface ReplyOptions {
+  maxReplyTokens?: number;
+}
+
 interface FittedHistory {
   history: ChatHistoryItem[];
   promptTokens: number;
@@ -72,7 +77,7 @@ export class ChatService {
   }
 
   /** Appends the user's message and starts the reply; tokens arrive as chat.stream events. */
-  send(threadId: string, content: string): SendResult {
+  send(threadId: string, content: string, options: ReplyOptions = {}): SendResult {
     const session = this.prepare(threadId);
     this.checkMessageSize(session, threadId, content);
     const { user, assistant } = this.threads.transaction(() => {
@@ -84,7 +89,7 @@ export class ChatService {
       const assistant = this.newReply(threadId, session);
       return { user, assistant };
     });
-    this.startGeneration(threadId, assistant.id);
+    this.startGeneration(threadId, assistant.id, options);
     return { userMessageId: user.id, assistantMessageId: assistant.id };
   }
 
@@ -183,9 +188,9 @@ export class ChatService {
     });
   }
 
-  private startGeneration(threadId: string, messageId: string): void {
+  private startGeneration(threadId: string, messageId: string, options: ReplyOptions = {}): void {
     const controller = new AbortController();
-    const done = this.queue.then(() => this.generate(threadId, messageId, controller.signal));
+    const done = this.queue.then(() => this.generate(threadId, messageId, controller.signal, options));
     this.queue = done.catch(() => undefined);
     const active: ActiveGeneration = { messageId, controller, done: done.catch(() => undefined) };
     this.active.set(threadId, active);
@@ -194,7 +199,7 @@ export class ChatService {
     });
   }
 
-  private async generate(threadId: string, messageId: string, signal: AbortSignal): Promise<void> {
+  private async generate(threadId: string, messageId: string, signal: AbortSignal, options: ReplyOptions): Promise<void> {
     let text = '';
     let context: ContextUsage = { used: 0, total: 0, droppedMessageIds: [] };
     let generatedTokens = 0;
@@ -221,9 +226,10 @@ export class ChatService {
     if (!session) return finish('error', new HearthError('MODEL_NOT_LOADED', 'The model was unloaded before it could answer.'));
 
     const settings = this.settings.get();
+    const maxReplyTokens = options.maxReplyTokens ?? settings.maxReplyTokens;
     let fitted: FittedHistory;
     try {
-      fitted = this.fitHistory(session, threadId, messageId, settings.maxReplyTokens);
+      fitted = this.fitHistory(session, threadId, messageId, maxReplyTokens);
     } catch (error) {
       return finish('error', error);
     }
@@ -238,7 +244,7 @@ export class ChatService {
       const result = await session.chat.generateResponse([...fitted.history, { type: 'model', response: [] }], {
         signal,
         stopOnAbortSignal: true,
-        maxTokens: Math.max(1, Math.min(settings.maxReplyTokens, total - fitted.promptTokens - 1)),
+        maxTokens: Math.max(1, Math.min(maxReplyTokens, total - fitted.promptTokens - 1)),
         temperature: settings.temperature,
         onToken: (tokens) => {
           generatedTokens += tokens.length;

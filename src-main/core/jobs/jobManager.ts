@@ -5,6 +5,7 @@ import type { Logger } from '../common/logger';
 import type { JobRepository, JobRow } from '../storage/jobRepository';
 
 export interface JobContext<C> {
+  readonly jobId: string;
   readonly signal: AbortSignal;
   /** The last checkpoint saved by an earlier run of this job, or null on a first run. */
   readonly checkpoint: C | null;
@@ -140,6 +141,7 @@ export class JobManager {
       pending = null;
     };
     const context: JobContext<unknown> = {
+      jobId: id,
       signal: controller.signal,
       checkpoint: row.checkpoint,
       onProgress: (progress, detail) => {

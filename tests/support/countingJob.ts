@@ -1,0 +1,28 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { JobKind } from '../../src-main/core/jobs/jobManager';
+import type { Db } from '../../src-main/core/storage/database';
+
+/**
+ * A real job for testing the job manager: counts to `to`, recording each step in a SQLite
+ * table and its checkpoint together, the way real jobs must, so a resumed run neither
+ * repeats nor skips a step.
+ */
+export function countingJob(db: Db, stepMs = 10, resumable = true): JobKind<{ to: number; failAt?: number }, { next: number }> {
+  db.exec('CREATE TABLE IF NOT EXISTS steps (job_id TEXT, n INTEGER, PRIMARY KEY (job_id, n))');
+  return {
+    title: ({ to }) => `Count to ${to}`,
+    resumable,
+    async run({ to, failAt }, context) {
+      for (let n = context.checkpoint?.next ?? 0; n < to; n++) {
+        context.signal.throwIfAborted();
+        if (n === failAt) throw new Error(`failed at ${n}`);
+        await sleep(stepMs);
+        db.transaction(() => {
+          db.prepare('INSERT INTO steps (job_id, n) VALUES (?, ?)').run(context.jobId, n);
+          context.saveCheckpoint({ next: n + 1 });
+        })();
+        context.onProgress((n + 1) / to, `${n + 1} of ${to}`);
+      }
+    },
+  };
+}
