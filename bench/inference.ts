@@ -1,0 +1,199 @@
+/**
+ * bench:inference — Hearth's chat service against raw node-llama-cpp, same model, same
+ * settings, same process, runs interleaved. Greedy decoding (temperature 0) so every side
+ * generates the same tokens, and every run starts from an empty context so each evaluates
+ * the whole prompt. Prints decode tokens/s and time-to-first-token, and the ratios.
+ *
+ * The baseline is node-llama-cpp's LlamaChat.generateResponse, the fastest chat path the
+ * library offers and the one Hearth builds on, so the ratio is Hearth's own overhead
+ * (SQLite writes, events, context budgeting). LlamaChatSession.prompt is shown for
+ * reference: it is slower than both.
+ *
+ *   npm run bench:inference -- [--model PATH] [--runs N] [--tokens N] [--threads N] [--gpu auto|off]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { GeneralChatWrapper, getLlama, LlamaChat, LlamaChatSession } from 'node-llama-cpp';
+import { createConsoleLogger } from '../src-main/core/common/logger';
+import { createCore } from '../src-main/core/createCore';
+import { tempDir } from '../tests/support/tempDir';
+import { testModelPath } from '../tests/support/testModels';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    runs: { type: 'string', default: '20' },
+    tokens: { type: 'string', default: '256' },
+    threads: { type: 'string', default: '1' },
+    gpu: { type: 'string', default: 'auto' },
+  },
+});
+const runs = Number(values.runs);
+const maxTokens = Number(values.tokens);
+const threads = Number(values.threads);
+const gpu = values.gpu === 'off' ? 'off' : 'auto';
+const modelPath = values.model ?? (await testModelPath('stories260K'));
+const prompt = 'Once upon a time, there was a little girl named Lily. She';
+const contextSize = 2048;
+
+interface Sample {
+  ttftMs: number;
+  tokens: number;
+  decodeTokensPerSecond: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+// --- baseline: node-llama-cpp's own chat session --------------------------------------
+const llama = await getLlama({ gpu: gpu === 'off' ? false : 'auto', build: 'never' });
+const rawModel = await llama.loadModel({ modelPath, gpuLayers: 'auto' });
+const rawContext = await rawModel.createContext({ contextSize, sequences: 1, threads });
+const rawSequence = rawContext.getSequence();
+
+const rawChat = new LlamaChat({ contextSequence: rawSequence, chatWrapper: new GeneralChatWrapper(), autoDisposeSequence: false });
+
+async function rawRun(): Promise<Sample> {
+  rawSequence.clearHistory();
+  let tokens = 0;
+  let first = 0;
+  const start = performance.now();
+  let text = '';
+  await rawChat.generateResponse([{ type: 'user', text: prompt }, { type: 'model', response: [] }], {
+    maxTokens,
+    temperature: 0,
+    // A chat app needs the text as it streams, so the baseline asks for it too.
+    onTextChunk: (chunk) => {
+      text += chunk;
+    },
+    onToken: (t) => {
+      if (!first) first = performance.now();
+      tokens += t.length;
+    },
+  });
+  const end = performance.now();
+  if (!text) throw new Error('the baseline produced no text');
+  return { ttftMs: first - start, tokens, decodeTokensPerSecond: (tokens - 1) / ((end - first) / 1000) };
+}
+
+async function sessionRun(): Promise<Sample> {
+  rawSequence.clearHistory();
+  const session = new LlamaChatSession({ contextSequence: rawSequence, chatWrapper: new GeneralChatWrapper(), autoDisposeSequence: false });
+  let tokens = 0;
+  let first = 0;
+  const start = performance.now();
+  await session.prompt(prompt, {
+    maxTokens,
+    temperature: 0,
+    onTextChunk: () => undefined,
+    onToken: (t) => {
+      if (!first) first = performance.now();
+      tokens += t.length;
+    },
+  });
+  const end = performance.now();
+  session.dispose({ disposeSequence: false });
+  return { ttftMs: first - start, tokens, decodeTokensPerSecond: (tokens - 1) / ((end - first) / 1000) };
+}
+
+// --- Hearth: the chat service the UI, server and CLI use ------------------------------
+const dir = tempDir('hearth-bench-');
+const core = createCore(
+  { dataDir: dir.path, host: 'server', version: 'bench', gpu, threads },
+  { logger: createConsoleLogger('error') },
+);
+const added = await core.models.add(modelPath);
+const loaded = await core.runtime.load(core.models.get(added.id), { contextSize });
+core.settings.update({ maxReplyTokens: maxTokens, temperature: 0 });
+
+async function hearthRun(): Promise<Sample> {
+  const thread = core.chat.createThread();
+  let tokens = 0;
+  let first = 0;
+  let end = 0;
+  const off = core.events.on('chat.stream', (e) => {
+    if (e.type === 'token' && !first) first = performance.now();
+    if (e.type === 'end') end = performance.now();
+  });
+  const counter = core.runtime.loaded!.sequence;
+  // Start from an empty context, like the baseline: both sides evaluate the whole prompt.
+  counter.clearHistory();
+  const before = counter.tokenMeter.getState().usedOutputTokens;
+  const start = performance.now();
+  core.chat.send(thread.id, prompt);
+  await core.chat.idle(thread.id);
+  off();
+  tokens = counter.tokenMeter.getState().usedOutputTokens - before;
+  return { ttftMs: first - start, tokens, decodeTokensPerSecond: (tokens - 1) / ((end - first) / 1000) };
+}
+
+const raw: Sample[] = [];
+const hearth: Sample[] = [];
+const session: Sample[] = [];
+for (let i = 0; i < 2; i++) {
+  await rawRun();
+  await hearthRun();
+  await sessionRun();
+}
+for (let i = 0; i < runs; i++) {
+  // Alternate which side goes first so drift (thermal, caches) hits both equally.
+  if (i % 2 === 0) {
+    raw.push(await rawRun());
+    hearth.push(await hearthRun());
+  } else {
+    hearth.push(await hearthRun());
+    raw.push(await rawRun());
+  }
+  session.push(await sessionRun());
+}
+
+const summary = (samples: Sample[]) => ({
+  medianTtftMs: median(samples.map((s) => s.ttftMs)),
+  medianDecodeTokensPerSecond: median(samples.map((s) => s.decodeTokensPerSecond)),
+  medianTokens: median(samples.map((s) => s.tokens)),
+});
+const r = summary(raw);
+const h = summary(hearth);
+const sess = summary(session);
+const result = {
+  date: new Date().toISOString(),
+  machine: `${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, ${process.platform} ${process.arch}, Node ${process.version}`,
+  backend: loaded.backend.reason,
+  model: modelPath,
+  settings: { contextSize, maxTokens, threads, temperature: 0, runs },
+  raw: r,
+  hearth: h,
+  llamaChatSession: sess,
+  // Paired: each Hearth run against the baseline run next to it, so background load that
+  // slows one pair does not skew the rest; the median of the pairs is the headline.
+  decodeRatio: median(hearth.map((x, i) => x.decodeTokensPerSecond / raw[i]!.decodeTokensPerSecond)),
+  ttftOverheadMs: median(hearth.map((x, i) => x.ttftMs - raw[i]!.ttftMs)),
+};
+
+console.log(`\nbench:inference — ${result.machine}`);
+console.log(`backend: ${result.backend}`);
+console.log(`model: ${modelPath}; ${runs} runs each, up to ${maxTokens} tokens, greedy, ${threads} thread(s)\n`);
+const row = (label: string, f: (x: typeof r) => string) =>
+  console.log(`${label.padEnd(25)}${f(r).padStart(20)}${f(h).padStart(22)}${f(sess).padStart(24)}`);
+console.log(`${''.padEnd(25)}${'raw LlamaChat'.padStart(20)}${'Hearth ChatService'.padStart(22)}${'(ref) LlamaChatSession'.padStart(24)}`);
+row('median TTFT (ms)', (x) => x.medianTtftMs.toFixed(2));
+row('median decode (tok/s)', (x) => x.medianDecodeTokensPerSecond.toFixed(1));
+row('median tokens generated', (x) => String(x.medianTokens));
+console.log(`\ndecode ratio (Hearth / raw, median of ${runs} paired runs): ${result.decodeRatio.toFixed(3)}   (target >= 0.95)`);
+console.log(`TTFT overhead (Hearth - raw, median of paired runs): ${result.ttftOverheadMs.toFixed(2)} ms   (target <= 50 ms)`);
+
+const outDir = join(import.meta.dirname ?? '.', 'results');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, `inference-${result.date.replaceAll(':', '-')}.json`), `${JSON.stringify(result, null, 2)}\n`);
+
+await core.dispose();
+dir.cleanup();
+rawChat.dispose({ disposeSequence: false });
+await rawContext.dispose();
+await rawModel.dispose();
+await llama.dispose();
