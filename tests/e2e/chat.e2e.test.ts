@@ -1,0 +1,143 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConsoleLogger } from '../../src-main/core/common/logger';
+import { createCore } from '../../src-main/core/createCore';
+import { startServe } from '../support/server';
+import { tempDir } from '../support/tempDir';
+import { testModelCacheDir, testModelPath } from '../support/testModels';
+
+const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
+const CHROMIUM = process.env.HEARTH_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * The real UI in real Chromium against `hearth serve`: the same Svelte app and contract the
+ * desktop app uses, over the WebSocket transport instead of IPC.
+ */
+describe('chat in the browser (e2e)', () => {
+  let server: Awaited<ReturnType<typeof startServe>>;
+  let browser: Browser;
+  let page: Page;
+  let data: ReturnType<typeof tempDir>;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(outDir, { recursive: true });
+    await testModelPath('stories260K');
+    await testModelPath('tinyRandom');
+    data = tempDir('hearth-e2e-');
+    // Long replies, so there is time to press Esc while one streams.
+    const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off' }, { logger: createConsoleLogger('error') });
+    seed.settings.update({ maxReplyTokens: 3000 });
+    await seed.dispose();
+
+    server = await startServe(['--data-dir', data.path, '--models-dir', testModelCacheDir(), '--threads', '1']);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (error) => errors.push(String(error)));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    data?.cleanup();
+  });
+
+  const lastAssistant = () => page.locator('[data-testid="message"][data-role="assistant"]').last();
+
+  async function loadModel(file: string) {
+    const select = page.getByTestId('model-select');
+    const value = await select.locator('option', { hasText: file.replace('.gguf', '') }).first().getAttribute('value');
+    expect(value).toBeTruthy();
+    await select.selectOption(value!);
+    await page.getByTestId('model-load').click();
+    await expect.poll(() => page.getByTestId('runtime-status').innerText(), { timeout: 30_000 }).toMatch(/Ready/);
+  }
+
+  it('opens the UI with the token and shows which backend runs inference', async () => {
+    await page.goto(server.url);
+    await expect.poll(() => page.getByTestId('backend-badge').innerText(), { timeout: 20_000 }).toMatch(/CPU|CUDA|Vulkan|Metal/);
+    const badge = await page.getByTestId('backend-badge').innerText();
+    if (badge.includes('CPU')) await expect.poll(() => page.getByTestId('backend-warning').isVisible()).toBe(true);
+    expect(page.url()).not.toContain('token='); // the token leaves the address bar
+    await expect.poll(() => page.getByTestId('runtime-status').innerText()).toMatch(/No model/i);
+  });
+
+  it('picks a local model, sends a message and streams the reply token by token', async () => {
+    await loadModel('stories260K.gguf');
+    await page.getByTestId('new-thread').click();
+    // Count how often the reply's text changes while it streams.
+    await page.evaluate(() => {
+      const w = window as unknown as { __lengths: number[] };
+      w.__lengths = [];
+      new MutationObserver(() => {
+        const all = document.querySelectorAll('[data-testid="message"][data-role="assistant"] [data-testid="message-content"]');
+        const last = all[all.length - 1];
+        if (last) w.__lengths.push(last.textContent?.length ?? 0);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    await page.getByTestId('composer').fill('Once upon a time');
+    await page.getByTestId('composer').press('Enter');
+    await expect.poll(() => lastAssistant().getAttribute('data-status'), { timeout: 60_000 }).toMatch(/complete|length/);
+    const lengths = await page.evaluate(() => (window as unknown as { __lengths: number[] }).__lengths);
+    expect(new Set(lengths.filter((n) => n > 0)).size).toBeGreaterThan(3);
+    const text = await lastAssistant().getByTestId('message-content').innerText();
+    expect(text.trim().length).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('context-meter').innerText()).toMatch(/\d+\s*\/\s*2,?048/);
+    await page.screenshot({ path: join(outDir, 'chat.png'), fullPage: true });
+  });
+
+  it('stops a generation with Esc and keeps what was written', async () => {
+    await loadModel('llama-2-tiny-random.gguf');
+    await page.getByTestId('composer').fill('Tell me everything.');
+    await page.getByTestId('composer').press('Enter');
+    await expect.poll(async () => (await lastAssistant().getByTestId('message-content').innerText()).length, { timeout: 30_000 }).toBeGreaterThan(0);
+    await page.getByTestId('composer').press('Escape');
+    await expect.poll(() => lastAssistant().getAttribute('data-status'), { timeout: 30_000 }).toBe('stopped');
+    expect((await lastAssistant().getByTestId('message-content').innerText()).length).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('stop').count()).toBe(0);
+  });
+
+  it('finds the thread again after a reload', async () => {
+    await page.reload();
+    const thread = page.getByTestId('thread-item').filter({ hasText: 'Once upon a time' });
+    await expect.poll(() => thread.count(), { timeout: 20_000 }).toBe(1);
+    await thread.click();
+    await expect.poll(() => page.getByTestId('message').count()).toBe(4);
+    expect(await page.locator('[data-testid="message"][data-role="user"]').first().innerText()).toContain('Once upon a time');
+  });
+
+  it('shows errors with their codes', async () => {
+    await page.getByTestId('model-path-input').fill('/no/such/model.gguf');
+    await page.getByTestId('model-add').click();
+    await expect.poll(() => page.getByTestId('error-toast').first().innerText()).toContain('FILE_NOT_FOUND');
+    await page.getByTestId('model-unload').click();
+    await expect.poll(() => page.getByTestId('runtime-status').innerText()).toMatch(/No model/i);
+  });
+
+  it('logged no page errors', () => {
+    expect(errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
+  });
+});
+
+describe('the server refuses requests without its token', () => {
+  it('answers 401 to a request without the token', async () => {
+    const data = tempDir('hearth-e2e-');
+    const server = await startServe(['--data-dir', data.path, '--gpu', 'off']);
+    try {
+      const bare = server.url.replace(/\?token=.*/, '');
+      expect((await fetch(bare)).status).toBe(401);
+      expect((await fetch(server.url)).status).toBe(200);
+    } finally {
+      await server.stop();
+      data.cleanup();
+    }
+  });
+});
