@@ -1,2 +1,115 @@
-// Placeholder: the Electron composition root is being written.
-export {};
+import { app, dialog, type BrowserWindow } from 'electron';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createConsoleLogger } from './core/common/logger';
+import { createCore, type Core } from './core/createCore';
+import type { GpuSetting } from './core/inference/llamaRuntime';
+import { resolveDataDir } from './core/ports/dataDir';
+import { createDispatcher } from './core/rpc/dispatcher';
+import { createHandlers } from './core/rpc/handlers';
+import { applyAppSecurity } from './electron/appSecurity';
+import { ElectronDialogs } from './electron/electronDialogs';
+import { registerIpc } from './electron/ipc';
+import { createMainWindow } from './electron/mainWindow';
+import { RendererOrigin } from './electron/rendererOrigin';
+
+/**
+ * The desktop app's composition root: reads configuration once (environment, switches),
+ * builds the core and wires it to the window over IPC. All product logic lives in the core.
+ */
+
+const GPU_SETTINGS: readonly GpuSetting[] = ['auto', 'off', 'cuda', 'vulkan', 'metal'];
+const logger = createConsoleLogger('info');
+if (process.env.HEARTH_GPU && !GPU_SETTINGS.some((s) => s === process.env.HEARTH_GPU)) {
+  logger.warn(`HEARTH_GPU=${process.env.HEARTH_GPU} is not one of ${GPU_SETTINGS.join(', ')}; using auto`);
+}
+
+// Every renderer sandboxed, even ones a future change forgets to configure.
+app.enableSandbox();
+
+// One app instance per library: two would write the same SQLite files and fight over the GPU.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  void app.whenReady().then(start, (error: unknown) => fail(error));
+}
+
+function start(): void {
+  const devServerUrl = !app.isPackaged ? (process.env.ELECTRON_RENDERER_URL ?? null) : null;
+  const renderer = new RendererOrigin(fileURLToPath(new URL('../renderer/index.html', import.meta.url)), devServerUrl);
+  const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
+  applyAppSecurity({ devServer: devServerUrl !== null });
+
+  let window: BrowserWindow | null = null;
+  let core: Core;
+  try {
+    core = createCore(
+      {
+        // The same resolution as the server and the CLI, so all three share one library.
+        dataDir: resolveDataDir(app.commandLine.getSwitchValue('data-dir') || undefined, process.env),
+        gpu: GPU_SETTINGS.find((setting) => setting === process.env.HEARTH_GPU) ?? 'auto',
+        host: 'desktop',
+        version: app.getVersion(),
+        sqliteNativeBinding: electronSqliteBinding(),
+      },
+      { dialogs: new ElectronDialogs(() => window), logger },
+    );
+  } catch (error) {
+    fail(error);
+    return;
+  }
+
+  const unregister = registerIpc(createDispatcher(createHandlers(core), logger), core.events, () => window, renderer);
+  const openWindow = () => {
+    window = createMainWindow({ preloadPath, renderer });
+    window.on('closed', () => (window = null));
+  };
+  openWindow();
+
+  app.on('second-instance', () => {
+    if (!window) return openWindow();
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
+  app.on('activate', () => {
+    if (!window) openWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  // Quit waits for the core: replies stop, jobs record their state, the database closes.
+  let disposed = false;
+  let disposing = false;
+  app.on('will-quit', (event) => {
+    if (disposed) return;
+    event.preventDefault();
+    if (disposing) return;
+    disposing = true;
+    unregister();
+    core
+      .dispose()
+      .catch((error: unknown) => logger.error('shutdown failed', error))
+      .finally(() => {
+        disposed = true;
+        app.quit();
+      });
+  });
+}
+
+/**
+ * better-sqlite3 built for Electron's ABI, when the desktop build has provided one (see the
+ * README); tests and the CLI keep the Node build in node_modules.
+ */
+function electronSqliteBinding(): string | undefined {
+  const path = join(app.getAppPath(), 'native', 'electron', 'better_sqlite3.node');
+  return existsSync(path) ? path : undefined;
+}
+
+function fail(error: unknown): void {
+  logger.error('Hearth could not start', error);
+  const message = error instanceof Error ? error.message : String(error);
+  dialog.showErrorBox('Hearth could not start', message);
+  app.exit(1);
+}

@@ -1,4 +1,104 @@
-// Placeholder: the CLI is being written.
-export async function main(_argv: string[]): Promise<number> {
-  return 0;
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { version } from '../../package.json';
+import { HearthError } from '../core/common/hearthError';
+import { chatCommand } from './chatCommand';
+import type { CliContext } from './cliContext';
+import { helpText } from './helpText';
+import { modelsCommand } from './modelsCommand';
+import { serveCommand } from './serveCommand';
+import { threadsCommand } from './threadsCommand';
+import { UsageError } from './usageError';
+
+type Command = (args: string[], ctx: CliContext) => Promise<number>;
+
+const commands: Readonly<Record<string, Command>> = {
+  serve: serveCommand,
+  chat: chatCommand,
+  models: modelsCommand,
+  threads: threadsCommand,
+};
+
+/**
+ * The `hearth` command line: the composition root of the CLI and the headless server. It
+ * alone reads the process (argv, env, signals); commands get a CliContext. Returns the exit
+ * code: 0 success, 1 an error with its code, 2 a usage error.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const ctx = processContext();
+  const [name, ...args] = argv;
+  try {
+    if (name === undefined) throw new UsageError('Which command?');
+    if (name === '--help' || name === '-h') {
+      ctx.stdout(`${helpText['']}\n`);
+      return 0;
+    }
+    if (name === 'help') {
+      const topic = args.join(' ');
+      if (!Object.hasOwn(helpText, topic)) throw new UsageError(`No help for "${topic}"`);
+      ctx.stdout(`${helpText[topic]}\n`);
+      return 0;
+    }
+    if (name === '--version' || name === '-v' || name === 'version') {
+      ctx.stdout(`${ctx.version}\n`);
+      return 0;
+    }
+    const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+    if (!command) throw new UsageError(`Unknown command "${name}"`);
+    return await command(args, ctx);
+  } catch (error) {
+    return report(error, ctx);
+  }
+}
+
+/** Expected failures get one line with their code; only the unexpected show a stack, on request. */
+function report(error: unknown, ctx: CliContext): number {
+  if (error instanceof UsageError) {
+    const help = error.command ? `hearth ${error.command} --help` : 'hearth --help';
+    if (error.command === null) ctx.stderr(`${helpText['']}\n\n`);
+    ctx.stderr(`hearth: ${error.message}\nRun "${help}" for usage.\n`);
+    return 2;
+  }
+  if (error instanceof HearthError) {
+    ctx.stderr(`error ${error.code}: ${error.message}\n`);
+    return 1;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  ctx.stderr(`error INTERNAL: ${message}\n`);
+  if (ctx.env.HEARTH_LOG === 'debug' && error instanceof Error && error.stack) ctx.stderr(`${error.stack}\n`);
+  return 1;
+}
+
+function processContext(): CliContext {
+  return {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    env: process.env,
+    version,
+    defaultRendererDir: defaultRendererDir(),
+    onSignal(handler) {
+      let received = false;
+      const listener = (signal: NodeJS.Signals) => {
+        // A second Ctrl+C means "now": shutdown is stuck or too slow for the user.
+        if (received) process.exit(130);
+        received = true;
+        handler(signal);
+      };
+      process.on('SIGINT', listener);
+      process.on('SIGTERM', listener);
+      return () => {
+        process.off('SIGINT', listener);
+        process.off('SIGTERM', listener);
+      };
+    },
+  };
+}
+
+/** out/renderer beside the built CLI (out/main/cli.js); from sources (tsx), the repository's out/renderer. */
+function defaultRendererDir(): string {
+  const candidates = [new URL('../renderer', import.meta.url), new URL('../../out/renderer', import.meta.url)].map((url) =>
+    fileURLToPath(url),
+  );
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
 }

@@ -1,0 +1,16 @@
+/**
+ * What a command may use of the process it runs in. main.ts, the composition root, builds
+ * it from the real process; commands never touch process.* themselves.
+ */
+export interface CliContext {
+  /** Command output (data, answers, the server URL). */
+  stdout(text: string): void;
+  /** Diagnostics: backend, warnings, errors. Keeps stdout clean for pipes and --json. */
+  stderr(text: string): void;
+  env: Readonly<Record<string, string | undefined>>;
+  version: string;
+  /** The built UI that `serve` uses unless --renderer-dir says otherwise. */
+  defaultRendererDir: string;
+  /** Calls handler on the first SIGINT/SIGTERM (a second one force-quits); returns an unsubscribe. */
+  onSignal(handler: (signal: NodeJS.Signals) => void): () => void;
+}

@@ -1,0 +1,281 @@
+import { createReadStream } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { eventNames } from '../../src-preload/contract/api';
+import type { WireMessage } from '../../src-preload/contract/client';
+import { HearthError } from '../core/common/hearthError';
+import type { Logger } from '../core/common/logger';
+import type { Core } from '../core/createCore';
+import { createDispatcher, type Dispatch } from '../core/rpc/dispatcher';
+import { createHandlers } from '../core/rpc/handlers';
+import { assertValidToken, LocalAccess, newToken } from './localAccess';
+import { securityHeaders } from './securityHeaders';
+import { StaticFiles } from './staticFiles';
+import { parseWireRequest } from './wireRequest';
+
+export interface ServerOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Only loopback names are accepted; the server always binds 127.0.0.1. */
+  host?: string;
+  /** The built renderer (out/renderer), served at /. */
+  rendererDir: string;
+  /** Defaults to a fresh random token per start. */
+  token?: string;
+}
+
+export interface HearthServer {
+  /** The address to open, token included. */
+  url: string;
+  token: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const BIND_ADDRESS = '127.0.0.1';
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost']);
+/** Largest WebSocket message: a maximal chat message, JSON-escaped, fits with room to spare. */
+const MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
+/** A client this far behind on events is stuck or gone; dropping it protects the server's memory. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+const HEARTBEAT_MS = 30_000;
+const CLOSE_GRACE_MS = 500;
+
+/**
+ * The headless front end: serves the built UI and carries the contract over a WebSocket
+ * at /ws, on 127.0.0.1 only, for holders of the per-start token. Every call goes through
+ * the same dispatcher as Electron IPC, so validation and errors are identical.
+ */
+export async function startServer(core: Core, options: ServerOptions): Promise<HearthServer> {
+  const host = options.host ?? BIND_ADDRESS;
+  if (!LOOPBACK_NAMES.has(host.toLowerCase())) {
+    throw new HearthError(
+      'BAD_INPUT',
+      `Refusing to listen on "${host}": Hearth's server has no TLS and gives full access to your models and chats, so it only listens on 127.0.0.1.`,
+    );
+  }
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65_535) {
+    throw new HearthError('BAD_INPUT', `Port must be a whole number from 0 to 65535, not ${options.port}.`);
+  }
+  const token = options.token ?? newToken();
+  assertValidToken(token);
+  const dispatch = createDispatcher(createHandlers(core), core.logger);
+  const files = new StaticFiles(options.rendererDir);
+  const logger = core.logger;
+
+  // The port is known only after listen(); until then no request can arrive anyway.
+  let access: LocalAccess | null = null;
+  const httpServer = createServer((req, res) => {
+    handleRequest(req, res, access!, files).catch((error: unknown) => {
+      logger.error(`HTTP ${req.method ?? ''} ${req.url ?? ''} failed`, error);
+      if (!res.headersSent) sendText(res, 500, 'Internal error');
+      else res.destroy();
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
+  const clients = new Map<WebSocket, { alive: boolean }>();
+
+  httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const url = requestUrl(req);
+    const rejection = url ? upgradeRejection(req, url, access!) : ([400, 'Bad request'] as const);
+    if (rejection) return refuseUpgrade(socket, rejection[0], rejection[1]);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      clients.set(ws, { alive: true });
+      ws.on('pong', () => {
+        const state = clients.get(ws);
+        if (state) state.alive = true;
+      });
+      ws.on('message', (data, isBinary) => void onMessage(ws, data, isBinary, dispatch, logger));
+      ws.on('close', () => clients.delete(ws));
+      ws.on('error', (error) => logger.debug('WebSocket client error', error));
+    });
+  });
+
+  // One subscription per event for the whole server; each event is serialized once.
+  const unsubscribes = eventNames.map((name) =>
+    core.events.on(name, (payload) => {
+      if (clients.size === 0) return;
+      const message: WireMessage = { t: 'event', name, payload };
+      const text = JSON.stringify(message);
+      for (const ws of clients.keys()) {
+        if (ws.readyState !== WebSocket.OPEN) continue;
+        if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+          logger.warn('dropping a WebSocket client that stopped reading events');
+          ws.terminate();
+          continue;
+        }
+        ws.send(text);
+      }
+    }),
+  );
+
+  // Finds connections that vanished without a close frame (a sleeping laptop, a killed tab).
+  const heartbeat = setInterval(() => {
+    for (const [ws, state] of clients) {
+      if (!state.alive) {
+        ws.terminate();
+        continue;
+      }
+      state.alive = false;
+      ws.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new HearthError('BAD_INPUT', `Port ${options.port} is already in use; choose another or use --port 0 for a free one.`)
+          : error,
+      );
+    };
+    httpServer.once('error', onError);
+    httpServer.listen(options.port, BIND_ADDRESS, () => {
+      httpServer.off('error', onError);
+      const { port } = httpServer.address() as AddressInfo;
+      access = new LocalAccess(token, port);
+      resolvePort(port);
+    });
+  }).catch((error: unknown) => {
+    clearInterval(heartbeat);
+    for (const unsubscribe of unsubscribes) unsubscribe();
+    throw error;
+  });
+  httpServer.on('error', (error) => logger.error('HTTP server error', error));
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${BIND_ADDRESS}:${port}/?token=${token}`,
+    token,
+    port,
+    close() {
+      closing ??= (async () => {
+        clearInterval(heartbeat);
+        for (const unsubscribe of unsubscribes) unsubscribe();
+        await Promise.all([...clients.keys()].map((ws) => closeClient(ws)));
+        await new Promise<void>((done) => wss.close(() => done()));
+        httpServer.closeAllConnections();
+        await new Promise<void>((done) => httpServer.close(() => done()));
+      })();
+      return closing;
+    },
+  };
+}
+
+async function handleRequest(req: IncomingMessage, res: ServerResponse, access: LocalAccess, files: StaticFiles): Promise<void> {
+  for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
+  if (!access.hostAllowed(req.headers.host)) return sendText(res, 403, 'Forbidden: this server only answers to 127.0.0.1 and localhost.');
+  const url = requestUrl(req);
+  if (!url) return sendText(res, 400, 'Bad request');
+  const via = access.authorize(url.searchParams, req.headers);
+  if (!via) return sendText(res, 401, 'Unauthorized: open the full URL that `hearth serve` printed (it carries the token).');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    return sendText(res, 405, 'Method not allowed');
+  }
+  if (via === 'query') res.setHeader('Set-Cookie', access.sessionCookie());
+
+  if (url.pathname === '/healthz') {
+    const body = JSON.stringify({ ok: true });
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return;
+  }
+
+  const file = await files.lookup(url.pathname);
+  if (!file) {
+    return sendText(res, 404, url.pathname === '/' ? 'Not found: the UI is not built yet (run `npm run build`).' : 'Not found');
+  }
+  res.writeHead(200, {
+    'Content-Type': file.contentType,
+    'Content-Length': String(file.size),
+    // Assets may be revalidated; the entry page must never be stale after a rebuild.
+    'Cache-Control': file.isIndex ? 'no-store' : 'private, no-cache',
+  });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  await new Promise<void>((done, fail) => {
+    const stream = createReadStream(file.path);
+    stream.on('error', fail);
+    res.on('close', () => {
+      stream.destroy();
+      done();
+    });
+    stream.pipe(res);
+  });
+}
+
+function upgradeRejection(req: IncomingMessage, url: URL, access: LocalAccess): readonly [number, string] | null {
+  if (url.pathname !== '/ws') return [404, 'Not found'];
+  if (!access.hostAllowed(req.headers.host)) return [403, 'Forbidden: unexpected Host'];
+  if (!access.originAllowed(req.headers.origin, req.headers.host)) return [403, 'Forbidden: cross-origin WebSocket'];
+  if (!access.authorize(url.searchParams, req.headers)) return [401, 'Unauthorized'];
+  return null;
+}
+
+async function onMessage(ws: WebSocket, data: RawData, isBinary: boolean, dispatch: Dispatch, logger: Logger): Promise<void> {
+  if (isBinary) {
+    logger.debug('ignoring a binary WebSocket message');
+    return;
+  }
+  const parsed = parseWireRequest(rawText(data));
+  if (!parsed.ok) {
+    if (parsed.id === null) logger.debug(`ignoring a WebSocket message: ${parsed.message}`);
+    else send(ws, { t: 'result', id: parsed.id, result: { ok: false, error: { code: 'BAD_INPUT', message: parsed.message } } });
+    return;
+  }
+  const { id, name, input } = parsed.request;
+  const result = await dispatch(name, input);
+  send(ws, { t: 'result', id, result });
+}
+
+function send(ws: WebSocket, message: WireMessage): void {
+  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
+}
+
+/** Closes politely, then hangs up on a client that does not answer the close frame. */
+function closeClient(ws: WebSocket): Promise<void> {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((done) => {
+    const timer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    ws.once('close', () => {
+      clearTimeout(timer);
+      done();
+    });
+    ws.close(1001, 'Hearth is shutting down');
+  });
+}
+
+function requestUrl(req: IncomingMessage): URL | null {
+  try {
+    // Only path and query are used; the base never decides where a request goes.
+    return new URL(req.url ?? '/', 'http://127.0.0.1');
+  } catch {
+    return null;
+  }
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(`${text}\n`);
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
+  const body = `${text}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,28 @@
+import type { WireRequest } from '../../src-preload/contract/client';
+
+export type ParsedWireRequest = { ok: true; request: WireRequest } | { ok: false; id: number | null; message: string };
+
+const isId = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value);
+
+/**
+ * Reads one WebSocket message as a contract call. A malformed one still yields its id when
+ * one can be read, so the client gets a BAD_INPUT answer instead of waiting forever.
+ */
+export function parseWireRequest(text: string): ParsedWireRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // Not JSON at all: a leading "id" is the only thing worth recovering.
+    const id = /^\s*\{[^{}]*?"id"\s*:\s*(-?\d{1,15})\s*[,}]/.exec(text)?.[1];
+    return { ok: false, id: id === undefined ? null : Number(id), message: 'The message is not valid JSON.' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, id: null, message: 'The message must be a JSON object.' };
+  }
+  const { t, id, name, input } = value as Record<string, unknown>;
+  if (!isId(id)) return { ok: false, id: null, message: 'The message has no numeric id.' };
+  if (t !== 'call') return { ok: false, id, message: 'Only messages with t: "call" are accepted.' };
+  if (typeof name !== 'string') return { ok: false, id, message: 'The call has no name.' };
+  return { ok: true, request: { t: 'call', id, name, input } };
+}

@@ -1,0 +1,377 @@
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { CallName, EventName } from '../../src-preload/contract/api';
+import type { WireMessage } from '../../src-preload/contract/client';
+import type { ChatStreamEvent, LoadedModel, ModelInfo, SendResult, Thread } from '../../src-preload/contract/dto';
+import type { Result } from '../../src-preload/contract/errors';
+import { startServer, type HearthServer } from '../../src-main/cli/server';
+import type { Core } from '../../src-main/core/createCore';
+import { tempDir } from '../support/tempDir';
+import { createTestCore } from '../support/testCore';
+import { testModelPath } from '../support/testModels';
+
+interface HttpReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** Raw node:http, so paths stay unnormalized and the Host header can be forged. */
+function httpGet(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Resolves with the HTTP status the server answered a refused WebSocket handshake with. */
+function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      ws.close();
+      reject(new Error('the handshake was accepted'));
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+/** A real WebSocket client speaking the contract's wire format. */
+class WireClient {
+  readonly events: { name: string; payload: unknown }[] = [];
+  readonly results = new Map<number, Result<unknown>>();
+  private readonly waiters = new Set<() => void>();
+  private nextId = 1;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const message = JSON.parse(String(data)) as WireMessage;
+      if (message.t === 'event') this.events.push({ name: message.name, payload: message.payload });
+      else this.results.set(message.id, message.result);
+      for (const wake of this.waiters) wake();
+    });
+  }
+
+  static open(url: string, headers: Record<string, string> = {}): Promise<WireClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { headers });
+      ws.once('open', () => resolve(new WireClient(ws)));
+      ws.once('error', reject);
+    });
+  }
+
+  async call<T>(name: CallName | string, input: unknown = {}): Promise<Result<T>> {
+    const id = this.nextId++;
+    this.ws.send(JSON.stringify({ t: 'call', id, name, input }));
+    return (await this.resultOf(id)) as Result<T>;
+  }
+
+  async value<T>(name: CallName, input: unknown = {}): Promise<T> {
+    const result = await this.call<T>(name, input);
+    if (!result.ok) throw new Error(`${name} failed: ${result.error.code} ${result.error.message}`);
+    return result.value;
+  }
+
+  resultOf(id: number): Promise<Result<unknown>> {
+    return this.until(() => this.results.get(id));
+  }
+
+  eventsNamed<T>(name: EventName): T[] {
+    return this.events.filter((e) => e.name === name).map((e) => e.payload as T);
+  }
+
+  /** Waits (up to 30 s) until `check` returns something other than undefined. */
+  until<T>(check: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const attempt = () => {
+        const value = check();
+        if (value === undefined) return false;
+        cleanup();
+        resolve(value);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error('timed out waiting for the server'));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+      };
+      const wake = () => void attempt();
+      this.waiters.add(wake);
+      attempt();
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.ws.once('close', () => resolve());
+      this.ws.close();
+    });
+  }
+}
+
+describe('local server: HTTP, auth and the contract over WebSocket', () => {
+  let core: Core;
+  let cleanupCore: () => Promise<void>;
+  const dir = tempDir('hearth-server-test-');
+  let server: HearthServer;
+  let port: number;
+  let token: string;
+  let wsUrl: string;
+  const clients: WireClient[] = [];
+
+  const open = async (headers: Record<string, string> = {}, url = wsUrl) => {
+    const client = await WireClient.open(url, headers);
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    ({ core, cleanup: cleanupCore } = createTestCore());
+    // A tiny stand-in for the built renderer, plus a file beside it that must never be served.
+    const rendererDir = join(dir.path, 'renderer');
+    mkdirSync(join(rendererDir, 'assets'), { recursive: true });
+    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Hearth test</title><script type="module" src="./assets/app.js"></script>');
+    writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log("hearth");');
+    writeFileSync(join(dir.path, 'secret.txt'), 'not for the browser');
+    server = await startServer(core, { port: 0, rendererDir });
+    ({ port, token } = server);
+    wsUrl = `ws://127.0.0.1:${port}/ws?token=${token}`;
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await server?.close();
+    await cleanupCore?.();
+    dir.cleanup();
+  });
+
+  describe('HTTP', () => {
+    it('prints a URL with a fresh random token on 127.0.0.1', () => {
+      expect(server.url).toBe(`http://127.0.0.1:${port}/?token=${token}`);
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    });
+
+    it('refuses a request without a token with 401', async () => {
+      const reply = await httpGet(port, '/');
+      expect(reply.status).toBe(401);
+      expect(reply.body).toMatch(/Unauthorized/);
+      expect(reply.body).not.toContain('<!doctype');
+      expect(reply.headers['set-cookie']).toBeUndefined();
+    });
+
+    it('refuses a wrong token with 401, in the URL, a cookie or a bearer header', async () => {
+      const wrong = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+      expect((await httpGet(port, `/?token=${wrong}`)).status).toBe(401);
+      expect((await httpGet(port, '/', { Cookie: `hearth_token=${wrong}` })).status).toBe(401);
+      expect((await httpGet(port, '/', { Authorization: `Bearer ${wrong}` })).status).toBe(401);
+      expect((await httpGet(port, '/?token=')).status).toBe(401);
+    });
+
+    it('serves the UI for ?token= with the strict CSP, the security headers and a session cookie', async () => {
+      const reply = await httpGet(port, `/?token=${token}`);
+      expect(reply.status).toBe(200);
+      expect(reply.body).toContain('<title>Hearth test</title>');
+      expect(reply.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(reply.headers['content-security-policy']).toBe(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
+      );
+      expect(reply.headers['x-content-type-options']).toBe('nosniff');
+      expect(reply.headers['referrer-policy']).toBe('no-referrer');
+      expect(reply.headers['cache-control']).toBe('no-store');
+      const cookie = reply.headers['set-cookie']?.[0] ?? '';
+      expect(cookie).toContain(`hearth_token=${token}`);
+      expect(cookie).toMatch(/HttpOnly/);
+      expect(cookie).toMatch(/SameSite=Strict/);
+      expect(cookie).toMatch(/Path=\//);
+    });
+
+    it('accepts the cookie alone afterwards, for the page assets, with the right content type', async () => {
+      const reply = await httpGet(port, '/assets/app.js', { Cookie: `other=1; hearth_token=${token}` });
+      expect(reply.status).toBe(200);
+      expect(reply.headers['content-type']).toBe('text/javascript; charset=utf-8');
+      expect(reply.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(reply.headers['set-cookie']).toBeUndefined();
+      expect(reply.body).toBe('console.log("hearth");');
+    });
+
+    it('accepts a bearer token, and answers /healthz', async () => {
+      const reply = await httpGet(port, '/healthz', { Authorization: `Bearer ${token}` });
+      expect(reply.status).toBe(200);
+      expect(reply.headers['content-type']).toMatch(/^application\/json/);
+      expect(JSON.parse(reply.body)).toEqual({ ok: true });
+      expect((await httpGet(port, '/healthz')).status).toBe(401);
+    });
+
+    it('refuses a forged Host header with 403 even with the token (DNS rebinding)', async () => {
+      for (const host of [`evil.example:${port}`, `127.0.0.1:${port + 1}`, '127.0.0.1', `127.0.0.1.nip.io:${port}`]) {
+        const reply = await httpGet(port, `/?token=${token}`, { Host: host });
+        expect(reply.status, host).toBe(403);
+        expect(reply.headers['set-cookie'], host).toBeUndefined();
+      }
+      expect((await httpGet(port, `/?token=${token}`, { Host: `localhost:${port}` })).status).toBe(200);
+    });
+
+    it('never serves a file outside the renderer folder', async () => {
+      for (const path of [
+        '/../secret.txt',
+        '/../package.json',
+        '/%2e%2e/secret.txt',
+        '/%2E%2E/%2E%2E/package.json',
+        '/..%2fsecret.txt',
+        '/assets/..%2f..%2fsecret.txt',
+        '/assets/%2e%2e%2f%2e%2e%2fsecret.txt',
+        '/..%5csecret.txt',
+        '/%00index.html',
+        '/%E0%A4%A',
+      ]) {
+        const reply = await httpGet(port, `${path}${path.includes('?') ? '&' : '?'}token=${token}`);
+        expect(reply.status, path).toBe(404);
+        expect(reply.body, path).not.toContain('not for the browser');
+      }
+    });
+
+    it('answers 404 for a missing file and 405 for other methods', async () => {
+      expect((await httpGet(port, '/nope.js', { Authorization: `Bearer ${token}` })).status).toBe(404);
+      expect((await httpGet(port, '/assets', { Authorization: `Bearer ${token}` })).status).toBe(404);
+      const post = await httpGet(port, '/', { Authorization: `Bearer ${token}` }, 'POST');
+      expect(post.status).toBe(405);
+      expect(post.headers.allow).toBe('GET, HEAD');
+    });
+  });
+
+  describe('WebSocket handshake', () => {
+    it('refuses a client without a token, or with a wrong one, with 401', async () => {
+      expect(await refusedUpgrade(`ws://127.0.0.1:${port}/ws`)).toBe(401);
+      expect(await refusedUpgrade(`ws://127.0.0.1:${port}/ws?token=nope`)).toBe(401);
+    });
+
+    it('refuses a foreign Origin or Host with 403, and other paths with 404', async () => {
+      expect(await refusedUpgrade(wsUrl, { Origin: 'http://evil.example' })).toBe(403);
+      expect(await refusedUpgrade(wsUrl, { Origin: `http://localhost:${port + 1}` })).toBe(403);
+      expect(await refusedUpgrade(wsUrl, { Host: `evil.example:${port}` })).toBe(403);
+      expect(await refusedUpgrade(`ws://127.0.0.1:${port}/other?token=${token}`)).toBe(404);
+    });
+
+    it("accepts the page's own origin, and the session cookie instead of ?token=", async () => {
+      const byOrigin = await open({ Origin: `http://127.0.0.1:${port}` });
+      expect((await byOrigin.call('app.info')).ok).toBe(true);
+      const byCookie = await open({ Cookie: `hearth_token=${token}` }, `ws://127.0.0.1:${port}/ws`);
+      expect((await byCookie.call('app.info')).ok).toBe(true);
+    });
+  });
+
+  describe('the contract over WebSocket', () => {
+    it('round-trips app.info', async () => {
+      const client = await open();
+      const result = await client.call('app.info');
+      expect(result).toEqual({
+        ok: true,
+        value: expect.objectContaining({ host: 'server', version: 'test', canPickFiles: false }) as unknown,
+      });
+    });
+
+    it('answers an unknown call name or invalid input with BAD_INPUT', async () => {
+      const client = await open();
+      const unknown = await client.call('fs.readFile', { path: '/etc/passwd' });
+      expect(unknown.ok ? null : unknown.error.code).toBe('BAD_INPUT');
+      const proto = await client.call('__proto__');
+      expect(proto.ok ? null : proto.error.code).toBe('BAD_INPUT');
+      const invalid = await client.call('threads.get', { threadId: 5 });
+      expect(invalid.ok ? null : invalid.error.code).toBe('BAD_INPUT');
+      const extra = await client.call('app.info', { sneaky: true });
+      expect(extra.ok ? null : extra.error.code).toBe('BAD_INPUT');
+    });
+
+    it('answers a malformed message with BAD_INPUT when its id can be read, and ignores it otherwise', async () => {
+      const client = await open();
+      client.ws.send('{"id": 9001, "t": "call", "name": ');
+      expect(await client.resultOf(9001)).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+      client.ws.send(JSON.stringify({ id: 9002, name: 'app.info' }));
+      expect(await client.resultOf(9002)).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+      client.ws.send('not json at all');
+      client.ws.send('[1,2,3]');
+      // Still connected and answering.
+      expect((await client.call('app.info')).ok).toBe(true);
+    });
+
+    it('streams a real chat (stories260K) as events to every client, and reports a deleted thread', async () => {
+      const client = await open();
+      const watcher = await open();
+      const model = await client.value<ModelInfo>('models.add', { path: await testModelPath('stories260K') });
+      const loaded = await client.value<LoadedModel>('runtime.load', { modelId: model.id });
+      expect(loaded.backend.backend).toBe('cpu');
+      expect(client.eventsNamed<{ state: string }>('runtime.state').map((s) => s.state)).toContain('ready');
+
+      await client.value('settings.update', { maxReplyTokens: 24 });
+      const thread = await client.value<Thread>('threads.create', { title: 'Over the wire' });
+      const sent = await client.value<SendResult>('chat.send', { threadId: thread.id, content: 'Once upon a time' });
+
+      type EndEvent = Extract<ChatStreamEvent, { type: 'end' }>;
+      const endOf = (c: WireClient) => () =>
+        c.eventsNamed<ChatStreamEvent>('chat.stream').find((e): e is EndEvent => e.type === 'end' && e.message.id === sent.assistantMessageId);
+      const end = await client.until(endOf(client));
+      await watcher.until(endOf(watcher));
+
+      const stream = client.eventsNamed<ChatStreamEvent>('chat.stream').filter((e) => e.threadId === thread.id);
+      expect(stream[0]?.type).toBe('start');
+      const tokens = stream.filter((e) => e.type === 'token');
+      expect(tokens.length).toBeGreaterThan(2);
+      expect(['complete', 'length']).toContain(end.message.status);
+      expect(end.message.content).toBe(tokens.map((e) => (e.type === 'token' ? e.text : '')).join(''));
+      expect(watcher.eventsNamed<ChatStreamEvent>('chat.stream').filter((e) => e.type === 'token')).toHaveLength(tokens.length);
+
+      const saved = await client.value<Thread>('threads.get', { threadId: thread.id });
+      expect(saved.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+
+      expect(await client.call('threads.delete', { threadId: thread.id })).toEqual({ ok: true, value: null });
+      const gone = await client.call('threads.get', { threadId: thread.id });
+      expect(gone.ok ? null : gone.error.code).toBe('THREAD_NOT_FOUND');
+    });
+  });
+
+  describe('start-up and shutdown', () => {
+    it('refuses to listen on a non-loopback address', async () => {
+      for (const host of ['0.0.0.0', '192.168.1.10', '::', 'example.com']) {
+        await expect(startServer(core, { port: 0, host, rendererDir: dir.path }), host).rejects.toMatchObject({ code: 'BAD_INPUT' });
+      }
+    });
+
+    it('takes a given token, and closes its WebSocket clients on close()', async () => {
+      const given = 'a-given-token-for-this-test_1234';
+      const other = await startServer(core, { port: 0, host: 'localhost', rendererDir: dir.path, token: given });
+      try {
+        expect(other.url).toBe(`http://127.0.0.1:${other.port}/?token=${given}`);
+        expect((await httpGet(other.port, '/healthz', { Authorization: `Bearer ${given}` })).status).toBe(200);
+        expect((await httpGet(other.port, '/healthz', { Authorization: `Bearer ${token}` })).status).toBe(401);
+        const client = await WireClient.open(`ws://127.0.0.1:${other.port}/ws?token=${given}`);
+        const closed = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
+        await other.close();
+        expect(await closed).toBe(1001);
+      } finally {
+        await other.close();
+      }
+      await expect(httpGet(other.port, '/healthz')).rejects.toThrow();
+    });
+
+    it('refuses a weak given token', async () => {
+      await expect(startServer(core, { port: 0, rendererDir: dir.path, token: 'short' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    });
+  });
+});
