@@ -2,8 +2,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { HearthError } from '../core/common/hearthError';
 
-/** The cookie the page gets once it was opened with ?token=, so its assets and WebSocket carry it. */
-export const TOKEN_COOKIE = 'hearth_token';
+/**
+ * The cookie the page gets once it was opened with ?token=, so its assets and WebSocket carry
+ * it. Browsers share cookies across ports, so the name carries the port: two servers on one
+ * machine do not overwrite each other's session.
+ */
+export const tokenCookieName = (port: number): string => `hearth_token_${port}`;
 
 /** Tokens go into URLs and cookies, so they are kept to URL-safe characters. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,512}$/;
@@ -52,13 +56,13 @@ export class LocalAccess {
     for (const candidate of query.getAll('token')) if (this.matches(candidate)) return 'query';
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1];
     if (bearer !== undefined && this.matches(bearer)) return 'bearer';
-    for (const candidate of cookieValues(headers.cookie, TOKEN_COOKIE)) if (this.matches(candidate)) return 'cookie';
+    for (const candidate of cookieValues(headers.cookie, tokenCookieName(this.port))) if (this.matches(candidate)) return 'cookie';
     return null;
   }
 
   /** Set-Cookie value for a page opened with the token. HttpOnly: page scripts never see it. */
   sessionCookie(): string {
-    return `${TOKEN_COOKIE}=${this.token}; HttpOnly; SameSite=Strict; Path=/`;
+    return `${tokenCookieName(this.port)}=${this.token}; HttpOnly; SameSite=Strict; Path=/`;
   }
 
   /** Constant-time: both sides are hashed first so their lengths cannot leak either. */

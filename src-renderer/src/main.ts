@@ -1,4 +1,8 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
+import './styles/app.css';
+import './styles/markdown.css';
 
-mount(App, { target: document.getElementById('app')! });
+const target = document.getElementById('app');
+if (!target) throw new Error('index.html has no #app element');
+mount(App, { target });

@@ -179,7 +179,7 @@ describe('local server: HTTP, auth and the contract over WebSocket', () => {
     it('refuses a wrong token with 401, in the URL, a cookie or a bearer header', async () => {
       const wrong = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
       expect((await httpGet(port, `/?token=${wrong}`)).status).toBe(401);
-      expect((await httpGet(port, '/', { Cookie: `hearth_token=${wrong}` })).status).toBe(401);
+      expect((await httpGet(port, '/', { Cookie: `hearth_token_${port}=${wrong}` })).status).toBe(401);
       expect((await httpGet(port, '/', { Authorization: `Bearer ${wrong}` })).status).toBe(401);
       expect((await httpGet(port, '/?token=')).status).toBe(401);
     });
@@ -196,14 +196,14 @@ describe('local server: HTTP, auth and the contract over WebSocket', () => {
       expect(reply.headers['referrer-policy']).toBe('no-referrer');
       expect(reply.headers['cache-control']).toBe('no-store');
       const cookie = reply.headers['set-cookie']?.[0] ?? '';
-      expect(cookie).toContain(`hearth_token=${token}`);
+      expect(cookie).toContain(`hearth_token_${port}=${token}`);
       expect(cookie).toMatch(/HttpOnly/);
       expect(cookie).toMatch(/SameSite=Strict/);
       expect(cookie).toMatch(/Path=\//);
     });
 
     it('accepts the cookie alone afterwards, for the page assets, with the right content type', async () => {
-      const reply = await httpGet(port, '/assets/app.js', { Cookie: `other=1; hearth_token=${token}` });
+      const reply = await httpGet(port, '/assets/app.js', { Cookie: `other=1; hearth_token_${port}=${token}` });
       expect(reply.status).toBe(200);
       expect(reply.headers['content-type']).toBe('text/javascript; charset=utf-8');
       expect(reply.headers['content-security-policy']).toContain("frame-ancestors 'none'");
@@ -272,7 +272,7 @@ describe('local server: HTTP, auth and the contract over WebSocket', () => {
     it("accepts the page's own origin, and the session cookie instead of ?token=", async () => {
       const byOrigin = await open({ Origin: `http://127.0.0.1:${port}` });
       expect((await byOrigin.call('app.info')).ok).toBe(true);
-      const byCookie = await open({ Cookie: `hearth_token=${token}` }, `ws://127.0.0.1:${port}/ws`);
+      const byCookie = await open({ Cookie: `hearth_token_${port}=${token}` }, `ws://127.0.0.1:${port}/ws`);
       expect((await byCookie.call('app.info')).ok).toBe(true);
     });
   });

@@ -14,9 +14,9 @@ describe('LocalAccess', () => {
   it('accepts the token from the query, a bearer header or the cookie', () => {
     expect(access.authorize(query(`token=${token}`), {})).toBe('query');
     expect(access.authorize(query(''), { authorization: `Bearer ${token}` })).toBe('bearer');
-    expect(access.authorize(query(''), { cookie: `a=1; hearth_token=${token}; b=2` })).toBe('cookie');
+    expect(access.authorize(query(''), { cookie: `a=1; hearth_token_4000=${token}; b=2` })).toBe('cookie');
     // A fresh link wins over a stale cookie from an earlier run.
-    expect(access.authorize(query(`token=${token}`), { cookie: 'hearth_token=stale' })).toBe('query');
+    expect(access.authorize(query(`token=${token}`), { cookie: 'hearth_token_4000=stale' })).toBe('query');
   });
 
   it('refuses anything else', () => {
@@ -44,7 +44,9 @@ describe('LocalAccess', () => {
   });
 
   it('sets an HttpOnly, SameSite=Strict session cookie', () => {
-    expect(access.sessionCookie()).toBe(`hearth_token=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    expect(access.sessionCookie()).toBe(`hearth_token_4000=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    // Another server's cookie (another port) does not authorize this one.
+    expect(access.authorize(new URLSearchParams(''), { cookie: `hearth_token_4001=${token}` })).toBeNull();
   });
 
   it('rejects weak or unsafe tokens', () => {

@@ -212,7 +212,7 @@ async function describeBackend(llama: Llama, setting: GpuSetting): Promise<Backe
     return { backend: llama.gpu, reason: `${label}: ${devices.join(', ') || 'GPU'}`, warning: false, gpuDevices: devices };
   }
   if (setting === 'off') {
-    return { backend: 'cpu', reason: 'CPU: GPU use is turned off (HEARTH_GPU=off)', warning: false, gpuDevices: [] };
+    return { backend: 'cpu', reason: 'CPU: GPU use is turned off (--gpu off or HEARTH_GPU=off)', warning: false, gpuDevices: [] };
   }
   const supported = await getLlamaGpuTypes('supported').catch(() => []);
   const usable = supported.filter((type) => type !== false);
