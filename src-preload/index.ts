@@ -1,5 +1,6 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { isCallName, isEventName, type CallInput, type CallName, type CallOutput, type EventName, type EventPayload } from './contract/api';
+import type { CallInput, CallOutput, EventPayload } from './contract/api';
+import { isCallName, isEventName, type CallName, type EventName } from './contract/names';
 import { callChannel, eventChannel } from './contract/channels';
 import type { HearthBridge } from './contract/client';
 import type { Result } from './contract/errors';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CALL_NAMES, EVENT_NAMES, isCallName, isEventName, type CallName, type EventName } from './names';
 import type {
   AppInfo,
   ChatStreamEvent,
@@ -91,29 +92,27 @@ export const calls = {
 
   'jobs.list': call<JobInfo[]>()(empty),
   'jobs.cancel': call<null>()(z.object({ jobId: id }).strict()),
-} as const;
+} as const satisfies Record<CallName, CallDef<unknown, unknown>>;
 
 export const events = {
   'chat.stream': event<ChatStreamEvent>(),
   'runtime.state': event<RuntimeState>(),
   'jobs.update': event<JobInfo>(),
   'threads.changed': event<{ threadId: string }>(),
-} as const;
+} as const satisfies Record<EventName, EventDef<unknown>>;
 
 export type Calls = typeof calls;
 export type Events = typeof events;
-export type CallName = keyof Calls;
-export type EventName = keyof Events;
+export type { CallName, EventName };
+
+// Compile-time check that names.ts lists exactly the calls and events defined here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const namesMatch: Same<keyof Calls, CallName> & Same<keyof Events, EventName> = true;
+void namesMatch;
 export type CallInput<N extends CallName> = Calls[N] extends CallDef<infer I, unknown> ? I : never;
 export type CallOutput<N extends CallName> = Calls[N] extends CallDef<unknown, infer O> ? O : never;
 export type EventPayload<N extends EventName> = Events[N] extends EventDef<infer T> ? T : never;
 
-export const callNames = Object.keys(calls) as CallName[];
-export const eventNames = Object.keys(events) as EventName[];
-
-export function isCallName(name: unknown): name is CallName {
-  return typeof name === 'string' && Object.hasOwn(calls, name);
-}
-export function isEventName(name: unknown): name is EventName {
-  return typeof name === 'string' && Object.hasOwn(events, name);
-}
+export const callNames: readonly CallName[] = CALL_NAMES;
+export const eventNames: readonly EventName[] = EVENT_NAMES;
+export { isCallName, isEventName };

@@ -3,3 +3,4 @@ export * from './channels';
 export * from './client';
 export * from './dto';
 export * from './errors';
+export * from './names';

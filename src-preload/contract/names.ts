@@ -1,0 +1,41 @@
+/**
+ * The contract's call and event names as plain data. The preload needs only these (to refuse
+ * anything else), so it does not bundle the zod schemas; api.ts checks at compile time that
+ * these lists and its definitions name exactly the same things.
+ */
+export const CALL_NAMES = [
+  'app.info',
+  'settings.get',
+  'settings.update',
+  'models.list',
+  'models.add',
+  'models.remove',
+  'models.pickFile',
+  'runtime.state',
+  'runtime.load',
+  'runtime.unload',
+  'threads.list',
+  'threads.create',
+  'threads.get',
+  'threads.update',
+  'threads.delete',
+  'chat.send',
+  'chat.stop',
+  'chat.regenerate',
+  'chat.edit',
+  'jobs.list',
+  'jobs.cancel',
+] as const;
+
+export const EVENT_NAMES = ['chat.stream', 'runtime.state', 'jobs.update', 'threads.changed'] as const;
+
+export type CallName = (typeof CALL_NAMES)[number];
+export type EventName = (typeof EVENT_NAMES)[number];
+
+export function isCallName(name: unknown): name is CallName {
+  return typeof name === 'string' && (CALL_NAMES as readonly string[]).includes(name);
+}
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && (EVENT_NAMES as readonly string[]).includes(name);
+}
