@@ -59,7 +59,14 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const settings = new SettingsRepository(db);
   const runtime = new LlamaRuntime(config.gpu ?? 'auto', config.threads ?? null, logger, (state) => events.emit('runtime.state', state));
   const models = new ModelLibrary(new ModelRepository(db), runtime, [layout.models, ...(config.extraModelDirs ?? [])], logger);
-  const chat = new ChatService(new ThreadRepository(db), settings, runtime, (e) => events.emit('chat.stream', e), logger);
+  const chat = new ChatService(
+    new ThreadRepository(db),
+    settings,
+    runtime,
+    (e) => events.emit('chat.stream', e),
+    logger,
+    (threadId) => events.emit('threads.changed', { threadId }),
+  );
   const jobs = new JobManager(new JobRepository(db), logger, (job) => events.emit('jobs.update', job));
 
   let disposed = false;

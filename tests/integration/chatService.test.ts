@@ -98,6 +98,18 @@ describe('chat service with a real model', () => {
     expect(afterEdit[1]!.id).toBe(edited.assistantMessageId);
   });
 
+  it('announces thread changes so every front end can refresh its list', async () => {
+    const changed: string[] = [];
+    const off = core.events.on('threads.changed', ({ threadId }) => changed.push(threadId));
+    const thread = core.chat.createThread();
+    core.chat.updateThread(thread.id, { title: 'Renamed' });
+    core.chat.send(thread.id, 'Hi');
+    await core.chat.idle(thread.id);
+    await core.chat.deleteThread(thread.id);
+    off();
+    expect(changed).toEqual([thread.id, thread.id, thread.id, thread.id]);
+  });
+
   it('keeps a per-thread system prompt and sends it to the model', async () => {
     const thread = core.chat.createThread('Stories', 'You tell short stories about cats.');
     expect(core.chat.getThread(thread.id).systemPrompt).toBe('You tell short stories about cats.');

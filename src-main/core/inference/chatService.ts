@@ -43,6 +43,8 @@ export class ChatService {
     private readonly runtime: LlamaRuntime,
     private readonly emit: (event: ChatStreamEvent) => void,
     private readonly logger: Logger,
+    /** Told when a thread is created, renamed, deleted or gets messages, so every front end's list stays current. */
+    private readonly onThreadChanged: (threadId: string) => void = () => undefined,
   ) {
     const closed = threads.closeInterruptedMessages();
     if (closed > 0) logger.info(`closed ${closed} reply(ies) interrupted by the last shutdown`);
@@ -54,6 +56,7 @@ export class ChatService {
 
   createThread(title?: string, systemPrompt?: string): Thread {
     const row = this.threads.create(title?.trim() || DEFAULT_TITLE, systemPrompt ?? '');
+    this.onThreadChanged(row.id);
     return this.getThread(row.id);
   }
 
@@ -67,6 +70,7 @@ export class ChatService {
   updateThread(threadId: string, patch: { title?: string; systemPrompt?: string }): Thread {
     this.getThread(threadId);
     this.threads.update(threadId, patch);
+    this.onThreadChanged(threadId);
     return this.getThread(threadId);
   }
 
@@ -74,6 +78,7 @@ export class ChatService {
     this.getThread(threadId);
     await this.stop(threadId);
     this.threads.delete(threadId);
+    this.onThreadChanged(threadId);
   }
 
   /** Appends the user's message and starts the reply; tokens arrive as chat.stream events. */
@@ -189,6 +194,7 @@ export class ChatService {
   }
 
   private startGeneration(threadId: string, messageId: string, options: ReplyOptions = {}): void {
+    this.onThreadChanged(threadId);
     const controller = new AbortController();
     const done = this.queue.then(() => this.generate(threadId, messageId, controller.signal, options));
     this.queue = done.catch(() => undefined);
