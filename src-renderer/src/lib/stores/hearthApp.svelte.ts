@@ -1,0 +1,163 @@
+import type { AppInfo } from '../../../../src-preload/contract/dto';
+import type { ConnectionState, HearthClient } from '../api/client';
+import { createMarkdownRenderer, type MarkdownRenderer } from '../util/markdown';
+import { ChatStore } from './chatStore.svelte';
+import { RuntimeStore } from './runtimeStore.svelte';
+import { ThreadListStore } from './threadListStore.svelte';
+import { ToastStore } from './toastStore.svelte';
+
+const ROUTE = /^#\/thread\/([^/?#]+)$/;
+/** Until app.info answers; the core's limit is the same number. */
+const DEFAULT_MAX_MESSAGE_CHARS = 100_000;
+
+/**
+ * The renderer's composition root: builds the stores around one client, wires the core's
+ * events to them and keeps the open thread in the URL hash (#/thread/<id>) so a reload
+ * reopens it.
+ */
+export class HearthApp {
+  readonly toasts = new ToastStore();
+  readonly runtime: RuntimeStore;
+  readonly threads: ThreadListStore;
+  readonly chat: ChatStore;
+  readonly markdown: MarkdownRenderer = createMarkdownRenderer();
+
+  info = $state<AppInfo | null>(null);
+  connection = $state<ConnectionState>('connecting');
+  /** Ticks every 30 s so relative times stay true. */
+  now = $state(Date.now());
+  readonly maxMessageChars = $derived(this.info?.limits.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS);
+
+  private readonly disposers: Array<() => void> = [];
+  private wasOpen = false;
+  /** Threads this window is deleting: their change event is our own doing, not news. */
+  private readonly deleting = new Set<string>();
+  private listRefresh: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly client: HearthClient) {
+    const { bridge } = client;
+    this.runtime = new RuntimeStore(bridge, this.toasts);
+    this.threads = new ThreadListStore(bridge, this.toasts);
+    this.chat = new ChatStore(bridge, this.toasts, () => this.refreshThreadsSoon());
+  }
+
+  /** The open chat's title; the list is fresher (the core names a chat after its first message). */
+  get threadTitle(): string {
+    return this.threads.items.find((t) => t.id === this.chat.threadId)?.title ?? this.chat.thread?.title ?? '';
+  }
+
+  async start(): Promise<void> {
+    const { bridge, connection } = this.client;
+    this.disposers.push(
+      bridge.on('chat.stream', (event) => this.chat.handleStream(event)),
+      bridge.on('runtime.state', (state) => this.runtime.setState(state)),
+      bridge.on('threads.changed', ({ threadId }) => {
+        this.refreshThreadsSoon();
+        if (threadId === this.chat.threadId) void this.refreshOpenThread(threadId);
+      }),
+      connection.subscribe((state) => this.onConnection(state)),
+    );
+    const onHash = () => void this.applyRoute();
+    window.addEventListener('hashchange', onHash);
+    const tick = setInterval(() => (this.now = Date.now()), 30_000);
+    this.disposers.push(
+      () => window.removeEventListener('hashchange', onHash),
+      () => clearInterval(tick),
+    );
+    await this.loadEverything();
+  }
+
+  dispose(): void {
+    for (const dispose of this.disposers.splice(0)) dispose();
+  }
+
+  /** Opens a thread (or none) and records it in the address bar. */
+  async select(threadId: string | null): Promise<void> {
+    const hash = threadId ? `#/thread/${encodeURIComponent(threadId)}` : '';
+    if (location.hash !== hash) history.pushState(null, '', hash || location.pathname + location.search);
+    await this.applyRoute();
+  }
+
+  async newThread(): Promise<boolean> {
+    const thread = await this.threads.create();
+    if (!thread) return false;
+    this.chat.show(thread);
+    await this.select(thread.id);
+    return true;
+  }
+
+  /** Sends from the composer, starting a chat first when none is open. */
+  async send(content: string): Promise<boolean> {
+    if (!this.chat.thread && !(await this.newThread())) return false;
+    return this.chat.send(content);
+  }
+
+  async renameThread(threadId: string, title: string): Promise<void> {
+    const thread = await this.threads.rename(threadId, title);
+    if (thread) this.chat.setTitle(threadId, thread.title);
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    this.deleting.add(threadId);
+    try {
+      const deleted = await this.threads.remove(threadId);
+      if (deleted && this.chat.threadId === threadId) await this.select(null);
+    } finally {
+      this.deleting.delete(threadId);
+    }
+  }
+
+  /** Another window or the CLI changed the open thread: show its current state. */
+  private async refreshOpenThread(threadId: string): Promise<void> {
+    if (this.deleting.has(threadId)) return;
+    const result = await this.chat.refresh();
+    if (result && !result.ok && result.error.code === 'THREAD_NOT_FOUND' && this.chat.threadId === threadId) {
+      this.toasts.info('This chat was deleted elsewhere.');
+      await this.select(null);
+    }
+  }
+
+  private async loadEverything(): Promise<void> {
+    const info = this.client.bridge.call('app.info', {}).then((result) => {
+      if (result.ok) this.info = result.value;
+      else this.toasts.error(result.error);
+    });
+    await Promise.all([info, this.runtime.refresh(), this.threads.refresh(), this.applyRoute(true)]);
+  }
+
+  private async applyRoute(force = false): Promise<void> {
+    const match = ROUTE.exec(location.hash);
+    const threadId = match?.[1] ? decodeURIComponent(match[1]) : null;
+    if (!force && threadId === this.chat.threadId) return;
+    if (!threadId) {
+      this.chat.close();
+      return;
+    }
+    const result = await this.chat.open(threadId);
+    if (!result.ok) {
+      this.toasts.error(result.error);
+      // A deleted or unknown thread: forget it so a reload does not fail again.
+      if (ROUTE.exec(location.hash)?.[1] === match?.[1]) {
+        history.replaceState(null, '', location.pathname + location.search);
+        this.chat.close();
+      }
+    }
+  }
+
+  private onConnection(state: ConnectionState): void {
+    this.connection = state;
+    if (state !== 'open') return;
+    // Events were missed while the socket was down: fetch the truth again.
+    if (this.wasOpen) void this.loadEverything();
+    this.wasOpen = true;
+  }
+
+  /** Titles and order change as replies finish; coalesce bursts into one list fetch. */
+  private refreshThreadsSoon(): void {
+    if (this.listRefresh) return;
+    this.listRefresh = setTimeout(() => {
+      this.listRefresh = null;
+      void this.threads.refresh();
+    }, 150);
+  }
+}

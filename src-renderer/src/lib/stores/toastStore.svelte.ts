@@ -1,0 +1,45 @@
+import { errorText } from '../util/format';
+
+export interface Toast {
+  id: number;
+  kind: 'error' | 'info';
+  text: string;
+  code: string | null;
+}
+
+const ERROR_MS = 12_000;
+const INFO_MS = 4_000;
+
+/** Transient notices. Every failed call ends up here, so nothing fails silently. */
+export class ToastStore {
+  items = $state<Toast[]>([]);
+  private nextId = 1;
+  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
+
+  error(error: { code: string; message: string }): void {
+    const text = errorText(error);
+    // The same failure repeated (a retry loop, a double click) shows once, freshly timed.
+    const existing = this.items.find((t) => t.kind === 'error' && t.text === text);
+    if (existing) this.dismiss(existing.id);
+    this.push({ kind: 'error', text, code: error.code }, ERROR_MS);
+  }
+
+  info(text: string): void {
+    this.push({ kind: 'info', text, code: null }, INFO_MS);
+  }
+
+  dismiss(id: number): void {
+    clearTimeout(this.timers.get(id));
+    this.timers.delete(id);
+    this.items = this.items.filter((t) => t.id !== id);
+  }
+
+  private push(toast: Omit<Toast, 'id'>, ms: number): void {
+    const id = this.nextId++;
+    this.items = [...this.items.slice(-4), { id, ...toast }];
+    this.timers.set(
+      id,
+      setTimeout(() => this.dismiss(id), ms),
+    );
+  }
+}

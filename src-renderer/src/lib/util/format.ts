@@ -1,0 +1,62 @@
+import type { ErrorData } from '../../../../src-preload/contract/errors';
+
+/** How every error is shown: the stable code first, then the sentence for people. */
+export function errorText(error: { code: string; message: string } | ErrorData): string {
+  return `${error.code} — ${error.message}`;
+}
+
+const integer = new Intl.NumberFormat('en');
+
+export function formatNumber(value: number): string {
+  return integer.format(Math.round(value));
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** "just now", "5 min ago", "3 h ago", "yesterday", "4 days ago", then a date. */
+export function relativeTime(timestamp: number, now: number): string {
+  const elapsed = Math.max(0, now - timestamp);
+  if (elapsed < MINUTE) return 'just now';
+  if (elapsed < HOUR) return `${Math.floor(elapsed / MINUTE)} min ago`;
+  if (elapsed < DAY) return `${Math.floor(elapsed / HOUR)} h ago`;
+  if (elapsed < 2 * DAY) return 'yesterday';
+  if (elapsed < 7 * DAY) return `${Math.floor(elapsed / DAY)} days ago`;
+  const date = new Date(timestamp);
+  const sameYear = date.getFullYear() === new Date(now).getFullYear();
+  return date.toLocaleDateString(undefined, { month: 'short', day: 'numeric', ...(sameYear ? {} : { year: 'numeric' }) });
+}
+
+export function absoluteTime(timestamp: number): string {
+  return new Date(timestamp).toLocaleString();
+}
+
+/** The file's name without folder or .gguf: what the user knows the model by. */
+export function fileStem(path: string): string {
+  const base = path.split(/[\\/]/).pop() ?? path;
+  return base.replace(/\.gguf$/i, '');
+}
+
+/**
+ * A model's label: its file name, plus the name inside the file when that says something
+ * more (metadata names are often just the architecture, e.g. "llama").
+ */
+export function modelLabel(model: { name: string; path: string }): string {
+  const stem = fileStem(model.path);
+  const name = model.name.trim();
+  if (!name || stem.toLowerCase().includes(name.toLowerCase())) return stem;
+  return `${stem} (${name})`;
+}
