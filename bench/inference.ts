@@ -113,7 +113,6 @@ core.settings.update({ maxReplyTokens: maxTokens, temperature: 0 });
 
 async function hearthRun(): Promise<Sample> {
   const thread = core.chat.createThread();
-  let tokens = 0;
   let first = 0;
   let end = 0;
   const off = core.events.on('chat.stream', (e) => {
@@ -128,7 +127,7 @@ async function hearthRun(): Promise<Sample> {
   core.chat.send(thread.id, prompt);
   await core.chat.idle(thread.id);
   off();
-  tokens = counter.tokenMeter.getState().usedOutputTokens - before;
+  const tokens = counter.tokenMeter.getState().usedOutputTokens - before;
   return { ttftMs: first - start, tokens, decodeTokensPerSecond: (tokens - 1) / ((end - first) / 1000) };
 }
 

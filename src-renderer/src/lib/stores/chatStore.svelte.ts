@@ -35,10 +35,12 @@ export class ChatStore {
   readonly generating: boolean = $derived(this.submitting || this.messages.some((m) => m.status === 'streaming'));
   /** Dropped messages that are still shown, so the notice never counts vanished ones. */
   readonly droppedIds: ReadonlySet<string> = $derived(
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- rebuilt whole by $derived, never mutated
     new Set((this.context?.droppedMessageIds ?? []).filter((id) => this.messages.some((m) => m.id === id))),
   );
 
   /** Streamed text per reply, for every thread, so switching back mid-reply loses nothing. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, not UI state: nothing renders from it
   private readonly streams = new Map<string, Stream>();
   private placeholderId: string | null = null;
   private frame = 0;
@@ -281,6 +283,7 @@ export class ChatStore {
 
   /** Shows a fresh copy of the open thread without forgetting the speeds seen this session. */
   private replaceKeepingSpeeds(thread: Thread): void {
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, discarded at once
     const speeds = new Map(this.messages.map((m) => [m.id, m.tokensPerSecond]));
     this.show(thread);
     for (const message of this.messages) message.tokensPerSecond = speeds.get(message.id) ?? null;

@@ -31,6 +31,7 @@ export class HearthApp {
   private readonly disposers: Array<() => void> = [];
   private wasOpen = false;
   /** Threads this window is deleting: their change event is our own doing, not news. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, not UI state: nothing renders from it
   private readonly deleting = new Set<string>();
   private listRefresh: ReturnType<typeof setTimeout> | null = null;
 

@@ -14,6 +14,7 @@ const INFO_MS = 4_000;
 export class ToastStore {
   items = $state<Toast[]>([]);
   private nextId = 1;
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, not UI state: nothing renders from it
   private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
 
   error(error: { code: string; message: string }): void {
