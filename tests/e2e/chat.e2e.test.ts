@@ -115,11 +115,30 @@ describe('chat in the browser (e2e)', () => {
   });
 
   it('shows errors with their codes', async () => {
+    await expect.poll(() => page.getByTestId('runtime-status').innerText()).toMatch(/Ready/);
+    const before = await page.getByTestId('message').count();
+    await page.getByTestId('composer').fill('x'.repeat(100_001));
+    await page.getByTestId('send').click();
+    await expect.poll(() => page.getByTestId('error-toast').first().innerText()).toContain('MESSAGE_TOO_LARGE');
+    expect(await page.getByTestId('message').count()).toBe(before); // nothing was added to the thread
+    await page.getByTestId('composer').fill('');
+
     await page.getByTestId('model-path-input').fill('/no/such/model.gguf');
     await page.getByTestId('model-add').click();
     await expect.poll(() => page.getByTestId('error-toast').first().innerText()).toContain('FILE_NOT_FOUND');
     await page.getByTestId('model-unload').click();
     await expect.poll(() => page.getByTestId('runtime-status').innerText()).toMatch(/No model/i);
+  });
+
+  it('deletes a thread after confirmation, and it stays gone after a reload', async () => {
+    const thread = page.getByTestId('thread-item').filter({ hasText: 'Once upon a time' });
+    await thread.hover();
+    await thread.getByTestId('thread-delete').click();
+    await page.getByTestId('thread-delete-confirm').click();
+    await expect.poll(() => page.getByTestId('thread-item').filter({ hasText: 'Once upon a time' }).count()).toBe(0);
+    await page.reload();
+    await expect.poll(() => page.getByTestId('backend-badge').count(), { timeout: 20_000 }).toBe(1);
+    expect(await page.getByTestId('thread-item').filter({ hasText: 'Once upon a time' }).count()).toBe(0);
   });
 
   it('logged no page errors', () => {

@@ -113,6 +113,21 @@ describe('hearth command line (the built CLI, real models)', () => {
     expect(result.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('reports a truncated model as CORRUPT_FILE and a question too big for the context as MESSAGE_TOO_LARGE', async () => {
+    const { readFileSync } = await import('node:fs');
+    const cut = join(dataDir.path, 'cut.gguf');
+    const bytes = readFileSync(stories);
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const truncated = await run(['chat', ...cpu, '--model', cut, 'hi']);
+    expect(truncated.code).toBe(1);
+    expect(truncated.stderr).toMatch(/^error CORRUPT_FILE: .*truncated/m);
+
+    const huge = await run(['chat', ...cpu, '--model', stories, '--context', '256', 'the dog ran. '.repeat(200)]);
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toMatch(/^error MESSAGE_TOO_LARGE: /m);
+    expect(huge.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('adds and removes models by path and id', async () => {
     const other = tempDir('hearth-cli-other-');
     try {
