@@ -7,7 +7,8 @@
  * The baseline is node-llama-cpp's LlamaChat.generateResponse, the fastest chat path the
  * library offers and the one Hearth builds on, so the ratio is Hearth's own overhead
  * (SQLite writes, events, context budgeting). LlamaChatSession.prompt is shown for
- * reference: it is slower than both.
+ * reference: it is slower than both. "Hearth over WebSocket" is the same chat service seen
+ * from a client of the local server (the browser UI's path): tokens timed where they arrive.
  *
  *   npm run bench:inference -- [--model PATH] [--runs N] [--tokens N] [--threads N] [--gpu auto|off]
  */
@@ -16,6 +17,8 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GeneralChatWrapper, getLlama, LlamaChat, LlamaChatSession } from 'node-llama-cpp';
+import WebSocket from 'ws';
+import { startServer } from '../src-main/cli/server';
 import { createConsoleLogger } from '../src-main/core/common/logger';
 import { createCore } from '../src-main/core/createCore';
 import { tempDir } from '../tests/support/tempDir';
@@ -131,13 +134,59 @@ async function hearthRun(): Promise<Sample> {
   return { ttftMs: first - start, tokens, decodeTokensPerSecond: (tokens - 1) / ((end - first) / 1000) };
 }
 
+// --- Hearth through the local server, as the browser UI sees it ---------------------
+const server = await startServer(core, { port: 0, rendererDir: dir.path });
+const socket = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
+await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+let nextId = 1;
+const wsCall = (name: string, input: unknown) =>
+  new Promise<unknown>((resolve) => {
+    const id = nextId++;
+    const onMessage = (data: WebSocket.RawData) => {
+      const message = JSON.parse(data.toString()) as { t: string; id?: number; result?: { ok: boolean; value?: unknown } };
+      if (message.t === 'result' && message.id === id) {
+        socket.off('message', onMessage);
+        resolve(message.result?.value);
+      }
+    };
+    socket.on('message', onMessage);
+    socket.send(JSON.stringify({ t: 'call', id, name, input }));
+  });
+
+async function serverRun(): Promise<Sample> {
+  const thread = (await wsCall('threads.create', {})) as { id: string };
+  core.runtime.loaded!.sequence.clearHistory();
+  let first = 0;
+  const ended = new Promise<number>((resolve) => {
+    const onMessage = (data: WebSocket.RawData) => {
+      const message = JSON.parse(data.toString()) as { t: string; name?: string; payload?: { type: string; threadId: string } };
+      if (message.t !== 'event' || message.name !== 'chat.stream' || message.payload?.threadId !== thread.id) return;
+      if (message.payload.type === 'token' && !first) first = performance.now();
+      if (message.payload.type === 'end') {
+        socket.off('message', onMessage);
+        resolve(performance.now());
+      }
+    };
+    socket.on('message', onMessage);
+  });
+  const meter = core.runtime.loaded!.sequence.tokenMeter;
+  const before = meter.getState().usedOutputTokens;
+  const start = performance.now();
+  await wsCall('chat.send', { threadId: thread.id, content: prompt });
+  const end = await ended;
+  const tokens = meter.getState().usedOutputTokens - before;
+  return { ttftMs: first - start, tokens, decodeTokensPerSecond: (tokens - 1) / ((end - first) / 1000) };
+}
+
 const raw: Sample[] = [];
 const hearth: Sample[] = [];
 const session: Sample[] = [];
+const overServer: Sample[] = [];
 for (let i = 0; i < 2; i++) {
   await rawRun();
   await hearthRun();
   await sessionRun();
+  await serverRun();
 }
 for (let i = 0; i < runs; i++) {
   // Alternate which side goes first so drift (thermal, caches) hits both equally.
@@ -149,6 +198,7 @@ for (let i = 0; i < runs; i++) {
     raw.push(await rawRun());
   }
   session.push(await sessionRun());
+  overServer.push(await serverRun());
 }
 
 const summary = (samples: Sample[]) => ({
@@ -159,6 +209,7 @@ const summary = (samples: Sample[]) => ({
 const r = summary(raw);
 const h = summary(hearth);
 const sess = summary(session);
+const ws = summary(overServer);
 const result = {
   date: new Date().toISOString(),
   machine: `${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, ${process.platform} ${process.arch}, Node ${process.version}`,
@@ -168,28 +219,38 @@ const result = {
   raw: r,
   hearth: h,
   llamaChatSession: sess,
+  hearthOverWebSocket: ws,
   // Paired: each Hearth run against the baseline run next to it, so background load that
   // slows one pair does not skew the rest; the median of the pairs is the headline.
   decodeRatio: median(hearth.map((x, i) => x.decodeTokensPerSecond / raw[i]!.decodeTokensPerSecond)),
   ttftOverheadMs: median(hearth.map((x, i) => x.ttftMs - raw[i]!.ttftMs)),
+  webSocketDecodeRatio: median(overServer.map((x, i) => x.decodeTokensPerSecond / raw[i]!.decodeTokensPerSecond)),
+  webSocketTtftOverheadMs: median(overServer.map((x, i) => x.ttftMs - raw[i]!.ttftMs)),
 };
 
 console.log(`\nbench:inference — ${result.machine}`);
 console.log(`backend: ${result.backend}`);
 console.log(`model: ${modelPath}; ${runs} runs each, up to ${maxTokens} tokens, greedy, ${threads} thread(s)\n`);
 const row = (label: string, f: (x: typeof r) => string) =>
-  console.log(`${label.padEnd(25)}${f(r).padStart(20)}${f(h).padStart(22)}${f(sess).padStart(24)}`);
-console.log(`${''.padEnd(25)}${'raw LlamaChat'.padStart(20)}${'Hearth ChatService'.padStart(22)}${'(ref) LlamaChatSession'.padStart(24)}`);
+  console.log(`${label.padEnd(25)}${f(r).padStart(16)}${f(h).padStart(20)}${f(ws).padStart(24)}${f(sess).padStart(24)}`);
+console.log(
+  `${''.padEnd(25)}${'raw LlamaChat'.padStart(16)}${'Hearth ChatService'.padStart(20)}${'Hearth over WebSocket'.padStart(24)}${'(ref) LlamaChatSession'.padStart(24)}`,
+);
 row('median TTFT (ms)', (x) => x.medianTtftMs.toFixed(2));
 row('median decode (tok/s)', (x) => x.medianDecodeTokensPerSecond.toFixed(1));
 row('median tokens generated', (x) => String(x.medianTokens));
 console.log(`\ndecode ratio (Hearth / raw, median of ${runs} paired runs): ${result.decodeRatio.toFixed(3)}   (target >= 0.95)`);
 console.log(`TTFT overhead (Hearth - raw, median of paired runs): ${result.ttftOverheadMs.toFixed(2)} ms   (target <= 50 ms)`);
+console.log(
+  `over WebSocket: decode ratio ${result.webSocketDecodeRatio.toFixed(3)}, TTFT overhead ${result.webSocketTtftOverheadMs.toFixed(2)} ms`,
+);
 
 const outDir = join(import.meta.dirname ?? '.', 'results');
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, `inference-${result.date.replaceAll(':', '-')}.json`), `${JSON.stringify(result, null, 2)}\n`);
 
+socket.close();
+await server.close();
 await core.dispose();
 dir.cleanup();
 rawChat.dispose({ disposeSequence: false });

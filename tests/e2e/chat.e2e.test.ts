@@ -119,13 +119,13 @@ describe('chat in the browser (e2e)', () => {
     const before = await page.getByTestId('message').count();
     await page.getByTestId('composer').fill('x'.repeat(100_001));
     await page.getByTestId('send').click();
-    await expect.poll(() => page.getByTestId('error-toast').first().innerText()).toContain('MESSAGE_TOO_LARGE');
+    await expect.poll(() => page.getByTestId('error-toast').filter({ hasText: 'MESSAGE_TOO_LARGE' }).count()).toBe(1);
     expect(await page.getByTestId('message').count()).toBe(before); // nothing was added to the thread
     await page.getByTestId('composer').fill('');
 
     await page.getByTestId('model-path-input').fill('/no/such/model.gguf');
     await page.getByTestId('model-add').click();
-    await expect.poll(() => page.getByTestId('error-toast').first().innerText()).toContain('FILE_NOT_FOUND');
+    await expect.poll(() => page.getByTestId('error-toast').filter({ hasText: 'FILE_NOT_FOUND' }).count()).toBe(1);
     await page.getByTestId('model-unload').click();
     await expect.poll(() => page.getByTestId('runtime-status').innerText()).toMatch(/No model/i);
   });
