@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { eventNames } from '../../src-preload/contract/api';
+import { eventNames, type EventName } from '../../src-preload/contract/api';
+import { TokenCoalescer } from './tokenCoalescer';
 import type { WireMessage } from '../../src-preload/contract/client';
 import { HearthError } from '../core/common/hearthError';
 import type { Logger } from '../core/common/logger';
@@ -95,21 +96,26 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
     });
   });
 
-  // One subscription per event for the whole server; each event is serialized once.
+  // One subscription per event for the whole server; each event is serialized once, and a
+  // reply's tokens are merged into at most one message per frame (see TokenCoalescer).
+  const broadcast = (name: EventName, payload: unknown) => {
+    if (clients.size === 0) return;
+    const message: WireMessage = { t: 'event', name, payload };
+    const text = JSON.stringify(message);
+    for (const ws of clients.keys()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        logger.warn('dropping a WebSocket client that stopped reading events');
+        ws.terminate();
+        continue;
+      }
+      ws.send(text);
+    }
+  };
+  const coalescer = new TokenCoalescer(broadcast);
   const unsubscribes = eventNames.map((name) =>
     core.events.on(name, (payload) => {
-      if (clients.size === 0) return;
-      const message: WireMessage = { t: 'event', name, payload };
-      const text = JSON.stringify(message);
-      for (const ws of clients.keys()) {
-        if (ws.readyState !== WebSocket.OPEN) continue;
-        if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-          logger.warn('dropping a WebSocket client that stopped reading events');
-          ws.terminate();
-          continue;
-        }
-        ws.send(text);
-      }
+      if (clients.size > 0) coalescer.push(name, payload);
     }),
   );
 
@@ -157,6 +163,7 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
       closing ??= (async () => {
         clearInterval(heartbeat);
         for (const unsubscribe of unsubscribes) unsubscribe();
+        coalescer.flush();
         await Promise.all([...clients.keys()].map((ws) => closeClient(ws)));
         await new Promise<void>((done) => wss.close(() => done()));
         httpServer.closeAllConnections();

@@ -87,6 +87,7 @@ export interface SendResult {
 
 export type ChatStreamEvent =
   | { type: 'start'; threadId: string; messageId: string; context: ContextUsage }
+  /** text is the next piece of the reply: one token's text, or several (a transport may merge them). */
   | { type: 'token'; threadId: string; messageId: string; text: string }
   | { type: 'end'; threadId: string; message: Message; context: ContextUsage; tokensPerSecond: number };
 
