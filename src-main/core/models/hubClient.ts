@@ -1,0 +1,269 @@
+import { ggufFileQuantNames } from 'node-llama-cpp';
+import { z } from 'zod';
+import type { HubFile, HubModelSummary } from '../../../src-preload/contract/dto';
+import { HearthError } from '../common/hearthError';
+
+export interface HubClientOptions {
+  /** Base URL of the hub or a mirror, read on every call so a settings change applies at once. */
+  endpoint: () => string;
+  /** The user's Hugging Face token, if they stored one. */
+  token: () => Promise<string | null>;
+  fetch?: typeof fetch;
+}
+
+/** A hub that answers nothing in this long is treated as unreachable. */
+const TIMEOUT_MS = 30_000;
+/** The tree API pages its listing; no GGUF repository needs more than this many pages. */
+const MAX_TREE_PAGES = 50;
+
+const searchItem = z.object({
+  id: z.string().min(1),
+  downloads: z.number().optional(),
+  likes: z.number().optional(),
+  gated: z.union([z.boolean(), z.string()]).optional(),
+  lastModified: z.string().optional(),
+});
+
+const treeItem = z.object({
+  type: z.string(),
+  path: z.string(),
+  size: z.number().optional(),
+  lfs: z.object({ oid: z.string(), size: z.number() }).partial().optional(),
+});
+
+/**
+ * The parts of the Hugging Face hub API Hearth uses: search GGUF repositories, list a
+ * repository's GGUF files with the size and sha256 the hub publishes, and build download URLs.
+ * Works against any endpoint that answers in the same shape (mirrors, the tests' server).
+ */
+export class HubClient {
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: HubClientOptions) {
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /** GGUF repositories matching the query, most downloaded first. */
+  async search(query: string, options: { limit?: number; signal?: AbortSignal } = {}): Promise<HubModelSummary[]> {
+    const limit = Math.min(100, Math.max(1, Math.floor(options.limit ?? 20)));
+    const params = new URLSearchParams();
+    if (query.trim()) params.set('search', query.trim());
+    params.set('filter', 'gguf');
+    params.set('sort', 'downloads');
+    params.set('direction', '-1');
+    params.set('limit', String(limit));
+    // The list API returns only a few fields unless asked; these are the ones the UI shows.
+    for (const field of ['downloads', 'likes', 'gated', 'lastModified']) params.append('expand', field);
+    const { body } = await this.getJson(`${this.base()}/api/models?${params.toString()}`, { signal: options.signal });
+    const items = z.array(z.unknown()).safeParse(body);
+    if (!items.success) throw this.badShape('search results');
+    const results: HubModelSummary[] = [];
+    for (const raw of items.data) {
+      const item = searchItem.safeParse(raw);
+      if (!item.success) continue; // one odd entry should not hide the rest
+      results.push({
+        repo: item.data.id,
+        downloads: item.data.downloads ?? 0,
+        likes: item.data.likes ?? 0,
+        // The hub says false, "auto" or "manual"; anything but false needs an accepted licence.
+        gated: item.data.gated !== undefined && item.data.gated !== false && item.data.gated !== 'false',
+        updatedAt: item.data.lastModified ?? null,
+      });
+    }
+    return results.sort((a, b) => b.downloads - a.downloads).slice(0, limit);
+  }
+
+  /**
+   * The repository's GGUF files with exact sizes and the LFS sha256 the hub publishes,
+   * smallest first (which for one model is lowest quality first), the parts of a split file
+   * together and in order. Vision projectors (mmproj-*.gguf) are left out: they are not
+   * models on their own.
+   */
+  async files(repo: string, options: { revision?: string; signal?: AbortSignal } = {}): Promise<HubFile[]> {
+    const revision = options.revision ?? 'main';
+    let url: string | null = `${this.base()}/api/models/${encodePath(repo)}/tree/${encodeURIComponent(revision)}?recursive=true`;
+    const files: HubFile[] = [];
+    for (let page = 0; url && page < MAX_TREE_PAGES; page++) {
+      const { body, response } = await this.getJson(url, { signal: options.signal, repo });
+      const items = z.array(z.unknown()).safeParse(body);
+      if (!items.success) throw this.badShape(`file list of ${repo}`);
+      for (const raw of items.data) {
+        const item = treeItem.safeParse(raw);
+        if (!item.success || item.data.type !== 'file') continue;
+        const path = item.data.path;
+        const name = path.split('/').pop() ?? path;
+        if (!/\.gguf$/i.test(name) || /^mmproj/i.test(name)) continue;
+        const sha = item.data.lfs?.oid;
+        files.push({
+          file: path,
+          sizeBytes: item.data.lfs?.size ?? item.data.size ?? null,
+          // Only LFS files carry a sha256; a small file's oid is a git SHA-1 and says nothing here.
+          sha256: sha && /^[0-9a-f]{64}$/i.test(sha) ? sha.toLowerCase() : null,
+          quantization: parseQuantization(name),
+        });
+      }
+      url = nextPage(response, url);
+    }
+    return sortFiles(files);
+  }
+
+  /** Download URL of a file; each path segment is encoded, the slashes between them kept. */
+  resolveUrl(repo: string, file: string, revision = 'main'): string {
+    return `${this.base()}/${encodePath(repo)}/resolve/${encodeURIComponent(revision)}/${encodePath(file)}`;
+  }
+
+  /** Headers that authenticate a request to the hub, empty when no token is stored. */
+  async authHeaders(): Promise<Record<string, string>> {
+    const token = (await this.options.token())?.trim();
+    return token ? { Authorization: `Bearer ${token}` } : {};
+  }
+
+  private base(): string {
+    return this.options.endpoint().replace(/\/+$/, '');
+  }
+
+  private badShape(what: string): HearthError {
+    return new HearthError('NETWORK_ERROR', `${this.base()} answered with unexpected ${what}; is the hub endpoint right?`);
+  }
+
+  private async getJson(url: string, context: { signal?: AbortSignal; repo?: string }): Promise<{ body: unknown; response: Response }> {
+    const timeout = AbortSignal.timeout(TIMEOUT_MS);
+    const signal = context.signal ? AbortSignal.any([context.signal, timeout]) : timeout;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetchImpl(url, { headers: { accept: 'application/json', ...(await this.authHeaders()) }, signal });
+      text = await response.text();
+    } catch (error) {
+      throw networkError(error, this.base(), context.signal);
+    }
+    if (!response.ok) throw statusError(response, text, context.repo);
+    try {
+      return { body: JSON.parse(text) as unknown, response };
+    } catch {
+      throw new HearthError('NETWORK_ERROR', `${this.base()} answered ${response.status} but not with JSON; is the hub endpoint right?`);
+    }
+  }
+}
+
+/** Maps a failed request (no answer at all) to CANCELLED or NETWORK_ERROR. */
+export function networkError(error: unknown, endpoint: string, signal?: AbortSignal, timeoutMs = TIMEOUT_MS): HearthError {
+  if (error instanceof HearthError) return error;
+  if (signal?.aborted) return new HearthError('CANCELLED', 'Cancelled', { cause: error });
+  const name = (error as Error | undefined)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new HearthError('NETWORK_ERROR', `Could not reach ${endpoint}: no answer within ${timeoutMs / 1000} s`, { cause: error });
+  }
+  return new HearthError('NETWORK_ERROR', `Could not reach ${endpoint}: ${describeNetworkFailure(error)}`, { cause: error });
+}
+
+/**
+ * Maps an HTTP error status from the hub to a contract code. The hub's X-Error-Code header
+ * wins where present: it answers 401 for a repository that does not exist (so as not to reveal
+ * private ones), which is a NOT_FOUND to the user, not a gate.
+ */
+export function statusError(response: Response, body: string, subject?: string): HearthError {
+  const status = response.status;
+  const hubCode = response.headers.get('x-error-code');
+  const what = subject ?? 'This model';
+  // Only a repository name makes a page link; a file URL is shown as it is.
+  const page = subject && /^[\w.-]+\/[\w.-]+$/.test(subject) ? `huggingface.co/${subject}` : 'its Hugging Face page';
+  const detail = hubMessage(body);
+  if (hubCode === 'RepoNotFound') return new HearthError('NOT_FOUND', `${what} was not found on the hub`);
+  if (hubCode === 'RevisionNotFound' || hubCode === 'EntryNotFound') {
+    return new HearthError('NOT_FOUND', `${what}: ${detail ?? 'that revision or file was not found on the hub'}`);
+  }
+  if (status === 401 || hubCode === 'GatedRepo') {
+    return new HearthError(
+      'MODEL_GATED',
+      `${what} is gated: add a Hugging Face access token in Settings (hub token), and accept the model's licence at ${page}.`,
+    );
+  }
+  if (status === 403) {
+    return new HearthError(
+      'MODEL_GATED',
+      `${what} is gated and the Hugging Face token has no access to it: accept the model's licence at ${page} with the account the token belongs to, or store another token.`,
+    );
+  }
+  if (status === 404) {
+    return new HearthError('NOT_FOUND', subject ? `${subject} was not found on the hub (404)` : 'The hub has no such page (404); is the hub endpoint right?');
+  }
+  return new HearthError('NETWORK_ERROR', `The hub answered ${status}${response.statusText ? ` ${response.statusText}` : ''}${detail ? `: ${detail}` : ''}`);
+}
+
+/** node-llama-cpp's list of quantization names, longest first so IQ2_XXS wins over IQ2_XS. */
+const QUANT_PATTERN = new RegExp(
+  `(?:^|[-_.\\s])(${[...ggufFileQuantNames, 'FP16', 'FP32']
+    .sort((a, b) => b.length - a.length)
+    .map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('|')})(?=$|[-_.\\s])`,
+  'gi',
+);
+
+/**
+ * The quantization a GGUF file name states, upper case (Q4_K_M, Q8_0, IQ4_XS, F16, BF16...),
+ * or null. The last match wins, since names end with the quantization.
+ */
+export function parseQuantization(fileName: string): string | null {
+  const name = (fileName.split('/').pop() ?? fileName).replace(/\.gguf$/i, '');
+  let last: string | null = null;
+  for (const match of name.matchAll(QUANT_PATTERN)) last = match[1] ?? null;
+  if (!last) return null;
+  const upper = last.toUpperCase();
+  return upper === 'FP16' ? 'F16' : upper === 'FP32' ? 'F32' : upper;
+}
+
+/** Orders by the size of the whole model a file belongs to, so split parts stay together. */
+function sortFiles(files: HubFile[]): HubFile[] {
+  const group = (file: string) => file.replace(/-\d{5}-of-\d{5}\.gguf$/i, '.gguf');
+  const totals = new Map<string, number>();
+  for (const f of files) totals.set(group(f.file), (totals.get(group(f.file)) ?? 0) + (f.sizeBytes ?? Number.MAX_SAFE_INTEGER));
+  const total = (f: HubFile) => totals.get(group(f.file)) ?? 0;
+  return files.sort((a, b) => total(a) - total(b) || group(a.file).localeCompare(group(b.file)) || a.file.localeCompare(b.file));
+}
+
+function encodePath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+/** Follows the hub's `Link: <...>; rel="next"` pagination, only to the same origin. */
+function nextPage(response: Response, current: string): string | null {
+  const link = response.headers.get('link');
+  const match = link ? /<([^>]+)>\s*;\s*rel="?next"?/i.exec(link) : null;
+  if (!match?.[1]) return null;
+  try {
+    const next = new URL(match[1], current);
+    return next.origin === new URL(current).origin ? next.href : null;
+  } catch {
+    return null;
+  }
+}
+
+function hubMessage(body: string): string | null {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed.error === 'string' && parsed.error) return parsed.error.slice(0, 300);
+  } catch {
+    // not JSON: an HTML error page says nothing useful in a sentence
+  }
+  return null;
+}
+
+function describeNetworkFailure(error: unknown): string {
+  const cause = (error as { cause?: unknown } | undefined)?.cause ?? error;
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (ECONNREFUSED)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host name could not be resolved (${code})`;
+    case 'ECONNRESET':
+      return 'the connection was reset (ECONNRESET)';
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return `the connection timed out (${code})`;
+    default:
+      return (cause as Error | undefined)?.message || (error as Error | undefined)?.message || 'unknown network error';
+  }
+}
