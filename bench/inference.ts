@@ -22,6 +22,7 @@ import { startServer } from '../src-main/cli/server';
 import { createConsoleLogger } from '../src-main/core/common/logger';
 import { createCore } from '../src-main/core/createCore';
 import { tempDir } from '../tests/support/tempDir';
+import { CATALOG_PATH } from '../tests/support/testCore';
 import { testModelPath } from '../tests/support/testModels';
 
 const { values } = parseArgs({
@@ -56,7 +57,7 @@ const median = (xs: number[]) => {
 // --- Hearth: the chat service the UI, server and CLI use ------------------------------
 const dir = tempDir('hearth-bench-');
 const core = createCore(
-  { dataDir: dir.path, host: 'server', version: 'bench', gpu, threads },
+  { dataDir: dir.path, host: 'server', version: 'bench', gpu, threads, catalogPath: CATALOG_PATH },
   { logger: createConsoleLogger('error') },
 );
 const added = await core.models.add(modelPath);
@@ -127,7 +128,7 @@ async function hearthRun(): Promise<Sample> {
   counter.clearHistory();
   const before = counter.tokenMeter.getState().usedOutputTokens;
   const start = performance.now();
-  core.chat.send(thread.id, prompt);
+  await core.chat.send(thread.id, prompt);
   await core.chat.idle(thread.id);
   off();
   const tokens = counter.tokenMeter.getState().usedOutputTokens - before;

@@ -2,6 +2,11 @@ import { z } from 'zod';
 import { CALL_NAMES, EVENT_NAMES, isCallName, isEventName, type CallName, type EventName } from './names';
 import type {
   AppInfo,
+  CatalogEntry,
+  FitResult,
+  HardwareInfo,
+  HubFile,
+  HubModelSummary,
   ChatStreamEvent,
   JobInfo,
   LoadedModel,
@@ -45,6 +50,16 @@ export const event = <T>(): EventDef<T> => ({ kind: 'event' });
 export const MAX_MESSAGE_CHARS = 100_000;
 
 const id = z.string().min(1).max(64);
+const repo = z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'a Hugging Face repository like owner/name').max(200);
+const hubFile = z.string().min(1).max(500).refine((f) => !f.split('/').includes('..') && !f.startsWith('/'), 'a file path inside the repository');
+const revision = z.string().regex(/^[\w.-]+$/).max(100);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/i, 'a sha256 in hex');
+const modelSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('catalog'), id: z.string().min(1).max(100), quantization: z.string().max(40).optional() }).strict(),
+  z.object({ kind: z.literal('hub'), repo, file: hubFile, revision: revision.optional() }).strict(),
+  z.object({ kind: z.literal('url'), url: z.string().url().max(4096).refine((u) => /^https?:/i.test(u), 'an http(s) URL'), sha256: sha256.optional() }).strict(),
+]);
+const purpose = z.enum(['chat', 'embedding', 'rerank']);
 const empty = z.object({}).strict();
 const threadRef = z.object({ threadId: id }).strict();
 
@@ -58,6 +73,8 @@ export const calls = {
         contextSize: z.number().int().min(256).max(1_048_576).nullable().optional(),
         maxReplyTokens: z.number().int().min(1).max(131_072).optional(),
         temperature: z.number().min(0).max(2).optional(),
+        idleUnloadMinutes: z.number().int().min(0).max(24 * 60).optional(),
+        hubEndpoint: z.string().url().max(500).optional(),
       })
       .strict(),
   ),
@@ -92,6 +109,28 @@ export const calls = {
 
   'jobs.list': call<JobInfo[]>()(empty),
   'jobs.cancel': call<null>()(z.object({ jobId: id }).strict()),
+  'jobs.pause': call<null>()(z.object({ jobId: id }).strict()),
+  'jobs.resume': call<null>()(z.object({ jobId: id }).strict()),
+
+  'catalog.list': call<CatalogEntry[]>()(empty),
+  'hub.search': call<HubModelSummary[]>()(
+    z.object({ query: z.string().max(200), limit: z.number().int().min(1).max(100).optional() }).strict(),
+  ),
+  'hub.files': call<HubFile[]>()(z.object({ repo, revision: revision.optional() }).strict()),
+  /** Stores (or with null, forgets) the Hugging Face token for gated models, in the secret store. */
+  'hub.setToken': call<null>()(z.object({ token: z.string().min(1).max(500).nullable() }).strict()),
+  'hardware.info': call<HardwareInfo>()(empty),
+  'models.fit': call<FitResult>()(
+    z.object({ source: z.union([modelSource, z.object({ kind: z.literal('local'), modelId: id }).strict()]) }).strict(),
+  ),
+  /** Starts a download job; progress arrives on jobs.update. Two pulls of one file share one job. */
+  'models.pull': call<JobInfo>()(z.object({ source: modelSource }).strict()),
+  /** Adds a GGUF already on disk: copied into the models folder, or referenced where it is. */
+  'models.import': call<ModelInfo>()(z.object({ path: z.string().min(1).max(4096), copy: z.boolean() }).strict()),
+  'models.setDefault': call<null>()(z.object({ modelId: id.nullable(), purpose }).strict()),
+  'models.setGpuLayers': call<ModelInfo>()(
+    z.object({ modelId: id, gpuLayers: z.number().int().min(0).max(1000).nullable() }).strict(),
+  ),
 } as const satisfies Record<CallName, CallDef<unknown, unknown>>;
 
 export const events = {

@@ -19,6 +19,18 @@ export interface ModelInfo {
   architecture: string | null;
   contextLength: number | null;
   hasChatTemplate: boolean;
+  /** What the model is for, from its metadata: chat/generation, embeddings or reranking. */
+  kind: 'generative' | 'embedding' | 'rerank';
+  /** Parameter count, e.g. 494_032_768; null when the header does not allow counting. */
+  parameters: number | null;
+  /** The file's quantization, e.g. Q4_K_M or F16. */
+  quantization: string | null;
+  /** Layers to offload to the GPU; null lets node-llama-cpp choose what fits. */
+  gpuLayers: number | null;
+  /** True when the file lives in Hearth's models folder (downloaded or copied): deleting removes it. */
+  managed: boolean;
+  /** The purposes this model is the default for. */
+  defaultFor: ModelPurpose[];
   addedAt: number;
   /** False when the file has gone missing since it was added. */
   present: boolean;
@@ -34,6 +46,8 @@ export interface LoadedModel {
   /** Which chat template formats prompts: the model's own or the general fallback. */
   chatTemplate: string;
   backend: BackendInfo;
+  /** Set when a GPU is in use but not every layer is on it: how many are, and why. */
+  gpuNote: string | null;
 }
 
 export type RuntimeState =
@@ -93,6 +107,13 @@ export type ChatStreamEvent =
 
 export type JobStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
+export interface JobBytes {
+  done: number;
+  total: number | null;
+  perSecond: number | null;
+  etaSeconds: number | null;
+}
+
 export interface JobInfo {
   id: string;
   kind: string;
@@ -101,6 +122,8 @@ export interface JobInfo {
   /** 0..1, or null when the amount of work is unknown. */
   progress: number | null;
   detail: string | null;
+  /** For jobs that move bytes (downloads): how many, how fast, how long to go. */
+  bytes: JobBytes | null;
   error: { code: string; message: string } | null;
   createdAt: number;
   updatedAt: number;
@@ -119,4 +142,80 @@ export interface Settings {
   contextSize: number | null;
   maxReplyTokens: number;
   temperature: number;
+  /** Unload the model after this many minutes without use; 0 keeps it loaded. */
+  idleUnloadMinutes: number;
+  /** Hugging Face (or a mirror) base URL for search and downloads. */
+  hubEndpoint: string;
 }
+
+export type ModelPurpose = 'chat' | 'embedding' | 'rerank';
+
+export interface CatalogFile {
+  quantization: string;
+  file: string;
+  sizeBytes: number;
+  /** As published by the hub for the file; null where not pinned (then the hub's value is used at download). */
+  sha256: string | null;
+}
+
+export interface CatalogEntry {
+  id: string;
+  name: string;
+  family: string;
+  parameters: string;
+  purpose: ModelPurpose;
+  /** Size tier, for grouping: tiny (< 1B), small (1-4B), medium (7-9B). */
+  tier: 'tiny' | 'small' | 'medium';
+  repo: string;
+  license: string;
+  contextLength: number;
+  description: string;
+  recommendedQuantization: string;
+  files: CatalogFile[];
+}
+
+export interface HubModelSummary {
+  repo: string;
+  downloads: number;
+  likes: number;
+  gated: boolean;
+  updatedAt: string | null;
+}
+
+export interface HubFile {
+  file: string;
+  sizeBytes: number | null;
+  sha256: string | null;
+  /** Parsed from the file name, e.g. Q4_K_M; null when it does not say. */
+  quantization: string | null;
+}
+
+export type FitVerdict = 'gpu' | 'partial' | 'cpu' | 'none';
+
+export interface FitResult {
+  verdict: FitVerdict;
+  /** "Fits on GPU", "Partly offloaded (20 of 33 layers)", "CPU only", "Won't fit". */
+  label: string;
+  gpuLayers: number;
+  totalLayers: number;
+  /** The context size this configuration allows, or null when it won't fit at all. */
+  contextSize: number | null;
+  /** Why, in a sentence (e.g. which resource runs out). */
+  reason: string;
+}
+
+export interface HardwareInfo {
+  cpuModel: string;
+  cpuCores: number;
+  ramBytes: number;
+  freeRamBytes: number;
+  backend: BackendInfo;
+  vramBytes: number;
+  freeVramBytes: number;
+}
+
+/** Where a model comes from when pulling it. */
+export type ModelSource =
+  | { kind: 'catalog'; id: string; quantization?: string }
+  | { kind: 'hub'; repo: string; file: string; revision?: string }
+  | { kind: 'url'; url: string; sha256?: string };

@@ -25,6 +25,18 @@ export const CALL_NAMES = [
   'chat.edit',
   'jobs.list',
   'jobs.cancel',
+  'jobs.pause',
+  'jobs.resume',
+  'catalog.list',
+  'hub.search',
+  'hub.files',
+  'hub.setToken',
+  'hardware.info',
+  'models.fit',
+  'models.pull',
+  'models.import',
+  'models.setDefault',
+  'models.setGpuLayers',
 ] as const;
 
 export const EVENT_NAMES = ['chat.stream', 'runtime.state', 'jobs.update', 'threads.changed'] as const;

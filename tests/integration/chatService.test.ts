@@ -4,7 +4,7 @@ import { HearthError } from '../../src-main/core/common/hearthError';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import type { ChatStreamEvent } from '../../src-preload/contract/dto';
 import { MAX_MESSAGE_CHARS } from '../../src-preload/contract/api';
-import { createTestCore } from '../support/testCore';
+import { CATALOG_PATH, createTestCore } from '../support/testCore';
 import { testModelPath, type TestModelName } from '../support/testModels';
 
 async function loadModel(core: Core, name: TestModelName, contextSize: number | null = null) {
@@ -12,9 +12,9 @@ async function loadModel(core: Core, name: TestModelName, contextSize: number | 
   return core.runtime.load(core.models.get(model.id), { contextSize });
 }
 
-function expectCode(fn: () => unknown, code: string) {
+async function expectCode(fn: () => unknown, code: string) {
   try {
-    fn();
+    await fn();
   } catch (error) {
     expect(error).toBeInstanceOf(HearthError);
     expect((error as HearthError).code).toBe(code);
@@ -43,7 +43,7 @@ describe('chat service with a real model', () => {
 
   it('streams tokens, then persists the same text', async () => {
     const thread = core.chat.createThread();
-    const { assistantMessageId } = core.chat.send(thread.id, 'Once upon a time');
+    const { assistantMessageId } = await core.chat.send(thread.id, 'Once upon a time');
     await core.chat.idle(thread.id);
     const tokens = events.flatMap((e) => (e.type === 'token' && e.messageId === assistantMessageId ? [e.text] : []));
     expect(tokens.length).toBeGreaterThan(3);
@@ -67,7 +67,7 @@ describe('chat service with a real model', () => {
   it('hits the reply token limit as status "length", not silently', async () => {
     core.settings.update({ maxReplyTokens: 3 });
     const thread = core.chat.createThread();
-    core.chat.send(thread.id, 'Once upon a time there was');
+    await core.chat.send(thread.id, 'Once upon a time there was');
     await core.chat.idle(thread.id);
     const reply = core.chat.getThread(thread.id).messages[1]!;
     expect(reply.status).toBe('length');
@@ -75,14 +75,14 @@ describe('chat service with a real model', () => {
 
   it('regenerate replaces the last reply; edit rewrites a question and drops what followed', async () => {
     const thread = core.chat.createThread();
-    core.chat.send(thread.id, 'Lily had a ball.');
+    await core.chat.send(thread.id, 'Lily had a ball.');
     await core.chat.idle(thread.id);
-    core.chat.send(thread.id, 'Then what?');
+    await core.chat.send(thread.id, 'Then what?');
     await core.chat.idle(thread.id);
     const before = core.chat.getThread(thread.id).messages;
     expect(before).toHaveLength(4);
 
-    const regenerated = core.chat.regenerate(thread.id);
+    const regenerated = await core.chat.regenerate(thread.id);
     await core.chat.idle(thread.id);
     const afterRegen = core.chat.getThread(thread.id).messages;
     expect(afterRegen).toHaveLength(4);
@@ -90,7 +90,7 @@ describe('chat service with a real model', () => {
     expect(afterRegen[3]!.id).not.toBe(before[3]!.id);
     expect(afterRegen.slice(0, 3).map((m) => m.id)).toEqual(before.slice(0, 3).map((m) => m.id));
 
-    const edited = core.chat.edit(thread.id, before[0]!.id, 'Tom had a red car.');
+    const edited = await core.chat.edit(thread.id, before[0]!.id, 'Tom had a red car.');
     await core.chat.idle(thread.id);
     const afterEdit = core.chat.getThread(thread.id).messages;
     expect(afterEdit.map((m) => m.role)).toEqual(['user', 'assistant']);
@@ -103,7 +103,7 @@ describe('chat service with a real model', () => {
     const off = core.events.on('threads.changed', ({ threadId }) => changed.push(threadId));
     const thread = core.chat.createThread();
     core.chat.updateThread(thread.id, { title: 'Renamed' });
-    core.chat.send(thread.id, 'Hi');
+    await core.chat.send(thread.id, 'Hi');
     await core.chat.idle(thread.id);
     await core.chat.deleteThread(thread.id);
     off();
@@ -115,59 +115,59 @@ describe('chat service with a real model', () => {
     expect(core.chat.getThread(thread.id).systemPrompt).toBe('You tell short stories about cats.');
     const updated = core.chat.updateThread(thread.id, { systemPrompt: 'You tell short stories about dogs.' });
     expect(updated.systemPrompt).toBe('You tell short stories about dogs.');
-    core.chat.send(thread.id, 'Go on.');
+    await core.chat.send(thread.id, 'Go on.');
     await core.chat.idle(thread.id);
     const end = events.find((e) => e.type === 'end');
     // The prompt includes the system text: more tokens than the question alone.
     const bare = core.chat.createThread();
     events = [];
-    core.chat.send(bare.id, 'Go on.');
+    await core.chat.send(bare.id, 'Go on.');
     await core.chat.idle(bare.id);
     const bareStart = events.find((e) => e.type === 'start');
     const start = end?.type === 'end' ? end.context.used : 0;
     expect(bareStart?.type === 'start' && bareStart.context.used).toBeLessThan(start);
   });
 
-  it('refuses a message over the character limit with MESSAGE_TOO_LARGE and writes nothing', () => {
+  it('refuses a message over the character limit with MESSAGE_TOO_LARGE and writes nothing', async () => {
     const thread = core.chat.createThread();
     const before = messageCount(core);
-    expectCode(() => core.chat.send(thread.id, 'a'.repeat(MAX_MESSAGE_CHARS + 1)), 'MESSAGE_TOO_LARGE');
+    await expectCode(() => core.chat.send(thread.id, 'a'.repeat(MAX_MESSAGE_CHARS + 1)), 'MESSAGE_TOO_LARGE');
     expect(messageCount(core)).toBe(before);
   });
 
-  it('refuses a message larger than the context with MESSAGE_TOO_LARGE and writes nothing', () => {
+  it('refuses a message larger than the context with MESSAGE_TOO_LARGE and writes nothing', async () => {
     const thread = core.chat.createThread();
     const before = messageCount(core);
-    expectCode(() => core.chat.send(thread.id, 'the cat sat on the mat. '.repeat(800)), 'MESSAGE_TOO_LARGE');
+    await expectCode(() => core.chat.send(thread.id, 'the cat sat on the mat. '.repeat(800)), 'MESSAGE_TOO_LARGE');
     expect(messageCount(core)).toBe(before);
   });
 
   it('a deleted thread is THREAD_NOT_FOUND for every call, and its messages are gone', async () => {
     const thread = core.chat.createThread();
-    core.chat.send(thread.id, 'Once upon a time');
+    await core.chat.send(thread.id, 'Once upon a time');
     await core.chat.deleteThread(thread.id); // also stops the reply in progress
     const orphans = core.db.prepare('SELECT COUNT(*) AS n FROM messages WHERE thread_id = ?').get(thread.id) as { n: number };
     expect(orphans.n).toBe(0);
-    expectCode(() => core.chat.send(thread.id, 'hello?'), 'THREAD_NOT_FOUND');
-    expectCode(() => core.chat.getThread(thread.id), 'THREAD_NOT_FOUND');
-    expectCode(() => core.chat.regenerate(thread.id), 'THREAD_NOT_FOUND');
+    await expectCode(() => core.chat.send(thread.id, 'hello?'), 'THREAD_NOT_FOUND');
+    await expectCode(() => core.chat.getThread(thread.id), 'THREAD_NOT_FOUND');
+    await expectCode(() => core.chat.regenerate(thread.id), 'THREAD_NOT_FOUND');
     expect(core.chat.listThreads().some((t) => t.id === thread.id)).toBe(false);
   });
 
   it('a second message while a reply is streaming in the same thread is BUSY', async () => {
     core.settings.update({ maxReplyTokens: 200 });
     const thread = core.chat.createThread();
-    core.chat.send(thread.id, 'Once upon a time');
-    expectCode(() => core.chat.send(thread.id, 'again'), 'BUSY');
+    await core.chat.send(thread.id, 'Once upon a time');
+    await expectCode(() => core.chat.send(thread.id, 'again'), 'BUSY');
     await core.chat.stop(thread.id);
   });
 
   it('editing a message that is not the user’s is refused', async () => {
     const thread = core.chat.createThread();
-    const { assistantMessageId } = core.chat.send(thread.id, 'Hi');
+    const { assistantMessageId } = await core.chat.send(thread.id, 'Hi');
     await core.chat.idle(thread.id);
-    expectCode(() => core.chat.edit(thread.id, assistantMessageId, 'x'), 'BAD_INPUT');
-    expectCode(() => core.chat.edit(thread.id, 'msg_nope', 'x'), 'MESSAGE_NOT_FOUND');
+    await expectCode(() => core.chat.edit(thread.id, assistantMessageId, 'x'), 'BAD_INPUT');
+    await expectCode(() => core.chat.edit(thread.id, 'msg_nope', 'x'), 'MESSAGE_NOT_FOUND');
   });
 });
 
@@ -184,7 +184,7 @@ describe('stopping a reply', () => {
           if (e.type === 'token' && ++tokens === 5) void core.chat.stop(thread.id).then(resolve);
         });
       });
-      core.chat.send(thread.id, 'Say something long.');
+      await core.chat.send(thread.id, 'Say something long.');
       await stopped;
       const reply = core.chat.getThread(thread.id).messages[1]!;
       expect(reply.status).toBe('stopped');
@@ -209,7 +209,7 @@ describe('context budget', () => {
       let last: ChatStreamEvent | undefined;
       core.events.on('chat.stream', (e) => (last = e));
       for (let i = 0; i < 5; i++) {
-        userIds.push(core.chat.send(thread.id, `Story ${i}: the little dog ran to the park and played with a big red ball all day.`).userMessageId);
+        userIds.push((await core.chat.send(thread.id, `Story ${i}: the little dog ran to the park and played with a big red ball all day.`)).userMessageId);
         await core.chat.idle(thread.id);
       }
       expect(last?.type).toBe('end');
@@ -232,10 +232,10 @@ describe('without a model', () => {
     const { core, cleanup } = createTestCore();
     try {
       const thread = core.chat.createThread();
-      expectCode(() => core.chat.send(thread.id, 'hello'), 'MODEL_NOT_LOADED');
+      await expectCode(() => core.chat.send(thread.id, 'hello'), 'MODEL_NOT_LOADED');
       await loadModel(core, 'stories260K');
       await core.runtime.unload();
-      expectCode(() => core.chat.send(thread.id, 'hello'), 'MODEL_NOT_LOADED');
+      await expectCode(() => core.chat.send(thread.id, 'hello'), 'MODEL_NOT_LOADED');
       expect(messageCount(core)).toBe(0);
       expect(core.runtime.state()).toMatchObject({ state: 'idle' });
     } finally {
@@ -251,13 +251,13 @@ describe('persistence across restarts', () => {
     await loadModel(first.core, 'stories260K');
     first.core.settings.update({ maxReplyTokens: 10 });
     const thread = first.core.chat.createThread('Kept', 'Be brief.');
-    first.core.chat.send(thread.id, 'Once upon a time');
+    await first.core.chat.send(thread.id, 'Once upon a time');
     await first.core.chat.idle(thread.id);
     const before = first.core.chat.getThread(thread.id);
     await first.core.dispose();
 
     const second = createCore(
-      { dataDir, host: 'server', version: 'test', gpu: 'off', threads: 1 },
+      { dataDir, host: 'server', version: 'test', gpu: 'off', threads: 1, catalogPath: CATALOG_PATH },
       { logger: createConsoleLogger('error') },
     );
     try {

@@ -35,6 +35,8 @@ interface FittedHistory {
  */
 export class ChatService {
   private readonly active = new Map<string, ActiveGeneration>();
+  /** Threads whose send is waiting for a model to load: a second send meanwhile is BUSY. */
+  private readonly preparing = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -45,6 +47,8 @@ export class ChatService {
     private readonly logger: Logger,
     /** Told when a thread is created, renamed, deleted or gets messages, so every front end's list stays current. */
     private readonly onThreadChanged: (threadId: string) => void = () => undefined,
+    /** Loads the default chat model when a message arrives and none is loaded; null when there is none. */
+    private readonly loadDefaultModel: () => Promise<LoadedSession | null> = () => Promise.resolve(null),
   ) {
     const closed = threads.closeInterruptedMessages();
     if (closed > 0) logger.info(`closed ${closed} reply(ies) interrupted by the last shutdown`);
@@ -82,8 +86,8 @@ export class ChatService {
   }
 
   /** Appends the user's message and starts the reply; tokens arrive as chat.stream events. */
-  send(threadId: string, content: string, options: ReplyOptions = {}): SendResult {
-    const session = this.prepare(threadId);
+  async send(threadId: string, content: string, options: ReplyOptions = {}): Promise<SendResult> {
+    const session = await this.prepare(threadId);
     this.checkMessageSize(session, threadId, content);
     const { user, assistant } = this.threads.transaction(() => {
       const thread = this.threads.get(threadId)!;
@@ -99,8 +103,8 @@ export class ChatService {
   }
 
   /** Replaces the last reply with a new one. */
-  regenerate(threadId: string): SendResult {
-    const session = this.prepare(threadId);
+  async regenerate(threadId: string): Promise<SendResult> {
+    const session = await this.prepare(threadId);
     const messages = this.threads.messages(threadId);
     const last = messages.at(-1);
     if (!last) throw new HearthError('BAD_INPUT', 'This chat has no message to answer yet.');
@@ -115,8 +119,8 @@ export class ChatService {
   }
 
   /** Changes an earlier question, drops everything after it, and answers again. */
-  edit(threadId: string, messageId: string, content: string): SendResult {
-    const session = this.prepare(threadId);
+  async edit(threadId: string, messageId: string, content: string): Promise<SendResult> {
+    const session = await this.prepare(threadId);
     const message = this.threads.message(messageId);
     if (!message || message.threadId !== threadId) {
       throw new HearthError('MESSAGE_NOT_FOUND', `No message ${messageId} in this chat.`);
@@ -153,14 +157,26 @@ export class ChatService {
     await Promise.all([...this.active.keys()].map((threadId) => this.stop(threadId)));
   }
 
-  private prepare(threadId: string): LoadedSession {
+  /**
+   * Checks the thread can take a message and returns the model to answer with, loading the
+   * default chat model first if none is loaded (load on first use).
+   */
+  private async prepare(threadId: string): Promise<LoadedSession> {
     this.getThread(threadId);
-    if (this.active.has(threadId)) {
+    if (this.active.has(threadId) || this.preparing.has(threadId)) {
       throw new HearthError('BUSY', 'This chat is still writing a reply; stop it or wait for it to finish.');
     }
-    const session = this.runtime.loaded;
-    if (!session) throw new HearthError('MODEL_NOT_LOADED', 'No model is loaded. Choose a model first.');
-    return session;
+    this.preparing.add(threadId);
+    try {
+      const session = this.runtime.loaded ?? (await this.loadDefaultModel());
+      if (!session) {
+        throw new HearthError('MODEL_NOT_LOADED', 'No model is loaded. Choose a model first, or set a default chat model.');
+      }
+      this.getThread(threadId); // it may have been deleted while the model loaded
+      return session;
+    } finally {
+      this.preparing.delete(threadId);
+    }
   }
 
   private checkMessageSize(session: LoadedSession, threadId: string, content: string): void {

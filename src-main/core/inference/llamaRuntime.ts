@@ -50,13 +50,35 @@ export class LlamaRuntime {
   private stateValue: RuntimeState = { state: 'idle', backend: null };
   private generatingCount = 0;
 
+  private lastUsed = Date.now();
+  private readonly idleTimer: ReturnType<typeof setInterval>;
+
   constructor(
     private readonly gpu: GpuSetting,
     /** CPU threads for inference; null uses one per physical core (never more, which thrashes). */
     private readonly threads: number | null,
     private readonly logger: Logger,
     private readonly onState: (state: RuntimeState) => void,
-  ) {}
+    /** Unload the model after this long unused; 0 never. Read each time, so settings apply at once. */
+    private readonly idleUnloadMs: () => number = () => 0,
+    idleCheckIntervalMs = 30_000,
+  ) {
+    this.idleTimer = setInterval(() => void this.unloadIfIdle(), idleCheckIntervalMs);
+    this.idleTimer.unref();
+  }
+
+  /** Marks the model as in use now (the idle timer counts from the last use). */
+  touch(): void {
+    this.lastUsed = Date.now();
+  }
+
+  private async unloadIfIdle(): Promise<void> {
+    const limit = this.idleUnloadMs();
+    if (limit <= 0 || !this.current || this.loading || this.generatingCount > 0) return;
+    if (Date.now() - this.lastUsed < limit) return;
+    this.logger.info(`unloading ${this.current.info.name}: unused for ${Math.round(limit / 60_000)} min`);
+    await this.unload();
+  }
 
   llama(): Promise<Llama> {
     this.llamaPromise ??= getLlama({
@@ -119,10 +141,12 @@ export class LlamaRuntime {
   /** The chat service brackets generation with these so the state can say "generating". */
   markGenerating(active: boolean): void {
     this.generatingCount += active ? 1 : -1;
+    this.touch();
     if (this.current) this.setState({ state: 'ready', model: this.current.info, generating: this.generatingCount > 0 });
   }
 
   async dispose(): Promise<void> {
+    clearInterval(this.idleTimer);
     await this.unload();
     if (this.llamaPromise) await (await this.llamaPromise).dispose();
   }
@@ -144,7 +168,7 @@ export class LlamaRuntime {
 
       const model = await llama.loadModel({
         modelPath: row.path,
-        gpuLayers: 'auto',
+        gpuLayers: row.gpuLayers ?? 'auto',
         onLoadProgress: (progress) =>
           this.setState({ state: 'loading', modelId: row.id, name: row.name, progress, backend: this.backend }),
       });
@@ -173,6 +197,7 @@ export class LlamaRuntime {
             ? `${chatWrapper.wrapperName} (from the model)`
             : `${chatWrapper.wrapperName} (the model has no chat template)`,
           backend: this.backend!,
+          gpuNote: gpuNote(this.backend!, model.gpuLayers, inspection.totalLayers, row.gpuLayers),
         },
         model,
         context,
@@ -181,6 +206,7 @@ export class LlamaRuntime {
         chat: new LlamaChat({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false }),
       };
       this.current = session;
+      this.touch();
       this.setState({ state: 'ready', model: session.info, generating: false });
       return session;
     } catch (error) {
@@ -194,6 +220,13 @@ export class LlamaRuntime {
     this.stateValue = state;
     this.onState(state);
   }
+}
+
+/** On a GPU backend with layers left on the CPU, says how many and why; null otherwise. */
+function gpuNote(backend: BackendInfo, gpuLayers: number, totalLayers: number, chosen: number | null): string | null {
+  if (backend.backend === 'cpu' || gpuLayers >= totalLayers) return null;
+  if (chosen !== null) return `${gpuLayers} of ${totalLayers} layers on the GPU, as set for this model; the rest run on the CPU.`;
+  return `Only ${gpuLayers} of ${totalLayers} layers fit in free GPU memory; the rest run on the CPU, which is slower.`;
 }
 
 function mapLoadError(error: unknown, row: ModelRow): HearthError {

@@ -1,4 +1,4 @@
-import type { JobInfo } from '../../../src-preload/contract/dto';
+import type { JobBytes, JobInfo, JobStatus } from '../../../src-preload/contract/dto';
 import { HearthError, isAbortError, toErrorData } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
@@ -10,7 +10,7 @@ export interface JobContext<C> {
   /** The last checkpoint saved by an earlier run of this job, or null on a first run. */
   readonly checkpoint: C | null;
   /** progress is 0..1 or null when unknown. Cheap to call often: writes are throttled. */
-  onProgress(progress: number | null, detail?: string): void;
+  onProgress(progress: number | null, detail?: string, bytes?: JobBytes): void;
   /** Persists how far the job got, so a resumed run can continue from there. */
   saveCheckpoint(checkpoint: C): void;
 }
@@ -20,6 +20,12 @@ export interface JobKind<P, C = unknown> {
   /** Resumable jobs are restarted after a crash or quit; others are marked interrupted. */
   resumable: boolean;
   run(params: P, context: JobContext<C>): Promise<void>;
+  /**
+   * Called once a job ends cancelled, whether it was running or not (a paused download is
+   * cancelled without running), to delete what it kept for a resume. Synchronous, so the
+   * leftovers are gone when cancel() or wait() returns.
+   */
+  discard?(params: P, jobId: string): void;
 }
 
 type StopReason = 'cancel' | 'pause' | 'shutdown';
@@ -77,6 +83,13 @@ export class JobManager {
     return toInfo(row);
   }
 
+  /** The newest job of a kind, in one of the statuses, whose params match: to join work already under way. */
+  find<P>(kind: string, statuses: readonly JobStatus[], match: (params: P) => boolean): JobInfo | null {
+    const rows = this.repo.withStatus(...statuses).filter((row) => row.kind === kind && match(row.params as P));
+    const newest = rows.at(-1);
+    return newest ? toInfo(newest) : null;
+  }
+
   list(): JobInfo[] {
     return this.repo.list().map(toInfo);
   }
@@ -92,6 +105,7 @@ export class JobManager {
     if (!row) throw new HearthError('JOB_NOT_FOUND', `No job with id ${id}`);
     if (this.running.has(id)) return this.stop(id, 'cancel');
     if (row.status === 'paused' || row.status === 'queued' || row.status === 'interrupted') {
+      this.discard(row);
       this.finish(id, this.repo.update(id, { status: 'cancelled' }));
     }
   }
@@ -133,7 +147,7 @@ export class JobManager {
     if (!row || !kind || this.running.has(id)) return;
     const controller = new AbortController();
     let lastWrite = 0;
-    let pending: { progress: number | null; detail: string | null } | null = null;
+    let pending: { progress: number | null; detail: string | null; bytes?: JobBytes } | null = null;
     const flushProgress = () => {
       if (!pending || !this.running.has(id)) return;
       lastWrite = Date.now();
@@ -144,8 +158,8 @@ export class JobManager {
       jobId: id,
       signal: controller.signal,
       checkpoint: row.checkpoint,
-      onProgress: (progress, detail) => {
-        pending = { progress, detail: detail ?? null };
+      onProgress: (progress, detail, bytes) => {
+        pending = { progress, detail: detail ?? null, ...(bytes ? { bytes } : {}) };
         if (Date.now() - lastWrite >= this.progressIntervalMs) flushProgress();
       },
       saveCheckpoint: (checkpoint) => {
@@ -163,6 +177,7 @@ export class JobManager {
         const reason = this.stopReasons.get(id);
         if (reason && (isAbortError(error) || controller.signal.aborted)) {
           const status = reason === 'cancel' ? 'cancelled' : reason === 'pause' ? 'paused' : kind.resumable ? 'queued' : 'interrupted';
+          if (status === 'cancelled') this.discard(row);
           this.finish(id, this.repo.update(id, { status }));
         } else {
           this.logger.warn(`job ${id} (${row.kind}) failed`, error);
@@ -175,6 +190,14 @@ export class JobManager {
       this.running.delete(id);
       this.stopReasons.delete(id);
     });
+  }
+
+  private discard(row: JobRow): void {
+    try {
+      this.kinds.get(row.kind)?.discard?.(row.params, row.id);
+    } catch (error) {
+      this.logger.warn(`job ${row.id} (${row.kind}): could not delete what it kept`, error);
+    }
   }
 
   private finish(id: string, row: JobRow): void {

@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
+import { GgmlType, GgufFileType, GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
 import { HearthError } from '../common/hearthError';
 
 export interface GgufInspection {
@@ -15,6 +15,9 @@ export interface GgufInspection {
   totalLayers: number;
   /** Bytes the file must have to hold every tensor its header declares. */
   requiredFileBytes: number;
+  kind: 'generative' | 'embedding' | 'rerank';
+  parameters: number | null;
+  quantization: string | null;
 }
 
 const GGUF_MAGIC = Buffer.from('GGUF', 'ascii');
@@ -80,6 +83,9 @@ export async function inspectGguf(path: string, llama: Llama): Promise<GgufInspe
     modelBytes: insights.modelSize,
     totalLayers: insights.totalLayers,
     requiredFileBytes: dataStart + insights.modelSize,
+    kind: modelKind(insights),
+    parameters: insights.totalParameters > 0 ? insights.totalParameters : null,
+    quantization: quantizationName(general as { file_type?: number } | undefined, insights.dominantTensorType),
   };
 }
 
@@ -104,4 +110,19 @@ export function assertLoadable(inspection: GgufInspection, totalMemoryBytes: num
 
 function gib(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+}
+
+/** Rerankers carry a ranking head; embedding models pool (or have no decoder); the rest generate. */
+function modelKind(insights: GgufInsights): GgufInspection['kind'] {
+  if (insights.supportsRanking) return 'rerank';
+  const arch = insights.ggufFileInfo.architectureMetadata as { pooling_type?: unknown };
+  if (arch.pooling_type !== undefined || !insights.hasDecoder) return 'embedding';
+  return 'generative';
+}
+
+/** general.file_type as llama.cpp names it (Q4_K_M, F16, ...), else the most common tensor type. */
+function quantizationName(general: { file_type?: number } | undefined, dominant: GgmlType | undefined): string | null {
+  const fileType = general?.file_type === undefined ? undefined : (GgufFileType as unknown as Record<number, string | undefined>)[general.file_type];
+  if (fileType) return fileType.replace(/^(MOSTLY_|ALL_)/, '');
+  return dominant === undefined ? null : ((GgmlType as unknown as Record<number, string | undefined>)[dominant] ?? null);
 }

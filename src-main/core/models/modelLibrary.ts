@@ -1,26 +1,32 @@
 import { existsSync } from 'node:fs';
+import { copyFile, readdir, rename, rm } from 'node:fs/promises';
 import { totalmem } from 'node:os';
-import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import type { ModelInfo } from '../../../src-preload/contract/dto';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { ModelInfo, ModelPurpose } from '../../../src-preload/contract/dto';
 import { HearthError } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
-import type { ModelRepository, ModelRow } from '../storage/modelRepository';
-import { assertLoadable, inspectGguf } from './ggufInspector';
 import type { LlamaRuntime } from '../inference/llamaRuntime';
+import type { ModelRepository, ModelRow } from '../storage/modelRepository';
+import { assertLoadable, fileError, inspectGguf } from './ggufInspector';
 
 /**
- * The models this machine knows: files the user added by path, plus every *.gguf found in
- * the models folders (the data directory's models/ and any extra folders configured).
+ * The models this machine knows: files in Hearth's models folder (downloaded, copied in, or
+ * dropped there), files the user referenced where they are, and every *.gguf in any extra
+ * folders configured. Files in the models folder are Hearth's to delete; others never are.
  */
 export class ModelLibrary {
+  private readonly modelsDir: string;
+
   constructor(
     private readonly repo: ModelRepository,
     private readonly runtime: LlamaRuntime,
-    private readonly modelDirs: readonly string[],
+    /** The first folder is Hearth's own models folder; the rest are extra folders to list. */
+    private readonly modelDirs: readonly [string, ...string[]],
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.modelsDir = resolve(modelDirs[0]);
+  }
 
   async list(): Promise<ModelInfo[]> {
     await this.scanFolders();
@@ -33,14 +39,19 @@ export class ModelLibrary {
     return row;
   }
 
-  /** Registers a GGUF by path after checking it is a readable, complete model file. */
+  info(id: string): ModelInfo {
+    const row = this.get(id);
+    return { ...row, present: existsSync(row.path) };
+  }
+
+  /** Registers a GGUF where it is, after checking it is a readable, complete model file. */
   async add(path: string): Promise<ModelInfo> {
     const absolute = resolve(path);
     const llama = await this.runtime.llama();
     const inspection = await inspectGguf(absolute, llama);
     assertLoadable(inspection, totalmem());
     const existing = this.repo.getByPath(absolute);
-    const row = this.repo.upsert({
+    this.repo.upsert({
       id: existing?.id ?? newId('mdl'),
       path: absolute,
       name: inspection.name,
@@ -48,13 +59,90 @@ export class ModelLibrary {
       architecture: inspection.architecture,
       contextLength: inspection.contextLength,
       hasChatTemplate: inspection.hasChatTemplate,
+      kind: inspection.kind,
+      parameters: inspection.parameters,
+      quantization: inspection.quantization,
+      managed: this.isManaged(absolute),
       addedAt: existing?.addedAt ?? Date.now(),
     });
-    return { ...row, present: true };
+    return this.info(this.repo.getByPath(absolute)!.id);
   }
 
-  remove(id: string): void {
-    if (!this.repo.remove(id)) throw new HearthError('MODEL_NOT_FOUND', `No model with id ${id}`);
+  /**
+   * Adds a GGUF already on disk. With copy, it is checked first, then copied into the models
+   * folder under a temporary name and renamed into place, so a failed copy leaves nothing.
+   */
+  async import(path: string, copy: boolean): Promise<ModelInfo> {
+    if (!copy) return this.add(path);
+    const source = resolve(path);
+    const llama = await this.runtime.llama();
+    assertLoadable(await inspectGguf(source, llama), totalmem());
+    const target = this.freeName(basename(source));
+    const partial = `${target}.partial`;
+    try {
+      await copyFile(source, partial);
+      await rename(partial, target);
+    } catch (error) {
+      await rm(partial, { force: true });
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC') throw new HearthError('DISK_FULL', `Not enough disk space to copy ${basename(source)} into ${this.modelsDir}.`);
+      throw fileError(error, source);
+    }
+    try {
+      return await this.add(target);
+    } catch (error) {
+      await rm(target, { force: true });
+      throw error;
+    }
+  }
+
+  /** Forgets a model; a file in Hearth's models folder is deleted too (others are left alone). */
+  async remove(id: string): Promise<void> {
+    const row = this.get(id);
+    if (row.managed) {
+      try {
+        await rm(row.path, { force: true });
+      } catch (error) {
+        throw fileError(error, row.path);
+      }
+    }
+    this.repo.remove(id);
+  }
+
+  setDefault(purpose: ModelPurpose, id: string | null): void {
+    if (id !== null) {
+      const row = this.get(id);
+      const fits = purpose === 'chat' ? row.kind === 'generative' : row.kind === purpose;
+      if (!fits) throw new HearthError('BAD_INPUT', `${row.name} is ${article(row.kind)} ${row.kind} model; it cannot be the default for ${purpose}.`);
+    }
+    this.repo.setDefault(purpose, id);
+  }
+
+  defaultFor(purpose: ModelPurpose): ModelRow | undefined {
+    return this.repo.defaultFor(purpose);
+  }
+
+  setGpuLayers(id: string, gpuLayers: number | null): ModelInfo {
+    this.get(id);
+    this.repo.setGpuLayers(id, gpuLayers);
+    return this.info(id);
+  }
+
+  /** A path inside the models folder that no file uses yet: "name.gguf", then "name (2).gguf". */
+  freeName(fileName: string): string {
+    // Keep names portable: no control characters or characters Windows forbids.
+    const safe = [...basename(fileName)].map((c) => (c.charCodeAt(0) < 32 || '<>:"|?*'.includes(c) ? '_' : c)).join('');
+    const stem = safe.replace(/\.gguf$/i, '');
+    for (let n = 1; ; n++) {
+      const candidate = join(this.modelsDir, n === 1 ? `${stem}.gguf` : `${stem} (${n}).gguf`);
+      if (!existsSync(candidate) && !existsSync(`${candidate}.partial`)) return candidate;
+    }
+  }
+
+  private isManaged(absolute: string): boolean {
+    const rel = relative(this.modelsDir, absolute);
+    // Only files directly in the models folder: never a file elsewhere the user pointed at.
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) && !rel.includes(sep);
   }
 
   private async scanFolders(): Promise<void> {
@@ -66,7 +154,7 @@ export class ModelLibrary {
         continue; // a models folder that does not exist yet holds no models
       }
       for (const name of names.filter((n) => n.toLowerCase().endsWith('.gguf')).sort()) {
-        const path = join(dir, name);
+        const path = resolve(dir, name);
         if (this.repo.getByPath(path)) continue;
         try {
           await this.add(path);
@@ -77,3 +165,5 @@ export class ModelLibrary {
     }
   }
 }
+
+const article = (word: string) => (/^[aeiou]/.test(word) ? 'an' : 'a');

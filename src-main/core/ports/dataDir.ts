@@ -24,5 +24,7 @@ export function dataLayout(dataDir: string) {
   return {
     database: join(dataDir, 'hearth.db'),
     models: join(dataDir, 'models'),
+    /** Partial downloads; on the same file system as models/, so finishing is a rename. */
+    downloads: join(dataDir, 'downloads'),
   };
 }

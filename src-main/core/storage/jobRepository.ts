@@ -1,4 +1,4 @@
-import type { JobInfo, JobStatus } from '../../../src-preload/contract/dto';
+import type { JobBytes, JobInfo, JobStatus } from '../../../src-preload/contract/dto';
 import type { Db } from './database';
 
 export interface JobRow extends JobInfo {
@@ -17,6 +17,7 @@ interface RawJob {
   detail: string | null;
   error_code: string | null;
   error_message: string | null;
+  bytes_json: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -28,6 +29,7 @@ const fromRaw = (r: RawJob): JobRow => ({
   status: r.status,
   progress: r.progress,
   detail: r.detail,
+  bytes: r.bytes_json === null ? null : (JSON.parse(r.bytes_json) as JobBytes),
   error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -76,6 +78,7 @@ export class JobRepository {
       status?: JobStatus;
       progress?: number | null;
       detail?: string | null;
+      bytes?: JobBytes | null;
       error?: { code: string; message: string } | null;
       checkpoint?: unknown;
     },
@@ -85,13 +88,14 @@ export class JobRepository {
     const next = { ...current, ...patch };
     this.db
       .prepare(
-        `UPDATE jobs SET status = ?, progress = ?, detail = ?, error_code = ?, error_message = ?,
+        `UPDATE jobs SET status = ?, progress = ?, detail = ?, bytes_json = ?, error_code = ?, error_message = ?,
            checkpoint_json = ?, updated_at = ? WHERE id = ?`,
       )
       .run(
         next.status,
         next.progress,
         next.detail,
+        next.bytes === null ? null : JSON.stringify(next.bytes),
         next.error?.code ?? null,
         next.error?.message ?? null,
         next.checkpoint === null || next.checkpoint === undefined ? null : JSON.stringify(next.checkpoint),

@@ -71,4 +71,18 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX jobs_status ON jobs(status);
   `,
+  /* 2: byte counts for jobs that move data (downloads) */ `
+  ALTER TABLE jobs ADD COLUMN bytes_json TEXT;
+  `,
+  /* 3: model metadata, per-model GPU layers, files Hearth manages, defaults per purpose */ `
+  ALTER TABLE models ADD COLUMN kind TEXT NOT NULL DEFAULT 'generative';
+  ALTER TABLE models ADD COLUMN parameters INTEGER;
+  ALTER TABLE models ADD COLUMN quantization TEXT;
+  ALTER TABLE models ADD COLUMN gpu_layers INTEGER;
+  ALTER TABLE models ADD COLUMN managed INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE model_defaults (
+    purpose  TEXT PRIMARY KEY CHECK (purpose IN ('chat', 'embedding', 'rerank')),
+    model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE
+  );
+  `,
 ];

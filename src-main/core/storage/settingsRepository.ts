@@ -1,7 +1,13 @@
 import type { Settings } from '../../../src-preload/contract/dto';
 import type { Db } from './database';
 
-export const DEFAULT_SETTINGS: Settings = { contextSize: null, maxReplyTokens: 1024, temperature: 0.7 };
+export const DEFAULT_SETTINGS: Settings = {
+  contextSize: null,
+  maxReplyTokens: 1024,
+  temperature: 0.7,
+  idleUnloadMinutes: 30,
+  hubEndpoint: 'https://huggingface.co',
+};
 
 /** Settings as one JSON value per key; unknown keys in the file are ignored. */
 export class SettingsRepository {
