@@ -5,7 +5,13 @@ import { createConsoleLogger, type Logger } from './common/logger';
 import { ChatService } from './inference/chatService';
 import { LlamaRuntime, type GpuSetting } from './inference/llamaRuntime';
 import { JobManager } from './jobs/jobManager';
+import { ModelCatalog } from './models/catalog';
+import { HardwareFit } from './models/hardwareFit';
+import { HubClient } from './models/hubClient';
+import { ModelDownloads } from './models/modelDownloads';
 import { ModelLibrary } from './models/modelLibrary';
+import { resolveSource } from './models/resolveSource';
+import { FileSecretStore, type SecretStore } from './ports/secretStore';
 import { dataLayout } from './ports/dataDir';
 import { NoDialogs, type Dialogs } from './ports/dialogs';
 import { openDatabase, type Db } from './storage/database';
@@ -25,12 +31,19 @@ export interface CoreConfig {
   version: string;
   /** better_sqlite3.node for the running ABI (the desktop app's Electron build). */
   sqliteNativeBinding?: string;
+  /** The curated catalog shipped with the app (models/catalog.json). */
+  catalogPath: string;
 }
 
 export interface CorePorts {
   dialogs?: Dialogs;
   logger?: Logger;
+  /** Where tokens are kept; the desktop app passes Electron safeStorage, others get an encrypted file. */
+  secrets?: SecretStore;
 }
+
+/** The secret store's name for the Hugging Face token. */
+export const HUB_TOKEN_SECRET = 'huggingface.token';
 
 export type CoreEvents = { [N in EventName]: EventPayload<N> };
 
@@ -45,6 +58,11 @@ export interface Core {
   models: ModelLibrary;
   chat: ChatService;
   jobs: JobManager;
+  secrets: SecretStore;
+  catalog: ModelCatalog;
+  hub: HubClient;
+  fit: HardwareFit;
+  downloads: ModelDownloads;
   dispose(): Promise<void>;
 }
 
@@ -57,7 +75,13 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const events = new Emitter<CoreEvents>();
 
   const settings = new SettingsRepository(db);
-  const runtime = new LlamaRuntime(config.gpu ?? 'auto', config.threads ?? null, logger, (state) => events.emit('runtime.state', state));
+  const runtime = new LlamaRuntime(
+    config.gpu ?? 'auto',
+    config.threads ?? null,
+    logger,
+    (state) => events.emit('runtime.state', state),
+    () => settings.get().idleUnloadMinutes * 60_000,
+  );
   const models = new ModelLibrary(new ModelRepository(db), runtime, [layout.models, ...(config.extraModelDirs ?? [])], logger);
   const chat = new ChatService(
     new ThreadRepository(db),
@@ -66,8 +90,28 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     (e) => events.emit('chat.stream', e),
     logger,
     (threadId) => events.emit('threads.changed', { threadId }),
+    async () => {
+      const row = models.defaultFor('chat');
+      if (!row) return null;
+      await runtime.load(row, { contextSize: settings.get().contextSize });
+      return runtime.loaded;
+    },
   );
   const jobs = new JobManager(new JobRepository(db), logger, (job) => events.emit('jobs.update', job));
+  const secrets = ports.secrets ?? new FileSecretStore(config.dataDir);
+  const catalog = new ModelCatalog(config.catalogPath);
+  const hub = new HubClient({ endpoint: () => settings.get().hubEndpoint, token: () => secrets.get(HUB_TOKEN_SECRET) });
+  const fit = new HardwareFit(() => runtime.llama());
+  const downloads = new ModelDownloads({
+    jobs,
+    library: models,
+    modelsDir: layout.models,
+    tempDir: layout.downloads,
+    logger,
+    resolve: (source) => resolveSource({ catalog, hub }, source),
+  });
+  // Every job kind is registered: jobs left running by a crash or quit resume now.
+  jobs.recover();
 
   let disposed = false;
   return {
@@ -81,6 +125,11 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     models,
     chat,
     jobs,
+    secrets,
+    catalog,
+    hub,
+    fit,
+    downloads,
     async dispose() {
       if (disposed) return;
       disposed = true;

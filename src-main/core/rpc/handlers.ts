@@ -1,5 +1,7 @@
 import { MAX_MESSAGE_CHARS, type CallInput, type CallName, type CallOutput } from '../../../src-preload/contract/api';
-import type { Core } from '../createCore';
+import { HUB_TOKEN_SECRET, type Core } from '../createCore';
+import { resolveSource } from '../models/resolveSource';
+
 
 export type Handlers = { [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> | CallOutput<N> };
 
@@ -20,7 +22,7 @@ export function createHandlers(core: Core): Handlers {
     'models.add': ({ path }) => core.models.add(path),
     'models.remove': async ({ modelId }) => {
       if (core.runtime.loaded?.info.modelId === modelId) await core.runtime.unload();
-      core.models.remove(modelId);
+      await core.models.remove(modelId);
       return null;
     },
     'models.pickFile': () => core.dialogs.pickModelFile(),
@@ -61,5 +63,37 @@ export function createHandlers(core: Core): Handlers {
       core.jobs.cancel(jobId);
       return null;
     },
+    'jobs.pause': ({ jobId }) => {
+      core.jobs.pause(jobId);
+      return null;
+    },
+    'jobs.resume': ({ jobId }) => {
+      core.jobs.resume(jobId);
+      return null;
+    },
+
+    'catalog.list': () => core.catalog.list(),
+    'hub.search': ({ query, limit }) => core.hub.search(query, { limit }),
+    'hub.files': ({ repo, revision }) => core.hub.files(repo, { revision }),
+    'hub.setToken': async ({ token }) => {
+      await core.secrets.set(HUB_TOKEN_SECRET, token);
+      return null;
+    },
+    'hardware.info': async () => ({ ...(await core.fit.hardware()), backend: await core.runtime.backendInfo() }),
+    'models.fit': async ({ source }) => {
+      if (source.kind === 'local') {
+        const model = core.models.get(source.modelId);
+        return core.fit.fit(model.path, { gpuLayers: model.gpuLayers });
+      }
+      const target = await resolveSource(core, source);
+      return core.fit.fit(target.url, { headers: target.headers });
+    },
+    'models.pull': ({ source }) => core.downloads.pull(source),
+    'models.import': ({ path, copy }) => core.models.import(path, copy),
+    'models.setDefault': ({ modelId, purpose }) => {
+      core.models.setDefault(purpose, modelId);
+      return null;
+    },
+    'models.setGpuLayers': ({ modelId, gpuLayers }) => core.models.setGpuLayers(modelId, gpuLayers),
   };
 }
