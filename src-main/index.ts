@@ -25,6 +25,10 @@ if (process.env.HEARTH_GPU && !GPU_SETTINGS.some((s) => s === process.env.HEARTH
   logger.warn(`HEARTH_GPU=${process.env.HEARTH_GPU} is not one of ${GPU_SETTINGS.join(', ')}; using auto`);
 }
 
+// ipull can leave a rejected promise behind when a download connection fails mid-transfer;
+// the download is already reported, so log it rather than crash the app.
+process.on('unhandledRejection', (reason) => logger.warn('unhandled rejection', reason));
+
 // Every renderer sandboxed, even ones a future change forgets to configure.
 app.enableSandbox();
 
@@ -52,6 +56,7 @@ function start(): void {
         host: 'desktop',
         version: app.getVersion(),
         sqliteNativeBinding: electronSqliteBinding(),
+        catalogPath: join(app.getAppPath(), 'models', 'catalog.json'),
       },
       { dialogs: new ElectronDialogs(() => window), logger },
     );

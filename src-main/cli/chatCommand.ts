@@ -59,7 +59,7 @@ export async function chatCommand(args: string[], ctx: CliContext): Promise<numb
         else if (event.type === 'end') done(event.message);
       });
     });
-    core.chat.send(thread.id, question, { maxReplyTokens });
+    await core.chat.send(thread.id, question, { maxReplyTokens });
     const reply = await ended;
     ctx.stdout('\n');
 

@@ -11,6 +11,8 @@ export interface CliContext {
   version: string;
   /** The built UI that `serve` uses unless --renderer-dir says otherwise. */
   defaultRendererDir: string;
+  /** The model catalog shipped with the app (models/catalog.json). */
+  catalogPath: string;
   /** Calls handler on the first SIGINT/SIGTERM (a second one force-quits); returns an unsubscribe. */
   onSignal(handler: (signal: NodeJS.Signals) => void): () => void;
 }

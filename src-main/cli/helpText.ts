@@ -13,9 +13,8 @@ Usage: hearth <command> [options]
 Commands:
   serve               Start the local server; open the printed URL in any browser
   chat                Ask a local model one question; the answer streams to the terminal
-  models ls           List the models in the library
-  models add PATH     Add a GGUF model file to the library
-  models rm ID        Remove a model from the library
+  models ...          Catalog, Hugging Face search, fit, pull, ls, info, add, import, rm,
+                      default (hearth models --help)
   threads ls          List chats
 
 Options:
@@ -56,13 +55,79 @@ ${HELP}
 Exit codes: 0 answered, 1 error (printed as "error CODE: message"), 2 bad usage,
 130 interrupted.`,
 
-  models: `Usage: hearth models <ls|add|rm> [options]
+  models: `Usage: hearth models <command> [options]
 
-  ls [--json]         List the models in the library
-  add PATH [--json]   Check a GGUF model file and add it to the library
-  rm ID               Remove a model from the library
+  catalog [--json]            The curated catalog: chat, embedding and reranking models
+  search QUERY [--json]       Search Hugging Face for GGUF repositories
+  files REPO [--json]         A repository's GGUF files, with how each fits this machine
+  fit SOURCE [--json]         How a model would run here (GPU, partly offloaded, CPU, won't fit)
+  pull SOURCE [--json]        Download a model (resumable, verified) into the library
+  ls [--json]                 List the models in the library
+  info ID [--json]            A model's metadata and fit
+  add PATH [--json]           Add a GGUF file where it is
+  import PATH --copy          Copy a GGUF file into Hearth's models folder
+  rm ID                       Remove a model (deleting the file if Hearth's folder holds it)
+  default ID [--for PURPOSE]  Make a model the default for chat, embedding or rerank
 
+SOURCE is a catalog id (qwen2.5-1.5b-instruct, with :QUANT or --quant Q8_0), a Hugging
+Face file (owner/repo/file.gguf) or a plain URL (a mirror, a file server on your LAN).
 Run "hearth models <command> --help" for details.`,
+
+  'models catalog': `Usage: hearth models catalog [--json] [options]
+
+Lists the curated catalog shipped with Hearth. Sizes are approximate until the hub's
+file listing is read; downloads are verified against the hub's published sha256.
+
+Options:
+  --json              Print the catalog as JSON
+${DATA_DIR}
+${HELP}`,
+
+  'models search': `Usage: hearth models search QUERY [--limit N] [--json] [options]
+
+Searches the Hugging Face hub (or the mirror in settings.hubEndpoint) for GGUF
+repositories, most downloaded first.
+
+Options:
+  --limit N           At most N results (default 20)
+  --json              Print the results as JSON
+${DATA_DIR}
+${HELP}`,
+
+  'models files': `Usage: hearth models files OWNER/REPO [--json] [options]
+
+Lists a repository's GGUF files with size, quantization and how each would run on this
+machine (read from each file's header, not downloaded), and marks the one to choose.
+
+Options:
+  --json              Print the files as JSON
+${DATA_DIR}
+${HELP}`,
+
+  'models fit': `Usage: hearth models fit SOURCE|ID|PATH [--quant Q] [--json] [options]
+
+Says whether a model fits on the GPU, partly (N of M layers), on the CPU only, or not at
+all, and the context size it allows, using node-llama-cpp's resolver on the file's header.
+
+Options:
+  --quant Q           For a catalog id: which quantization (default: the recommended one)
+  --json              Print the result as JSON
+${DATA_DIR}
+${INFERENCE}
+${HELP}`,
+
+  'models pull': `Usage: hearth models pull SOURCE [--quant Q] [--sha256 HEX] [--json] [options]
+
+Downloads a model as a resumable job with a progress bar: parallel connections, a free
+space check first, the sha256 verified, then moved into the models folder and added to the
+library. Ctrl+C pauses; running the same command again resumes.
+
+Options:
+  --quant Q           For a catalog id: which quantization (default: the recommended one)
+  --sha256 HEX        For a plain URL: the sha256 the file must have
+  --json              Print the result as JSON
+${DATA_DIR}
+${HELP}`,
 
   'models ls': `Usage: hearth models ls [--json] [options]
 
@@ -75,21 +140,53 @@ Options:
 ${DATA_DIR}
 ${HELP}`,
 
+  'models info': `Usage: hearth models info ID [--json] [options]
+
+Shows a model's metadata (architecture, parameters, quantization, context length, chat
+template, kind) and how it fits this machine.
+
+Options:
+  --json              Print as JSON
+${DATA_DIR}
+${HELP}`,
+
   'models add': `Usage: hearth models add PATH [--json] [options]
 
-Checks that PATH is a readable, complete GGUF model and adds it to the library.
+Checks that PATH is a readable, complete GGUF model and adds it to the library where it is.
 
 Options:
   --json              Print the added model as JSON
 ${DATA_DIR}
 ${HELP}`,
 
-  'models rm': `Usage: hearth models rm ID [options]
+  'models import': `Usage: hearth models import PATH [--copy] [--json] [options]
 
-Removes a model from the library. The file itself is kept; a file inside a models folder
-is listed again the next time the library is read.
+Adds a GGUF file to the library. With --copy it is copied into Hearth's models folder
+(and deleted with the model later); without, it is referenced where it is.
 
 Options:
+  --copy              Copy the file into the models folder
+  --json              Print the added model as JSON
+${DATA_DIR}
+${HELP}`,
+
+  'models rm': `Usage: hearth models rm ID [options]
+
+Removes a model from the library. A file in Hearth's own models folder is deleted; a file
+elsewhere (added by path or found in a --models-dir) is left where it is.
+
+Options:
+${DATA_DIR}
+${HELP}`,
+
+  'models default': `Usage: hearth models default ID [--for chat|embedding|rerank] [--clear] [options]
+
+Makes the model the default for a purpose (chat by default). A chat message with no model
+loaded loads the default chat model. --clear removes the default.
+
+Options:
+  --for PURPOSE       chat (default), embedding or rerank
+  --clear             Remove the default for PURPOSE (ID is ignored)
 ${DATA_DIR}
 ${HELP}`,
 

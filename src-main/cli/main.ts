@@ -27,6 +27,11 @@ const commands: Readonly<Record<string, Command>> = {
  */
 export async function main(argv: string[]): Promise<number> {
   const ctx = processContext();
+  // ipull can leave a rejected promise behind when a download connection fails mid-transfer
+  // (the download itself is already handled and reported); log it rather than crash the server.
+  process.on('unhandledRejection', (reason) => {
+    ctx.stderr(`hearth: ignored an unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+  });
   const [name, ...args] = argv;
   try {
     if (name === undefined) throw new UsageError('Which command?');
@@ -77,6 +82,8 @@ function processContext(): CliContext {
     env: process.env,
     version,
     defaultRendererDir: defaultRendererDir(),
+    // out/main/cli.js and src-main/cli/main.ts are both two levels below the app root.
+    catalogPath: fileURLToPath(new URL('../../models/catalog.json', import.meta.url)),
     onSignal(handler) {
       let received = false;
       const listener = (signal: NodeJS.Signals) => {

@@ -30,6 +30,7 @@ export function openCore(command: string, args: CoreArgs, ctx: CliContext, defau
       threads,
       host: 'server',
       version: ctx.version,
+      catalogPath: ctx.catalogPath,
     },
     { logger: createConsoleLogger(level) },
   );
