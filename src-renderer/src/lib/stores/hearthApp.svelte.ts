@@ -1,28 +1,43 @@
-import type { AppInfo } from '../../../../src-preload/contract/dto';
+import type { AppInfo, JobInfo } from '../../../../src-preload/contract/dto';
 import type { ConnectionState, HearthClient } from '../api/client';
 import { createMarkdownRenderer, type MarkdownRenderer } from '../util/markdown';
 import { ChatStore } from './chatStore.svelte';
+import { DiscoverStore } from './discoverStore.svelte';
+import { DownloadStore } from './downloadStore.svelte';
+import { LibraryStore } from './libraryStore.svelte';
 import { RuntimeStore } from './runtimeStore.svelte';
+import { SettingsStore } from './settingsStore.svelte';
 import { ThreadListStore } from './threadListStore.svelte';
 import { ToastStore } from './toastStore.svelte';
 
 const ROUTE = /^#\/thread\/([^/?#]+)$/;
+const MODELS_ROUTE = /^#\/models(?:\/(discover|downloads|local))?\/?$/;
+
+export type View = 'chat' | 'models';
+export type ModelsTab = 'discover' | 'downloads' | 'local';
 /** Until app.info answers; the core's limit is the same number. */
 const DEFAULT_MAX_MESSAGE_CHARS = 100_000;
 
 /**
  * The renderer's composition root: builds the stores around one client, wires the core's
- * events to them and keeps the open thread in the URL hash (#/thread/<id>) so a reload
- * reopens it.
+ * events to them and keeps the place in the URL hash so a reload returns there: the open
+ * thread (#/thread/<id>) or the Models screen and its tab (#/models, #/models/downloads,
+ * #/models/local).
  */
 export class HearthApp {
   readonly toasts = new ToastStore();
   readonly runtime: RuntimeStore;
   readonly threads: ThreadListStore;
   readonly chat: ChatStore;
+  readonly discover: DiscoverStore;
+  readonly downloads: DownloadStore;
+  readonly library: LibraryStore;
+  readonly settings: SettingsStore;
   readonly markdown: MarkdownRenderer = createMarkdownRenderer();
 
   info = $state<AppInfo | null>(null);
+  view = $state<View>('chat');
+  modelsTab = $state<ModelsTab>('discover');
   connection = $state<ConnectionState>('connecting');
   /** Ticks every 30 s so relative times stay true. */
   now = $state(Date.now());
@@ -40,6 +55,26 @@ export class HearthApp {
     this.runtime = new RuntimeStore(bridge, this.toasts);
     this.threads = new ThreadListStore(bridge, this.toasts);
     this.chat = new ChatStore(bridge, this.toasts, () => this.refreshThreadsSoon());
+    this.downloads = new DownloadStore(bridge, this.toasts, (job) => this.onDownloaded(job));
+    this.discover = new DiscoverStore(bridge, this.toasts, (job) => this.downloads.handleUpdate(job));
+    this.library = new LibraryStore(bridge, this.toasts, this.runtime);
+    this.settings = new SettingsStore(bridge, this.toasts);
+  }
+
+  /** Where the chat view's link goes: the open thread, if any. */
+  get chatHref(): string {
+    return this.chat.threadId ? `#/thread/${encodeURIComponent(this.chat.threadId)}` : '#/';
+  }
+
+  modelsHref(tab: ModelsTab): string {
+    return tab === 'discover' ? '#/models' : `#/models/${tab}`;
+  }
+
+  /** Opens the Models screen on a tab and records it in the address bar. */
+  async showModels(tab: ModelsTab = this.modelsTab): Promise<void> {
+    const hash = this.modelsHref(tab);
+    if (location.hash !== hash) history.pushState(null, '', hash);
+    await this.applyRoute();
   }
 
   /** The open chat's title; the list is fresher (the core names a chat after its first message). */
@@ -52,6 +87,7 @@ export class HearthApp {
     this.disposers.push(
       bridge.on('chat.stream', (event) => this.chat.handleStream(event)),
       bridge.on('runtime.state', (state) => this.runtime.setState(state)),
+      bridge.on('jobs.update', (job) => this.downloads.handleUpdate(job)),
       bridge.on('threads.changed', ({ threadId }) => {
         this.refreshThreadsSoon();
         if (threadId === this.chat.threadId) void this.refreshOpenThread(threadId);
@@ -102,7 +138,11 @@ export class HearthApp {
     this.deleting.add(threadId);
     try {
       const deleted = await this.threads.remove(threadId);
-      if (deleted && this.chat.threadId === threadId) await this.select(null);
+      if (deleted && this.chat.threadId === threadId) {
+        // On the Models screen, stay there: only the chat behind it closes.
+        if (this.view === 'models') this.chat.close();
+        else await this.select(null);
+      }
     } finally {
       this.deleting.delete(threadId);
     }
@@ -123,10 +163,27 @@ export class HearthApp {
       if (result.ok) this.info = result.value;
       else this.toasts.error(result.error);
     });
-    await Promise.all([info, this.runtime.refresh(), this.threads.refresh(), this.applyRoute(true)]);
+    await Promise.all([
+      info,
+      this.runtime.refresh(),
+      this.threads.refresh(),
+      this.downloads.refresh(),
+      this.settings.refresh(),
+      this.applyRoute(true),
+    ]);
   }
 
   private async applyRoute(force = false): Promise<void> {
+    const models = MODELS_ROUTE.exec(location.hash);
+    if (models) {
+      this.view = 'models';
+      this.modelsTab = (models[1] as ModelsTab | undefined) ?? 'discover';
+      this.discover.ensureLoaded();
+      // Files may have been dropped into the models folder since.
+      if (this.modelsTab === 'local') void this.runtime.refreshModels();
+      return;
+    }
+    this.view = 'chat';
     const match = ROUTE.exec(location.hash);
     const threadId = match?.[1] ? decodeURIComponent(match[1]) : null;
     if (!force && threadId === this.chat.threadId) return;
@@ -151,6 +208,11 @@ export class HearthApp {
     // Events were missed while the socket was down: fetch the truth again.
     if (this.wasOpen) void this.loadEverything();
     this.wasOpen = true;
+  }
+
+  private onDownloaded(job: JobInfo): void {
+    void this.runtime.refreshModels();
+    this.toasts.info(`${job.title}: finished. The model is listed under On this machine.`);
   }
 
   /** Titles and order change as replies finish; coalesce bursts into one list fetch. */

@@ -60,3 +60,43 @@ export function modelLabel(model: { name: string; path: string }): string {
   if (!name || stem.toLowerCase().includes(name.toLowerCase())) return stem;
   return `${stem} (${name})`;
 }
+
+/** "1.2 MB/s" */
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(Math.round(bytesPerSecond))}/s`;
+}
+
+/** "45 s", "3 min 20 s", "1 h 5 min": how long a download still needs. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) {
+    const rest = s % 60;
+    return `${Math.floor(s / 60)} min${rest ? ` ${rest} s` : ''}`;
+  }
+  const minutes = Math.floor((s % 3600) / 60);
+  return `${Math.floor(s / 3600)} h${minutes ? ` ${minutes} min` : ''}`;
+}
+
+/** A parameter count as people say it: 260K, 494M, 7.6B. */
+export function formatParameters(count: number): string {
+  const units: Array<[number, string]> = [
+    [1e12, 'T'],
+    [1e9, 'B'],
+    [1e6, 'M'],
+    [1e3, 'K'],
+  ];
+  for (const [size, unit] of units) {
+    if (count >= size) {
+      const value = count / size;
+      return `${value >= 100 ? Math.round(value) : Number(value.toPrecision(value >= 10 ? 3 : 2))}${unit}`;
+    }
+  }
+  return String(count);
+}
+
+/** 12345 → "12.3K", for download and like counts. */
+export function formatCount(count: number): string {
+  if (count < 1000) return String(count);
+  return formatParameters(count);
+}
