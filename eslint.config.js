@@ -4,7 +4,7 @@ import globals from 'globals';
 import ts from 'typescript-eslint';
 
 export default ts.config(
-  { ignores: ['out/', 'dist/', 'node_modules/', 'coverage/', 'test-results/', 'bench/results/'] },
+  { ignores: ['out/', 'dist/', '.scratch/', 'node_modules/', 'coverage/', 'test-results/', 'bench/results/'] },
   js.configs.recommended,
   ...ts.configs.recommended,
   ...svelte.configs['flat/recommended'],
