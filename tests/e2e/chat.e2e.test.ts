@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openBrowser } from '../support/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { createCore } from '../../src-main/core/createCore';
@@ -10,7 +11,6 @@ import { tempDir } from '../support/tempDir';
 import { testModelCacheDir, testModelPath } from '../support/testModels';
 
 const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
-const CHROMIUM = process.env.HEARTH_CHROMIUM ?? '/usr/bin/chromium';
 
 /**
  * The real UI in real Chromium against `hearth serve`: the same Svelte app and contract the
@@ -34,15 +34,7 @@ describe('chat in the browser (e2e)', () => {
     await seed.dispose();
 
     server = await startServe(['--data-dir', data.path, '--models-dir', testModelCacheDir(), '--threads', '1']);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (error) => errors.push(String(error)));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    ({ browser, page } = await openBrowser({ width: 1280, height: 800 }, errors));
   });
 
   afterAll(async () => {

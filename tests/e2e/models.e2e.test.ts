@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openBrowser } from '../support/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { createCore } from '../../src-main/core/createCore';
@@ -11,7 +12,6 @@ import { tempDir } from '../support/tempDir';
 import { testModelPath } from '../support/testModels';
 
 const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
-const CHROMIUM = process.env.HEARTH_CHROMIUM ?? '/usr/bin/chromium';
 
 const REPO = 'test-org/tiny-stories-GGUF';
 const FILE = 'tiny-stories-F32.gguf';
@@ -52,15 +52,7 @@ describe('models screen in the browser (e2e)', () => {
 
     // No --models-dir: the only model this server will know is the one the test downloads.
     server = await startServe(['--data-dir', data.path, '--threads', '1']);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    page.on('pageerror', (error) => errors.push(String(error)));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    ({ browser, page } = await openBrowser({ width: 1280, height: 860 }, errors));
   });
 
   afterAll(async () => {

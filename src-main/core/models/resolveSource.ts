@@ -3,6 +3,7 @@ import type { ModelSource } from '../../../src-preload/contract/dto';
 import { HearthError } from '../common/hearthError';
 import type { HubClient } from './hubClient';
 import type { ModelCatalog } from './catalog';
+import { resolveUrlSource } from './modelDownloads';
 
 export interface ResolvedSource {
   url: string;
@@ -24,10 +25,7 @@ export async function resolveSource(
   source: ModelSource,
   signal?: AbortSignal,
 ): Promise<ResolvedSource> {
-  if (source.kind === 'url') {
-    const name = decodeURIComponent(basename(new URL(source.url).pathname)) || 'model.gguf';
-    return { url: source.url, fileName: name, headers: {}, sha256: source.sha256?.toLowerCase() ?? null, sizeBytes: null };
-  }
+  if (source.kind === 'url') return resolveUrlSource(source);
   const { repo, file, revision, pinnedSha256, pinnedSize } =
     source.kind === 'catalog'
       ? (() => {
