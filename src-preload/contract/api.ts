@@ -8,7 +8,12 @@ import type {
   HubFile,
   HubModelSummary,
   ChatStreamEvent,
+  Collection,
+  DocumentInfo,
+  IndexStatus,
   JobInfo,
+  SearchHit,
+  Source,
   LoadedModel,
   ModelInfo,
   RuntimeState,
@@ -62,6 +67,10 @@ const modelSource = z.discriminatedUnion('kind', [
 const purpose = z.enum(['chat', 'embedding', 'rerank']);
 const empty = z.object({}).strict();
 const threadRef = z.object({ threadId: id }).strict();
+const localPath = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'a path without NUL characters');
+const collectionName = z.string().trim().min(1).max(100);
+const formatName = z.enum(['markdown', 'text', 'pdf', 'docx', 'html', 'epub', 'csv', 'code']);
+const documentStatus = z.enum(['pending', 'indexed', 'skipped', 'failed']);
 
 export const calls = {
   'app.info': call<AppInfo>()(empty),
@@ -131,6 +140,44 @@ export const calls = {
   'models.setGpuLayers': call<ModelInfo>()(
     z.object({ modelId: id, gpuLayers: z.number().int().min(0).max(1000).nullable() }).strict(),
   ),
+
+  /** Scopes a chat to collections (empty: a plain chat); replies then cite retrieved passages. */
+  'threads.setCollections': call<Thread>()(z.object({ threadId: id, collectionIds: z.array(id).max(50) }).strict()),
+
+  'collections.list': call<Collection[]>()(empty),
+  'collections.create': call<Collection>()(z.object({ name: collectionName }).strict()),
+  'collections.rename': call<Collection>()(z.object({ collectionId: id, name: collectionName }).strict()),
+  /** Removes the collection, its sources and their chunks from the index (the files stay). */
+  'collections.delete': call<null>()(z.object({ collectionId: id }).strict()),
+  'sources.list': call<Source[]>()(z.object({ collectionId: id.optional() }).strict()),
+  /** Adds a folder or file and starts indexing it; progress arrives on jobs.update. */
+  'sources.add': call<{ source: Source; job: JobInfo | null }>()(z.object({ collectionId: id, path: localPath }).strict()),
+  'sources.remove': call<null>()(z.object({ sourceId: id }).strict()),
+  /** Desktop only: the OS picker for a folder or a file; null when cancelled or not available. */
+  'sources.pick': call<string | null>()(z.object({ kind: z.enum(['folder', 'file']) }).strict()),
+  'documents.list': call<DocumentInfo[]>()(
+    z.object({ collectionId: id.optional(), sourceId: id.optional(), status: documentStatus.optional() }).strict(),
+  ),
+  /** One passage by chunk id, e.g. to show what a citation points at. */
+  'documents.chunk': call<SearchHit>()(z.object({ chunkId: z.string().min(1).max(200) }).strict()),
+  /** Desktop only: opens the document in the system viewer (PDFs at the page where possible). */
+  'documents.open': call<null>()(z.object({ docId: id, page: z.number().int().min(1).optional() }).strict()),
+  'index.status': call<IndexStatus>()(empty),
+  /** Looks for changes in one source, or all; returns the indexing job, or null when nothing changed on disk. */
+  'index.rescan': call<JobInfo | null>()(z.object({ sourceId: id.optional() }).strict()),
+  'search.query': call<SearchHit[]>()(
+    z
+      .object({
+        query: z.string().trim().min(1).max(2000),
+        collectionIds: z.array(id).max(50).optional(),
+        pathPrefix: localPath.optional(),
+        formats: z.array(formatName).max(8).optional(),
+        limit: z.number().int().min(1).max(100).optional(),
+        mode: z.enum(['hybrid', 'bm25', 'vector']).optional(),
+        rerank: z.boolean().optional(),
+      })
+      .strict(),
+  ),
 } as const satisfies Record<CallName, CallDef<unknown, unknown>>;
 
 export const events = {
@@ -138,6 +185,8 @@ export const events = {
   'runtime.state': event<RuntimeState>(),
   'jobs.update': event<JobInfo>(),
   'threads.changed': event<{ threadId: string }>(),
+  /** Collections, sources or document statuses changed (throttled while indexing). */
+  'library.changed': event<{ collectionId: string | null }>(),
 } as const satisfies Record<EventName, EventDef<unknown>>;
 
 export type Calls = typeof calls;

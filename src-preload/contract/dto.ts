@@ -78,6 +78,8 @@ export interface Message {
   /** The model that wrote an assistant message. */
   modelName: string | null;
   error: { code: string; message: string } | null;
+  /** Assistant replies in a chat scoped to collections: what was retrieved and cited. */
+  sources: MessageSources | null;
 }
 
 export interface ContextUsage {
@@ -90,6 +92,8 @@ export interface ContextUsage {
 
 export interface Thread extends ThreadSummary {
   systemPrompt: string;
+  /** Collections this chat answers from; empty for a plain chat. */
+  collectionIds: string[];
   messages: Message[];
   context: ContextUsage | null;
 }
@@ -100,7 +104,8 @@ export interface SendResult {
 }
 
 export type ChatStreamEvent =
-  | { type: 'start'; threadId: string; messageId: string; context: ContextUsage }
+  /** sources: what was retrieved for the reply in a chat scoped to collections, else null. */
+  | { type: 'start'; threadId: string; messageId: string; context: ContextUsage; sources: MessageSources | null }
   /** text is the next piece of the reply: one token's text, or several (a transport may merge them). */
   | { type: 'token'; threadId: string; messageId: string; text: string }
   | { type: 'end'; threadId: string; message: Message; context: ContextUsage; tokensPerSecond: number };
@@ -219,3 +224,135 @@ export type ModelSource =
   | { kind: 'catalog'; id: string; quantization?: string }
   | { kind: 'hub'; repo: string; file: string; revision?: string }
   | { kind: 'url'; url: string; sha256?: string };
+
+// ---- Your documents: collections, sources, documents, search, citations ----
+
+export interface Collection {
+  id: string;
+  name: string;
+  createdAt: number;
+  sourceCount: number;
+  documentCount: number;
+  chunkCount: number;
+}
+
+export type DocumentStatus = 'pending' | 'indexed' | 'skipped' | 'failed';
+
+export interface DocumentCounts {
+  pending: number;
+  indexed: number;
+  skipped: number;
+  failed: number;
+}
+
+/** A folder or a single file added to a collection. */
+export interface Source {
+  id: string;
+  collectionId: string;
+  path: string;
+  kind: 'folder' | 'file';
+  addedAt: number;
+  lastScanAt: number | null;
+  /** Folders are watched for changes while Hearth runs. */
+  watching: boolean;
+  counts: DocumentCounts;
+}
+
+/** Document formats Hearth reads; `code` is source code, by extension. */
+export type DocumentFormatName = 'markdown' | 'text' | 'pdf' | 'docx' | 'html' | 'epub' | 'csv' | 'code';
+
+export interface DocumentInfo {
+  id: string;
+  sourceId: string;
+  collectionId: string;
+  path: string;
+  format: DocumentFormatName | null;
+  sizeBytes: number;
+  status: DocumentStatus;
+  /** Why it was skipped or failed, in a sentence; null when indexed or pending. */
+  reason: string | null;
+  /** A stable code for the reason: EMPTY, NO_TEXT, ENCRYPTED, UNSUPPORTED, TOO_LARGE, CORRUPT, TIMEOUT, OUT_OF_MEMORY, UNREADABLE. */
+  reasonCode: string | null;
+  chunkCount: number;
+  title: string | null;
+  pageCount: number | null;
+  updatedAt: number;
+}
+
+export interface ChunkLocation {
+  pageStart: number | null;
+  pageEnd: number | null;
+  lineStart: number | null;
+  lineEnd: number | null;
+}
+
+/** One retrieved passage. */
+export interface SearchHit {
+  chunkId: string;
+  docId: string;
+  collectionId: string;
+  path: string;
+  title: string | null;
+  format: DocumentFormatName;
+  /** Headings above the passage, outermost first. */
+  heading: string[];
+  location: ChunkLocation;
+  text: string;
+  /** Fused score (reciprocal rank fusion), or the single ranking's score; higher is better. */
+  score: number;
+  /** 1-based rank in the full-text (BM25) list, null when it was not there. */
+  bm25Rank: number | null;
+  /** 1-based rank in the vector list, null when it was not there. */
+  vectorRank: number | null;
+  /** Cosine similarity to the query, when known. */
+  similarity: number | null;
+  /** The reranker's relevance 0..1, when reranking ran. */
+  rerankScore: number | null;
+}
+
+export type SearchMode = 'hybrid' | 'bm25' | 'vector';
+
+export interface EmbeddingIndexInfo {
+  modelId: string;
+  modelName: string;
+  dimension: number;
+}
+
+export interface IndexStatus {
+  /** The index searches use now; null before anything was indexed. */
+  active: EmbeddingIndexInfo | null;
+  /** The default embedding model: when it differs from active, a re-embed job is (or must be) under way. */
+  target: EmbeddingIndexInfo | null;
+  /** Why indexing cannot run now (e.g. no embedding model chosen), or null. */
+  blocker: { code: string; message: string } | null;
+  documents: DocumentCounts;
+  chunks: number;
+  /** Folders being watched. */
+  watching: number;
+  /** The running or paused indexing job, if any. */
+  job: JobInfo | null;
+}
+
+/** A source cited in a reply, numbered as the reply cites it: [1], [2], ... */
+export interface Citation {
+  n: number;
+  chunkId: string;
+  docId: string;
+  path: string;
+  title: string | null;
+  heading: string[];
+  location: ChunkLocation;
+  /** The exact passage given to the model. */
+  text: string;
+  /** True when the whole document was given rather than a passage. */
+  wholeDocument: boolean;
+}
+
+export interface MessageSources {
+  collectionIds: string[];
+  citations: Citation[];
+  /** Tokens of retrieved text given to the model, and the budget it had to fit. */
+  budget: { used: number; total: number };
+  /** Said plainly when nothing relevant was found, or retrieval could not run. */
+  note: string | null;
+}

@@ -37,9 +37,24 @@ export const CALL_NAMES = [
   'models.import',
   'models.setDefault',
   'models.setGpuLayers',
+  'threads.setCollections',
+  'collections.list',
+  'collections.create',
+  'collections.rename',
+  'collections.delete',
+  'sources.list',
+  'sources.add',
+  'sources.remove',
+  'sources.pick',
+  'documents.list',
+  'documents.chunk',
+  'documents.open',
+  'index.status',
+  'index.rescan',
+  'search.query',
 ] as const;
 
-export const EVENT_NAMES = ['chat.stream', 'runtime.state', 'jobs.update', 'threads.changed'] as const;
+export const EVENT_NAMES = ['chat.stream', 'runtime.state', 'jobs.update', 'threads.changed', 'library.changed'] as const;
 
 export type CallName = (typeof CALL_NAMES)[number];
 export type EventName = (typeof EVENT_NAMES)[number];

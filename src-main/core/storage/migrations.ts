@@ -85,4 +85,52 @@ export const migrations: readonly string[] = [
     model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE
   );
   `,
+  /* 4: your documents: collections, sources, documents with content hashes, chat scopes, cited sources */ `
+  CREATE TABLE collections (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE sources (
+    id            TEXT PRIMARY KEY,
+    collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    path          TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('folder', 'file')),
+    added_at      INTEGER NOT NULL,
+    last_scan_at  INTEGER,
+    UNIQUE (collection_id, path)
+  );
+
+  -- One row per file seen under a source. content_hash is the sha256 of the bytes last read;
+  -- index_key names the LanceDB table holding its chunks (model + dimension), so a document
+  -- is indexed for the current model only when status = 'indexed' and index_key matches.
+  CREATE TABLE documents (
+    id           TEXT PRIMARY KEY,
+    source_id    TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    path         TEXT NOT NULL,
+    format       TEXT,
+    size_bytes   INTEGER NOT NULL DEFAULT 0,
+    mtime_ms     INTEGER NOT NULL DEFAULT 0,
+    content_hash TEXT,
+    status       TEXT NOT NULL CHECK (status IN ('pending', 'indexed', 'skipped', 'failed')),
+    reason_code  TEXT,
+    reason       TEXT,
+    chunk_count  INTEGER NOT NULL DEFAULT 0,
+    title        TEXT,
+    page_count   INTEGER,
+    index_key    TEXT,
+    updated_at   INTEGER NOT NULL,
+    UNIQUE (source_id, path)
+  );
+  CREATE INDEX documents_status ON documents(status);
+
+  CREATE TABLE thread_collections (
+    thread_id     TEXT NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+    collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    PRIMARY KEY (thread_id, collection_id)
+  );
+
+  ALTER TABLE messages ADD COLUMN sources_json TEXT;
+  `,
 ];

@@ -1,4 +1,4 @@
-import type { ContextUsage, Message, MessageRole, MessageStatus, ThreadSummary } from '../../../src-preload/contract/dto';
+import type { ContextUsage, Message, MessageRole, MessageSources, MessageStatus, ThreadSummary } from '../../../src-preload/contract/dto';
 import { newId } from '../common/ids';
 import type { Db } from './database';
 
@@ -29,6 +29,7 @@ interface RawMessage {
   model_name: string | null;
   error_code: string | null;
   error_message: string | null;
+  sources_json: string | null;
   created_at: number;
 }
 
@@ -50,6 +51,7 @@ const messageFromRaw = (r: RawMessage): Message => ({
   createdAt: r.created_at,
   modelName: r.model_name,
   error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+  sources: r.sources_json ? (JSON.parse(r.sources_json) as MessageSources) : null,
 });
 
 /** Threads and their messages. Messages are ordered by a per-thread sequence number. */
@@ -141,6 +143,28 @@ export class ThreadRepository {
       .prepare('UPDATE messages SET content = ?, status = ?, error_code = ?, error_message = ? WHERE id = ?')
       .run(patch.content, patch.status, patch.error?.code ?? null, patch.error?.message ?? null, id);
     return this.message(id)!;
+  }
+
+  setMessageSources(id: string, sources: MessageSources | null): void {
+    this.db.prepare('UPDATE messages SET sources_json = ? WHERE id = ?').run(sources && JSON.stringify(sources), id);
+  }
+
+  /** The collections a chat answers from. */
+  collectionIds(threadId: string): string[] {
+    return (
+      this.db
+        .prepare('SELECT collection_id AS id FROM thread_collections WHERE thread_id = ? ORDER BY rowid')
+        .all(threadId) as { id: string }[]
+    ).map((r) => r.id);
+  }
+
+  setCollectionIds(threadId: string, collectionIds: readonly string[]): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM thread_collections WHERE thread_id = ?').run(threadId);
+      const insert = this.db.prepare('INSERT OR IGNORE INTO thread_collections (thread_id, collection_id) VALUES (?, ?)');
+      for (const id of collectionIds) insert.run(threadId, id);
+      this.db.prepare('UPDATE threads SET updated_at = ? WHERE id = ?').run(this.now(), threadId);
+    })();
   }
 
   setMessageContent(id: string, content: string): void {
