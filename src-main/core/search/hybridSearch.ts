@@ -1,0 +1,117 @@
+import { HearthError } from '../common/hearthError';
+import type { ChunkScore, ChunkStore, StoredChunk } from './chunkStore';
+import type { SearchFilter } from './sqlFilter';
+
+export interface FusedItem {
+  id: string;
+  /** Σ 1 / (k + rank) over the lists the id appears in. */
+  score: number;
+  /** 1-based rank in each input list, null where the id is absent; same order as the lists. */
+  ranks: (number | null)[];
+}
+
+/**
+ * Reciprocal rank fusion (Cormack et al., 2009): each list contributes 1 / (k + rank) for every
+ * id it ranks, ranks 1-based; an id repeated within one list counts at its best rank only.
+ * Sorted by fused score; ties go to the id with the better best rank, then to the one ranked by
+ * an earlier list, then by id, so the output never depends on Map or sort internals.
+ */
+export function reciprocalRankFusion(lists: readonly (readonly string[])[], k = 60): FusedItem[] {
+  if (!Number.isFinite(k) || k < 0) throw new HearthError('BAD_INPUT', `RRF k must be a non-negative number, got ${k}`);
+  const items = new Map<string, FusedItem>();
+  lists.forEach((list, listIndex) => {
+    list.forEach((id, position) => {
+      let item = items.get(id);
+      if (!item) {
+        item = { id, score: 0, ranks: lists.map(() => null) };
+        items.set(id, item);
+      }
+      if (item.ranks[listIndex] !== null) return;
+      const rank = position + 1;
+      item.ranks[listIndex] = rank;
+      item.score += 1 / (k + rank);
+    });
+  });
+  const bestRank = (item: FusedItem) => Math.min(...item.ranks.map((rank) => rank ?? Infinity));
+  const firstList = (item: FusedItem) => item.ranks.findIndex((rank) => rank !== null);
+  return [...items.values()].sort(
+    (a, b) => b.score - a.score || bestRank(a) - bestRank(b) || firstList(a) - firstList(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+}
+
+export type SearchMode = 'hybrid' | 'bm25' | 'vector';
+
+export interface HybridQuery {
+  text: string;
+  /** The query's embedding, from the table's model. Required for 'hybrid' and 'vector'. */
+  vector: Float32Array | null;
+  limit: number;
+  filter?: SearchFilter;
+  mode: SearchMode;
+  /** How many hits each retriever contributes before fusion; default max(50, 2 x limit). */
+  candidates?: number;
+  /** RRF constant; default 60. */
+  k?: number;
+}
+
+export interface HybridHit {
+  row: StoredChunk;
+  /** The RRF score. In 'bm25' and 'vector' mode it is the same formula over one list, so scores compare across modes. */
+  score: number;
+  bm25Rank: number | null;
+  vectorRank: number | null;
+  bm25Score: number | null;
+  /** Cosine similarity (1 - cosine distance). */
+  vectorSimilarity: number | null;
+}
+
+export const DEFAULT_CANDIDATES = 50;
+
+/**
+ * BM25 and vector retrieval run side by side on one table, fused here with RRF, so the fusion is
+ * plain code with its inputs visible in every hit. No silent fallback: 'hybrid' without a query
+ * vector is an error, and the caller picks 'bm25' (and says so) when no embedding is available.
+ */
+export async function hybridSearch(store: ChunkStore, table: string, query: HybridQuery): Promise<HybridHit[]> {
+  const { limit, mode } = query;
+  if (!Number.isInteger(limit) || limit < 1) throw new HearthError('BAD_INPUT', `Search limit must be a positive integer, got ${limit}`);
+  const candidates = query.candidates ?? Math.max(DEFAULT_CANDIDATES, limit * 2);
+  if (!Number.isInteger(candidates) || candidates < limit) {
+    throw new HearthError('BAD_INPUT', `candidates must be an integer no smaller than limit (${limit}), got ${candidates}`);
+  }
+  const useText = mode === 'hybrid' || mode === 'bm25';
+  const useVector = mode === 'hybrid' || mode === 'vector';
+  if (useVector && !query.vector) throw new HearthError('BAD_INPUT', `'${mode}' search needs a query vector; use 'bm25' without one`);
+
+  // Ranks first (ids and scores only), rows only for the hits that survive fusion: fetching the
+  // rows of every candidate cost more than both searches together (bench/search.ts).
+  const options = { limit: candidates, filter: query.filter };
+  const [textRanks, vectorRanks] = await Promise.all([
+    useText ? store.rankText(table, query.text, options) : Promise.resolve<ChunkScore[]>([]),
+    useVector && query.vector ? store.rankVector(table, query.vector, options) : Promise.resolve<ChunkScore[]>([]),
+  ]);
+  const fused = reciprocalRankFusion(
+    [textRanks.map((hit) => hit.id), vectorRanks.map((hit) => hit.id)],
+    query.k ?? 60,
+  ).slice(0, limit);
+  if (fused.length === 0) return [];
+
+  const bm25Scores = new Map(textRanks.map((hit) => [hit.id, hit.score]));
+  const similarities = new Map(vectorRanks.map((hit) => [hit.id, hit.score]));
+  // A row deleted between ranking and this read is dropped rather than returned stale.
+  const rows = new Map((await store.getChunks(table, fused.map((item) => item.id))).map((row) => [row.id, row]));
+  return fused.flatMap((item) => {
+    const row = rows.get(item.id);
+    if (!row) return [];
+    return [
+      {
+        row,
+        score: item.score,
+        bm25Rank: item.ranks[0] ?? null,
+        vectorRank: item.ranks[1] ?? null,
+        bm25Score: bm25Scores.get(item.id) ?? null,
+        vectorSimilarity: similarities.get(item.id) ?? null,
+      },
+    ];
+  });
+}
