@@ -22,7 +22,7 @@ import { startServer } from '../src-main/cli/server';
 import { createConsoleLogger } from '../src-main/core/common/logger';
 import { createCore } from '../src-main/core/createCore';
 import { tempDir } from '../tests/support/tempDir';
-import { CATALOG_PATH } from '../tests/support/testCore';
+import { CATALOG_PATH, PARSE_WORKER_PATH } from '../tests/support/testCore';
 import { testModelPath } from '../tests/support/testModels';
 
 const { values } = parseArgs({
@@ -57,7 +57,7 @@ const median = (xs: number[]) => {
 // --- Hearth: the chat service the UI, server and CLI use ------------------------------
 const dir = tempDir('hearth-bench-');
 const core = createCore(
-  { dataDir: dir.path, host: 'server', version: 'bench', gpu, threads, catalogPath: CATALOG_PATH },
+  { dataDir: dir.path, host: 'server', version: 'bench', gpu, threads, catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH },
   { logger: createConsoleLogger('error') },
 );
 const added = await core.models.add(modelPath);

@@ -57,6 +57,8 @@ function start(): void {
         version: app.getVersion(),
         sqliteNativeBinding: electronSqliteBinding(),
         catalogPath: join(app.getAppPath(), 'models', 'catalog.json'),
+        // Bundled by electron-vite beside this file (out/main/parseWorker.js).
+        parseWorkerPath: fileURLToPath(new URL('./parseWorker.js', import.meta.url)),
       },
       { dialogs: new ElectronDialogs(() => window), logger },
     );

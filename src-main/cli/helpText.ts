@@ -16,6 +16,10 @@ Commands:
   models ...          Catalog, Hugging Face search, fit, pull, ls, info, add, import, rm,
                       default (hearth models --help)
   threads ls          List chats
+  index PATH          Add a folder or file to a collection and index it (progress bar)
+  search QUERY        Search your indexed documents (--json for ranked passages)
+  collections ...     ls, create, rm: named sets of folders and files
+  docs ls             Every file seen, with its status and why it was skipped or failed
 
 Options:
   -h, --help          Show help (also: hearth <command> --help)
@@ -199,6 +203,85 @@ Run "hearth threads ls --help" for details.`,
 Lists saved chats, most recently updated first.
 
 Options:
+  --json              Print the list as JSON
+${DATA_DIR}
+${HELP}`,
+
+  index: `Usage: hearth index PATH [--collection NAME] [--json] [options]
+
+Adds a folder (or one file) to a collection, creating the collection if needed, and indexes
+it: files are parsed, chunked, embedded with the default embedding model and stored in the
+local index. A progress bar shows files, chunks and time left. Running it again on the same
+folder only reads what changed (unchanged files are recognised by size, time and content
+hash, and nothing is embedded again). Ctrl+C pauses; the next run finishes the rest.
+Every file that is not indexed is listed with the reason (empty, scanned PDF without text,
+password-protected, unsupported type, unreadable, ...).
+
+Options:
+  -c, --collection NAME  The collection to add to (default: "Documents")
+  --json              Print the collection, source, job and every document's status as JSON
+${DATA_DIR}
+${INFERENCE}
+${HELP}`,
+
+  search: `Usage: hearth search [--json] [options] QUERY
+
+Hybrid search over your indexed documents: BM25 full-text and vector similarity, fused by
+reciprocal rank fusion. Prints ranked passages with their file, page or lines, and score.
+
+Options:
+  --json              Ranked chunks as JSON: path, location, heading, score, text, ...
+  -c, --collection NAME  Only this collection (repeatable)
+  --type FORMAT       Only this format: markdown, text, pdf, docx, html, epub, csv, code (repeatable)
+  --path PREFIX       Only files under this folder
+  -n, --limit N       How many passages (default 10, at most 100)
+  --mode MODE         hybrid (default), bm25 or vector
+  --rerank            Rerank with the default reranker model
+${DATA_DIR}
+${INFERENCE}
+${HELP}`,
+
+  collections: `Usage: hearth collections ls|create|rm [options]
+
+Run "hearth collections ls --help" for details.`,
+
+  'collections ls': `Usage: hearth collections ls [--json] [options]
+
+Lists collections with their counts of sources, documents and chunks.
+
+Options:
+  --json              Print the list (with each collection's sources) as JSON
+${DATA_DIR}
+${HELP}`,
+
+  'collections create': `Usage: hearth collections create NAME [options]
+
+Creates an empty collection. (hearth index PATH --collection NAME also creates it.)
+
+Options:
+  --json              Print the collection as JSON
+${DATA_DIR}
+${HELP}`,
+
+  'collections rm': `Usage: hearth collections rm NAME [options]
+
+Removes a collection and its chunks from the index. Your files are not touched.
+
+Options:
+  --json              Print null as JSON
+${DATA_DIR}
+${HELP}`,
+
+  docs: `Usage: hearth docs ls [--status STATUS] [--json] [options]
+
+Run "hearth docs ls --help" for details.`,
+
+  'docs ls': `Usage: hearth docs ls [--status STATUS] [--json] [options]
+
+Lists every file seen under your sources: indexed, pending, skipped or failed, and why.
+
+Options:
+  --status STATUS     Only pending, indexed, skipped or failed
   --json              Print the list as JSON
 ${DATA_DIR}
 ${HELP}`,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { version } from '../../package.json';
 import { HearthError } from '../core/common/hearthError';
 import { chatCommand } from './chatCommand';
+import { collectionsCommand, docsCommand, indexCommand, searchCommand } from './libraryCommands';
 import type { CliContext } from './cliContext';
 import { helpText } from './helpText';
 import { modelsCommand } from './modelsCommand';
@@ -18,6 +19,10 @@ const commands: Readonly<Record<string, Command>> = {
   chat: chatCommand,
   models: modelsCommand,
   threads: threadsCommand,
+  index: indexCommand,
+  search: searchCommand,
+  collections: collectionsCommand,
+  docs: docsCommand,
 };
 
 /**
@@ -84,6 +89,7 @@ function processContext(): CliContext {
     defaultRendererDir: defaultRendererDir(),
     // out/main/cli.js and src-main/cli/main.ts are both two levels below the app root.
     catalogPath: fileURLToPath(new URL('../../models/catalog.json', import.meta.url)),
+    parseWorkerPath: parseWorkerPath(),
     onSignal(handler) {
       let received = false;
       const listener = (signal: NodeJS.Signals) => {
@@ -108,4 +114,10 @@ function defaultRendererDir(): string {
     fileURLToPath(url),
   );
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
+}
+
+/** The document parser's worker: bundled beside the built CLI, or its TypeScript source when run with tsx. */
+function parseWorkerPath(): string {
+  const built = fileURLToPath(new URL('./parseWorker.js', import.meta.url));
+  return existsSync(built) ? built : fileURLToPath(new URL('../core/library/parse/parseWorker.ts', import.meta.url));
 }

@@ -1,4 +1,6 @@
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -65,11 +67,18 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
   const dispatch = createDispatcher(createHandlers(core), core.logger);
   const files = new StaticFiles(options.rendererDir);
   const logger = core.logger;
+  const documentFile = (docId: string): string | null => {
+    try {
+      return core.library.document(docId).path;
+    } catch {
+      return null;
+    }
+  };
 
   // The port is known only after listen(); until then no request can arrive anyway.
   let access: LocalAccess | null = null;
   const httpServer = createServer((req, res) => {
-    handleRequest(req, res, access!, files).catch((error: unknown) => {
+    handleRequest(req, res, access!, files, documentFile).catch((error: unknown) => {
       logger.error(`HTTP ${req.method ?? ''} ${req.url ?? ''} failed`, error);
       if (!res.headersSent) sendText(res, 500, 'Internal error');
       else res.destroy();
@@ -174,7 +183,28 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
   };
 }
 
-async function handleRequest(req: IncomingMessage, res: ServerResponse, access: LocalAccess, files: StaticFiles): Promise<void> {
+/** /documents/<id>/file: the original of an indexed document, so a citation can open it (PDFs at #page=N). */
+const DOCUMENT_ROUTE = /^\/documents\/(doc_[0-9a-f]{24})\/file$/;
+
+/**
+ * How an original document is sent. PDFs open in the browser's viewer; plain-text formats show
+ * as text; anything that could run in our origin (HTML, SVG) or that a browser cannot show is
+ * a download, never rendered.
+ */
+function documentContentType(path: string): { type: string; inline: boolean } {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.pdf') return { type: 'application/pdf', inline: true };
+  if (['.md', '.markdown', '.txt', '.text', '.log', '.csv', '.tsv', '.rst'].includes(ext)) return { type: 'text/plain', inline: true };
+  return { type: 'application/octet-stream', inline: false };
+}
+
+async function handleRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  access: LocalAccess,
+  files: StaticFiles,
+  documentFile: (docId: string) => string | null,
+): Promise<void> {
   for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
   if (!access.hostAllowed(req.headers.host)) return sendText(res, 403, 'Forbidden: this server only answers to 127.0.0.1 and localhost.');
   const url = requestUrl(req);
@@ -194,6 +224,25 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, access: 
     return;
   }
 
+  const documentMatch = DOCUMENT_ROUTE.exec(url.pathname);
+  if (documentMatch) {
+    const path = documentFile(documentMatch[1]!);
+    const info = path ? await stat(path).catch(() => null) : null;
+    if (!path || !info?.isFile()) return sendText(res, 404, 'Not found: the document is no longer in the library or on disk.');
+    const { type, inline } = documentContentType(path);
+    res.writeHead(200, {
+      'Content-Type': type,
+      'Content-Length': String(info.size),
+      'Content-Disposition': `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(basename(path))}`,
+      'Cache-Control': 'no-store',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    return pipeFile(path, res);
+  }
+
   const file = await files.lookup(url.pathname);
   if (!file) {
     return sendText(res, 404, url.pathname === '/' ? 'Not found: the UI is not built yet (run `npm run build`).' : 'Not found');
@@ -208,8 +257,12 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, access: 
     res.end();
     return;
   }
-  await new Promise<void>((done, fail) => {
-    const stream = createReadStream(file.path);
+  await pipeFile(file.path, res);
+}
+
+function pipeFile(path: string, res: ServerResponse): Promise<void> {
+  return new Promise<void>((done, fail) => {
+    const stream = createReadStream(path);
     stream.on('error', fail);
     res.on('close', () => {
       stream.destroy();

@@ -5,6 +5,13 @@ import { createConsoleLogger, type Logger } from './common/logger';
 import { ChatService } from './inference/chatService';
 import { LlamaRuntime, type GpuSetting } from './inference/llamaRuntime';
 import { JobManager } from './jobs/jobManager';
+import { DEFAULT_LIBRARY_OPTIONS, DocumentLibrary, type LibraryOptions } from './library/documentLibrary';
+import { contentTerms, isRelevant } from './library/relevance';
+import type { SourceRetriever } from './inference/sourceContext';
+import { Embedder } from './library/embedder';
+import { DocumentParser, type DocumentParserOptions } from './library/parse/documentParser';
+import { ChunkStore } from './search/chunkStore';
+import { LibraryRepository } from './storage/libraryRepository';
 import { ModelCatalog } from './models/catalog';
 import { HardwareFit } from './models/hardwareFit';
 import { HubClient } from './models/hubClient';
@@ -33,6 +40,11 @@ export interface CoreConfig {
   sqliteNativeBinding?: string;
   /** The curated catalog shipped with the app (models/catalog.json). */
   catalogPath: string;
+  /** The document parser's worker entry: the built parseWorker.js, or its .ts source in tests and dev. */
+  parseWorkerPath: string;
+  /** Per-file limits for parsing documents (time, memory, size). */
+  parser?: Omit<DocumentParserOptions, 'workerPath'>;
+  library?: Partial<LibraryOptions>;
 }
 
 export interface CorePorts {
@@ -63,6 +75,8 @@ export interface Core {
   hub: HubClient;
   fit: HardwareFit;
   downloads: ModelDownloads;
+  library: DocumentLibrary;
+  embedder: Embedder;
   dispose(): Promise<void>;
 }
 
@@ -83,20 +97,6 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     () => settings.get().idleUnloadMinutes * 60_000,
   );
   const models = new ModelLibrary(new ModelRepository(db), runtime, [layout.models, ...(config.extraModelDirs ?? [])], logger);
-  const chat = new ChatService(
-    new ThreadRepository(db),
-    settings,
-    runtime,
-    (e) => events.emit('chat.stream', e),
-    logger,
-    (threadId) => events.emit('threads.changed', { threadId }),
-    async () => {
-      const row = models.defaultFor('chat');
-      if (!row) return null;
-      await runtime.load(row, { contextSize: settings.get().contextSize });
-      return runtime.loaded;
-    },
-  );
   const jobs = new JobManager(new JobRepository(db), logger, (job) => events.emit('jobs.update', job));
   const secrets = ports.secrets ?? new FileSecretStore(config.dataDir);
   const catalog = new ModelCatalog(config.catalogPath);
@@ -110,8 +110,51 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     logger,
     resolve: (source) => resolveSource({ catalog, hub }, source),
   });
+  const embedder = new Embedder(() => runtime.llama(), runtime, logger, config.threads ?? null);
+  const parser = new DocumentParser({ workerPath: config.parseWorkerPath, ...config.parser });
+  let storePromise: Promise<ChunkStore> | null = null;
+  const library = new DocumentLibrary({
+    repo: new LibraryRepository(db),
+    store: () => (storePromise ??= ChunkStore.open(layout.index)),
+    parser,
+    embedder,
+    models,
+    jobs,
+    logger,
+    onChanged: (collectionId) => events.emit('library.changed', { collectionId }),
+    options: config.library,
+  });
+  const minSimilarity = config.library?.minSimilarity ?? DEFAULT_LIBRARY_OPTIONS.minSimilarity;
+  const retriever: SourceRetriever = {
+    retrieve: async (question, collectionIds, signal) => {
+      const terms = contentTerms(question);
+      const hits = await library.search({ query: question, collectionIds, limit: 8 }, signal);
+      return hits.filter((hit) => isRelevant(hit, terms, minSimilarity));
+    },
+    documentText: (docId) => library.documentText(docId),
+    collectionNames: (ids) => {
+      const all = library.collections();
+      return ids.flatMap((id) => all.find((c) => c.id === id)?.name ?? []);
+    },
+  };
+  const chat = new ChatService(
+    new ThreadRepository(db),
+    settings,
+    runtime,
+    (e) => events.emit('chat.stream', e),
+    logger,
+    (threadId) => events.emit('threads.changed', { threadId }),
+    async () => {
+      const row = models.defaultFor('chat');
+      if (!row) return null;
+      await runtime.load(row, { contextSize: settings.get().contextSize });
+      return runtime.loaded;
+    },
+    retriever,
+  );
   // Every job kind is registered: jobs left running by a crash or quit resume now.
   jobs.recover();
+  library.start();
 
   let disposed = false;
   return {
@@ -130,11 +173,17 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     hub,
     fit,
     downloads,
+    library,
+    embedder,
     async dispose() {
       if (disposed) return;
       disposed = true;
       await chat.stopAll();
+      await library.dispose();
       await jobs.shutdown();
+      await parser.dispose();
+      await embedder.unload();
+      if (storePromise) (await storePromise.catch(() => null))?.close();
       await runtime.dispose();
       db.close();
     },

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { createCore } from '../../src-main/core/createCore';
 import { startServe } from '../support/server';
-import { CATALOG_PATH } from '../support/testCore';
+import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
 import { tempDir } from '../support/tempDir';
 import { testModelCacheDir, testModelPath } from '../support/testModels';
 
@@ -29,7 +29,7 @@ describe('chat in the browser (e2e)', () => {
     await testModelPath('tinyRandom');
     data = tempDir('hearth-e2e-');
     // Long replies, so there is time to press Esc while one streams.
-    const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH }, { logger: createConsoleLogger('error') });
+    const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger: createConsoleLogger('error') });
     seed.settings.update({ maxReplyTokens: 3000 });
     await seed.dispose();
 

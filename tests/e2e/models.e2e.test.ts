@@ -7,7 +7,7 @@ import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { createCore } from '../../src-main/core/createCore';
 import { startHubServer, type HubServer } from '../support/hubServer';
 import { startServe } from '../support/server';
-import { CATALOG_PATH } from '../support/testCore';
+import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
 import { tempDir } from '../support/tempDir';
 import { testModelPath } from '../support/testModels';
 
@@ -46,7 +46,7 @@ describe('models screen in the browser (e2e)', () => {
     );
     data = tempDir('hearth-e2e-models-');
     // The hub endpoint is a setting: point it at the local hub before the server starts.
-    const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH }, { logger: createConsoleLogger('error') });
+    const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger: createConsoleLogger('error') });
     seed.settings.update({ hubEndpoint: hub.url });
     await seed.dispose();
 

@@ -4,7 +4,7 @@ import { HearthError } from '../../src-main/core/common/hearthError';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import type { ChatStreamEvent } from '../../src-preload/contract/dto';
 import { MAX_MESSAGE_CHARS } from '../../src-preload/contract/api';
-import { CATALOG_PATH, createTestCore } from '../support/testCore';
+import { CATALOG_PATH, createTestCore, PARSE_WORKER_PATH } from '../support/testCore';
 import { testModelPath, type TestModelName } from '../support/testModels';
 
 async function loadModel(core: Core, name: TestModelName, contextSize: number | null = null) {
@@ -257,7 +257,7 @@ describe('persistence across restarts', () => {
     await first.core.dispose();
 
     const second = createCore(
-      { dataDir, host: 'server', version: 'test', gpu: 'off', threads: 1, catalogPath: CATALOG_PATH },
+      { dataDir, host: 'server', version: 'test', gpu: 'off', threads: 1, catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH },
       { logger: createConsoleLogger('error') },
     );
     try {

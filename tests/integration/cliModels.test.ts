@@ -7,7 +7,7 @@ import { createCore } from '../../src-main/core/createCore';
 import { startHubServer, type HubServer } from '../support/hubServer';
 import { assertBuilt } from '../support/server';
 import { tempDir } from '../support/tempDir';
-import { CATALOG_PATH } from '../support/testCore';
+import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
 import { testModelPath } from '../support/testModels';
 
 const root = resolve(__dirname, '..', '..');
@@ -36,7 +36,7 @@ describe('hearth models: the hub, fit and pull from the command line', () => {
     assertBuilt();
     const stories = readFileSync(await testModelPath('stories260K'));
     hub = await startHubServer({ [REPO]: { files: { [FILE]: stories }, downloads: 5 }, 'gated-org/secret-GGUF': { files: { 'x-Q4_K_M.gguf': stories }, gated: true } });
-    const seed = createCore({ dataDir: data.path, host: 'server', version: 'test', gpu: 'off', catalogPath: CATALOG_PATH }, { logger: createConsoleLogger('error') });
+    const seed = createCore({ dataDir: data.path, host: 'server', version: 'test', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger: createConsoleLogger('error') });
     seed.settings.update({ hubEndpoint: hub.url });
     await seed.dispose();
   });

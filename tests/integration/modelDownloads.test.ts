@@ -11,7 +11,7 @@ import { MODEL_DOWNLOAD_JOB, ModelDownloads, resolveUrlSource, type ModelDownloa
 import type { ResolvedSource } from '../../src-main/core/models/resolveSource';
 import { openDatabase } from '../../src-main/core/storage/database';
 import { startHubServer, type Fault, type HubServer } from '../support/hubServer';
-import { CATALOG_PATH, createTestCore } from '../support/testCore';
+import { CATALOG_PATH, createTestCore, PARSE_WORKER_PATH } from '../support/testCore';
 import { tempDir } from '../support/tempDir';
 import { testModelPath } from '../support/testModels';
 
@@ -220,7 +220,7 @@ describe('model downloads (real HTTP server, real SQLite, real files)', () => {
     fault(path, { kind: 'slow', bytesPerSecond: 500_000 }); // paced, so the bytes served are counted exactly
     const mark = hub.requests.length;
     // The app's own start-up: createCore registers the download kind and recovers the job.
-    const core = createCore({ dataDir: dir.path, host: 'server', version: 'test', gpu: 'off', threads: 1, catalogPath: CATALOG_PATH }, { logger });
+    const core = createCore({ dataDir: dir.path, host: 'server', version: 'test', gpu: 'off', threads: 1, catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger });
     cleanups.push(() => core.dispose());
     expect(core.jobs.get(jobId).status).toBe('running');
     const done = await core.jobs.wait(jobId);

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { createCore } from '../../src-main/core/createCore';
 import { ModelDownloads } from '../../src-main/core/models/modelDownloads';
-import { CATALOG_PATH } from './testCore';
+import { CATALOG_PATH, PARSE_WORKER_PATH } from './testCore';
 
 const [dataDir, url, sha, parallel, chunk] = process.argv.slice(2);
 const logger = createConsoleLogger('error');
 
-const core = createCore({ dataDir: dataDir!, host: 'server', version: 'test', gpu: 'off', threads: 1, catalogPath: CATALOG_PATH }, { logger });
+const core = createCore({ dataDir: dataDir!, host: 'server', version: 'test', gpu: 'off', threads: 1, catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger });
 const downloads = new ModelDownloads({
   jobs: core.jobs,
   library: core.models,

@@ -1,11 +1,20 @@
 import type { ChatHistoryItem } from 'node-llama-cpp';
 import { MAX_MESSAGE_CHARS } from '../../../src-preload/contract/api';
-import type { ChatStreamEvent, ContextUsage, Message, SendResult, Thread, ThreadSummary } from '../../../src-preload/contract/dto';
+import type {
+  ChatStreamEvent,
+  ContextUsage,
+  Message,
+  MessageSources,
+  SendResult,
+  Thread,
+  ThreadSummary,
+} from '../../../src-preload/contract/dto';
 import { HearthError, toErrorData } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import type { SettingsRepository } from '../storage/settingsRepository';
 import type { ThreadRepository } from '../storage/threadRepository';
 import type { LlamaRuntime, LoadedSession } from './llamaRuntime';
+import { buildSourceContext, sourceBudget, type SourceRetriever } from './sourceContext';
 
 const DEFAULT_TITLE = 'New chat';
 /** How often partial replies are written to SQLite, so a crash keeps what was streamed. */
@@ -49,6 +58,8 @@ export class ChatService {
     private readonly onThreadChanged: (threadId: string) => void = () => undefined,
     /** Loads the default chat model when a message arrives and none is loaded; null when there is none. */
     private readonly loadDefaultModel: () => Promise<LoadedSession | null> = () => Promise.resolve(null),
+    /** Finds passages in the thread's collections; absent, chats never use documents. */
+    private readonly retriever: SourceRetriever | null = null,
   ) {
     const closed = threads.closeInterruptedMessages();
     if (closed > 0) logger.info(`closed ${closed} reply(ies) interrupted by the last shutdown`);
@@ -68,12 +79,20 @@ export class ChatService {
     const row = this.threads.get(threadId);
     if (!row) throw new HearthError('THREAD_NOT_FOUND', `No chat with id ${threadId}; it may have been deleted.`);
     const messages = this.threads.messages(threadId);
-    return { ...row, messages, messageCount: messages.length };
+    return { ...row, messages, messageCount: messages.length, collectionIds: this.threads.collectionIds(threadId) };
   }
 
   updateThread(threadId: string, patch: { title?: string; systemPrompt?: string }): Thread {
     this.getThread(threadId);
     this.threads.update(threadId, patch);
+    this.onThreadChanged(threadId);
+    return this.getThread(threadId);
+  }
+
+  /** Scopes the chat to collections: its next replies answer from them, with citations. */
+  setCollections(threadId: string, collectionIds: string[]): Thread {
+    this.getThread(threadId);
+    this.threads.setCollectionIds(threadId, [...new Set(collectionIds)]);
     this.onThreadChanged(threadId);
     return this.getThread(threadId);
   }
@@ -249,15 +268,33 @@ export class ChatService {
 
     const settings = this.settings.get();
     const maxReplyTokens = options.maxReplyTokens ?? settings.maxReplyTokens;
+    const total = session.context.contextSize;
+    let sources: MessageSources | null = null;
+    let sourcePrompt: string | null = null;
+    const collectionIds = this.threads.collectionIds(threadId);
+    if (collectionIds.length > 0 && this.retriever) {
+      const question = this.questionFor(threadId, messageId);
+      const built = await buildSourceContext({
+        retriever: this.retriever,
+        question,
+        collectionIds,
+        budget: sourceBudget(total, maxReplyTokens),
+        countTokens: (text) => session.model.tokenize(text).length,
+        signal,
+      });
+      if (signal.aborted) return finish('stopped');
+      sources = built.sources;
+      sourcePrompt = built.prompt;
+      this.threads.setMessageSources(messageId, sources);
+    }
     let fitted: FittedHistory;
     try {
-      fitted = this.fitHistory(session, threadId, messageId, maxReplyTokens);
+      fitted = this.fitHistory(session, threadId, messageId, maxReplyTokens, sourcePrompt);
     } catch (error) {
       return finish('error', error);
     }
-    const total = session.context.contextSize;
     context = { used: fitted.promptTokens, total, droppedMessageIds: fitted.droppedMessageIds };
-    this.emit({ type: 'start', threadId, messageId, context });
+    this.emit({ type: 'start', threadId, messageId, context, sources });
 
     let lastPersist = performance.now();
     this.runtime.markGenerating(true);
@@ -300,7 +337,13 @@ export class ChatService {
    * The history that fits the context with room for a reply. Oldest turns go first; the
    * system prompt and the newest question always stay. What was left out is reported.
    */
-  private fitHistory(session: LoadedSession, threadId: string, replyId: string, maxReplyTokens: number): FittedHistory {
+  private fitHistory(
+    session: LoadedSession,
+    threadId: string,
+    replyId: string,
+    maxReplyTokens: number,
+    sourcePrompt: string | null = null,
+  ): FittedHistory {
     const thread = this.threads.get(threadId)!;
     const all = this.threads.messages(threadId);
     const replyIndex = all.findIndex((m) => m.id === replyId);
@@ -308,7 +351,10 @@ export class ChatService {
     const total = session.context.contextSize;
     const budget = total - Math.min(maxReplyTokens, Math.floor(total / 2));
 
-    const system: ChatHistoryItem[] = thread.systemPrompt ? [{ type: 'system', text: thread.systemPrompt }] : [];
+    // Retrieved sources ride in the system message: they were sized to their own budget
+    // beforehand, so dropping old turns below never drops them.
+    const systemText = [thread.systemPrompt, sourcePrompt].filter((part) => !!part).join('\n\n');
+    const system: ChatHistoryItem[] = systemText ? [{ type: 'system', text: systemText }] : [];
     let kept = earlier;
     const dropped: string[] = [];
     for (;;) {
@@ -327,6 +373,14 @@ export class ChatService {
       dropped.push(...kept.slice(0, count).map((m) => m.id));
       kept = kept.slice(count);
     }
+  }
+
+  /** The question a reply answers: the last user message before it. */
+  private questionFor(threadId: string, replyId: string): string {
+    const all = this.threads.messages(threadId);
+    const index = all.findIndex((m) => m.id === replyId);
+    const before = all.slice(0, index === -1 ? all.length : index);
+    return before.findLast((m) => m.role === 'user')?.content ?? '';
   }
 
   private countTokens(session: LoadedSession, history: ChatHistoryItem[]): number {

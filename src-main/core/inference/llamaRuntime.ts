@@ -49,6 +49,7 @@ export class LlamaRuntime {
   private loading: { modelId: string; promise: Promise<LoadedSession> } | null = null;
   private stateValue: RuntimeState = { state: 'idle', backend: null };
   private generatingCount = 0;
+  private idleWaiters: (() => void)[] = [];
 
   private lastUsed = Date.now();
   private readonly idleTimer: ReturnType<typeof setInterval>;
@@ -142,7 +143,22 @@ export class LlamaRuntime {
   markGenerating(active: boolean): void {
     this.generatingCount += active ? 1 : -1;
     this.touch();
+    if (this.generatingCount === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
     if (this.current) this.setState({ state: 'ready', model: this.current.info, generating: this.generatingCount > 0 });
+  }
+
+  /** True while a reply is being generated: background work (embedding) yields to it. */
+  isGenerating(): boolean {
+    return this.generatingCount > 0;
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.generatingCount === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   async dispose(): Promise<void> {

@@ -112,7 +112,9 @@ export class ModelLibrary {
   setDefault(purpose: ModelPurpose, id: string | null): void {
     if (id !== null) {
       const row = this.get(id);
-      const fits = purpose === 'chat' ? row.kind === 'generative' : row.kind === purpose;
+      // A generative model can also embed (llama.cpp pools its hidden states), less well than a
+      // dedicated embedding model but usefully; ranking needs a reranker's classification head.
+      const fits = purpose === 'chat' ? row.kind === 'generative' : purpose === 'embedding' ? row.kind !== 'rerank' : row.kind === purpose;
       if (!fits) throw new HearthError('BAD_INPUT', `${row.name} is ${article(row.kind)} ${row.kind} model; it cannot be the default for ${purpose}.`);
     }
     this.repo.setDefault(purpose, id);

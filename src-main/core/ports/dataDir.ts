@@ -26,5 +26,7 @@ export function dataLayout(dataDir: string) {
     models: join(dataDir, 'models'),
     /** Partial downloads; on the same file system as models/, so finishing is a rename. */
     downloads: join(dataDir, 'downloads'),
+    /** LanceDB tables of document chunks, one per embedding model. */
+    index: join(dataDir, 'index'),
   };
 }

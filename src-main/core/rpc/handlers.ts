@@ -1,7 +1,7 @@
 import { MAX_MESSAGE_CHARS, type CallInput, type CallName, type CallOutput } from '../../../src-preload/contract/api';
 import { HUB_TOKEN_SECRET, type Core } from '../createCore';
+import { HearthError } from '../common/hearthError';
 import { resolveSource } from '../models/resolveSource';
-
 
 export type Handlers = { [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> | CallOutput<N> };
 
@@ -92,8 +92,43 @@ export function createHandlers(core: Core): Handlers {
     'models.import': ({ path, copy }) => core.models.import(path, copy),
     'models.setDefault': ({ modelId, purpose }) => {
       core.models.setDefault(purpose, modelId);
+      if (purpose === 'embedding') core.library.embeddingModelChanged();
       return null;
     },
     'models.setGpuLayers': ({ modelId, gpuLayers }) => core.models.setGpuLayers(modelId, gpuLayers),
+
+    'threads.setCollections': ({ threadId, collectionIds }) => {
+      for (const id of collectionIds) core.library.collection(id);
+      return core.chat.setCollections(threadId, collectionIds);
+    },
+    'collections.list': () => core.library.collections(),
+    'collections.create': ({ name }) => core.library.createCollection(name),
+    'collections.rename': ({ collectionId, name }) => core.library.renameCollection(collectionId, name),
+    'collections.delete': async ({ collectionId }) => {
+      await core.library.deleteCollection(collectionId);
+      return null;
+    },
+    'sources.list': ({ collectionId }) => core.library.sources(collectionId),
+    'sources.add': ({ collectionId, path }) => core.library.addSource(collectionId, path),
+    'sources.remove': async ({ sourceId }) => {
+      await core.library.removeSource(sourceId);
+      return null;
+    },
+    'sources.pick': ({ kind }) => core.dialogs.pickSource(kind),
+    'documents.list': (filter) => core.library.documents(filter),
+    'documents.chunk': ({ chunkId }) => core.library.chunk(chunkId),
+    'documents.open': async ({ docId, page }) => {
+      const doc = core.library.document(docId);
+      if (!(await core.dialogs.openDocument(doc.path, page ?? null))) {
+        throw new HearthError('UNSUPPORTED', 'This host cannot open files; use the link to the file instead.');
+      }
+      return null;
+    },
+    'index.status': () => core.library.status(),
+    'index.rescan': ({ sourceId }) => {
+      if (sourceId) core.library.source(sourceId);
+      return core.library.requestIndex(sourceId ? [sourceId] : 'all');
+    },
+    'search.query': (input) => core.library.search(input),
   };
 }

@@ -1,0 +1,141 @@
+/**
+ * bench:ingest — Hearth's indexing pipeline against raw embedding throughput of the same
+ * model, in the same process and run.
+ *
+ * Pipeline: a generated folder of Markdown and text files is added to a collection and
+ * indexed by the real job (scan, sha256, parse in the sandboxed worker, chunk with the model's
+ * tokenizer, embed, LanceDB mergeInsert, SQLite). Reported as files/s and chunks/s.
+ * Baseline: the very chunk texts the pipeline embedded, fed straight to a node-llama-cpp
+ * embedding context (getEmbeddingFor in a loop), on the same llama.cpp binding. The ratio
+ * pipeline chunks/s ÷ raw texts/s is the share of embedding speed the pipeline keeps: 1.0
+ * would mean parsing, chunking and storing cost nothing next to embedding.
+ * A second pipeline run over the unchanged folder shows what a rescan costs (it embeds nothing).
+ *
+ *   npm run bench:ingest -- [--model PATH] [--files N] [--threads N] [--gpu auto|off]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createConsoleLogger } from '../src-main/core/common/logger';
+import { createCore } from '../src-main/core/createCore';
+import { indexKey } from '../src-main/core/library/documentLibrary';
+import { ChunkStore } from '../src-main/core/search/chunkStore';
+import { tempDir } from '../tests/support/tempDir';
+import { CATALOG_PATH, PARSE_WORKER_PATH } from '../tests/support/testCore';
+import { testModelPath } from '../tests/support/testModels';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    files: { type: 'string', default: '300' },
+    threads: { type: 'string', default: '1' },
+    gpu: { type: 'string', default: 'auto' },
+  },
+});
+const fileCount = Number(values.files);
+const threads = Number(values.threads);
+const gpu = values.gpu === 'off' ? 'off' : 'auto';
+const modelPath = values.model ?? (await testModelPath('stories260K'));
+
+// A seeded generator, so every run indexes the same words.
+let seed = 42;
+const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const WORDS = (
+  'river stone lantern harvest copper meadow signal orbit winter thread garden engine ledger violet anchor ' +
+  'compass forest marble ember canyon harbor pillar quartz saddle timber velvet willow zenith beacon cobalt'
+).split(' ');
+const sentence = () => {
+  const words = Array.from({ length: 8 + Math.floor(random() * 10) }, () => WORDS[Math.floor(random() * WORDS.length)]!);
+  return `${words.join(' ').replace(/^./, (c) => c.toUpperCase())}.`;
+};
+const paragraph = () => Array.from({ length: 3 + Math.floor(random() * 4) }, sentence).join(' ');
+
+const docs = tempDir('hearth-bench-ingest-docs-');
+let bytes = 0;
+for (let i = 0; i < fileCount; i++) {
+  const dir = join(docs.path, `folder-${i % 10}`);
+  mkdirSync(dir, { recursive: true });
+  const body =
+    i % 3 === 0
+      ? Array.from({ length: 6 }, paragraph).join('\n\n')
+      : `# Note ${i}\n\n${paragraph()}\n\n## Details\n\n${paragraph()}\n\n- ${sentence()}\n- ${sentence()}\n\n## More\n\n${paragraph()}\n`;
+  writeFileSync(join(dir, `note-${i}.${i % 3 === 0 ? 'txt' : 'md'}`), body);
+  bytes += Buffer.byteLength(body);
+}
+
+const data = tempDir('hearth-bench-ingest-data-');
+const core = createCore(
+  { dataDir: data.path, host: 'server', version: 'bench', gpu, threads, catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH, library: { watch: false } },
+  { logger: createConsoleLogger('error') },
+);
+const model = await core.models.add(modelPath);
+core.models.setDefault('embedding', model.id);
+// Load the model before timing, as the baseline's model is loaded before its timing.
+const info = await core.embedder.info(core.models.get(model.id));
+
+const collection = core.library.createCollection('Bench');
+let started = performance.now();
+const { job } = core.library.addSource(collection.id, docs.path);
+const done = await core.jobs.wait(job.id);
+const pipelineSeconds = (performance.now() - started) / 1000;
+if (done.status !== 'completed') throw new Error(`indexing ${done.status}: ${done.error?.message}`);
+const documents = core.library.documents({});
+const chunks = documents.reduce((n, d) => n + d.chunkCount, 0);
+const embedded = core.embedder.stats.embeddedTexts;
+
+started = performance.now();
+const rescan = await core.jobs.wait(core.library.requestIndex('all').id);
+const rescanSeconds = (performance.now() - started) / 1000;
+const embeddedOnRescan = core.embedder.stats.embeddedTexts - embedded;
+if (rescan.status !== 'completed') throw new Error(`rescan ${rescan.status}`);
+
+// The texts the pipeline embedded (title and heading path + chunk), read back from the index.
+const store = await ChunkStore.open(join(data.path, 'index'));
+const key = indexKey(model.id, info.dimension);
+const rows = (await Promise.all(documents.map((d) => store.docChunks(key, d.id)))).flat();
+const texts = rows.map((r) => [r.title, r.heading].filter(Boolean).join(' › ')).map((context, i) => (context ? `${context}\n\n${rows[i]!.text}` : rows[i]!.text));
+store.close();
+
+// Baseline: node-llama-cpp's embedding context on the same binding, same model, same threads.
+const llama = await core.runtime.llama();
+const rawModel = await llama.loadModel({ modelPath, gpuLayers: 'auto' });
+const rawContext = await rawModel.createEmbeddingContext({ contextSize: info.contextSize, threads });
+started = performance.now();
+for (const text of texts) await rawContext.getEmbeddingFor(text);
+const rawSeconds = (performance.now() - started) / 1000;
+await rawContext.dispose();
+await rawModel.dispose();
+
+const result = {
+  date: new Date().toISOString(),
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, ramGiB: Math.round(totalmem() / 2 ** 30), backend: (await core.runtime.backendInfo()).reason },
+  model: { path: modelPath, dimension: info.dimension },
+  corpus: { files: documents.length, megabytes: bytes / 1e6, chunks },
+  pipeline: {
+    seconds: pipelineSeconds,
+    filesPerSecond: documents.length / pipelineSeconds,
+    chunksPerSecond: chunks / pipelineSeconds,
+    megabytesPerSecond: bytes / 1e6 / pipelineSeconds,
+    textsEmbedded: embedded,
+  },
+  rawEmbedding: { seconds: rawSeconds, textsPerSecond: texts.length / rawSeconds },
+  ratio: { pipelineChunksPerSecondOverRawTextsPerSecond: chunks / pipelineSeconds / (texts.length / rawSeconds) },
+  rescanUnchanged: { seconds: rescanSeconds, textsEmbedded: embeddedOnRescan },
+};
+
+await core.dispose();
+docs.cleanup();
+data.cleanup();
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+console.log(`bench:ingest on ${result.machine.cpu} (${result.machine.cores} cores), ${result.machine.backend}`);
+console.log(`corpus: ${result.corpus.files} files, ${fmt(result.corpus.megabytes, 2)} MB, ${chunks} chunks; model ${modelPath} (${info.dimension} dims)`);
+console.log(`pipeline:      ${fmt(result.pipeline.filesPerSecond)} files/s, ${fmt(result.pipeline.chunksPerSecond)} chunks/s (${fmt(pipelineSeconds, 2)} s)`);
+console.log(`raw embedding: ${fmt(result.rawEmbedding.textsPerSecond)} texts/s (${fmt(rawSeconds, 2)} s for the same ${texts.length} texts)`);
+console.log(`ratio pipeline/raw: ${fmt(result.ratio.pipelineChunksPerSecondOverRawTextsPerSecond, 3)}`);
+console.log(`rescan of the unchanged folder: ${fmt(rescanSeconds, 2)} s, ${embeddedOnRescan} texts embedded`);
+mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+const out = join(import.meta.dirname, 'results', `ingest-${result.date.replace(/:/g, '-')}.json`);
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`written to ${out}`);

@@ -1,0 +1,206 @@
+import type { Llama, LlamaEmbeddingContext, LlamaModel, LlamaRankingContext } from 'node-llama-cpp';
+import { HearthError, isAbortError } from '../common/hearthError';
+import type { Logger } from '../common/logger';
+import type { ModelRow } from '../storage/modelRepository';
+
+/** What the chat side tells background work, so indexing yields while a reply is written. */
+export interface ForegroundActivity {
+  isGenerating(): boolean;
+  /** Resolves once no reply is being generated. */
+  whenIdle(): Promise<void>;
+}
+
+export interface EmbeddingModelInfo {
+  modelId: string;
+  modelName: string;
+  dimension: number;
+  /** Longest input, in tokens, one embedding can take. */
+  contextSize: number;
+}
+
+const MAX_EMBEDDING_CONTEXT = 2048;
+
+interface Loaded<T> {
+  modelId: string;
+  model: LlamaModel;
+  context: T;
+}
+
+/**
+ * The embedding model (and the optional reranker), loaded beside the chat model in their own
+ * contexts. Embedding runs in the background: before each text it waits while chat is
+ * generating, so a long indexing job never makes a reply stutter.
+ */
+export class Embedder {
+  private embedding: Loaded<LlamaEmbeddingContext> | null = null;
+  private embeddingLoad: Promise<Loaded<LlamaEmbeddingContext>> | null = null;
+  private ranking: Loaded<LlamaRankingContext> | null = null;
+  /** Texts embedded since start: how tests and benchmarks see that unchanged files cost nothing. */
+  readonly stats = { embeddedTexts: 0 };
+  private busy = false;
+  private readonly waiting: Record<'high' | 'low', (() => void)[]> = { high: [], low: [] };
+
+  constructor(
+    private readonly llama: () => Promise<Llama>,
+    private readonly foreground: ForegroundActivity,
+    private readonly logger: Logger,
+    /** CPU threads for embedding; null uses the same as inference. */
+    private readonly threads: number | null,
+  ) {}
+
+  /** Loads the model if another (or none) is loaded, and says what it produces. */
+  async info(row: ModelRow): Promise<EmbeddingModelInfo> {
+    const loaded = await this.loadEmbedding(row);
+    return {
+      modelId: row.id,
+      modelName: row.name,
+      dimension: loaded.model.embeddingVectorSize,
+      contextSize: Math.min(loaded.model.trainContextSize, MAX_EMBEDDING_CONTEXT),
+    };
+  }
+
+  /** Tokens in text, by the embedding model's own tokenizer. */
+  async tokenCounter(row: ModelRow): Promise<(text: string) => number> {
+    const { model } = await this.loadEmbedding(row);
+    return (text) => model.tokenize(text).length;
+  }
+
+  /**
+   * Embeds texts in order. The model context does one text at a time; between texts a
+   * foreground request (a search or a chat's question) goes before background indexing, and
+   * background work waits while chat is generating, so indexing never delays a reply.
+   * Vectors are L2-normalised so cosine similarity is a dot product.
+   */
+  async embed(row: ModelRow, texts: readonly string[], options: { signal?: AbortSignal; background?: boolean } = {}): Promise<Float32Array[]> {
+    const { signal, background = false } = options;
+    const vectors: Float32Array[] = [];
+    for (const text of texts) {
+      signal?.throwIfAborted();
+      if (background && this.foreground.isGenerating()) await this.foreground.whenIdle();
+      const release = await this.acquire(background ? 'low' : 'high');
+      try {
+        signal?.throwIfAborted();
+        const { context } = await this.loadEmbedding(row);
+        const embedding = await context.getEmbeddingFor(text);
+        vectors.push(normalise(embedding.vector));
+        this.stats.embeddedTexts++;
+      } finally {
+        release();
+      }
+    }
+    return vectors;
+  }
+
+  /** A two-level lock: waiting high-priority callers are served before low ones. */
+  private acquire(priority: 'high' | 'low'): Promise<() => void> {
+    const release = () => {
+      const next = this.waiting.high.shift() ?? this.waiting.low.shift();
+      if (next) next();
+      else this.busy = false;
+    };
+    if (!this.busy) {
+      this.busy = true;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve) => this.waiting[priority].push(() => resolve(release)));
+  }
+
+  /** Relevance of each document to the query, 0..1, with the reranker model. */
+  async rerank(row: ModelRow, query: string, documents: readonly string[]): Promise<number[]> {
+    const ranking = await this.loadRanking(row);
+    return ranking.context.rankAll(query, [...documents]);
+  }
+
+  async unload(): Promise<void> {
+    const release = await this.acquire('high');
+    try {
+      const loaded = [this.embedding, this.ranking];
+      this.embedding = null;
+      this.ranking = null;
+      for (const item of loaded) {
+        if (!item) continue;
+        await item.context.dispose();
+        await item.model.dispose();
+      }
+    } finally {
+      release();
+    }
+  }
+
+  private async loadEmbedding(row: ModelRow): Promise<Loaded<LlamaEmbeddingContext>> {
+    if (this.embedding?.modelId === row.id) return this.embedding;
+    if (this.embeddingLoad) {
+      const pending = await this.embeddingLoad.catch(() => null);
+      if (pending?.modelId === row.id) return pending;
+    }
+    this.embeddingLoad = (async () => {
+      const old = this.embedding;
+      this.embedding = null;
+      if (old) {
+        await old.context.dispose();
+        await old.model.dispose();
+      }
+      const llama = await this.llama();
+      const model = await this.openModel(llama, row);
+      try {
+        const context = await model.createEmbeddingContext({
+          contextSize: Math.min(model.trainContextSize, MAX_EMBEDDING_CONTEXT),
+          threads: this.threads ?? llama.cpuMathCores,
+        });
+        this.embedding = { modelId: row.id, model, context };
+        this.logger.info(`embedding model ${row.name} loaded (${model.embeddingVectorSize} dimensions)`);
+        return this.embedding;
+      } catch (error) {
+        await model.dispose();
+        throw new HearthError('MODEL_LOAD_FAILED', `${row.name} cannot make embeddings: ${(error as Error).message}`, { cause: error });
+      }
+    })();
+    try {
+      return await this.embeddingLoad;
+    } finally {
+      this.embeddingLoad = null;
+    }
+  }
+
+  private async loadRanking(row: ModelRow): Promise<Loaded<LlamaRankingContext>> {
+    if (this.ranking?.modelId === row.id) return this.ranking;
+    const old = this.ranking;
+    this.ranking = null;
+    if (old) {
+      await old.context.dispose();
+      await old.model.dispose();
+    }
+    const llama = await this.llama();
+    const model = await this.openModel(llama, row);
+    try {
+      const context = await model.createRankingContext({ threads: this.threads ?? llama.cpuMathCores });
+      this.ranking = { modelId: row.id, model, context };
+      return this.ranking;
+    } catch (error) {
+      await model.dispose();
+      throw new HearthError(
+        'RERANKER_UNAVAILABLE',
+        `${row.name} cannot rerank (it needs a reranker model with a ranking head, e.g. bge-reranker): ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  private async openModel(llama: Llama, row: ModelRow): Promise<LlamaModel> {
+    try {
+      return await llama.loadModel({ modelPath: row.path, gpuLayers: row.gpuLayers ?? 'auto' });
+    } catch (error) {
+      if (isAbortError(error)) throw error;
+      throw new HearthError('MODEL_LOAD_FAILED', `Could not load ${row.name}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+function normalise(vector: readonly number[]): Float32Array {
+  const out = Float32Array.from(vector);
+  let sum = 0;
+  for (const x of out) sum += x * x;
+  const norm = Math.sqrt(sum);
+  if (norm > 0) for (let i = 0; i < out.length; i++) out[i] = out[i]! / norm;
+  return out;
+}
