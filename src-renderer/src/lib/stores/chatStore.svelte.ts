@@ -192,6 +192,22 @@ export class ChatStore {
     return true;
   }
 
+  /** Scopes the open chat to these collections; none makes it a plain chat again. */
+  async setCollections(collectionIds: string[]): Promise<boolean> {
+    const thread = this.thread;
+    if (!thread) return false;
+    const result = await this.bridge.call('threads.setCollections', { threadId: thread.id, collectionIds });
+    if (!result.ok) {
+      this.toasts.error(result.error);
+      return false;
+    }
+    if (this.thread?.id === thread.id) {
+      this.mutations++;
+      this.thread.collectionIds = result.value.collectionIds;
+    }
+    return true;
+  }
+
   setTitle(threadId: string, title: string): void {
     if (this.thread?.id === threadId) this.thread.title = title;
   }
@@ -203,7 +219,8 @@ export class ChatStore {
       case 'start':
         this.streams.set(event.messageId, { text: '', fromStart: true });
         if (current) {
-          this.ensureReply(event.messageId);
+          // What was retrieved shows (with its note) while the reply streams.
+          this.ensureReply(event.messageId).sources = event.sources;
           this.context = event.context;
         }
         break;
@@ -335,6 +352,7 @@ export class ChatStore {
       createdAt: Date.now(),
       modelName: null,
       error: null,
+      sources: null,
       tokensPerSecond: null,
     };
   }

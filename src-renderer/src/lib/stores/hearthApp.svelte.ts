@@ -3,8 +3,10 @@ import type { ConnectionState, HearthClient } from '../api/client';
 import { createMarkdownRenderer, type MarkdownRenderer } from '../util/markdown';
 import { ChatStore } from './chatStore.svelte';
 import { DiscoverStore } from './discoverStore.svelte';
+import { DocumentsStore } from './documentsStore.svelte';
 import { DownloadStore } from './downloadStore.svelte';
 import { LibraryStore } from './libraryStore.svelte';
+import { PassageStore } from './passageStore.svelte';
 import { RuntimeStore } from './runtimeStore.svelte';
 import { SettingsStore } from './settingsStore.svelte';
 import { ThreadListStore } from './threadListStore.svelte';
@@ -12,8 +14,9 @@ import { ToastStore } from './toastStore.svelte';
 
 const ROUTE = /^#\/thread\/([^/?#]+)$/;
 const MODELS_ROUTE = /^#\/models(?:\/(discover|downloads|local))?\/?$/;
+const DOCUMENTS_ROUTE = /^#\/documents(?:\/([^/?#]+))?\/?$/;
 
-export type View = 'chat' | 'models';
+export type View = 'chat' | 'models' | 'documents';
 export type ModelsTab = 'discover' | 'downloads' | 'local';
 /** Until app.info answers; the core's limit is the same number. */
 const DEFAULT_MAX_MESSAGE_CHARS = 100_000;
@@ -21,8 +24,8 @@ const DEFAULT_MAX_MESSAGE_CHARS = 100_000;
 /**
  * The renderer's composition root: builds the stores around one client, wires the core's
  * events to them and keeps the place in the URL hash so a reload returns there: the open
- * thread (#/thread/<id>) or the Models screen and its tab (#/models, #/models/downloads,
- * #/models/local).
+ * thread (#/thread/<id>), the Models screen and its tab (#/models, #/models/downloads,
+ * #/models/local) or the Documents screen and its collection (#/documents/<id>).
  */
 export class HearthApp {
   readonly toasts = new ToastStore();
@@ -33,6 +36,8 @@ export class HearthApp {
   readonly downloads: DownloadStore;
   readonly library: LibraryStore;
   readonly settings: SettingsStore;
+  readonly documents: DocumentsStore;
+  readonly passages: PassageStore;
   readonly markdown: MarkdownRenderer = createMarkdownRenderer();
 
   info = $state<AppInfo | null>(null);
@@ -59,6 +64,24 @@ export class HearthApp {
     this.discover = new DiscoverStore(bridge, this.toasts, (job) => this.downloads.handleUpdate(job));
     this.library = new LibraryStore(bridge, this.toasts, this.runtime);
     this.settings = new SettingsStore(bridge, this.toasts);
+    this.documents = new DocumentsStore(bridge, this.toasts);
+    this.passages = new PassageStore(bridge, this.toasts);
+  }
+
+  /** True where an Electron shell hosts the UI (it can pick files and open them). */
+  get desktop(): boolean {
+    return this.info?.host === 'desktop';
+  }
+
+  documentsHref(collectionId: string | null = this.documents.selectedId): string {
+    return collectionId ? `#/documents/${encodeURIComponent(collectionId)}` : '#/documents';
+  }
+
+  /** Opens the Documents screen, on a collection where given, and records it in the address bar. */
+  async showDocuments(collectionId: string | null = this.documents.selectedId): Promise<void> {
+    const hash = this.documentsHref(collectionId);
+    if (location.hash !== hash) history.pushState(null, '', hash);
+    await this.applyRoute();
   }
 
   /** Where the chat view's link goes: the open thread, if any. */
@@ -87,7 +110,11 @@ export class HearthApp {
     this.disposers.push(
       bridge.on('chat.stream', (event) => this.chat.handleStream(event)),
       bridge.on('runtime.state', (state) => this.runtime.setState(state)),
-      bridge.on('jobs.update', (job) => this.downloads.handleUpdate(job)),
+      bridge.on('jobs.update', (job) => {
+        this.downloads.handleUpdate(job);
+        this.documents.handleJob(job);
+      }),
+      bridge.on('library.changed', () => this.documents.handleLibraryChanged()),
       bridge.on('threads.changed', ({ threadId }) => {
         this.refreshThreadsSoon();
         if (threadId === this.chat.threadId) void this.refreshOpenThread(threadId);
@@ -139,8 +166,8 @@ export class HearthApp {
     try {
       const deleted = await this.threads.remove(threadId);
       if (deleted && this.chat.threadId === threadId) {
-        // On the Models screen, stay there: only the chat behind it closes.
-        if (this.view === 'models') this.chat.close();
+        // On another screen, stay there: only the chat behind it closes.
+        if (this.view !== 'chat') this.chat.close();
         else await this.select(null);
       }
     } finally {
@@ -169,11 +196,20 @@ export class HearthApp {
       this.threads.refresh(),
       this.downloads.refresh(),
       this.settings.refresh(),
+      this.documents.refresh(),
       this.applyRoute(true),
     ]);
   }
 
   private async applyRoute(force = false): Promise<void> {
+    const documents = DOCUMENTS_ROUTE.exec(location.hash);
+    this.documents.setVisible(documents !== null);
+    if (documents) {
+      this.view = 'documents';
+      const collectionId = documents[1] ? decodeURIComponent(documents[1]) : null;
+      if (collectionId) await this.documents.select(collectionId);
+      return;
+    }
     const models = MODELS_ROUTE.exec(location.hash);
     if (models) {
       this.view = 'models';

@@ -100,3 +100,8 @@ export function formatCount(count: number): string {
   if (count < 1000) return String(count);
   return formatParameters(count);
 }
+
+/** "1 file", "3 files", "1,204 chunks". */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${formatNumber(count)} ${count === 1 ? noun : nouns}`;
+}
