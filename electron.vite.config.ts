@@ -5,7 +5,7 @@ import { defineConfig } from 'electron-vite';
 /**
  * One build for every front end:
  * - main: the Electron composition root (index), the plain-Node CLI/server (cli) and the
- *   document parser's worker (parseWorker), ESM;
+ *   document parser's child process (parseWorker), ESM;
  *   npm dependencies stay external (native modules load from node_modules).
  * - preload: one self-contained CommonJS file, as a sandboxed preload requires.
  * - renderer: the Svelte app, served by Electron from disk or by `hearth serve` over HTTP.
@@ -18,7 +18,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src-main/index.ts'),
           cli: resolve(__dirname, 'src-main/cli/main.ts'),
-          // The document parser runs in a worker thread, so it is its own entry file.
+          // The document parser runs in a child process (forked by DocumentParser), so it is its own entry file.
           parseWorker: resolve(__dirname, 'src-main/core/library/parse/parseWorker.ts'),
         },
       },

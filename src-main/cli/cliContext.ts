@@ -13,7 +13,7 @@ export interface CliContext {
   defaultRendererDir: string;
   /** The model catalog shipped with the app (models/catalog.json). */
   catalogPath: string;
-  /** The document parser's worker entry (built parseWorker.js, or the .ts source under tsx). */
+  /** The document parser's child-process entry (built parseWorker.js, or the .ts source under tsx). */
   parseWorkerPath: string;
   /** Calls handler on the first SIGINT/SIGTERM (a second one force-quits); returns an unsubscribe. */
   onSignal(handler: (signal: NodeJS.Signals) => void): () => void;

@@ -116,7 +116,7 @@ function defaultRendererDir(): string {
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
 }
 
-/** The document parser's worker: bundled beside the built CLI, or its TypeScript source when run with tsx. */
+/** The document parser's child-process entry: bundled beside the built CLI, or its TypeScript source when run with tsx. */
 function parseWorkerPath(): string {
   const built = fileURLToPath(new URL('./parseWorker.js', import.meta.url));
   return existsSync(built) ? built : fileURLToPath(new URL('../core/library/parse/parseWorker.ts', import.meta.url));

@@ -40,7 +40,7 @@ export interface CoreConfig {
   sqliteNativeBinding?: string;
   /** The curated catalog shipped with the app (models/catalog.json). */
   catalogPath: string;
-  /** The document parser's worker entry: the built parseWorker.js, or its .ts source in tests and dev. */
+  /** The document parser's child-process entry: the built parseWorker.js, or its .ts source in tests and dev. */
   parseWorkerPath: string;
   /** Per-file limits for parsing documents (time, memory, size). */
   parser?: Omit<DocumentParserOptions, 'workerPath'>;
