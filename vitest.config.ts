@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     environment: 'node',
+    // LanceDB's Rust side logs deprecation warnings on every query at the default level.
+    env: { LANCE_LOG: 'error' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // node-llama-cpp and SQLite are native; forks isolate them per file.

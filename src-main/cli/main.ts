@@ -31,6 +31,8 @@ const commands: Readonly<Record<string, Command>> = {
  * code: 0 success, 1 an error with its code, 2 a usage error.
  */
 export async function main(argv: string[]): Promise<number> {
+  // LanceDB's Rust side warns on every query at its default level; keep stderr for real problems.
+  process.env.LANCE_LOG ??= 'error';
   const ctx = processContext();
   // ipull can leave a rejected promise behind when a download connection fails mid-transfer
   // (the download itself is already handled and reported); log it rather than crash the server.

@@ -38,7 +38,7 @@ describe('indexing a folder of mixed documents', () => {
     root = dir.path;
     await writeDocFixtures(root);
     await writeLargeText(join(root, 'huge.txt'), 20 * 1024 * 1024);
-    await writeLargeText(join(root, 'big.txt'), 512 * 1024);
+    await writeLargeText(join(root, 'big.txt'), 64 * 1024);
     let deep = root;
     for (let i = 0; i < 40; i++) deep = join(deep, `level-${i}`);
     mkdirSync(deep, { recursive: true });
@@ -69,7 +69,7 @@ describe('indexing a folder of mixed documents', () => {
       expect(doc.status, `${name}: ${doc.reason}`).toBe('indexed');
       expect(doc.chunkCount, name).toBeGreaterThan(0);
     }
-    expect(statusOf(join(root, 'big.txt')).chunkCount).toBeGreaterThan(100);
+    expect(statusOf(join(root, 'big.txt')).chunkCount).toBeGreaterThan(50);
     expect(statusOf(join(root, 'handbook.pdf')).pageCount).toBe(3);
     expect(statusOf(join(root, 'partly-scanned.pdf')).reason).toMatch(/page/i);
   });

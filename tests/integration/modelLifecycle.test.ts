@@ -69,7 +69,11 @@ describe('model library and lifecycle', () => {
     const model = await core.models.add(await testModelPath('stories260K'));
     core.models.setDefault('chat', model.id);
     expect(core.models.info(model.id).defaultFor).toEqual(['chat']);
-    expect(() => core.models.setDefault('embedding', model.id)).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
+    // A generative model may embed (pooled hidden states), but it has no ranking head.
+    expect(() => core.models.setDefault('rerank', model.id)).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
+    core.models.setDefault('embedding', model.id);
+    expect(core.models.info(model.id).defaultFor).toEqual(['chat', 'embedding']);
+    core.models.setDefault('embedding', null);
     core.models.setDefault('chat', null);
     expect(core.models.info(model.id).defaultFor).toEqual([]);
     core.models.setDefault('chat', model.id);

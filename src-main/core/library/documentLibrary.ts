@@ -329,12 +329,14 @@ export class DocumentLibrary {
       for (const sourceId of new Set(toScan)) gone.push(...(await this.scan(sourceId, context.signal)));
       const work = repo.pendingWork(target.key);
       const total = filesDone + work.length;
-      const report = (current: string | null) => {
+      /** within: how far the current file is (a big file embeds for a while), 0..1. */
+      const report = (current: string | null, within = 0, note = '') => {
         const elapsed = (performance.now() - started) / 1000;
-        const eta = filesDone > 0 && total > filesDone ? ((total - filesDone) * elapsed) / filesDone : null;
+        const done = filesDone + within;
+        const eta = done > 0 && total > done ? ((total - done) * elapsed) / done : null;
         context.onProgress(
-          total === 0 ? 1 : filesDone / total,
-          `${filesDone}/${total} files · ${chunksDone} chunks${eta !== null ? ` · about ${formatEta(eta)} left` : ''}${current ? ` · ${current}` : ''}`,
+          total === 0 ? 1 : done / total,
+          `${filesDone}/${total} files · ${chunksDone} chunks${eta !== null ? ` · about ${formatEta(eta)} left` : ''}${current ? ` · ${current}${note}` : ''}`,
         );
       };
       report(null);
@@ -350,7 +352,8 @@ export class DocumentLibrary {
       for (const doc of work) {
         context.signal.throwIfAborted();
         report(doc.path);
-        const processed = await this.processDocument(doc, modelRow, target, countTokens, store, context.signal);
+        const onEmbedding = (embedded: number, of: number) => report(doc.path, embedded / of, ` (embedding ${embedded}/${of})`);
+        const processed = await this.processDocument(doc, modelRow, target, countTokens, store, context.signal, onEmbedding);
         batch.push(processed);
         batchChunks += processed.rows.length;
         filesDone++;
@@ -421,6 +424,7 @@ export class DocumentLibrary {
     countTokens: (text: string) => number,
     store: ChunkStore,
     signal: AbortSignal,
+    onEmbedding: (embedded: number, of: number) => void,
   ): Promise<Processed> {
     let contentHash: string | null = null;
     try {
@@ -438,7 +442,11 @@ export class DocumentLibrary {
       const reused = await store.vectorsByTextHash(target.key, [...new Set(hashes)]);
       const missing = [...new Set(hashes.filter((h) => !reused.has(h)))];
       const missingText = missing.map((h) => inputs[hashes.indexOf(h)]!);
-      const vectors = await this.deps.embedder.embed(modelRow, missingText, { signal, background: true });
+      const vectors = await this.deps.embedder.embed(modelRow, missingText, {
+        signal,
+        background: true,
+        onEmbedded: (done) => onEmbedding(done, missingText.length),
+      });
       missing.forEach((hash, i) => reused.set(hash, vectors[i]!));
       const format = parsed.format;
       const rows: ChunkRow[] = chunks.map((chunk, i) => ({

@@ -71,8 +71,12 @@ export class Embedder {
    * background work waits while chat is generating, so indexing never delays a reply.
    * Vectors are L2-normalised so cosine similarity is a dot product.
    */
-  async embed(row: ModelRow, texts: readonly string[], options: { signal?: AbortSignal; background?: boolean } = {}): Promise<Float32Array[]> {
-    const { signal, background = false } = options;
+  async embed(
+    row: ModelRow,
+    texts: readonly string[],
+    options: { signal?: AbortSignal; background?: boolean; onEmbedded?: (done: number) => void } = {},
+  ): Promise<Float32Array[]> {
+    const { signal, background = false, onEmbedded } = options;
     const vectors: Float32Array[] = [];
     for (const text of texts) {
       signal?.throwIfAborted();
@@ -87,6 +91,7 @@ export class Embedder {
       } finally {
         release();
       }
+      onEmbedded?.(vectors.length);
     }
     return vectors;
   }
