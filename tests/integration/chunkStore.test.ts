@@ -196,7 +196,9 @@ describe('ChunkStore writes', () => {
     expect(await store.rankText(TABLE, 'apple banana durian', { limit: 3 })).toEqual(text.map((h) => ({ id: h.row.id, score: h.score })));
     const vector = await store.searchVector(TABLE, vec(1, 0.5, 0, 0), { limit: 4 });
     expect(await store.rankVector(TABLE, vec(1, 0.5, 0, 0), { limit: 4 })).toEqual(vector.map((h) => ({ id: h.row.id, score: h.score })));
-    expect(vector.map((h) => h.row.id)).toEqual(['b#1', 'a#0', 'a#1', 'a#2']);
+    // a#2 and b#0 are both orthogonal to the query: either may take the fourth place.
+    expect(vector.map((h) => h.row.id).slice(0, 3)).toEqual(['b#1', 'a#0', 'a#1']);
+    expect(['a#2', 'b#0']).toContain(vector[3]!.row.id);
   });
 
   it('is idempotent: replaying the same write leaves no duplicates', async () => {
@@ -372,7 +374,11 @@ describe('ChunkStore search', () => {
       expect(top.map((h) => h.score)).toEqual(all.slice(0, k).map((h) => h.score));
       const cut = all[k - 1]!.score;
       expect(top.filter((h) => h.score > cut)).toEqual(all.filter((h) => h.score > cut));
-      return all.map((h) => h.row.id);
+      // Rows with equal scores may come in any order (LanceDB versions differ): ids in rank
+      // order, sorted within each run of equal scores.
+      const groups: string[][] = [];
+      all.forEach((h, i) => (i > 0 && Math.abs(all[i - 1]!.score - h.score) < 1e-6 ? groups.at(-1)!.push(h.row.id) : groups.push([h.row.id])));
+      return groups.flatMap((group) => group.sort());
     };
 
     // 1. Rows written behind the store's back (no FTS index at all): searchText ranks itself.
@@ -385,7 +391,8 @@ describe('ChunkStore search', () => {
     // 2. Written through the store: the first write builds the FTS index.
     await store.replaceDocuments(T8, ['d0'], rows.filter((r) => r.docId === 'd0'));
     expect(await (await raw.openTable(T8)).indexStats('text_idx')).toMatchObject({ numIndexedRows: 20 });
-    expect(await ranking()).toEqual(unindexed);
+    // The same hits; the order may differ, since the fallback's BM25 statistics are its own.
+    expect((await ranking()).sort()).toEqual([...unindexed].sort());
 
     // 3. Half the rows unindexed, then all indexed: the same hits (scores shift with corpus stats).
     await load(rows.slice(20));

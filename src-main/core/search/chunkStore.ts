@@ -1,20 +1,20 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect, Index, MatchQuery, Operator, type Connection, type Table } from '@lancedb/lancedb';
-import {
-  Field,
-  FixedSizeList,
-  Float32,
-  Int32,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table as ArrowTable,
-  Utf8,
-  vectorFromArray,
-  DataType,
-} from 'apache-arrow';
+import type { DataType as DataTypeType, Field as FieldType, Schema as SchemaType } from 'apache-arrow';
+
+// LanceDB is CommonJS and checks `instanceof` against the CommonJS build of apache-arrow; an
+// ESM import would load the package's other build, whose classes LanceDB does not recognise.
+// So Arrow is required, the same way LanceDB loads it: one copy of every class.
+const arrow = createRequire(import.meta.url)('apache-arrow') as typeof import('apache-arrow');
+const { DataType, Field, FixedSizeList, Float32, Int32, makeData, RecordBatch, Schema, Struct, Table: ArrowTable, Utf8, vectorFromArray } = arrow;
+type Field = FieldType;
+type Schema = SchemaType;
+type ArrowTable = InstanceType<typeof arrow.Table>;
+type DataType = DataTypeType;
+type FixedSizeList<T extends DataType> = InstanceType<typeof arrow.FixedSizeList<T>>;
+type Float32 = InstanceType<typeof arrow.Float32>;
 import { HearthError } from '../common/hearthError';
 import { DOCUMENT_FORMATS, type DocumentFormat } from '../library/types';
 import { buildWhere, sqlIn, type SearchFilter } from './sqlFilter';
@@ -708,7 +708,7 @@ export class ChunkStore {
     if (!(await this.db.tableNames()).includes(name)) throw new HearthError('NOT_FOUND', `No chunk table named ${name}`);
     const table = await this.db.openTable(name);
     const vector = (await table.schema()).fields.find((field) => field.name === 'vector');
-    // By type id, not instanceof: LanceDB (CommonJS) and this module may load different copies of apache-arrow.
+    // By type id, not instanceof, which stays right whichever copy of apache-arrow made the schema.
     const type = vector?.type;
     if (!type || !DataType.isFixedSizeList(type)) {
       table.close();
