@@ -7,7 +7,7 @@
  * "hybrid / (bm25 + vector)" is what one hybrid query costs against running both searches
  * (< 1: cheaper than the two together). Hybrid ranks `candidates` ids per side, fuses, then
  * reads the rows of the final `limit` only. For reference: the same hybrid filtered to one
- * collection, and LanceDB's own hybrid query with its RRF reranker. Modes are interleaved
+ * collection. Modes are interleaved
  * query by query, rotating which goes first, so drift hits all of them alike.
  *
  * Data (seeded, so runs repeat): 384-d unit vectors around 64 topic centroids with 16
@@ -22,7 +22,7 @@ import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { connect, MatchQuery, rerankers } from '@lancedb/lancedb';
+import { connect } from '@lancedb/lancedb';
 import { ChunkStore, type ChunkRow, type RefreshResult } from '../src-main/core/search/chunkStore';
 import { hybridSearch } from '../src-main/core/search/hybridSearch';
 import type { DocumentFormat } from '../src-main/core/library/types';
@@ -273,25 +273,13 @@ async function runSize(rows: number): Promise<SizeResult> {
   // LanceDB's own hybrid query with its RRF reranker, for reference (same k, same candidates).
   const raw = await connect(dir.path);
   const rawTable = await raw.openTable(table);
-  const rrf = await rerankers.RRFReranker.create(60);
 
-  type Mode = 'hybrid' | 'bm25' | 'vector' | 'hybrid+filter' | '(ref) lancedb hybrid';
+  type Mode = 'hybrid' | 'bm25' | 'vector' | 'hybrid+filter';
   const modes: Record<Mode, (q: (typeof queries)[number]) => Promise<unknown>> = {
     hybrid: (q) => hybridSearch(store, table, { text: q.text, vector: q.vector, limit, mode: 'hybrid', candidates }),
     bm25: (q) => store.searchText(table, q.text, { limit }),
     vector: (q) => store.searchVector(table, q.vector, { limit }),
     'hybrid+filter': (q) => hybridSearch(store, table, { text: q.text, vector: q.vector, limit, mode: 'hybrid', candidates, filter: { collectionIds: [q.collection] } }),
-    '(ref) lancedb hybrid': (q) =>
-      rawTable
-        .query()
-        .fullTextSearch(new MatchQuery(q.text, 'text'))
-        .nearestTo(q.vector)
-        .distanceType('cosine')
-        .ef(Math.max(64, candidates * 2))
-        .refineFactor(1)
-        .rerank(rrf)
-        .limit(limit)
-        .toArray(),
   };
   const names = Object.keys(modes) as Mode[];
   const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<Mode, number[]>;

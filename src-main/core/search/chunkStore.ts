@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, Index, MatchQuery, Operator, type Connection, type Table } from '@lancedb/lancedb';
+import type * as ArrowModule from 'apache-arrow';
 import type { DataType as DataTypeType, Field as FieldType, Schema as SchemaType } from 'apache-arrow';
 
 // LanceDB is CommonJS and checks `instanceof` against the CommonJS build of apache-arrow; an
 // ESM import would load the package's other build, whose classes LanceDB does not recognise.
 // So Arrow is required, the same way LanceDB loads it: one copy of every class.
-const arrow = createRequire(import.meta.url)('apache-arrow') as typeof import('apache-arrow');
+const arrow = createRequire(import.meta.url)('apache-arrow') as typeof ArrowModule;
 const { DataType, Field, FixedSizeList, Float32, Int32, makeData, RecordBatch, Schema, Struct, Table: ArrowTable, Utf8, vectorFromArray } = arrow;
 type Field = FieldType;
 type Schema = SchemaType;
