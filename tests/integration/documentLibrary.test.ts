@@ -6,6 +6,7 @@ import { ChunkStore } from '../../src-main/core/search/chunkStore';
 import { openDatabase } from '../../src-main/core/storage/database';
 import { createLibraryCore, indexPath, waitUntil } from '../support/libraryCore';
 import { CORPUS, LABELLED_QUERIES, writeCorpus } from '../support/retrievalCorpus';
+import { ggufBytes } from '../support/ggufWriter';
 import { tempDir } from '../support/tempDir';
 import { testModelPath } from '../support/testModels';
 
@@ -227,6 +228,36 @@ describe('document library (real files, real SQLite, real LanceDB, real embeddin
     const done = await core.jobs.wait(job.id);
     expect(done).toMatchObject({ status: 'failed', error: { code: 'EMBEDDING_MODEL_MISSING' } });
     expect((await core.library.status()).blocker?.code).toBe('EMBEDDING_MODEL_MISSING');
+  });
+
+  it('uses a dedicated embedding model from the library when no default is set', async () => {
+    const { core, dataDir } = await setup();
+    core.models.setDefault('embedding', null);
+    expect((await core.library.status()).blocker?.code).toBe('EMBEDDING_MODEL_MISSING');
+    // A header-only GGUF that declares mean pooling: an embedding model by its metadata.
+    const path = join(dataDir, 'mini-embed.gguf');
+    writeFileSync(
+      path,
+      ggufBytes(
+        {
+          'general.architecture': { type: 'string', value: 'llama' },
+          'general.name': { type: 'string', value: 'Mini Embed' },
+          'llama.block_count': { type: 'u32', value: 1 },
+          'llama.context_length': { type: 'u32', value: 512 },
+          'llama.embedding_length': { type: 'u32', value: 8 },
+          'llama.feed_forward_length': { type: 'u32', value: 8 },
+          'llama.attention.head_count': { type: 'u32', value: 1 },
+          'llama.pooling_type': { type: 'u32', value: 1 },
+        },
+        [{ name: 'token_embd.weight', dims: [8n, 64n], ggmlType: 0 }],
+        8 * 64 * 4,
+      ),
+    );
+    const embed = await core.models.add(path);
+    expect(embed.kind).toBe('embedding');
+    const status = await core.library.status();
+    expect(status.blocker).toBeNull();
+    expect(status.target).toMatchObject({ modelId: embed.id, modelName: 'Mini Embed' });
   });
 
   it('refuses a path that does not exist, with a clear code', async () => {

@@ -257,7 +257,7 @@ export class DocumentLibrary {
    * a new table; searches keep using the old one until every document is in the new one.
    */
   embeddingModelChanged(): JobInfo | null {
-    const target = this.deps.models.defaultFor('embedding');
+    const target = this.deps.models.embeddingModel();
     if (!target || this.deps.repo.sources().length === 0) return null;
     if (this.activeIndex()?.modelId === target.id) return null;
     return this.requestIndex('all');
@@ -270,13 +270,13 @@ export class DocumentLibrary {
 
   async status(): Promise<IndexStatus> {
     const active = this.activeIndex();
-    const targetRow = this.deps.models.defaultFor('embedding') ?? null;
+    const targetRow = this.deps.models.embeddingModel() ?? null;
     let target: EmbeddingIndexInfo | null = null;
     let blocker: IndexStatus['blocker'] = null;
     if (!targetRow) {
       blocker = {
         code: 'EMBEDDING_MODEL_MISSING',
-        message: 'Choose an embedding model (Models → set as default for embeddings) so documents can be indexed.',
+        message: 'No embedding model yet: download one from the catalog (Models → Discover, purpose "embedding") or set a model as the default for embeddings, so documents can be indexed.',
       };
     } else if (active?.modelId === targetRow.id) {
       target = { modelId: active.modelId, modelName: active.modelName, dimension: active.dimension };
@@ -302,7 +302,7 @@ export class DocumentLibrary {
 
   private async runIndexJob(params: IndexJobParams, context: JobContext<null>): Promise<void> {
     const { repo, logger } = this.deps;
-    const modelRow = this.deps.models.defaultFor('embedding');
+    const modelRow = this.deps.models.embeddingModel();
     if (!modelRow) {
       throw new HearthError(
         'EMBEDDING_MODEL_MISSING',
@@ -562,7 +562,8 @@ export class DocumentLibrary {
     const mode = input.mode ?? 'hybrid';
     let vector: Float32Array | null = null;
     if (mode !== 'bm25') {
-      const row = this.deps.models.defaultFor('embedding')?.id === active.modelId ? this.deps.models.defaultFor('embedding')! : this.modelRow(active.modelId);
+      const current = this.deps.models.embeddingModel();
+      const row = current?.id === active.modelId ? current : this.modelRow(active.modelId);
       vector = (await this.deps.embedder.embed(row, [input.query], { signal }))[0] ?? null;
     }
     const filter: SearchFilter = {

@@ -124,6 +124,15 @@ export class ModelLibrary {
     return this.repo.defaultFor(purpose);
   }
 
+  /**
+   * The model that embeds documents: the one set as default for embeddings, else the first
+   * dedicated embedding model in the library (e.g. the catalog's, once downloaded), so
+   * downloading one is enough to start indexing.
+   */
+  embeddingModel(): ModelRow | undefined {
+    return this.repo.defaultFor('embedding') ?? this.repo.list().find((row) => row.kind === 'embedding' && existsSync(row.path));
+  }
+
   setGpuLayers(id: string, gpuLayers: number | null): ModelInfo {
     this.get(id);
     this.repo.setGpuLayers(id, gpuLayers);
