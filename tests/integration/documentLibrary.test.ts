@@ -171,6 +171,27 @@ describe('document library (real files, real SQLite, real LanceDB, real embeddin
     for (const doc of core.library.documents({})) expect(counts.get(doc.id)).toBe(doc.chunkCount);
   });
 
+  it('indexing yields to chat: no text is embedded while a reply is generated', async () => {
+    const { core, docs } = await setup();
+    for (let i = 0; i < 60; i++) writeFileSync(join(docs, `yield-${i}.md`), `# Note ${i}\n\nA paragraph about lanterns number ${i}.\n`);
+    const collection = core.library.ensureCollection('Docs');
+    const { job } = core.library.addSource(collection.id, docs);
+    await waitUntil(() => core.embedder.stats.embeddedTexts >= 3, 'indexing to start embedding');
+    const thread = core.chat.createThread();
+    const marks: number[] = [];
+    const off = core.events.on('chat.stream', (e) => {
+      if (e.type === 'start' || e.type === 'end') marks.push(core.embedder.stats.embeddedTexts);
+    });
+    await core.chat.send(thread.id, 'Once upon a time', { maxReplyTokens: 160 });
+    await core.chat.idle(thread.id);
+    off();
+    const [atStart, atEnd] = marks;
+    // At most the one text already being embedded when the reply started finishes meanwhile.
+    expect(atEnd! - atStart!).toBeLessThanOrEqual(1);
+    expect((await core.jobs.wait(job.id)).status).toBe('completed');
+    expect(core.embedder.stats.embeddedTexts).toBeGreaterThan(atEnd!);
+  });
+
   it('reconciles after a crash between the two stores: orphan chunks go, missing chunks come back', async () => {
     const { core, docs, dataDir, model } = await setup();
     const { source } = await indexPath(core, docs);

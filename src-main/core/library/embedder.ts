@@ -81,7 +81,7 @@ export class Embedder {
     for (const text of texts) {
       signal?.throwIfAborted();
       if (background && this.foreground.isGenerating()) await this.foreground.whenIdle();
-      const release = await this.acquire(background ? 'low' : 'high');
+      const unlock = await this.acquire(background ? 'low' : 'high');
       try {
         signal?.throwIfAborted();
         const { context } = await this.loadEmbedding(row);
@@ -89,7 +89,7 @@ export class Embedder {
         vectors.push(normalise(embedding.vector));
         this.stats.embeddedTexts++;
       } finally {
-        release();
+        unlock();
       }
       onEmbedded?.(vectors.length);
     }
@@ -98,16 +98,16 @@ export class Embedder {
 
   /** A two-level lock: waiting high-priority callers are served before low ones. */
   private acquire(priority: 'high' | 'low'): Promise<() => void> {
-    const release = () => {
+    const unlock = () => {
       const next = this.waiting.high.shift() ?? this.waiting.low.shift();
       if (next) next();
       else this.busy = false;
     };
     if (!this.busy) {
       this.busy = true;
-      return Promise.resolve(release);
+      return Promise.resolve(unlock);
     }
-    return new Promise((resolve) => this.waiting[priority].push(() => resolve(release)));
+    return new Promise((resolve) => this.waiting[priority].push(() => resolve(unlock)));
   }
 
   /** Relevance of each document to the query, 0..1, with the reranker model. */
@@ -117,18 +117,14 @@ export class Embedder {
   }
 
   async unload(): Promise<void> {
-    const release = await this.acquire('high');
+    const unlock = await this.acquire('high');
     try {
       const loaded = [this.embedding, this.ranking];
       this.embedding = null;
       this.ranking = null;
-      for (const item of loaded) {
-        if (!item) continue;
-        await item.context.dispose();
-        await item.model.dispose();
-      }
+      for (const item of loaded) await release(item);
     } finally {
-      release();
+      unlock();
     }
   }
 
@@ -141,10 +137,7 @@ export class Embedder {
     this.embeddingLoad = (async () => {
       const old = this.embedding;
       this.embedding = null;
-      if (old) {
-        await old.context.dispose();
-        await old.model.dispose();
-      }
+      await release(old);
       const llama = await this.llama();
       const model = await this.openModel(llama, row);
       try {
@@ -171,10 +164,7 @@ export class Embedder {
     if (this.ranking?.modelId === row.id) return this.ranking;
     const old = this.ranking;
     this.ranking = null;
-    if (old) {
-      await old.context.dispose();
-      await old.model.dispose();
-    }
+    await release(old);
     const llama = await this.llama();
     const model = await this.openModel(llama, row);
     try {
@@ -199,6 +189,13 @@ export class Embedder {
       throw new HearthError('MODEL_LOAD_FAILED', `Could not load ${row.name}: ${(error as Error).message}`, { cause: error });
     }
   }
+}
+
+/** Frees a loaded model and its context (the context first: it belongs to the model). */
+async function release(loaded: Loaded<{ dispose(): Promise<void> }> | null): Promise<void> {
+  if (!loaded) return;
+  await loaded.context.dispose();
+  await loaded.model.dispose();
 }
 
 function normalise(vector: readonly number[]): Float32Array {
