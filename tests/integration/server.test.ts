@@ -332,7 +332,9 @@ describe('local server: HTTP, auth and the contract over WebSocket', () => {
       const stream = client.eventsNamed<ChatStreamEvent>('chat.stream').filter((e) => e.threadId === thread.id);
       expect(stream[0]?.type).toBe('start');
       const tokens = stream.filter((e) => e.type === 'token');
-      expect(tokens.length).toBeGreaterThan(2);
+      // The first token goes out at once, the rest coalesced to at most one frame per 16 ms: a
+      // fast reply can arrive in two frames.
+      expect(tokens.length).toBeGreaterThanOrEqual(2);
       expect(['complete', 'length']).toContain(end.message.status);
       expect(end.message.content).toBe(tokens.map((e) => (e.type === 'token' ? e.text : '')).join(''));
       expect(watcher.eventsNamed<ChatStreamEvent>('chat.stream').filter((e) => e.type === 'token')).toHaveLength(tokens.length);
