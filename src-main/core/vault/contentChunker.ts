@@ -1,0 +1,133 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { HearthError } from '../common/hearthError';
+
+export interface ChunkerOptions {
+  minSize: number;
+  avgSize: number;
+  maxSize: number;
+  /** 32 bytes; the gear table comes from it, so boundaries depend on the wallet key. */
+  seed: Uint8Array;
+}
+
+export const DEFAULT_CHUNK_SIZES = { minSize: 64 * 1024, avgSize: 256 * 1024, maxSize: 1024 * 1024 } as const;
+
+/** Scan position and rolling hash of the chunk being cut, kept across input pieces. */
+interface ScanState {
+  scanned: number;
+  hash: number;
+}
+
+/**
+ * FastCDC-style content-defined chunking with normalized chunking: a harder mask before the
+ * average size and an easier one after it pull chunk sizes towards the average. Equal content
+ * cuts at equal places, so an edit only changes the chunks around it.
+ */
+export class ContentChunker {
+  private readonly minSize: number;
+  private readonly avgSize: number;
+  private readonly maxSize: number;
+  private readonly gear: Int32Array;
+  private readonly maskHard: number;
+  private readonly maskEasy: number;
+
+  constructor(options: ChunkerOptions) {
+    const { minSize, avgSize, maxSize, seed } = options;
+    for (const [name, value] of Object.entries({ minSize, avgSize, maxSize })) {
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new HearthError('BAD_INPUT', `The chunker's ${name} must be a positive whole number of bytes.`);
+      }
+    }
+    if (!(minSize < avgSize && avgSize < maxSize)) {
+      throw new HearthError('BAD_INPUT', 'The chunker needs minSize < avgSize < maxSize.');
+    }
+    const bits = Math.round(Math.log2(avgSize));
+    if (bits < 4 || bits > 28) {
+      throw new HearthError('BAD_INPUT', 'The chunker avgSize must be between 16 bytes and 256 MiB.');
+    }
+    if (seed.length !== 32) {
+      throw new HearthError('BAD_INPUT', 'The chunker seed must be 32 bytes.');
+    }
+    this.minSize = minSize;
+    this.avgSize = avgSize;
+    this.maxSize = maxSize;
+    this.gear = gearTable(seed);
+    // Top bits: with a shift-left gear hash they depend on the last 32 bytes, the low ones on fewer.
+    this.maskHard = topBits(bits + 2);
+    this.maskEasy = topBits(bits - 2);
+  }
+
+  async *chunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    // Twice maxSize: whenever the buffer is full at least maxSize bytes were cut, so each
+    // compaction moves at most as many bytes as were consumed.
+    const buffer = new Uint8Array(this.maxSize * 2);
+    let start = 0;
+    let end = 0;
+    const state: ScanState = { scanned: 0, hash: 0 };
+    for await (const piece of source) {
+      let offset = 0;
+      while (offset < piece.length) {
+        if (end === buffer.length) {
+          buffer.copyWithin(0, start, end);
+          end -= start;
+          start = 0;
+        }
+        const n = Math.min(piece.length - offset, buffer.length - end);
+        buffer.set(piece.subarray(offset, offset + n), end);
+        end += n;
+        offset += n;
+        for (;;) {
+          const cut = this.findCut(buffer, start, end, state);
+          if (cut === 0) break;
+          yield buffer.slice(start, start + cut);
+          start += cut;
+          state.scanned = 0;
+          state.hash = 0;
+        }
+      }
+    }
+    if (end > start) yield buffer.slice(start, end);
+  }
+
+  /** Length of the chunk starting at `start`, or 0 when more input is needed to decide. */
+  private findCut(buffer: Uint8Array, start: number, end: number, state: ScanState): number {
+    const gear = this.gear;
+    let hash = state.hash;
+    // Bytes before minSize can never end a chunk, so they are not hashed at all.
+    let i = start + Math.max(state.scanned, this.minSize);
+    const hardEnd = Math.min(end, start + this.avgSize);
+    const maskHard = this.maskHard;
+    for (; i < hardEnd; i++) {
+      hash = ((hash << 1) + gear[buffer[i]!]!) | 0;
+      if ((hash & maskHard) === 0) return i + 1 - start;
+    }
+    const easyEnd = Math.min(end, start + this.maxSize);
+    const maskEasy = this.maskEasy;
+    for (; i < easyEnd; i++) {
+      hash = ((hash << 1) + gear[buffer[i]!]!) | 0;
+      if ((hash & maskEasy) === 0) return i + 1 - start;
+    }
+    if (end - start >= this.maxSize) return this.maxSize;
+    state.scanned = i - start;
+    state.hash = hash;
+    return 0;
+  }
+}
+
+/** 256 pseudo-random words: sha256(seed || counter) for counters 0..31, 8 words each. */
+function gearTable(seed: Uint8Array): Int32Array {
+  const table = new Int32Array(256);
+  const input = new Uint8Array(seed.length + 4);
+  input.set(seed);
+  const counter = new DataView(input.buffer, seed.length, 4);
+  for (let block = 0; block < 32; block++) {
+    counter.setUint32(0, block, true);
+    const hash = sha256(input);
+    const digest = new DataView(hash.buffer, hash.byteOffset, hash.byteLength);
+    for (let word = 0; word < 8; word++) table[block * 8 + word] = digest.getInt32(word * 4, true);
+  }
+  return table;
+}
+
+function topBits(count: number): number {
+  return (((1 << count) - 1) << (32 - count)) | 0;
+}

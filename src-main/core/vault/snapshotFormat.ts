@@ -1,0 +1,304 @@
+import * as dagCbor from '@ipld/dag-cbor';
+import { sha256 as sha256Hash } from '@noble/hashes/sha2.js';
+import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { verifyMessage } from 'ethers';
+import { equals } from 'multiformats/bytes';
+import { CID } from 'multiformats/cid';
+import * as raw from 'multiformats/codecs/raw';
+import { sha256 } from 'multiformats/hashes/sha2';
+import { z } from 'zod';
+import { HearthError } from '../common/hearthError';
+import { openManifestBytes, openPointerBytes, sealManifestBytes, sealPointerBytes } from './blockCipher';
+import type { Block, SnapshotManifest, SnapshotRoot } from './types';
+
+export const ROOT_FORMAT = 'hearth-snapshot/1';
+
+const MANIFEST_DOMAIN = 'Hearth snapshot manifest v1';
+const POINTER_DOMAIN = 'Hearth snapshot pointer v1';
+const POINTER_LABEL = 'The latest-snapshot record';
+
+/** Anything that signs EIP-191 messages for an address; an ethers Wallet is one. */
+export interface ManifestSigner {
+  readonly address: string;
+  signMessage(message: string | Uint8Array): Promise<string>;
+}
+
+export interface SnapshotPointer {
+  root: string;
+  createdAt: string;
+  sequence: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocks
+
+export async function rawBlock(bytes: Uint8Array): Promise<Block> {
+  return { cid: CID.create(1, raw.code, await sha256.digest(bytes)), bytes };
+}
+
+async function cborBlock(value: unknown): Promise<Block> {
+  const bytes = dagCbor.encode(value);
+  return { cid: CID.create(1, dagCbor.code, await sha256.digest(bytes)), bytes };
+}
+
+/** Never trust a source: the bytes must hash to the CID that was asked for. */
+export async function verifyBlock(cid: CID, bytes: Uint8Array): Promise<void> {
+  if (cid.multihash.code !== sha256.code) {
+    throw new HearthError(
+      'INTEGRITY_ERROR',
+      `Block ${cid} uses hash function 0x${cid.multihash.code.toString(16)}, which Hearth snapshots never use, so it cannot be verified.`,
+    );
+  }
+  const digest = await sha256.digest(bytes);
+  if (!equals(digest.bytes, cid.multihash.bytes)) {
+    throw new HearthError('INTEGRITY_ERROR', `Block ${cid} does not match its CID: the source sent altered or different data.`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Root and list blocks (public dag-cbor)
+
+export async function encodeRoot(root: SnapshotRoot): Promise<Block> {
+  const { format, wrappedKey, manifest, lists } = root;
+  return cborBlock({ format, wrappedKey, manifest, lists });
+}
+
+export function decodeRoot(bytes: Uint8Array, label: string): SnapshotRoot {
+  const fail = (reason: string): HearthError =>
+    new HearthError('CORRUPT_FILE', `${label} is not a Hearth snapshot root (${reason}). Check the CID, or restore another snapshot.`);
+  let value: unknown;
+  try {
+    value = dagCbor.decode(bytes);
+  } catch {
+    throw fail('not dag-cbor');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('not a map');
+  const node = value as Record<string, unknown>;
+  if (node.format !== ROOT_FORMAT) throw fail(`format is ${JSON.stringify(node.format)}, expected '${ROOT_FORMAT}'`);
+  if (!(node.wrappedKey instanceof Uint8Array)) throw fail('no wrapped key');
+  const manifest = cidArray(node.manifest);
+  if (!manifest || manifest.length === 0) throw fail('no manifest blocks');
+  const lists = cidArray(node.lists);
+  if (!lists) throw fail('no list of chunk lists');
+  return { format: ROOT_FORMAT, wrappedKey: node.wrappedKey, manifest, lists };
+}
+
+/** Chunk-block CIDs in dag-cbor arrays, so the root's DAG reaches every block. */
+export async function encodeLists(cids: readonly CID[], perList = 2000): Promise<Block[]> {
+  if (!Number.isSafeInteger(perList) || perList < 1) {
+    throw new HearthError('BAD_INPUT', 'A list block must hold at least one CID.');
+  }
+  const blocks: Block[] = [];
+  for (let i = 0; i < cids.length; i += perList) blocks.push(await cborBlock(cids.slice(i, i + perList)));
+  return blocks;
+}
+
+export function decodeList(bytes: Uint8Array, label: string): CID[] {
+  let value: unknown;
+  try {
+    value = dagCbor.decode(bytes);
+  } catch {
+    value = undefined;
+  }
+  const cids = cidArray(value);
+  if (!cids) {
+    throw new HearthError('CORRUPT_FILE', `${label} is not a Hearth snapshot list block (an array of CIDs). Restore another snapshot.`);
+  }
+  return cids;
+}
+
+function cidArray(value: unknown): CID[] | null {
+  if (!Array.isArray(value)) return null;
+  const cids: CID[] = [];
+  for (const item of value) {
+    const cid = CID.asCID(item);
+    if (!cid) return null;
+    cids.push(cid);
+  }
+  return cids;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manifest (sealed and signed)
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+const count = z.number().int().nonnegative();
+
+const manifestSchema = z.strictObject({
+  format: z.literal('hearth-manifest/1'),
+  createdAt: z.string(),
+  appVersion: z.string(),
+  address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  previous: z.string().min(1).nullable(),
+  options: z.strictObject({ includeModels: z.boolean(), includeDocuments: z.boolean() }),
+  files: z.array(
+    z.strictObject({
+      path: z.string(),
+      size: count,
+      sha256: hex64,
+      mode: z.number().int().min(0).max(0o7777),
+      chunks: z.array(z.strictObject({ cid: z.string().min(1), size: z.number().int().positive(), id: hex64 })),
+    }),
+  ),
+  counts: z.strictObject({ sqlite: z.record(z.string(), count), lance: z.record(z.string(), count) }),
+}) satisfies z.ZodType<SnapshotManifest>;
+
+const envelopeSchema = z.strictObject({ manifest: z.string(), signature: z.string() });
+const pointerEnvelopeSchema = z.strictObject({ pointer: z.string(), signature: z.string() });
+const pointerSchema = z.strictObject({
+  root: z.string().refine(isCid, 'not a CID'),
+  createdAt: z.string(),
+  sequence: count,
+});
+
+/** EIP-191 message binding a domain (what is signed) and the exact JSON that was signed. */
+function signedMessage(domain: string, json: string): string {
+  return `${domain}\nsha256:${bytesToHex(sha256Hash(utf8ToBytes(json)))}`;
+}
+
+/** JSON-encodes, signs, seals under the data key and splits into raw blocks of ≤ maxBlockSize. */
+export async function sealManifest(
+  manifest: SnapshotManifest,
+  signer: ManifestSigner,
+  dataKey: Uint8Array,
+  maxBlockSize = 1024 * 1024,
+): Promise<Block[]> {
+  if (!Number.isSafeInteger(maxBlockSize) || maxBlockSize < 1) {
+    throw new HearthError('BAD_INPUT', 'The manifest block size must be a positive number of bytes.');
+  }
+  if (manifest.address.toLowerCase() !== signer.address.toLowerCase()) {
+    throw new HearthError('BAD_INPUT', `The manifest names wallet ${manifest.address} but is being signed by ${signer.address}.`);
+  }
+  const json = JSON.stringify(manifest);
+  const signature = await signer.signMessage(signedMessage(MANIFEST_DOMAIN, json));
+  const sealed = sealManifestBytes(dataKey, utf8ToBytes(JSON.stringify({ manifest: json, signature })));
+  const blocks: Block[] = [];
+  for (let i = 0; i < sealed.length; i += maxBlockSize) blocks.push(await rawBlock(sealed.subarray(i, i + maxBlockSize)));
+  return blocks;
+}
+
+/** Opens, checks the signature is expectedAddress's, and checks the shape and every path. */
+export async function openManifest(
+  parts: Uint8Array[],
+  dataKey: Uint8Array,
+  expectedAddress: string,
+  label: string,
+): Promise<SnapshotManifest> {
+  const what = `The manifest of ${label}`;
+  const envelope = parseJson(openManifestBytes(dataKey, concatBytes(...parts), label), envelopeSchema, what);
+  const signer = recoverSigner(signedMessage(MANIFEST_DOMAIN, envelope.manifest), envelope.signature);
+  if (signer?.toLowerCase() !== expectedAddress.toLowerCase()) {
+    throw new HearthError(
+      'SIGNATURE_INVALID',
+      `${what} is signed by ${signer ?? 'no valid signature'}, not by this vault's wallet ${expectedAddress}. Do not restore it.`,
+    );
+  }
+  const manifest = parseJson(utf8ToBytes(envelope.manifest), manifestSchema, what);
+  if (manifest.address.toLowerCase() !== expectedAddress.toLowerCase()) {
+    throw new HearthError(
+      'SIGNATURE_INVALID',
+      `${what} names wallet ${manifest.address}, but it is signed by ${expectedAddress}. Do not restore it.`,
+    );
+  }
+  checkFiles(manifest, what);
+  return manifest;
+}
+
+/** Restore writes these paths under the data directory: nothing may point outside it. */
+function checkFiles(manifest: SnapshotManifest, what: string): void {
+  const seen = new Set<string>();
+  for (const file of manifest.files) {
+    const reason = unsafePathReason(file.path);
+    if (reason) {
+      throw new HearthError(
+        'CORRUPT_FILE',
+        `The snapshot lists an unsafe path ${JSON.stringify(file.path)} (${reason}); ${what} was not restored.`,
+      );
+    }
+    if (seen.has(file.path)) {
+      throw new HearthError('CORRUPT_FILE', `${what} lists ${JSON.stringify(file.path)} twice.`);
+    }
+    seen.add(file.path);
+    const chunked = file.chunks.reduce((sum, chunk) => sum + chunk.size, 0);
+    if (chunked !== file.size) {
+      throw new HearthError(
+        'CORRUPT_FILE',
+        `${what} says ${JSON.stringify(file.path)} has ${file.size} bytes, but its chunks add up to ${chunked}.`,
+      );
+    }
+  }
+}
+
+function unsafePathReason(path: string): string | null {
+  if (path.includes('\0')) return 'contains NUL';
+  if (path.includes('\\')) return 'contains a backslash';
+  if (path.startsWith('/') || /^[a-zA-Z]:/.test(path)) return 'absolute';
+  for (const segment of path.split('/')) {
+    if (segment === '') return 'empty segment';
+    if (segment === '.' || segment === '..') return `'${segment}' segment`;
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pointer record: finds the latest snapshot from the wallet alone
+
+export async function sealPointer(pointerKey: Uint8Array, signer: ManifestSigner, pointer: SnapshotPointer): Promise<Uint8Array> {
+  const checked = pointerSchema.safeParse(pointer);
+  if (!checked.success) {
+    throw new HearthError('BAD_INPUT', 'The latest-snapshot record needs a root CID, a date and a whole sequence number.');
+  }
+  const { root, createdAt, sequence } = checked.data;
+  const json = JSON.stringify({ root, createdAt, sequence });
+  const signature = await signer.signMessage(signedMessage(POINTER_DOMAIN, json));
+  return sealPointerBytes(pointerKey, utf8ToBytes(JSON.stringify({ pointer: json, signature })));
+}
+
+export async function openPointer(pointerKey: Uint8Array, sealed: Uint8Array, expectedAddress: string): Promise<SnapshotPointer> {
+  const envelope = parseJson(openPointerBytes(pointerKey, sealed, POINTER_LABEL), pointerEnvelopeSchema, POINTER_LABEL);
+  const signer = recoverSigner(signedMessage(POINTER_DOMAIN, envelope.pointer), envelope.signature);
+  if (signer?.toLowerCase() !== expectedAddress.toLowerCase()) {
+    throw new HearthError(
+      'SIGNATURE_INVALID',
+      `${POINTER_LABEL} is signed by ${signer ?? 'no valid signature'}, not by this vault's wallet ${expectedAddress}. Do not trust it.`,
+    );
+  }
+  return parseJson(utf8ToBytes(envelope.pointer), pointerSchema, POINTER_LABEL);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** The address that signed, or null when the signature is malformed. */
+function recoverSigner(message: string, signature: string): string | null {
+  try {
+    return verifyMessage(message, signature);
+  } catch {
+    return null;
+  }
+}
+
+/** Authenticated bytes that do not parse were written wrong: CORRUPT_FILE, not tampering. */
+function parseJson<T>(bytes: Uint8Array, schema: z.ZodType<T>, what: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new HearthError('CORRUPT_FILE', `${what} is not valid JSON. Restore another snapshot.`);
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+    throw new HearthError('CORRUPT_FILE', `${what} is malformed${where}: ${issue?.message ?? 'invalid'}. Restore another snapshot.`);
+  }
+  return result.data;
+}
+
+function isCid(value: string): boolean {
+  try {
+    CID.parse(value);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,119 @@
+import type { CID } from 'multiformats/cid';
+
+/**
+ * The vault's shared vocabulary. A snapshot is a set of content-addressed blocks:
+ *
+ * - chunk blocks: raw (codec 0x55) blocks, each one content-defined chunk of a file, padded
+ *   and sealed with XChaCha20-Poly1305 under the vault's data key;
+ * - manifest blocks: raw blocks holding the sealed, signed manifest (split when large);
+ * - list blocks: dag-cbor arrays of chunk-block CIDs, so the root's DAG is complete and an
+ *   IPFS node that pins the root pins every block;
+ * - the root: a dag-cbor map (SnapshotRoot) whose CID names the snapshot.
+ *
+ * Only the root and list blocks are readable by an observer, and they hold nothing but CIDs,
+ * the format tag and the wrapped (encrypted) data key.
+ */
+
+/** A block as it travels: bytes and the CID they must hash to. */
+export interface Block {
+  cid: CID;
+  bytes: Uint8Array;
+}
+
+/** The public root block (dag-cbor). */
+export interface SnapshotRoot {
+  /** Format tag: 'hearth-snapshot/1'. */
+  format: string;
+  /** The vault's data key, sealed under the wallet-derived key-wrapping key. */
+  wrappedKey: Uint8Array;
+  /** The sealed manifest, in order: concatenated, they are one sealed envelope. */
+  manifest: CID[];
+  /** dag-cbor list blocks, each an array of chunk-block CIDs. */
+  lists: CID[];
+}
+
+/** One chunk of a file, as the (encrypted) manifest records it. */
+export interface ManifestChunk {
+  /** CID of the sealed chunk block. */
+  cid: string;
+  /** Plaintext length of the chunk. */
+  size: number;
+  /** Keyed hash of the plaintext (hex): finds unchanged chunks without decrypting. */
+  id: string;
+}
+
+export interface ManifestFile {
+  /** Path inside the snapshot, '/'-separated, relative, never '..' (checked on restore). */
+  path: string;
+  size: number;
+  /** sha256 of the whole plaintext file (hex). */
+  sha256: string;
+  /** Unix permission bits. */
+  mode: number;
+  chunks: ManifestChunk[];
+}
+
+/** What a snapshot holds; encrypted and signed, never published in the clear. */
+export interface SnapshotManifest {
+  format: 'hearth-manifest/1';
+  createdAt: string;
+  appVersion: string;
+  /** The wallet address that signed it (checksummed). */
+  address: string;
+  /** CID of the previous snapshot of this vault, or null for the first. */
+  previous: string | null;
+  options: SnapshotOptions;
+  files: ManifestFile[];
+  /** Row counts per SQLite table and LanceDB table at capture, checked after restore. */
+  counts: { sqlite: Record<string, number>; lance: Record<string, number> };
+}
+
+export interface SnapshotOptions {
+  /** Copy downloaded models (large). */
+  includeModels: boolean;
+  /** Copy the source documents of the library (outside the data directory). */
+  includeDocuments: boolean;
+}
+
+/**
+ * Where blocks come from on restore. `get` returns the bytes the source claims are the block;
+ * the caller verifies them against the CID (never trust a source).
+ */
+export interface BlockFetcher {
+  readonly description: string;
+  get(cid: CID, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+}
+
+/** A CAR file ready to publish: one root (the snapshot), the blocks the target lacks. */
+export interface CarFile {
+  path: string;
+  root: CID;
+  size: number;
+}
+
+export interface PublishResult {
+  /** Where the CAR went, for people: a file path, an API URL, a space DID. */
+  location: string;
+}
+
+export interface PublishProgress {
+  signal?: AbortSignal;
+  onProgress?: (sentBytes: number, totalBytes: number) => void;
+}
+
+/**
+ * A place snapshots are published to and restored from: a folder, an IPFS node (Kubo RPC),
+ * web3.storage / Storacha. One interface, so the snapshot and restore code never branches.
+ */
+export interface PublishTarget {
+  readonly kind: 'folder' | 'kubo' | 'w3up';
+  publish(car: CarFile, options?: PublishProgress): Promise<PublishResult>;
+  /** Blocks for restore. */
+  fetcher(): BlockFetcher;
+  /**
+   * Stores a small opaque record under a name, replacing the previous one; null from
+   * readPointer when none. Targets that cannot hold one (w3up) omit both.
+   */
+  writePointer?(name: string, record: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>;
+  readPointer?(name: string, options?: { signal?: AbortSignal }): Promise<Uint8Array | null>;
+}

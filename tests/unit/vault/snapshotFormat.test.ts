@@ -1,0 +1,228 @@
+import * as dagCbor from '@ipld/dag-cbor';
+import { Wallet } from 'ethers';
+import { CID } from 'multiformats/cid';
+import * as raw from 'multiformats/codecs/raw';
+import { describe, expect, it } from 'vitest';
+import { HearthError } from '../../../src-main/core/common/hearthError';
+import { newDataKey } from '../../../src-main/core/vault/blockCipher';
+import {
+  ROOT_FORMAT,
+  decodeList,
+  decodeRoot,
+  encodeLists,
+  encodeRoot,
+  openManifest,
+  openPointer,
+  rawBlock,
+  sealManifest,
+  sealPointer,
+  verifyBlock,
+} from '../../../src-main/core/vault/snapshotFormat';
+import type { ManifestFile, SnapshotManifest } from '../../../src-main/core/vault/types';
+
+const wallet = new Wallet('0x' + '42'.repeat(32));
+const LABEL = 'bafyreib4pff766vhpbxbhjbqqnsh5emeznvujayjj4z2iu533cprgbz23m';
+
+async function errorOf(fn: () => Promise<unknown> | unknown): Promise<HearthError> {
+  try {
+    await fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(HearthError);
+    return error as HearthError;
+  }
+  throw new Error('expected a throw');
+}
+
+async function someCids(n: number): Promise<CID[]> {
+  return Promise.all(Array.from({ length: n }, async (_, i) => (await rawBlock(new TextEncoder().encode(`chunk ${i}`))).cid));
+}
+
+function file(path: string, i = 0): ManifestFile {
+  return {
+    path,
+    size: 300,
+    sha256: i.toString(16).padStart(64, '0'),
+    mode: 0o644,
+    chunks: [
+      { cid: `bafkreichunk${i}a`, size: 100, id: 'a'.repeat(64) },
+      { cid: `bafkreichunk${i}b`, size: 200, id: 'b'.repeat(64) },
+    ],
+  };
+}
+
+function manifest(files: ManifestFile[]): SnapshotManifest {
+  return {
+    format: 'hearth-manifest/1',
+    createdAt: '2025-01-02T03:04:05.000Z',
+    appVersion: '0.5.0',
+    address: wallet.address,
+    previous: null,
+    options: { includeModels: false, includeDocuments: true },
+    files,
+    counts: { sqlite: { threads: 3, messages: 40 }, lance: { chunks: 120 } },
+  };
+}
+
+describe('blocks', () => {
+  it('makes raw CIDv1 sha2-256 blocks, and verifyBlock checks the bytes', async () => {
+    const bytes = new TextEncoder().encode('hello');
+    const block = await rawBlock(bytes);
+    expect(block.cid.version).toBe(1);
+    expect(block.cid.code).toBe(raw.code);
+    expect(block.cid.toString()).toBe('bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq');
+    await verifyBlock(block.cid, bytes);
+
+    const altered = bytes.slice();
+    altered[2]! ^= 0x10;
+    const error = await errorOf(() => verifyBlock(block.cid, altered));
+    expect(error.code).toBe('INTEGRITY_ERROR');
+    expect(error.message).toContain(block.cid.toString());
+  });
+
+  it('rejects a CID with another hash function', async () => {
+    const identity = CID.parse('bafkqaaa'); // raw, identity hash, empty
+    expect((await errorOf(() => verifyBlock(identity, new Uint8Array()))).code).toBe('INTEGRITY_ERROR');
+  });
+});
+
+describe('root and lists', () => {
+  it('round-trips the root', async () => {
+    const [m1, m2, l1] = await someCids(3);
+    const root = { format: ROOT_FORMAT, wrappedKey: new Uint8Array([1, 2, 3]), manifest: [m1!, m2!], lists: [l1!] };
+    const block = await encodeRoot(root);
+    expect(block.cid.code).toBe(dagCbor.code);
+    await verifyBlock(block.cid, block.bytes);
+    const decoded = decodeRoot(block.bytes, block.cid.toString());
+    expect(decoded.format).toBe(ROOT_FORMAT);
+    expect(decoded.wrappedKey).toEqual(root.wrappedKey);
+    expect(decoded.manifest.map(String)).toEqual([m1, m2].map(String));
+    expect(decoded.lists.map(String)).toEqual([l1].map(String));
+  });
+
+  it('calls anything else CORRUPT_FILE, naming the label', async () => {
+    const [cid] = await someCids(1);
+    const junk = [
+      new TextEncoder().encode('not cbor at all'),
+      dagCbor.encode([1, 2, 3]),
+      dagCbor.encode({ format: 'other/1', wrappedKey: new Uint8Array(1), manifest: [cid], lists: [] }),
+      dagCbor.encode({ format: ROOT_FORMAT, wrappedKey: 'key', manifest: [cid], lists: [] }),
+      dagCbor.encode({ format: ROOT_FORMAT, wrappedKey: new Uint8Array(1), manifest: [], lists: [] }),
+      dagCbor.encode({ format: ROOT_FORMAT, wrappedKey: new Uint8Array(1), manifest: [cid], lists: ['x'] }),
+    ];
+    for (const bytes of junk) {
+      const error = await errorOf(() => decodeRoot(bytes, LABEL));
+      expect(error.code).toBe('CORRUPT_FILE');
+      expect(error.message).toContain(`${LABEL} is not a Hearth snapshot root`);
+    }
+  });
+
+  it('splits lists at perList and decodes them back', async () => {
+    const cids = await someCids(7);
+    const blocks = await encodeLists(cids, 3);
+    expect(blocks).toHaveLength(3);
+    const decoded = blocks.map((b) => decodeList(b.bytes, b.cid.toString()));
+    expect(decoded.map((l) => l.length)).toEqual([3, 3, 1]);
+    expect(decoded.flat().map(String)).toEqual(cids.map(String));
+    expect(await encodeLists([])).toEqual([]);
+    expect((await encodeLists(cids)).length).toBe(1);
+    expect((await errorOf(() => decodeList(dagCbor.encode([1]), LABEL))).code).toBe('CORRUPT_FILE');
+  });
+});
+
+describe('manifest', () => {
+  const many = Array.from({ length: 8 }, (_, i) => file(`models/dir ${i}/file-${i}.gguf`, i));
+
+  it('round-trips through several blocks', async () => {
+    const key = newDataKey();
+    const original = manifest(many);
+    const blocks = await sealManifest(original, wallet, key, 256);
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    for (const block of blocks) {
+      expect(block.bytes.length).toBeLessThanOrEqual(256);
+      expect(block.cid.code).toBe(raw.code);
+      await verifyBlock(block.cid, block.bytes);
+    }
+    const opened = await openManifest(blocks.map((b) => b.bytes), key, wallet.address.toLowerCase(), LABEL);
+    expect(opened).toEqual(original);
+    // Nothing readable is left in the blocks.
+    expect(Buffer.concat(blocks.map((b) => b.bytes)).includes('models/dir')).toBe(false);
+  });
+
+  it('rejects missing or reordered parts and the wrong data key', async () => {
+    const key = newDataKey();
+    const parts = (await sealManifest(manifest(many), wallet, key, 256)).map((b) => b.bytes);
+    for (const bad of [parts.slice(1), [parts[1]!, parts[0]!, ...parts.slice(2)]]) {
+      const error = await errorOf(() => openManifest(bad, key, wallet.address, LABEL));
+      expect(error.code).toBe('INTEGRITY_ERROR');
+      expect(error.message).toContain(LABEL);
+    }
+    expect((await errorOf(() => openManifest(parts, newDataKey(), wallet.address, LABEL))).code).toBe('INTEGRITY_ERROR');
+  });
+
+  it('rejects a manifest signed by another wallet, naming both addresses', async () => {
+    const key = newDataKey();
+    const other = Wallet.createRandom();
+    const blocks = await sealManifest({ ...manifest(many), address: other.address }, other, key);
+    const error = await errorOf(() => openManifest(blocks.map((b) => b.bytes), key, wallet.address, LABEL));
+    expect(error.code).toBe('SIGNATURE_INVALID');
+    expect(error.message).toContain(other.address);
+    expect(error.message).toContain(wallet.address);
+  });
+
+  it('refuses to sign a manifest naming another wallet', async () => {
+    const other = Wallet.createRandom();
+    expect((await errorOf(() => sealManifest(manifest(many), other, newDataKey()))).code).toBe('BAD_INPUT');
+  });
+
+  it('rejects unsafe paths', async () => {
+    const key = newDataKey();
+    const unsafe = ['../evil', 'a/../../evil', '/etc/passwd', 'C:/Windows/evil', 'a//b', 'a/', './a', 'a\\b', 'a\0b', ''];
+    for (const path of unsafe) {
+      const blocks = await sealManifest(manifest([file('ok/file'), file(path)]), wallet, key);
+      const error = await errorOf(() => openManifest(blocks.map((b) => b.bytes), key, wallet.address, LABEL));
+      expect(error.code).toBe('CORRUPT_FILE');
+      expect(error.message).toContain('unsafe path');
+    }
+  });
+
+  it('rejects duplicate paths, chunk sizes that do not add up, and a bad shape', async () => {
+    const key = newDataKey();
+    const open = async (m: SnapshotManifest): Promise<HearthError> => {
+      const blocks = await sealManifest(m, wallet, key);
+      return errorOf(() => openManifest(blocks.map((b) => b.bytes), key, wallet.address, LABEL));
+    };
+    expect((await open(manifest([file('a'), file('a')]))).code).toBe('CORRUPT_FILE');
+    expect((await open(manifest([{ ...file('a'), size: 301 }]))).code).toBe('CORRUPT_FILE');
+    const extra = { ...manifest([]), surprise: true } as SnapshotManifest;
+    expect((await open(extra)).code).toBe('CORRUPT_FILE');
+    const badHash = manifest([{ ...file('a'), sha256: 'xyz' }]);
+    expect((await open(badHash)).message).toContain('files.0.sha256');
+  });
+});
+
+describe('pointer', () => {
+  const pointer = { root: LABEL, createdAt: '2025-01-02T03:04:05.000Z', sequence: 7 };
+
+  it('round-trips', async () => {
+    const key = newDataKey();
+    const sealed = await sealPointer(key, wallet, pointer);
+    expect(Buffer.from(sealed).includes(LABEL)).toBe(false);
+    expect(await openPointer(key, sealed, wallet.address)).toEqual(pointer);
+  });
+
+  it('rejects another key (INTEGRITY_ERROR) and another signer (SIGNATURE_INVALID)', async () => {
+    const key = newDataKey();
+    const sealed = await sealPointer(key, wallet, pointer);
+    expect((await errorOf(() => openPointer(newDataKey(), sealed, wallet.address))).code).toBe('INTEGRITY_ERROR');
+    const other = Wallet.createRandom();
+    const forged = await sealPointer(key, other, pointer);
+    const error = await errorOf(() => openPointer(key, forged, wallet.address));
+    expect(error.code).toBe('SIGNATURE_INVALID');
+    expect(error.message).toContain(other.address);
+  });
+
+  it('refuses to seal a pointer whose root is not a CID', async () => {
+    const error = await errorOf(() => sealPointer(newDataKey(), wallet, { ...pointer, root: 'nope' }));
+    expect(error.code).toBe('BAD_INPUT');
+  });
+});
