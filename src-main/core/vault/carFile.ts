@@ -1,0 +1,333 @@
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CarWriter } from '@ipld/car/writer';
+import { createDecoder, type BytesReader } from '@ipld/car/decoder';
+import type { CID } from 'multiformats/cid';
+import { HearthError } from '../common/hearthError';
+import type { Block, BlockFetcher, CarFile } from './types';
+
+/** Encoder output is many small pieces (varint, CID, bytes): written in batches of this size. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+/** Header and section-head reads; block bytes are never read while indexing. */
+const INDEX_READ_BYTES = 64 * 1024;
+/** A CAR header larger than this is not one Hearth wrote (ours holds one root). */
+const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Streams a CARv1 with one root to `path`: written to `path.part`, flushed, then renamed, so
+ * `path` is either absent or complete. The partial file is removed on error or abort.
+ * Bytes are written in batches after their block was taken: do not reuse a block's buffer.
+ */
+export async function writeCar(
+  path: string,
+  root: CID,
+  blocks: AsyncIterable<Block> | Iterable<Block>,
+  options: { signal?: AbortSignal } = {},
+): Promise<CarFile> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const partial = `${path}.part`;
+  let handle: FileHandle;
+  try {
+    handle = await open(partial, 'w');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new HearthError('FILE_NOT_FOUND', `Cannot write ${path}: the folder ${dirname(path)} does not exist.`, { cause: error });
+    }
+    throw fileSystemError(error, partial);
+  }
+  const { writer, out } = CarWriter.create([root]);
+  let size = 0;
+  let writeError: unknown;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (pendingBytes === 0) return;
+    const batch = Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    await writeFully(handle, batch, size);
+    size += batch.length;
+  };
+  // The writer's put() waits until its output is drained, so the consumer keeps draining after
+  // a write error (dropping the bytes) and the producer stops at its next block.
+  const consumer = (async () => {
+    for await (const chunk of out) {
+      if (writeError !== undefined) continue;
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes < WRITE_BATCH_BYTES) continue;
+      try {
+        await flush();
+      } catch (error) {
+        writeError = error;
+      }
+    }
+  })();
+  let failure: unknown;
+  try {
+    for await (const block of blocks) {
+      signal?.throwIfAborted();
+      if (writeError !== undefined) break;
+      await writer.put(block);
+    }
+  } catch (error) {
+    failure = error;
+  }
+  // Ends the output in every case, so the consumer finishes.
+  await writer.close();
+  await consumer;
+  try {
+    if (failure === undefined && writeError === undefined) {
+      signal?.throwIfAborted();
+      await flush();
+      await handle.sync();
+    }
+  } catch (error) {
+    failure = error;
+  }
+  await handle.close().catch(() => undefined);
+  failure ??= writeError;
+  if (failure === undefined) {
+    try {
+      await rename(partial, path);
+      await syncDirectory(dirname(path));
+      return { path, root, size };
+    } catch (error) {
+      failure = error;
+    }
+  }
+  await rm(partial, { force: true }).catch(() => undefined);
+  throw fileSystemError(failure, path);
+}
+
+interface BlockLocation {
+  file: number;
+  offset: number;
+  length: number;
+}
+
+/**
+ * Reads blocks out of CAR files without loading them: an index of where each block's bytes
+ * lie, and a positioned read per block. Files are opened per read rather than held, because a
+ * vault folder collects one CAR per snapshot and a BlockFetcher has no close().
+ */
+export class CarBlockIndex implements BlockFetcher {
+  readonly description: string;
+  private closed = false;
+
+  private constructor(
+    private readonly paths: string[],
+    private readonly entries: Map<string, BlockLocation>,
+    private readonly rootList: CID[],
+  ) {
+    this.description = paths.length === 1 ? `${paths[0]}` : `the ${paths.length} CAR files in ${describeFolders(paths)}`;
+  }
+
+  /** Indexes every block of every file; a truncated or malformed file is a CORRUPT_FILE. */
+  static async open(paths: string[], options: { signal?: AbortSignal } = {}): Promise<CarBlockIndex> {
+    const entries = new Map<string, BlockLocation>();
+    const roots: CID[] = [];
+    const seenRoots = new Set<string>();
+    for (const [file, path] of paths.entries()) {
+      options.signal?.throwIfAborted();
+      const fileRoots = await indexFile(path, file, entries, options.signal);
+      for (const root of fileRoots) {
+        if (seenRoots.has(root.toString())) continue;
+        seenRoots.add(root.toString());
+        roots.push(root);
+      }
+    }
+    return new CarBlockIndex([...paths], entries, roots);
+  }
+
+  /** The roots named in the files' headers, in file order, without repeats. */
+  roots(): CID[] {
+    return [...this.rootList];
+  }
+
+  has(cid: CID): boolean {
+    return this.entries.has(blockKey(cid));
+  }
+
+  /** The number of distinct blocks indexed. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async get(cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    if (this.closed) throw new HearthError('INTERNAL', `The CAR index over ${this.description} is closed.`);
+    options.signal?.throwIfAborted();
+    const location = this.entries.get(blockKey(cid));
+    if (!location) throw new HearthError('NOT_FOUND', `Block ${cid.toString()} is not in ${this.description}.`);
+    const path = this.paths[location.file]!;
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      throw fileSystemError(error, path);
+    }
+    try {
+      const bytes = new Uint8Array(location.length);
+      let done = 0;
+      while (done < location.length) {
+        const { bytesRead } = await handle.read(bytes, done, location.length - done, location.offset + done);
+        if (bytesRead === 0) {
+          throw new HearthError('CORRUPT_FILE', `${path} is shorter than when it was indexed (block ${cid.toString()} is cut off): was it changed or copied again meanwhile?`);
+        }
+        done += bytesRead;
+      }
+      return bytes;
+    } catch (error) {
+      throw fileSystemError(error, path);
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  /** Nothing is held open between reads; this only stops further use. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** One key per multihash: CIDv0/v1 and raw/dag-cbor CIDs of the same bytes find the same block. */
+function blockKey(cid: CID): string {
+  return Buffer.from(cid.multihash.bytes).toString('base64');
+}
+
+async function indexFile(path: string, file: number, entries: Map<string, BlockLocation>, signal?: AbortSignal): Promise<CID[]> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw fileSystemError(error, path);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const reader = positionedReader(handle, size);
+    const corrupt = (detail: string, cause?: unknown): HearthError =>
+      new HearthError('CORRUPT_FILE', `${path} is truncated or not a CAR file (${detail}); copy it again or publish the snapshot again.`, { cause });
+    const decoder = createDecoder(reader);
+    let header: Awaited<ReturnType<typeof decoder.header>>;
+    try {
+      header = await decoder.header();
+    } catch (error) {
+      throw corrupt(describeDecodeError(error), error);
+    }
+    if (header.version !== 1) {
+      throw new HearthError('UNSUPPORTED', `${path} is a CARv${header.version} file; Hearth reads CARv1 files, as it writes them.`);
+    }
+    let count = 0;
+    try {
+      for await (const index of decoder.blocksIndex()) {
+        if ((count++ & 1023) === 0) signal?.throwIfAborted();
+        // The decoder skips block bytes without reading them: a cut inside the last block
+        // only shows as a block that ends past the end of the file.
+        if (index.blockOffset + index.blockLength > size) {
+          throw corrupt(`block ${index.cid.toString()} ends at byte ${index.blockOffset + index.blockLength} of ${size}`);
+        }
+        entries.set(blockKey(index.cid), { file, offset: index.blockOffset, length: index.blockLength });
+      }
+    } catch (error) {
+      if (error instanceof HearthError || (error as Error | undefined)?.name === 'AbortError') throw error;
+      throw corrupt(describeDecodeError(error), error);
+    }
+    return header.roots;
+  } catch (error) {
+    throw fileSystemError(error, path);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** The decoder's reader over a file: reads only what it asks for, and seeks for real. */
+function positionedReader(handle: FileHandle, size: number): BytesReader {
+  let pos = 0;
+  let buffer = new Uint8Array(0);
+  let bufferStart = 0;
+  const fill = async (length: number): Promise<void> => {
+    if (pos >= bufferStart && pos + length <= bufferStart + buffer.length) return;
+    const want = Math.min(Math.max(length, INDEX_READ_BYTES), Math.max(size - pos, 0));
+    const next = new Uint8Array(want);
+    let done = 0;
+    while (done < want) {
+      const { bytesRead } = await handle.read(next, done, want - done, pos + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    buffer = next.subarray(0, done);
+    bufferStart = pos;
+  };
+  const view = (length: number): Uint8Array => {
+    const from = pos - bufferStart;
+    return buffer.subarray(from, Math.min(from + length, buffer.length));
+  };
+  return {
+    async upTo(length: number) {
+      await fill(Math.min(length, Math.max(size - pos, 0)));
+      return view(length);
+    },
+    async exactly(length: number, seek = false) {
+      if (length > MAX_HEADER_BYTES) throw new Error(`a section of ${length} bytes is larger than any Hearth writes`);
+      if (pos + length > size) throw new Error('Unexpected end of data');
+      await fill(length);
+      const out = view(length);
+      if (out.length < length) throw new Error('Unexpected end of data');
+      if (seek) pos += length;
+      return out;
+    },
+    seek(length: number) {
+      pos += length;
+    },
+    get pos() {
+      return pos;
+    },
+  };
+}
+
+function describeDecodeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return /end of data|unexpected end/i.test(message) ? 'it ends in the middle of a block' : message.replace(/\.$/, '');
+}
+
+function describeFolders(paths: string[]): string {
+  const folders = [...new Set(paths.map((path) => dirname(path)))];
+  return folders.length === 1 ? folders[0]! : `${folders.length} folders`;
+}
+
+async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/** Makes a rename durable on POSIX; Windows cannot open a folder for this, and needs not. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Best effort: the file itself is already flushed.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** Contract errors pass through; file-system errors name the file and what to do. */
+function fileSystemError(error: unknown, path: string): unknown {
+  if (error instanceof HearthError || (error as Error | undefined)?.name === 'AbortError') return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return new HearthError('FILE_NOT_FOUND', `${path} does not exist.`, { cause: error });
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new HearthError('DISK_FULL', `The disk holding ${path} is full; free some space and try again.`, { cause: error });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new HearthError('FILE_UNREADABLE', `Hearth may not read or write ${path} (${code}); check its permissions.`, { cause: error });
+  }
+  if (typeof code === 'string') return new HearthError('FILE_UNREADABLE', `Could not use ${path} (${code}): ${(error as Error).message}`, { cause: error });
+  return error;
+}

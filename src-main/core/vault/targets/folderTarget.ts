@@ -1,0 +1,268 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CID } from 'multiformats/cid';
+import { HearthError } from '../../common/hearthError';
+import { CarBlockIndex } from '../carFile';
+import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget } from '../types';
+
+const COPY_CHUNK_BYTES = 1024 * 1024;
+const POINTER_NAME = /^[a-z0-9]{8,64}$/;
+
+/**
+ * A folder (a USB stick, a NAS share, a synced folder) that holds published CARs:
+ * `<dir>/hearth-vault/cars/<root>.car` and `<dir>/hearth-vault/pointers/<name>`.
+ * The folder itself is never created: a missing one is a drive that is not plugged in.
+ */
+export class FolderTarget implements PublishTarget {
+  readonly kind = 'folder' as const;
+  private readonly carsDir: string;
+  private readonly pointersDir: string;
+
+  constructor(private readonly dir: string) {
+    this.carsDir = join(dir, 'hearth-vault', 'cars');
+    this.pointersDir = join(dir, 'hearth-vault', 'pointers');
+  }
+
+  /**
+   * Copies the CAR in under a temporary name, flushes it and renames it into place. An existing
+   * CAR of the same root is never replaced: it may hold blocks the new one leaves out (a CAR
+   * carries only what the target lacked), so a repeat goes to `<root>-<n>.car`.
+   */
+  async publish(car: CarFile, options: PublishProgress = {}): Promise<PublishResult> {
+    const { signal, onProgress } = options;
+    signal?.throwIfAborted();
+    await this.assertFolder();
+    await this.makeDirs(this.carsDir);
+    let source: FileHandle;
+    try {
+      source = await open(car.path, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new HearthError('FILE_NOT_FOUND', `The CAR file ${car.path} to publish does not exist; take the snapshot again.`);
+      }
+      throw this.writeError(error, car.path);
+    }
+    const temp = join(this.carsDir, `${car.root.toString()}.${randomBytes(6).toString('hex')}.part`);
+    let target: FileHandle | undefined;
+    try {
+      const total = (await source.stat()).size;
+      target = await open(temp, 'wx');
+      const buffer = new Uint8Array(Math.min(COPY_CHUNK_BYTES, Math.max(total, 1)));
+      let sent = 0;
+      onProgress?.(0, total);
+      while (sent < total) {
+        signal?.throwIfAborted();
+        const { bytesRead } = await source.read(buffer, 0, buffer.length, sent);
+        if (bytesRead === 0) throw new HearthError('CORRUPT_FILE', `${car.path} got shorter while it was being published; take the snapshot again.`);
+        await writeFully(target, buffer.subarray(0, bytesRead), sent);
+        sent += bytesRead;
+        onProgress?.(sent, total);
+      }
+      await target.sync();
+      await target.close();
+      target = undefined;
+      signal?.throwIfAborted();
+      const destination = await this.freeName(car.root);
+      await rename(temp, destination);
+      await syncDirectory(this.carsDir);
+      return { location: destination };
+    } catch (error) {
+      await target?.close().catch(() => undefined);
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw this.writeError(error, car.path);
+    } finally {
+      await source.close().catch(() => undefined);
+    }
+  }
+
+  /** Blocks from every CAR in the folder; CARs published after it was made are found too. */
+  fetcher(): BlockFetcher {
+    return new FolderFetcher(this.carsDir, () => this.assertFolder());
+  }
+
+  async writePointer(name: string, record: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
+    checkPointerName(name);
+    options.signal?.throwIfAborted();
+    await this.assertFolder();
+    await this.makeDirs(this.pointersDir);
+    const path = join(this.pointersDir, name);
+    const temp = `${path}.${randomBytes(6).toString('hex')}.part`;
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(temp, 'wx');
+      await writeFully(handle, record, 0);
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      // Replacing is the point here: a pointer names the latest snapshot.
+      await rename(temp, path);
+      await syncDirectory(this.pointersDir);
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw this.writeError(error, path);
+    }
+  }
+
+  async readPointer(name: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array | null> {
+    checkPointerName(name);
+    options.signal?.throwIfAborted();
+    const path = join(this.pointersDir, name);
+    try {
+      return new Uint8Array(await readFile(path, { signal: options.signal }));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw this.writeError(error, path);
+    }
+    // An unplugged drive is not "no pointer yet".
+    await this.assertFolder();
+    return null;
+  }
+
+  private async assertFolder(): Promise<void> {
+    let isDirectory: boolean;
+    try {
+      isDirectory = (await stat(this.dir)).isDirectory();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw new HearthError('TARGET_NOT_FOUND', `The backup folder ${this.dir} does not exist: plug in the drive that holds it, or choose another folder.`);
+      }
+      throw this.writeError(error, this.dir);
+    }
+    if (!isDirectory) throw new HearthError('TARGET_NOT_FOUND', `${this.dir} is a file, not a folder: choose a folder to back up to.`);
+  }
+
+  /** hearth-vault/ and then `path` in it, one level at a time: never the folder itself, even if it vanishes meanwhile. */
+  private async makeDirs(path: string): Promise<void> {
+    for (const dir of [join(this.dir, 'hearth-vault'), path]) {
+      try {
+        await mkdir(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw this.writeError(error, dir);
+      }
+    }
+  }
+
+  /** `<root>.car`, or `<root>-<n>.car` when that exists already. */
+  private async freeName(root: CID): Promise<string> {
+    for (let n = 0; ; n++) {
+      const candidate = join(this.carsDir, n === 0 ? `${root.toString()}.car` : `${root.toString()}-${n}.car`);
+      try {
+        await stat(candidate);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return candidate;
+        throw error;
+      }
+    }
+  }
+
+  private writeError(error: unknown, path: string): unknown {
+    if (error instanceof HearthError || (error as Error | undefined)?.name === 'AbortError') return error;
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      return new HearthError('DISK_FULL', `The drive holding ${this.dir} is full; free some space there or choose another folder.`, { cause: error });
+    }
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      return new HearthError('FILE_UNREADABLE', `Hearth may not write to ${path} (${code}); check the folder's permissions, or whether the drive is read-only.`, { cause: error });
+    }
+    if (code === 'ENOENT') {
+      return new HearthError('TARGET_NOT_FOUND', `${path} disappeared while Hearth was using it: was the drive unplugged?`, { cause: error });
+    }
+    if (typeof code === 'string') return new HearthError('FILE_UNREADABLE', `Could not use ${path} (${code}): ${(error as Error).message}`, { cause: error });
+    return error;
+  }
+}
+
+/**
+ * Indexes the folder's CARs on first use and again when a block is missing and new CARs have
+ * appeared. A CAR that cannot be read is left out and named if a block is then missing.
+ */
+class FolderFetcher implements BlockFetcher {
+  readonly description: string;
+  private readonly indexes: CarBlockIndex[] = [];
+  private readonly seen = new Set<string>();
+  private readonly unreadable = new Map<string, string>();
+  private scanning: Promise<void> | undefined;
+
+  constructor(
+    private readonly carsDir: string,
+    private readonly assertFolder: () => Promise<void>,
+  ) {
+    this.description = `the backup folder ${carsDir}`;
+  }
+
+  async get(cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    options.signal?.throwIfAborted();
+    let index = this.find(cid);
+    if (!index) {
+      // One scan at a time: parallel restores of missing blocks share it.
+      this.scanning ??= this.scan(options.signal).finally(() => (this.scanning = undefined));
+      await this.scanning;
+      index = this.find(cid);
+    }
+    if (!index) {
+      const skipped = [...this.unreadable.values()];
+      const note = skipped.length > 0 ? ` ${skipped.length} CAR file(s) there could not be read: ${skipped.join(' ')}` : '';
+      throw new HearthError('NOT_FOUND', `Block ${cid.toString()} is not in ${this.carsDir}.${note}`);
+    }
+    return index.get(cid, options);
+  }
+
+  private find(cid: CID): CarBlockIndex | undefined {
+    return this.indexes.find((index) => index.has(cid));
+  }
+
+  private async scan(signal?: AbortSignal): Promise<void> {
+    await this.assertFolder();
+    let names: string[];
+    try {
+      names = await readdir(this.carsDir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      throw new HearthError('FILE_UNREADABLE', `Could not list ${this.carsDir} (${code ?? 'unknown error'}); check the folder's permissions.`, { cause: error });
+    }
+    for (const name of names.filter((n) => n.endsWith('.car')).sort()) {
+      if (this.seen.has(name)) continue;
+      this.seen.add(name);
+      const path = join(this.carsDir, name);
+      try {
+        this.indexes.push(await CarBlockIndex.open([path], { signal }));
+      } catch (error) {
+        if (!(error instanceof HearthError) || error.code === 'CANCELLED') {
+          this.seen.delete(name);
+          throw error;
+        }
+        this.unreadable.set(name, error.message);
+      }
+    }
+  }
+}
+
+function checkPointerName(name: string): void {
+  if (!POINTER_NAME.test(name)) {
+    throw new HearthError('BAD_INPUT', `"${name}" is not a valid pointer name: use 8 to 64 lowercase letters and digits.`);
+  }
+}
+
+async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/** Makes a rename durable on POSIX; Windows cannot open a folder for this, and needs not. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Best effort: the file itself is already flushed.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
