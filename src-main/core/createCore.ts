@@ -26,6 +26,7 @@ import { JobRepository } from './storage/jobRepository';
 import { ModelRepository } from './storage/modelRepository';
 import { SettingsRepository } from './storage/settingsRepository';
 import { ThreadRepository } from './storage/threadRepository';
+import { VaultService, type VaultServiceDeps } from './vault/vaultService';
 
 export interface CoreConfig {
   dataDir: string;
@@ -45,6 +46,8 @@ export interface CoreConfig {
   /** Per-file limits for parsing documents (time, memory, size). */
   parser?: Omit<DocumentParserOptions, 'workerPath'>;
   library?: Partial<LibraryOptions>;
+  /** Vault knobs for tests and self-hosting: scrypt cost, a web3.storage service, schedule polling. */
+  vault?: Pick<VaultServiceDeps, 'scryptN' | 'w3up' | 'scheduleCheckMs'>;
 }
 
 export interface CorePorts {
@@ -77,6 +80,7 @@ export interface Core {
   downloads: ModelDownloads;
   library: DocumentLibrary;
   embedder: Embedder;
+  vault: VaultService;
   dispose(): Promise<void>;
 }
 
@@ -152,9 +156,28 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     },
     retriever,
   );
+  const libraryRepo = new LibraryRepository(db);
+  const vault = new VaultService({
+    dataDir: config.dataDir,
+    db,
+    jobs,
+    secrets,
+    logger,
+    appVersion: config.version,
+    openStore: async () => (storePromise ? await storePromise.catch(() => null) : null),
+    documents: () => {
+      const roots = new Map(libraryRepo.sources().map((s) => [s.id, s.path]));
+      return libraryRepo
+        .documents({ status: 'indexed' })
+        .flatMap((d) => (roots.has(d.sourceId) ? [{ sourceId: d.sourceId, sourceRoot: roots.get(d.sourceId)!, path: d.path }] : []));
+    },
+    sqliteNativeBinding: config.sqliteNativeBinding,
+    ...config.vault,
+  });
   // Every job kind is registered: jobs left running by a crash or quit resume now.
   jobs.recover();
   library.start();
+  void vault.start();
 
   let disposed = false;
   return {
@@ -175,6 +198,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     downloads,
     library,
     embedder,
+    vault,
     async dispose() {
       if (disposed) return;
       disposed = true;
@@ -185,6 +209,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
       await embedder.unload();
       if (storePromise) (await storePromise.catch(() => null))?.close();
       await runtime.dispose();
+      vault.dispose();
       db.close();
     },
   };

@@ -21,6 +21,11 @@ import type {
   Settings,
   Thread,
   ThreadSummary,
+  VaultCreated,
+  VaultSchedule,
+  VaultSnapshot,
+  VaultStatus,
+  VaultTarget,
 } from './dto';
 
 /**
@@ -71,6 +76,12 @@ const localPath = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), '
 const collectionName = z.string().trim().min(1).max(100);
 const formatName = z.enum(['markdown', 'text', 'pdf', 'docx', 'html', 'epub', 'csv', 'code']);
 const documentStatus = z.enum(['pending', 'indexed', 'skipped', 'failed']);
+/** scrypt makes each guess slow; the length rule keeps guesses many. */
+const passphrase = z.string().min(8, 'a passphrase of at least 8 characters').max(1000);
+const phrase = z.string().trim().min(1).max(1000);
+const cid = z.string().regex(/^b[a-z2-7]{20,120}$/, 'a CIDv1 in base32 (starts with "b")');
+const httpUrl = z.string().url().max(2000).refine((u) => /^https?:/i.test(u), 'an http(s) URL');
+const snapshotContent = { includeModels: z.boolean().optional(), includeDocuments: z.boolean().optional() };
 
 export const calls = {
   'app.info': call<AppInfo>()(empty),
@@ -175,6 +186,58 @@ export const calls = {
         limit: z.number().int().min(1).max(100).optional(),
         mode: z.enum(['hybrid', 'bm25', 'vector']).optional(),
         rerank: z.boolean().optional(),
+      })
+      .strict(),
+  ),
+
+  'vault.status': call<VaultStatus>()(empty),
+  /** Creates a wallet; the phrase comes back once, to write down. The key is kept only in a scrypt keystore. */
+  'vault.create': call<VaultCreated>()(z.object({ passphrase, remember: z.boolean().optional() }).strict()),
+  'vault.import': call<VaultStatus>()(z.object({ phrase, passphrase, remember: z.boolean().optional() }).strict()),
+  'vault.unlock': call<VaultStatus>()(z.object({ passphrase, remember: z.boolean().optional() }).strict()),
+  /** Forgets the key in memory (and the remembered passphrase). */
+  'vault.lock': call<VaultStatus>()(empty),
+  /** The recovery phrase, only for the right passphrase (WRONG_PASSPHRASE otherwise). */
+  'vault.revealPhrase': call<{ phrase: string }>()(z.object({ passphrase }).strict()),
+  /** Starts a snapshot job (incremental); with targetId it is published there when done. */
+  'vault.snapshot': call<JobInfo>()(z.object({ ...snapshotContent, targetId: id.optional() }).strict()),
+  'vault.snapshots': call<VaultSnapshot[]>()(empty),
+  /** Starts a job that sends the blocks the target lacks as one CAR. */
+  'vault.publish': call<JobInfo>()(z.object({ cid, targetId: id }).strict()),
+  'vault.targets': call<VaultTarget[]>()(empty),
+  /** w3up: logs in by email (waits for the link in the email to be clicked) and creates or reuses a space. */
+  'vault.addTarget': call<VaultTarget>()(
+    z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('folder'), path: localPath, name: z.string().trim().min(1).max(100).optional() }).strict(),
+      z.object({ kind: z.literal('kubo'), apiUrl: httpUrl, name: z.string().trim().min(1).max(100).optional() }).strict(),
+      z.object({ kind: z.literal('w3up'), email: z.string().email().max(300), space: z.string().trim().min(1).max(100).optional(), name: z.string().trim().min(1).max(100).optional() }).strict(),
+    ]),
+  ),
+  'vault.removeTarget': call<null>()(z.object({ targetId: id }).strict()),
+  'vault.setSchedule': call<VaultSchedule>()(
+    z
+      .object({
+        intervalHours: z.number().min(0.25).max(24 * 30).nullable().optional(),
+        targetId: id.nullable().optional(),
+        keep: z.number().int().min(1).max(1000).optional(),
+        ...snapshotContent,
+      })
+      .strict(),
+  ),
+  /**
+   * Restores a snapshot into another data directory (never over live data): from a target, or a
+   * trustless gateway URL; by CID, or the latest one the target's pointer names.
+   */
+  'vault.restore': call<JobInfo>()(
+    z
+      .object({
+        phrase,
+        cid: cid.optional(),
+        from: z.discriminatedUnion('kind', [
+          z.object({ kind: z.literal('target'), targetId: id }).strict(),
+          z.object({ kind: z.literal('gateway'), url: httpUrl }).strict(),
+        ]),
+        dataDir: localPath,
       })
       .strict(),
   ),

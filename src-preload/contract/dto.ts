@@ -356,3 +356,74 @@ export interface MessageSources {
   /** Said plainly when nothing relevant was found, or retrieval could not run. */
   note: string | null;
 }
+
+// --- Vault: wallet identity, encrypted snapshots, publish targets, restore ---
+
+export type VaultTargetKind = 'folder' | 'kubo' | 'w3up';
+
+export interface VaultTarget {
+  id: string;
+  kind: VaultTargetKind;
+  name: string;
+  /** A folder path, an IPFS node's RPC URL, or a web3.storage space DID. */
+  location: string;
+  /** Whether the target keeps a "latest snapshot" record a new machine can find from the phrase alone. */
+  keepsPointer: boolean;
+  createdAt: number;
+}
+
+export interface VaultSchedule {
+  /** Hours between automatic snapshots; null: manual only. */
+  intervalHours: number | null;
+  /** Where automatic snapshots are published; null: kept on this machine only. */
+  targetId: string | null;
+  /** How many snapshots this machine keeps (older ones are forgotten and their unshared blocks deleted). */
+  keep: number;
+  includeModels: boolean;
+  includeDocuments: boolean;
+}
+
+export interface VaultPublication {
+  targetId: string;
+  targetName: string;
+  kind: VaultTargetKind;
+  location: string;
+  /** Size of the CAR sent: only the blocks that target did not have yet. */
+  carBytes: number;
+  publishedAt: number;
+}
+
+export interface VaultSnapshot {
+  /** The root CID: the snapshot's name everywhere. */
+  cid: string;
+  createdAt: number;
+  previous: string | null;
+  files: number;
+  /** Plaintext bytes captured. */
+  bytes: number;
+  /** Encrypted bytes of every block the snapshot references. */
+  storedBytes: number;
+  /** Encrypted bytes this snapshot added (blocks no earlier snapshot had). */
+  newBytes: number;
+  includeModels: boolean;
+  includeDocuments: boolean;
+  publications: VaultPublication[];
+}
+
+export interface VaultStatus {
+  /** none: no wallet yet; locked: a keystore, passphrase needed; unlocked: ready to snapshot. */
+  state: 'none' | 'locked' | 'unlocked';
+  address: string | null;
+  /** The passphrase is kept in the OS secret store, so the vault unlocks at start. */
+  remembered: boolean;
+  schedule: VaultSchedule;
+  /** When the scheduler will next snapshot, or null. */
+  nextSnapshotAt: number | null;
+  lastSnapshot: VaultSnapshot | null;
+}
+
+export interface VaultCreated {
+  address: string;
+  /** The 12-word recovery phrase: shown once, here, to write down. */
+  phrase: string;
+}

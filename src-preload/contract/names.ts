@@ -52,6 +52,20 @@ export const CALL_NAMES = [
   'index.status',
   'index.rescan',
   'search.query',
+  'vault.status',
+  'vault.create',
+  'vault.import',
+  'vault.unlock',
+  'vault.lock',
+  'vault.revealPhrase',
+  'vault.snapshot',
+  'vault.snapshots',
+  'vault.publish',
+  'vault.targets',
+  'vault.addTarget',
+  'vault.removeTarget',
+  'vault.setSchedule',
+  'vault.restore',
 ] as const;
 
 export const EVENT_NAMES = ['chat.stream', 'runtime.state', 'jobs.update', 'threads.changed', 'library.changed'] as const;

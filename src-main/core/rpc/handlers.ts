@@ -130,5 +130,24 @@ export function createHandlers(core: Core): Handlers {
       return core.library.requestIndex(sourceId ? [sourceId] : 'all');
     },
     'search.query': (input) => core.library.search(input),
+
+    'vault.status': () => core.vault.status(),
+    'vault.create': ({ passphrase, remember }) => core.vault.create(passphrase, remember),
+    'vault.import': ({ phrase, passphrase, remember }) => core.vault.import(phrase, passphrase, remember),
+    'vault.unlock': ({ passphrase, remember }) => core.vault.unlock(passphrase, remember),
+    'vault.lock': () => core.vault.lock(),
+    'vault.revealPhrase': async ({ passphrase }) => ({ phrase: await core.vault.identity.revealPhrase(passphrase) }),
+    'vault.snapshot': (options) => core.vault.startSnapshot(options),
+    'vault.snapshots': () => core.vault.snapshots(),
+    'vault.publish': ({ cid, targetId }) => core.vault.startPublish(cid, targetId),
+    'vault.targets': () => core.vault.targets(),
+    'vault.addTarget': (input) => core.vault.addTarget(input),
+    'vault.removeTarget': ({ targetId }) => {
+      core.vault.removeTarget(targetId);
+      return null;
+    },
+    'vault.setSchedule': (patch) => core.vault.setSchedule(patch),
+    'vault.restore': ({ phrase, cid, from, dataDir }) =>
+      core.vault.startRestore({ phrase, cid, from: from.kind === 'gateway' ? { kind: 'gateway', url: from.url } : { kind: 'target', targetId: from.targetId }, dataDir }),
   };
 }

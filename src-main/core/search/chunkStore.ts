@@ -382,6 +382,17 @@ export class ChunkStore {
     return this.db.tableNames();
   }
 
+  /**
+   * Runs fn while no write to any existing table is in flight and none starts: every table's
+   * write queue waits for it. A snapshot links the table files meanwhile (milliseconds), so
+   * it sees one committed version of each table, never half of a write.
+   */
+  async quiesced<T>(fn: (tables: string[]) => Promise<T>): Promise<T> {
+    const tables = await this.listTables();
+    const hold = (i: number): Promise<T> => (i === tables.length ? fn(tables) : this.exclusive(tables[i]!, () => hold(i + 1)));
+    return hold(0);
+  }
+
   /** Creates the table if it is missing; an existing one must match the model and dimension. */
   async ensureTable(name: string, spec: TableSpec): Promise<TableInfo> {
     checkTableName(name);

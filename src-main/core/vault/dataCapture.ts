@@ -1,0 +1,194 @@
+import { connect } from '@lancedb/lancedb';
+import BetterSqlite3 from 'better-sqlite3';
+import { copyFile, link, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { HearthError } from '../common/hearthError';
+import type { ChunkStore } from '../search/chunkStore';
+import type { Db } from '../storage/database';
+
+/** A file as a snapshot stores it: where it goes in the snapshot, where to read it now. */
+export interface CapturedFile {
+  path: string;
+  source: string;
+  size: number;
+  mode: number;
+}
+
+export interface Capture {
+  files: CapturedFile[];
+  counts: { sqlite: Record<string, number>; lance: Record<string, number> };
+  /** Library files that vanished or could not be read while capturing (named, not fatal). */
+  skipped: string[];
+}
+
+export interface CaptureOptions {
+  dataDir: string;
+  db: Db;
+  /** The open chunk store, so its writes pause while its files are linked; null when none is open. */
+  store: ChunkStore | null;
+  /** An empty folder on the data directory's file system (hard links need one file system). */
+  stagingDir: string;
+  includeModels: boolean;
+  /** Source documents to include, or null to leave them out. */
+  documents: { sourceId: string; sourceRoot: string; path: string }[] | null;
+  sqliteNativeBinding?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Captures the data directory consistently while the app keeps running: SQLite through its
+ * online backup API (a transactionally consistent copy, even while chat writes), and each
+ * LanceDB table as hard links to its immutable data files taken while its writes are paused,
+ * manifests first, so every version listed has all its files. Models and documents are read
+ * in place: models never change once downloaded; a document that changes mid-read shows up
+ * as a different file hash in the next snapshot.
+ *
+ * Left out on purpose: vault/ (the keystore and the vault's own bookkeeping), downloads/
+ * (partial files), and secrets.json + secret.key (tokens stay on the machine that holds them).
+ */
+export async function captureData(options: CaptureOptions): Promise<Capture> {
+  const { stagingDir, signal } = options;
+  await rm(stagingDir, { recursive: true, force: true });
+  await mkdir(stagingDir, { recursive: true });
+  const files: CapturedFile[] = [];
+  const skipped: string[] = [];
+
+  const dbCopy = join(stagingDir, 'hearth.db');
+  await options.db.backup(dbCopy);
+  const sqlite = finishDatabaseCopy(dbCopy, options.sqliteNativeBinding);
+  files.push(await describe('hearth.db', dbCopy));
+  signal?.throwIfAborted();
+
+  const indexDir = join(options.dataDir, 'index');
+  const stagedIndex = join(stagingDir, 'index');
+  const lance: Record<string, number> = {};
+  if (await exists(indexDir)) {
+    const linkAll = async () => {
+      for (const entry of await readdir(indexDir, { withFileTypes: true })) {
+        if (entry.isDirectory()) await linkTable(join(indexDir, entry.name), join(stagedIndex, entry.name));
+      }
+    };
+    if (options.store) await options.store.quiesced(linkAll);
+    else await linkAll();
+    Object.assign(lance, await countLanceRows(stagedIndex));
+    for (const file of await walk(stagedIndex)) files.push(await describe(`index/${toPosix(relative(stagedIndex, file))}`, file));
+  }
+  signal?.throwIfAborted();
+
+  if (options.includeModels) {
+    const modelsDir = join(options.dataDir, 'models');
+    if (await exists(modelsDir)) {
+      for (const file of await walk(modelsDir)) {
+        if (file.endsWith('.part')) continue;
+        files.push(await describe(`models/${toPosix(relative(modelsDir, file))}`, file));
+      }
+    }
+  }
+
+  for (const doc of options.documents ?? []) {
+    const rel = relative(doc.sourceRoot, doc.path);
+    const inside = rel === '' ? doc.path.split(sep).pop()! : rel;
+    if (inside.startsWith('..')) continue;
+    try {
+      files.push(await describe(`sources/${doc.sourceId}/${toPosix(inside)}`, doc.path));
+    } catch {
+      skipped.push(doc.path);
+    }
+  }
+
+  return { files, counts: { sqlite, lance }, skipped };
+}
+
+/**
+ * The backup keeps the live file's WAL flag; switching the copy to a rollback journal makes
+ * it one self-contained file (no -wal beside it) and the bytes the same for unchanged data.
+ */
+function finishDatabaseCopy(file: string, nativeBinding?: string): Record<string, number> {
+  const copy = new BetterSqlite3(file, nativeBinding ? { nativeBinding } : {});
+  try {
+    copy.pragma('journal_mode = DELETE');
+    return countSqliteRows(copy);
+  } finally {
+    copy.close();
+  }
+}
+
+export function countSqliteRows(db: BetterSqlite3.Database): Record<string, number> {
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all() as { name: string }[];
+  const counts: Record<string, number> = {};
+  for (const { name } of tables) {
+    counts[name] = (db.prepare(`SELECT COUNT(*) AS n FROM "${name.replaceAll('"', '""')}"`).get() as { n: number }).n;
+  }
+  return counts;
+}
+
+export async function countLanceRows(dir: string): Promise<Record<string, number>> {
+  if (!(await exists(dir))) return {};
+  const db = await connect(dir);
+  try {
+    const counts: Record<string, number> = {};
+    for (const name of await db.tableNames()) {
+      const table = await db.openTable(name);
+      try {
+        counts[name] = await table.countRows();
+      } finally {
+        table.close();
+      }
+    }
+    return counts;
+  } catch (error) {
+    throw new HearthError('INDEX_ERROR', `The copy of the document index in ${dir} does not open: ${(error as Error).message}`, { cause: error });
+  } finally {
+    db.close();
+  }
+}
+
+/** Version manifests are listed before the data files, so every listed version finds its files. */
+async function linkTable(from: string, to: string): Promise<void> {
+  const versionsDir = join(from, '_versions');
+  const manifests = (await exists(versionsDir)) ? await readdir(versionsDir) : [];
+  const rest = (await walk(from)).filter((file) => dirname(file) !== versionsDir);
+  for (const name of manifests) await linkOrCopy(join(versionsDir, name), join(to, '_versions', name));
+  for (const file of rest) await linkOrCopy(file, join(to, relative(from, file)));
+}
+
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true });
+  try {
+    await link(from, to);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return; // removed by a cleanup of old versions after it was listed
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') throw error;
+    await copyFile(from, to);
+  }
+}
+
+async function describe(path: string, source: string): Promise<CapturedFile> {
+  const info = await stat(source);
+  return { path, source, size: info.size, mode: info.mode & 0o777 };
+}
+
+/** Regular files under dir, sorted, so snapshots list files in a stable order. */
+export async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(full)));
+    else if (entry.isFile()) out.push(full);
+  }
+  return out.sort();
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const toPosix = (p: string) => p.split(sep).join('/');

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CID } from 'multiformats/cid';
+import { HearthError } from '../common/hearthError';
+import type { Block, BlockFetcher } from './types';
+
+/**
+ * The sealed blocks of this machine's snapshots, one file per block named by its CID (under a
+ * two-character fan-out folder). Blocks are immutable, so a write that finds the file there
+ * is done; writes go through a temp file and a rename, so a crash never leaves half a block.
+ */
+export class LocalBlockStore implements BlockFetcher {
+  readonly description: string;
+
+  constructor(private readonly dir: string) {
+    this.description = `the local block store ${dir}`;
+  }
+
+  private pathOf(cid: string): string {
+    return join(this.dir, cid.slice(-2), cid);
+  }
+
+  async has(cid: CID | string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(cid.toString()));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async put(block: Block): Promise<void> {
+    const path = this.pathOf(block.cid.toString());
+    if (await this.has(block.cid)) return;
+    await mkdir(join(this.dir, block.cid.toString().slice(-2)), { recursive: true });
+    const temp = `${path}.${randomUUID()}.tmp`;
+    const handle = await open(temp, 'wx');
+    try {
+      await handle.writeFile(block.bytes);
+    } catch (error) {
+      await handle.close();
+      await rm(temp, { force: true });
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+        throw new HearthError('DISK_FULL', `The disk holding ${this.dir} is full; free some space and take the snapshot again.`, { cause: error });
+      }
+      throw error;
+    }
+    await handle.close();
+    await rename(temp, path);
+  }
+
+  async get(cid: CID): Promise<Uint8Array> {
+    try {
+      return await readFile(this.pathOf(cid.toString()));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new HearthError('NOT_FOUND', `Block ${cid} is missing from ${this.description}; take a new snapshot.`);
+      }
+      throw error;
+    }
+  }
+
+  async delete(cids: Iterable<string>): Promise<void> {
+    for (const cid of cids) await rm(this.pathOf(cid), { force: true });
+  }
+}

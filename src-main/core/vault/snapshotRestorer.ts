@@ -1,0 +1,297 @@
+import BetterSqlite3 from 'better-sqlite3';
+import type { HDNodeWallet } from 'ethers';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { chmod, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CID } from 'multiformats/cid';
+import { HearthError, isAbortError } from '../common/hearthError';
+import { openChunk, unwrapDataKey } from './blockCipher';
+import { countLanceRows, countSqliteRows } from './dataCapture';
+import { decodeList, decodeRoot, openManifest, verifyBlock } from './snapshotFormat';
+import type { BlockFetcher, ManifestFile, SnapshotManifest } from './types';
+import { chunkId, deriveVaultKeys } from './vaultKeys';
+
+export interface RestoreOptions {
+  wallet: HDNodeWallet;
+  root: string;
+  fetcher: BlockFetcher;
+  /** The data directory to restore into: absent, empty, or kept aside before it is replaced. */
+  dataDir: string;
+  signal?: AbortSignal;
+  onProgress?: (doneBytes: number, totalBytes: number, detail: string) => void;
+}
+
+export interface RestoreResult {
+  root: string;
+  dataDir: string;
+  files: number;
+  bytes: number;
+  createdAt: string;
+  /** Where the directory that was at dataDir went, when it was not empty. */
+  keptAside: string | null;
+  /** Blocks fetched in this run (a resumed run fetches only what it still lacked). */
+  fetchedBlocks: number;
+  manifest: SnapshotManifest;
+}
+
+interface Progress {
+  root: string;
+  /** Files complete and verified. */
+  done: string[];
+  /** The file being written: how many of its chunks are in its .part file. */
+  current: { path: string; chunks: number; bytes: number } | null;
+}
+
+const PROGRESS_FILE = 'restore-progress.json';
+/** Errors that a retry of the same source cannot fix: the partial restore is deleted. */
+const FINAL_CODES = new Set(['WRONG_PASSPHRASE', 'INTEGRITY_ERROR', 'SIGNATURE_INVALID', 'CORRUPT_FILE']);
+
+/** The folder beside dataDir where a restore builds the new data directory before moving it in. */
+export function restoreStagingDir(dataDir: string, root: string): string {
+  return join(dirname(dataDir), `.${basename(dataDir)}.hearth-restore-${root.slice(-10)}`);
+}
+
+/**
+ * Restores a snapshot from its root CID and the wallet alone. Every block is checked against
+ * its CID as it arrives, every chunk authenticated (AEAD) and matched to the manifest's keyed
+ * hash, every file to its sha256, and the manifest's signature to the wallet; then the row
+ * counts of every SQLite and LanceDB table. Only then does the new directory move into place
+ * (one rename); a directory already there is renamed aside first, never overwritten.
+ *
+ * Nothing is written before the phrase has opened the snapshot's key. Interrupted (killed,
+ * cancelled, network gone), the next run with the same root and dataDir resumes at the chunk
+ * it stopped at; a tampered or wrong block deletes the partial restore and names the block.
+ */
+export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreResult> {
+  const { wallet, fetcher, signal } = options;
+  const root = parseCid(options.root);
+  let fetched = 0;
+  const fetchVerified = async (cid: CID): Promise<Uint8Array> => {
+    const bytes = await fetchWithRetry(fetcher, cid, signal);
+    await verifyBlock(cid, bytes);
+    fetched++;
+    return bytes;
+  };
+
+  const keys = deriveVaultKeys(wallet.privateKey);
+  const rootBlock = decodeRoot(await fetchVerified(root), `snapshot ${root}`);
+  const dataKey = unwrapDataKey(keys.wrapKey, rootBlock.wrappedKey);
+  const parts: Uint8Array[] = [];
+  for (const cid of rootBlock.manifest) parts.push(await fetchVerified(cid));
+  const manifest = await openManifest(parts, dataKey, wallet.address, `snapshot ${root}`);
+  const listed = await listedBlocks(rootBlock.lists, fetchVerified);
+  for (const file of manifest.files) {
+    for (const chunk of file.chunks) {
+      if (!listed.has(chunk.cid)) {
+        throw new HearthError('INTEGRITY_ERROR', `The manifest of snapshot ${root} names block ${chunk.cid}, which its root does not list.`);
+      }
+    }
+  }
+
+  const staging = restoreStagingDir(options.dataDir, root.toString());
+  const filesDir = join(staging, 'data');
+  try {
+    await mkdir(filesDir, { recursive: true });
+    const progress = await readProgress(staging, root.toString());
+    const totalBytes = manifest.files.reduce((sum, f) => sum + f.size, 0);
+    let doneBytes = manifest.files.filter((f) => progress.done.includes(f.path)).reduce((sum, f) => sum + f.size, 0);
+
+    for (const file of manifest.files) {
+      if (progress.done.includes(file.path)) continue;
+      await restoreFile(file, {
+        filesDir,
+        progress,
+        save: () => writeProgress(staging, progress),
+        fetch: fetchVerified,
+        openChunk: (cid, bytes) => openChunk(dataKey, bytes, `Block ${cid}`),
+        chunkIdKey: keys.chunkIdKey,
+        signal,
+        onBytes: (n) => {
+          doneBytes += n;
+          options.onProgress?.(doneBytes, totalBytes, file.path);
+        },
+      });
+      progress.done.push(file.path);
+      progress.current = null;
+      await writeProgress(staging, progress);
+    }
+
+    await checkCounts(filesDir, manifest, root.toString());
+    const keptAside = await moveIntoPlace(filesDir, options.dataDir);
+    await rm(staging, { recursive: true, force: true });
+    return {
+      root: root.toString(),
+      dataDir: options.dataDir,
+      files: manifest.files.length,
+      bytes: totalBytes,
+      createdAt: manifest.createdAt,
+      keptAside,
+      fetchedBlocks: fetched,
+      manifest,
+    };
+  } catch (error) {
+    if (!isAbortError(error) && error instanceof HearthError && FINAL_CODES.has(error.code)) {
+      await rm(staging, { recursive: true, force: true });
+    }
+    throw error;
+  }
+}
+
+interface FileContext {
+  filesDir: string;
+  progress: Progress;
+  save: () => Promise<void>;
+  fetch: (cid: CID) => Promise<Uint8Array>;
+  openChunk: (cid: CID, bytes: Uint8Array) => Uint8Array;
+  chunkIdKey: Uint8Array;
+  signal?: AbortSignal;
+  onBytes: (n: number) => void;
+}
+
+/** Appends the file's chunks to <path>.part, saving how far it got every few chunks. */
+async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> {
+  const target = join(ctx.filesDir, ...file.path.split('/'));
+  const part = `${target}.part`;
+  await mkdir(dirname(target), { recursive: true });
+  let start = 0;
+  let written = 0;
+  const current = ctx.progress.current;
+  if (current?.path === file.path) {
+    // Resume: the .part may hold more than the saved count (written after the last save) but
+    // never less, unless the machine lost unsynced data; then the file starts over.
+    const size = await stat(part).then((s) => s.size, () => -1);
+    if (size >= current.bytes) {
+      await truncate(part, current.bytes);
+      start = current.chunks;
+      written = current.bytes;
+    }
+  }
+  if (start === 0) await writeFile(part, new Uint8Array(0));
+  ctx.onBytes(written);
+
+  const handle = await open(part, 'a');
+  let lastSave = Date.now();
+  try {
+    for (let i = start; i < file.chunks.length; i++) {
+      const chunk = file.chunks[i]!;
+      const cid = parseCid(chunk.cid);
+      const plain = ctx.openChunk(cid, await ctx.fetch(cid));
+      if (plain.length !== chunk.size || chunkId(ctx.chunkIdKey, plain) !== chunk.id) {
+        throw new HearthError('INTEGRITY_ERROR', `Block ${chunk.cid} decrypts to data that is not chunk ${i + 1} of ${file.path}.`);
+      }
+      await handle.write(plain);
+      written += plain.length;
+      ctx.onBytes(plain.length);
+      if (Date.now() - lastSave > 200 || i === file.chunks.length - 1) {
+        await handle.sync();
+        ctx.progress.current = { path: file.path, chunks: i + 1, bytes: written };
+        await ctx.save();
+        lastSave = Date.now();
+      }
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+
+  const digest = await sha256File(part);
+  if (written !== file.size || digest !== file.sha256) {
+    await rm(part, { force: true });
+    throw new HearthError('INTEGRITY_ERROR', `${file.path} restored with sha256 ${digest}, but the snapshot recorded ${file.sha256}.`);
+  }
+  await chmod(part, file.mode & 0o777);
+  await rename(part, target);
+}
+
+async function listedBlocks(lists: CID[], fetch: (cid: CID) => Promise<Uint8Array>): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const cid of lists) for (const listed of decodeList(await fetch(cid), `Block ${cid}`)) out.add(listed.toString());
+  return out;
+}
+
+/** Every table the manifest counted must hold as many rows after the restore. */
+async function checkCounts(filesDir: string, manifest: SnapshotManifest, root: string): Promise<void> {
+  const mismatch = (what: string, expected: number, got: number | undefined) =>
+    new HearthError('INTEGRITY_ERROR', `After restoring ${root}, ${what} holds ${got ?? 'no'} rows; the snapshot recorded ${expected}.`);
+  const dbFile = join(filesDir, 'hearth.db');
+  if (Object.keys(manifest.counts.sqlite).length > 0) {
+    const db = new BetterSqlite3(dbFile, { readonly: true, fileMustExist: true });
+    try {
+      const counts = countSqliteRows(db);
+      for (const [table, n] of Object.entries(manifest.counts.sqlite)) if (counts[table] !== n) throw mismatch(`table ${table}`, n, counts[table]);
+    } finally {
+      db.close();
+    }
+  }
+  if (Object.keys(manifest.counts.lance).length > 0) {
+    const counts = await countLanceRows(join(filesDir, 'index'));
+    for (const [table, n] of Object.entries(manifest.counts.lance)) if (counts[table] !== n) throw mismatch(`index table ${table}`, n, counts[table]);
+  }
+}
+
+/** Moves the restored directory to dataDir; a non-empty directory there is renamed aside first. */
+async function moveIntoPlace(from: string, dataDir: string): Promise<string | null> {
+  let keptAside: string | null = null;
+  const entries = await readdir(dataDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if (entries !== null) {
+    if (entries.length === 0) {
+      await rmdir(dataDir);
+    } else {
+      keptAside = `${dataDir}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      await rename(dataDir, keptAside);
+    }
+  }
+  await mkdir(dirname(dataDir), { recursive: true });
+  await rename(from, dataDir);
+  return keptAside;
+}
+
+async function readProgress(staging: string, root: string): Promise<Progress> {
+  try {
+    const saved = JSON.parse(await readFile(join(staging, PROGRESS_FILE), 'utf8')) as Progress;
+    if (saved.root === root && Array.isArray(saved.done)) return saved;
+  } catch {
+    // No progress yet, or a torn write: start from the beginning.
+  }
+  return { root, done: [], current: null };
+}
+
+async function writeProgress(staging: string, progress: Progress): Promise<void> {
+  const temp = join(staging, `${PROGRESS_FILE}.${randomUUID()}.tmp`);
+  await writeFile(temp, JSON.stringify(progress));
+  await rename(temp, join(staging, PROGRESS_FILE));
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const piece of createReadStream(path)) hash.update(piece as Buffer);
+  return hash.digest('hex');
+}
+
+/** Network hiccups (a reset keep-alive socket, a 503) are retried a few times; nothing else is. */
+async function fetchWithRetry(fetcher: BlockFetcher, cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
+  for (let attempt = 0; ; attempt++) {
+    signal?.throwIfAborted();
+    try {
+      return await fetcher.get(cid, { signal });
+    } catch (error) {
+      if (!(error instanceof HearthError) || error.code !== 'NETWORK_ERROR' || attempt >= RETRY_DELAYS_MS.length) throw error;
+      await sleep(RETRY_DELAYS_MS[attempt]!, undefined, { signal });
+    }
+  }
+}
+
+const RETRY_DELAYS_MS = [100, 1000, 5000];
+
+function parseCid(text: string): CID {
+  try {
+    return CID.parse(text);
+  } catch (error) {
+    throw new HearthError('BAD_INPUT', `${text} is not a CID.`, { cause: error });
+  }
+}

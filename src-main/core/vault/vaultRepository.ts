@@ -1,0 +1,332 @@
+import BetterSqlite3 from 'better-sqlite3';
+import type { VaultPublication, VaultSchedule, VaultSnapshot, VaultTargetKind } from '../../../src-preload/contract/dto';
+import { HearthError } from '../common/hearthError';
+import type { Db } from '../storage/database';
+
+/**
+ * The vault's bookkeeping lives in its own SQLite file, vault/vault.db, outside hearth.db:
+ * snapshots capture hearth.db, and a record of the snapshot written into the file being
+ * captured would change it every time (no snapshot of unchanged data could be empty).
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE targets (
+    id         TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    config     TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE snapshots (
+    cid               TEXT PRIMARY KEY,
+    created_at        INTEGER NOT NULL,
+    previous          TEXT,
+    files             INTEGER NOT NULL,
+    bytes             INTEGER NOT NULL,
+    stored_bytes      INTEGER NOT NULL,
+    new_bytes         INTEGER NOT NULL,
+    include_models    INTEGER NOT NULL,
+    include_documents INTEGER NOT NULL
+  );
+
+  -- Every block a snapshot references (root, manifest, lists, chunks), for publishing only
+  -- what a target lacks and for deleting blocks no kept snapshot needs.
+  CREATE TABLE snapshot_blocks (
+    snapshot_cid TEXT NOT NULL REFERENCES snapshots (cid) ON DELETE CASCADE,
+    block_cid    TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    PRIMARY KEY (snapshot_cid, block_cid)
+  ) WITHOUT ROWID;
+  CREATE INDEX snapshot_blocks_block ON snapshot_blocks (block_cid);
+
+  -- Dedup index: keyed hash of a plaintext chunk -> the sealed block that holds it.
+  CREATE TABLE chunks (
+    id          TEXT PRIMARY KEY,
+    block_cid   TEXT NOT NULL,
+    sealed_size INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE publications (
+    snapshot_cid TEXT NOT NULL REFERENCES snapshots (cid) ON DELETE CASCADE,
+    target_id    TEXT NOT NULL REFERENCES targets (id) ON DELETE CASCADE,
+    location     TEXT NOT NULL,
+    car_bytes    INTEGER NOT NULL,
+    published_at INTEGER NOT NULL,
+    PRIMARY KEY (snapshot_cid, target_id)
+  );
+  `,
+];
+
+export const DEFAULT_SCHEDULE: VaultSchedule = {
+  intervalHours: null,
+  targetId: null,
+  keep: 10,
+  includeModels: false,
+  includeDocuments: false,
+};
+
+export type TargetConfig =
+  | { kind: 'folder'; path: string }
+  | { kind: 'kubo'; apiUrl: string }
+  | { kind: 'w3up'; email: string; space: string };
+
+export interface TargetRow {
+  id: string;
+  name: string;
+  config: TargetConfig;
+  createdAt: number;
+}
+
+export interface NewSnapshot {
+  cid: string;
+  createdAt: number;
+  previous: string | null;
+  files: number;
+  bytes: number;
+  includeModels: boolean;
+  includeDocuments: boolean;
+  /** Every block the snapshot references, with its size. */
+  blocks: Map<string, number>;
+  /** Chunks sealed for this snapshot: keyed plaintext hash -> block. */
+  newChunks: { id: string; blockCid: string; sealedSize: number }[];
+}
+
+interface SnapshotRow {
+  cid: string;
+  created_at: number;
+  previous: string | null;
+  files: number;
+  bytes: number;
+  stored_bytes: number;
+  new_bytes: number;
+  include_models: number;
+  include_documents: number;
+}
+
+export class VaultRepository {
+  private constructor(private readonly db: Db) {}
+
+  static open(file: string, nativeBinding?: string): VaultRepository {
+    const db = new BetterSqlite3(file, nativeBinding ? { nativeBinding } : {});
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      db.close();
+      throw new HearthError('UNSUPPORTED', `${file} was written by a newer Hearth; update Hearth to use this vault.`);
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[version]!);
+        db.pragma(`user_version = ${version + 1}`);
+      })();
+    }
+    return new VaultRepository(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  getState<T>(key: string): T | null {
+    const row = this.db.prepare('SELECT value FROM state WHERE key = ?').get(key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : null;
+  }
+
+  setState(key: string, value: unknown): void {
+    if (value === null) {
+      this.db.prepare('DELETE FROM state WHERE key = ?').run(key);
+      return;
+    }
+    this.db
+      .prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      .run(key, JSON.stringify(value));
+  }
+
+  schedule(): VaultSchedule {
+    return { ...DEFAULT_SCHEDULE, ...(this.getState<Partial<VaultSchedule>>('schedule') ?? {}) };
+  }
+
+  setSchedule(schedule: VaultSchedule): void {
+    this.setState('schedule', schedule);
+  }
+
+  // --- targets ---
+
+  targets(): TargetRow[] {
+    const rows = this.db.prepare('SELECT * FROM targets ORDER BY created_at').all() as {
+      id: string;
+      name: string;
+      config: string;
+      created_at: number;
+    }[];
+    return rows.map((r) => ({ id: r.id, name: r.name, config: JSON.parse(r.config) as TargetConfig, createdAt: r.created_at }));
+  }
+
+  target(id: string): TargetRow {
+    const row = this.targets().find((t) => t.id === id);
+    if (!row) throw new HearthError('TARGET_NOT_FOUND', `No backup target with id ${id}; it may have been removed.`);
+    return row;
+  }
+
+  addTarget(row: TargetRow): void {
+    this.db
+      .prepare('INSERT INTO targets (id, kind, name, config, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(row.id, row.config.kind, row.name, JSON.stringify(row.config), row.createdAt);
+  }
+
+  removeTarget(id: string): void {
+    this.target(id);
+    this.db.prepare('DELETE FROM targets WHERE id = ?').run(id);
+  }
+
+  // --- chunks and blocks ---
+
+  chunkBlock(id: string): { blockCid: string; sealedSize: number } | null {
+    const row = this.db.prepare('SELECT block_cid, sealed_size FROM chunks WHERE id = ?').get(id) as
+      | { block_cid: string; sealed_size: number }
+      | undefined;
+    return row ? { blockCid: row.block_cid, sealedSize: row.sealed_size } : null;
+  }
+
+  /** Records a snapshot, its blocks and the chunks sealed for it, in one transaction. */
+  addSnapshot(snapshot: NewSnapshot): void {
+    this.db.transaction(() => {
+      const known = this.db.prepare('SELECT 1 FROM snapshot_blocks WHERE block_cid = ? LIMIT 1');
+      let stored = 0;
+      let added = 0;
+      for (const [cid, size] of snapshot.blocks) {
+        stored += size;
+        if (!known.get(cid)) added += size;
+      }
+      this.db
+        .prepare(
+          `INSERT INTO snapshots (cid, created_at, previous, files, bytes, stored_bytes, new_bytes, include_models, include_documents)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          snapshot.cid,
+          snapshot.createdAt,
+          snapshot.previous,
+          snapshot.files,
+          snapshot.bytes,
+          stored,
+          added,
+          snapshot.includeModels ? 1 : 0,
+          snapshot.includeDocuments ? 1 : 0,
+        );
+      const insertBlock = this.db.prepare('INSERT OR IGNORE INTO snapshot_blocks (snapshot_cid, block_cid, size) VALUES (?, ?, ?)');
+      for (const [cid, size] of snapshot.blocks) insertBlock.run(snapshot.cid, cid, size);
+      const insertChunk = this.db.prepare('INSERT OR REPLACE INTO chunks (id, block_cid, sealed_size) VALUES (?, ?, ?)');
+      for (const chunk of snapshot.newChunks) insertChunk.run(chunk.id, chunk.blockCid, chunk.sealedSize);
+    })();
+  }
+
+  snapshots(): VaultSnapshot[] {
+    const rows = this.db.prepare('SELECT * FROM snapshots ORDER BY created_at DESC, rowid DESC').all() as SnapshotRow[];
+    const pubs = this.db
+      .prepare(
+        `SELECT p.snapshot_cid, p.target_id, t.name, t.kind, p.location, p.car_bytes, p.published_at
+         FROM publications p JOIN targets t ON t.id = p.target_id ORDER BY p.published_at`,
+      )
+      .all() as {
+      snapshot_cid: string;
+      target_id: string;
+      name: string;
+      kind: VaultTargetKind;
+      location: string;
+      car_bytes: number;
+      published_at: number;
+    }[];
+    return rows.map((r) => ({
+      cid: r.cid,
+      createdAt: r.created_at,
+      previous: r.previous,
+      files: r.files,
+      bytes: r.bytes,
+      storedBytes: r.stored_bytes,
+      newBytes: r.new_bytes,
+      includeModels: r.include_models === 1,
+      includeDocuments: r.include_documents === 1,
+      publications: pubs
+        .filter((p) => p.snapshot_cid === r.cid)
+        .map(
+          (p): VaultPublication => ({
+            targetId: p.target_id,
+            targetName: p.name,
+            kind: p.kind,
+            location: p.location,
+            carBytes: p.car_bytes,
+            publishedAt: p.published_at,
+          }),
+        ),
+    }));
+  }
+
+  snapshot(cid: string): VaultSnapshot {
+    const found = this.snapshots().find((s) => s.cid === cid);
+    if (!found) throw new HearthError('NOT_FOUND', `No snapshot ${cid} on this machine.`);
+    return found;
+  }
+
+  latestSnapshot(): VaultSnapshot | null {
+    return this.snapshots()[0] ?? null;
+  }
+
+  /** The blocks of a snapshot that no snapshot already published to the target contains. */
+  blocksMissingFrom(snapshotCid: string, targetId: string): { cid: string; size: number }[] {
+    return this.db
+      .prepare(
+        `SELECT block_cid AS cid, size FROM snapshot_blocks WHERE snapshot_cid = ?
+         AND block_cid NOT IN (
+           SELECT b.block_cid FROM snapshot_blocks b JOIN publications p ON p.snapshot_cid = b.snapshot_cid
+           WHERE p.target_id = ?)
+`,
+      )
+      .all(snapshotCid, targetId) as { cid: string; size: number }[];
+  }
+
+  snapshotBlocks(snapshotCid: string): string[] {
+    return (this.db.prepare('SELECT block_cid FROM snapshot_blocks WHERE snapshot_cid = ?').all(snapshotCid) as { block_cid: string }[]).map(
+      (r) => r.block_cid,
+    );
+  }
+
+  addPublication(p: { snapshotCid: string; targetId: string; location: string; carBytes: number; publishedAt: number }): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO publications (snapshot_cid, target_id, location, car_bytes, published_at) VALUES (?, ?, ?, ?, ?)`,
+      )
+      .run(p.snapshotCid, p.targetId, p.location, p.carBytes, p.publishedAt);
+  }
+
+  publicationCount(targetId: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM publications WHERE target_id = ?').get(targetId) as { n: number }).n;
+  }
+
+  /**
+   * Forgets all but the newest `keep` snapshots; returns the blocks no kept snapshot references
+   * (the caller deletes them from the block store) after dropping their chunk entries.
+   */
+  prune(keep: number): string[] {
+    return this.db.transaction(() => {
+      const old = this.db
+        .prepare('SELECT cid FROM snapshots ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?')
+        .all(keep) as { cid: string }[];
+      if (old.length === 0) return [];
+      const candidates = new Set<string>();
+      for (const { cid } of old) for (const block of this.snapshotBlocks(cid)) candidates.add(block);
+      const del = this.db.prepare('DELETE FROM snapshots WHERE cid = ?');
+      for (const { cid } of old) del.run(cid);
+      const stillUsed = this.db.prepare('SELECT 1 FROM snapshot_blocks WHERE block_cid = ? LIMIT 1');
+      const dropChunk = this.db.prepare('DELETE FROM chunks WHERE block_cid = ?');
+      const orphans = [...candidates].filter((cid) => !stillUsed.get(cid));
+      for (const cid of orphans) dropChunk.run(cid);
+      return orphans;
+    })();
+  }
+}

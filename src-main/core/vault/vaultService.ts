@@ -1,0 +1,459 @@
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import type { HDNodeWallet } from 'ethers';
+import { mkdirSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CID } from 'multiformats/cid';
+import type { JobInfo, VaultCreated, VaultSchedule, VaultSnapshot, VaultStatus, VaultTarget } from '../../../src-preload/contract/dto';
+import { HearthError } from '../common/hearthError';
+import { newId } from '../common/ids';
+import type { Logger } from '../common/logger';
+import type { JobContext, JobManager } from '../jobs/jobManager';
+import type { ChunkStore } from '../search/chunkStore';
+import type { Db } from '../storage/database';
+import { newDataKey, unwrapDataKey, wrapDataKey } from './blockCipher';
+import { writeCar } from './carFile';
+import { captureData } from './dataCapture';
+import { LocalBlockStore } from './localBlockStore';
+import { openPointer, sealPointer } from './snapshotFormat';
+import { restoreSnapshot, type RestoreResult } from './snapshotRestorer';
+import { writeSnapshot } from './snapshotWriter';
+import { FolderTarget } from './targets/folderTarget';
+import { GatewayFetcher } from './targets/gatewayFetcher';
+import { KuboTarget } from './targets/kuboTarget';
+import { W3upTarget, type W3upTargetOptions } from './targets/w3upTarget';
+import type { Block, BlockFetcher, PublishTarget, SnapshotOptions } from './types';
+import { deriveVaultKeys } from './vaultKeys';
+import { VaultRepository, type TargetConfig, type TargetRow } from './vaultRepository';
+import { walletFromPhrase, WalletIdentity } from './walletIdentity';
+import type { SecretStore } from '../ports/secretStore';
+
+export const SNAPSHOT_JOB = 'vault.snapshot';
+export const PUBLISH_JOB = 'vault.publish';
+export const RESTORE_JOB = 'vault.restore';
+
+export interface SnapshotJobParams {
+  includeModels: boolean;
+  includeDocuments: boolean;
+  targetId: string | null;
+}
+
+export interface RestoreSource {
+  kind: 'target' | 'gateway';
+  targetId?: string;
+  url?: string;
+}
+
+/** The vault's folder inside the data directory; snapshots never include it. */
+export function vaultDir(dataDir: string): string {
+  return join(dataDir, 'vault');
+}
+
+export interface VaultServiceDeps {
+  dataDir: string;
+  db: Db;
+  jobs: JobManager;
+  secrets: SecretStore;
+  logger: Logger;
+  appVersion: string;
+  /** The chunk store when it is open, so a capture pauses its writes; null when it is not. */
+  openStore: () => Promise<ChunkStore | null>;
+  /** The library's documents, for snapshots that include source documents. */
+  documents: () => { sourceId: string; sourceRoot: string; path: string }[];
+  sqliteNativeBinding?: string;
+  /** Test and self-hosting hooks for web3.storage (service URL, DIDs, gateway). */
+  w3up?: Omit<W3upTargetOptions, 'stateDir'>;
+  scryptN?: number;
+  /** How often the scheduler looks whether a snapshot is due. */
+  scheduleCheckMs?: number;
+}
+
+/**
+ * The vault: wallet identity, snapshots (jobs), publish targets, the schedule and restore.
+ * Snapshots run one at a time; restores hold the wallet in memory only (never in job params,
+ * which SQLite keeps), so a restore interrupted by a quit is started again by the user and
+ * resumes from its staging folder.
+ */
+export class VaultService {
+  readonly identity: WalletIdentity;
+  private readonly repo: VaultRepository;
+  private readonly blocks: LocalBlockStore;
+  private readonly dir: string;
+  private snapshotLock: Promise<unknown> = Promise.resolve();
+  private readonly restoreWallets = new Map<string, HDNodeWallet>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: VaultServiceDeps) {
+    this.dir = vaultDir(deps.dataDir);
+    mkdirSync(this.dir, { recursive: true });
+    this.repo = VaultRepository.open(join(this.dir, 'vault.db'), deps.sqliteNativeBinding);
+    this.blocks = new LocalBlockStore(join(this.dir, 'blocks'));
+    this.identity = new WalletIdentity(join(this.dir, 'keystore.json'), deps.secrets, deps.scryptN);
+
+    deps.jobs.register<SnapshotJobParams, never>(SNAPSHOT_JOB, {
+      title: (p) => (p.targetId ? `Snapshot and publish to ${this.targetName(p.targetId)}` : 'Snapshot'),
+      resumable: false,
+      run: async (params, ctx) => {
+        const snapshot = await this.snapshot(params, jobProgress(ctx));
+        if (params.targetId) await this.publish(snapshot.cid, params.targetId, jobProgress(ctx, 'Publishing'));
+      },
+    });
+    deps.jobs.register<{ cid: string; targetId: string }, never>(PUBLISH_JOB, {
+      title: (p) => `Publish to ${this.targetName(p.targetId)}`,
+      resumable: false,
+      run: async ({ cid, targetId }, ctx) => {
+        await this.publish(cid, targetId, jobProgress(ctx, 'Publishing'));
+      },
+    });
+    deps.jobs.register<{ cid: string | null; from: RestoreSource; dataDir: string }, never>(RESTORE_JOB, {
+      title: (p) => `Restore into ${p.dataDir}`,
+      resumable: false,
+      run: async (params, ctx) => {
+        const wallet = this.restoreWallets.get(ctx.jobId);
+        if (!wallet) throw new HearthError('CANCELLED', 'This restore was interrupted; start it again with the recovery phrase (it resumes where it stopped).');
+        try {
+          const result = await this.restore({ wallet, cid: params.cid, from: params.from, dataDir: params.dataDir }, jobProgress(ctx, 'Restoring'));
+          ctx.onProgress(1, `Restored ${result.files} files into ${result.dataDir}`);
+        } finally {
+          this.restoreWallets.delete(ctx.jobId);
+        }
+      },
+    });
+  }
+
+  /** At start: unlock with a remembered passphrase, and run the schedule. */
+  async start(): Promise<void> {
+    await this.identity.unlockRemembered().catch((error: unknown) => this.deps.logger.warn(`vault: ${(error as Error).message}`));
+    const every = this.deps.scheduleCheckMs ?? 60_000;
+    this.timer = setInterval(() => void this.runSchedule(), every);
+    this.timer.unref();
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.repo.close();
+  }
+
+  // --- identity ---
+
+  async status(): Promise<VaultStatus> {
+    const schedule = this.repo.schedule();
+    const lastSnapshot = this.repo.latestSnapshot();
+    return {
+      state: await this.identity.state(),
+      address: await this.identity.address(),
+      remembered: await this.identity.remembered(),
+      schedule,
+      nextSnapshotAt: this.nextSnapshotAt(schedule, lastSnapshot),
+      lastSnapshot,
+    };
+  }
+
+  async create(passphrase: string, remember = false): Promise<VaultCreated> {
+    return this.identity.create(passphrase, remember);
+  }
+
+  async import(phrase: string, passphrase: string, remember = false): Promise<VaultStatus> {
+    await this.identity.import(phrase, passphrase, remember);
+    return this.status();
+  }
+
+  async unlock(passphrase: string, remember?: boolean): Promise<VaultStatus> {
+    await this.identity.unlock(passphrase, remember);
+    return this.status();
+  }
+
+  async lock(): Promise<VaultStatus> {
+    await this.identity.lock();
+    return this.status();
+  }
+
+  // --- snapshots ---
+
+  snapshots(): VaultSnapshot[] {
+    return this.repo.snapshots();
+  }
+
+  startSnapshot(options: { includeModels?: boolean; includeDocuments?: boolean; targetId?: string | null }): JobInfo {
+    const schedule = this.repo.schedule();
+    if (options.targetId) this.repo.target(options.targetId);
+    return this.deps.jobs.start<SnapshotJobParams>(SNAPSHOT_JOB, {
+      includeModels: options.includeModels ?? schedule.includeModels,
+      includeDocuments: options.includeDocuments ?? schedule.includeDocuments,
+      targetId: options.targetId ?? null,
+    });
+  }
+
+  /** Captures, chunks, seals and records a snapshot; then keeps only the newest `keep`. */
+  async snapshot(options: SnapshotOptions, progress: Progress = {}): Promise<VaultSnapshot> {
+    const wallet = await this.identity.wallet();
+    return this.exclusive(async () => {
+      const keys = deriveVaultKeys(wallet.privateKey);
+      const { dataKey, wrappedKey } = this.dataKey(wallet, keys.wrapKey);
+      const staging = join(this.dir, 'capture');
+      progress.onProgress?.(null, 'Capturing the database and the index');
+      try {
+        const capture = await captureData({
+          dataDir: this.deps.dataDir,
+          db: this.deps.db,
+          store: await this.deps.openStore(),
+          stagingDir: staging,
+          includeModels: options.includeModels,
+          documents: options.includeDocuments ? this.deps.documents() : null,
+          sqliteNativeBinding: this.deps.sqliteNativeBinding,
+          signal: progress.signal,
+        });
+        for (const path of capture.skipped) this.deps.logger.warn(`vault: ${path} could not be read and is not in this snapshot`);
+        const written = await writeSnapshot(
+          { repo: this.repo, blocks: this.blocks },
+          {
+            signer: wallet,
+            keys,
+            dataKey,
+            wrappedKey,
+            capture,
+            options: { includeModels: options.includeModels, includeDocuments: options.includeDocuments },
+            previous: this.repo.latestSnapshot()?.cid ?? this.repo.getState<string>('previous'),
+            appVersion: this.deps.appVersion,
+            signal: progress.signal,
+            onProgress: (done, total, file) => progress.onProgress?.(total > 0 ? done / total : null, `Sealing ${file}`, { done, total }),
+          },
+        );
+        this.deps.logger.info(`vault: snapshot ${written.cid}: ${written.files} files, ${written.newChunks} new chunks, ${written.reusedChunks} unchanged`);
+        await this.blocks.delete(this.repo.prune(this.repo.schedule().keep));
+        return this.repo.snapshot(written.cid);
+      } finally {
+        await rm(staging, { recursive: true, force: true });
+      }
+    });
+  }
+
+  // --- publishing ---
+
+  startPublish(cid: string, targetId: string): JobInfo {
+    this.repo.snapshot(cid);
+    this.repo.target(targetId);
+    return this.deps.jobs.start(PUBLISH_JOB, { cid, targetId });
+  }
+
+  /** Sends the blocks the target lacks as one CAR rooted at the snapshot, then updates its pointer. */
+  async publish(cid: string, targetId: string, progress: Progress = {}): Promise<VaultSnapshot> {
+    const row = this.repo.target(targetId);
+    const root = CID.parse(cid);
+    const missing = this.repo.blocksMissingFrom(cid, targetId);
+    // The root first: a reader of a partial CAR learns what it is before the rest.
+    missing.sort((a, b) => (a.cid === cid ? -1 : b.cid === cid ? 1 : 0));
+    const outbox = join(this.dir, 'outbox');
+    await mkdir(outbox, { recursive: true });
+    const blocks = this.blocks;
+    async function* read(): AsyncGenerator<Block> {
+      for (const { cid: blockCid } of missing) {
+        const parsed = CID.parse(blockCid);
+        yield { cid: parsed, bytes: await blocks.get(parsed) };
+      }
+    }
+    progress.onProgress?.(null, `Packing ${missing.length} blocks`);
+    const car = await writeCar(join(outbox, `${cid}.car`), root, read(), { signal: progress.signal });
+    try {
+      const target = await this.openTarget(row);
+      const result = await target.publish(car, {
+        signal: progress.signal,
+        onProgress: (sent, total) => progress.onProgress?.(total > 0 ? sent / total : null, `Sending to ${row.name}`, { done: sent, total }),
+      });
+      if (target.writePointer) {
+        const wallet = await this.identity.wallet();
+        const keys = deriveVaultKeys(wallet.privateKey);
+        const record = await sealPointer(keys.pointerKey, wallet, {
+          root: cid,
+          createdAt: new Date().toISOString(),
+          sequence: this.repo.publicationCount(targetId) + 1,
+        });
+        await target.writePointer(keys.pointerName, record, { signal: progress.signal });
+      }
+      this.repo.addPublication({ snapshotCid: cid, targetId, location: result.location, carBytes: car.size, publishedAt: Date.now() });
+      return this.repo.snapshot(cid);
+    } finally {
+      await rm(car.path, { force: true });
+    }
+  }
+
+  // --- targets ---
+
+  targets(): VaultTarget[] {
+    return this.repo.targets().map(toTarget);
+  }
+
+  async addTarget(
+    input: { kind: 'folder'; path: string; name?: string } | { kind: 'kubo'; apiUrl: string; name?: string } | { kind: 'w3up'; email: string; space?: string; name?: string },
+    options: { signal?: AbortSignal } = {},
+  ): Promise<VaultTarget> {
+    let config: TargetConfig;
+    let name: string;
+    if (input.kind === 'folder') {
+      config = { kind: 'folder', path: resolve(input.path) };
+      name = input.name ?? `Folder ${config.path}`;
+    } else if (input.kind === 'kubo') {
+      config = { kind: 'kubo', apiUrl: input.apiUrl.replace(/\/+$/, '') };
+      name = input.name ?? `IPFS node ${config.apiUrl}`;
+    } else {
+      const w3up = await this.openW3up();
+      await w3up.login(input.email, options);
+      const wanted = input.space ?? 'Hearth';
+      const space = w3up.spaces().find((s) => s.name === wanted)?.did ?? (await w3up.createSpace(wanted));
+      config = { kind: 'w3up', email: input.email, space };
+      name = input.name ?? `web3.storage ${wanted}`;
+    }
+    const row: TargetRow = { id: newId('target'), name, config, createdAt: Date.now() };
+    this.repo.addTarget(row);
+    return toTarget(row);
+  }
+
+  removeTarget(id: string): void {
+    this.repo.removeTarget(id);
+    const schedule = this.repo.schedule();
+    if (schedule.targetId === id) this.repo.setSchedule({ ...schedule, targetId: null });
+  }
+
+  async openTarget(row: TargetRow): Promise<PublishTarget> {
+    const config = row.config;
+    if (config.kind === 'folder') return new FolderTarget(config.path);
+    if (config.kind === 'kubo') return new KuboTarget({ apiUrl: config.apiUrl });
+    const w3up = await this.openW3up();
+    await w3up.useSpace(config.space);
+    return w3up;
+  }
+
+  private openW3up(): Promise<W3upTarget> {
+    return W3upTarget.open({ stateDir: join(this.dir, 'w3up'), ...this.deps.w3up });
+  }
+
+  // --- schedule ---
+
+  setSchedule(patch: Partial<VaultSchedule>): VaultSchedule {
+    const next = { ...this.repo.schedule(), ...patch };
+    if (next.targetId) this.repo.target(next.targetId);
+    this.repo.setSchedule(next);
+    return next;
+  }
+
+  private nextSnapshotAt(schedule: VaultSchedule, last: VaultSnapshot | null): number | null {
+    if (schedule.intervalHours === null) return null;
+    return last ? last.createdAt + schedule.intervalHours * 3_600_000 : Date.now();
+  }
+
+  /** Starts a snapshot when one is due, the vault is unlocked and none is running. */
+  async runSchedule(now = Date.now()): Promise<JobInfo | null> {
+    const schedule = this.repo.schedule();
+    const due = this.nextSnapshotAt(schedule, this.repo.latestSnapshot());
+    if (due === null || due > now || (await this.identity.state()) !== 'unlocked') return null;
+    if (this.deps.jobs.list().some((j) => j.kind === SNAPSHOT_JOB && (j.status === 'running' || j.status === 'queued'))) return null;
+    return this.startSnapshot({ ...schedule, targetId: schedule.targetId });
+  }
+
+  // --- restore ---
+
+  startRestore(input: { phrase: string; cid?: string; from: RestoreSource; dataDir: string }): JobInfo {
+    const wallet = walletFromPhrase(input.phrase);
+    const dataDir = resolve(input.dataDir);
+    if (dataDir === resolve(this.deps.dataDir)) {
+      throw new HearthError('BAD_INPUT', 'Restore into another folder: this one holds the data Hearth is using now.');
+    }
+    if (input.from.kind === 'target') this.repo.target(input.from.targetId!);
+    const job = this.deps.jobs.start(RESTORE_JOB, { cid: input.cid ?? null, from: input.from, dataDir });
+    this.restoreWallets.set(job.id, wallet);
+    return job;
+  }
+
+  async restore(input: { wallet: HDNodeWallet; cid: string | null; from: RestoreSource; dataDir: string }, progress: Progress = {}): Promise<RestoreResult> {
+    let fetcher: BlockFetcher;
+    let target: PublishTarget | null = null;
+    if (input.from.kind === 'gateway') {
+      fetcher = new GatewayFetcher(input.from.url!);
+    } else {
+      target = await this.openTarget(this.repo.target(input.from.targetId!));
+      fetcher = target.fetcher();
+    }
+    const root = input.cid ?? (await latestFromPointer(target, input.wallet, progress.signal));
+    return restoreSnapshot({
+      wallet: input.wallet,
+      root,
+      fetcher,
+      dataDir: input.dataDir,
+      signal: progress.signal,
+      onProgress: (done, total, file) => progress.onProgress?.(total > 0 ? done / total : null, `Restoring ${file}`, { done, total }),
+    });
+  }
+
+  // --- internals ---
+
+  private targetName(id: string): string {
+    return this.repo.targets().find((t) => t.id === id)?.name ?? id;
+  }
+
+  /** The vault's data key: made once per wallet, kept wrapped under the wallet-derived key. */
+  private dataKey(wallet: HDNodeWallet, wrapKey: Uint8Array): { dataKey: Uint8Array; wrappedKey: Uint8Array } {
+    const saved = this.repo.getState<{ address: string; wrapped: string }>('dataKey');
+    if (saved && saved.address === wallet.address) {
+      const wrappedKey = hexToBytes(saved.wrapped);
+      return { dataKey: unwrapDataKey(wrapKey, wrappedKey), wrappedKey };
+    }
+    const dataKey = newDataKey();
+    const wrappedKey = wrapDataKey(wrapKey, dataKey);
+    this.repo.setState('dataKey', { address: wallet.address, wrapped: bytesToHex(wrappedKey) });
+    return { dataKey, wrappedKey };
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.snapshotLock.then(fn, fn);
+    this.snapshotLock = run.catch(() => undefined);
+    return run;
+  }
+}
+
+interface Progress {
+  signal?: AbortSignal;
+  onProgress?: (progress: number | null, detail?: string, bytes?: { done: number; total: number }) => void;
+}
+
+/** Adapts a job's context to the service's progress callbacks (byte counts, speed and ETA). */
+function jobProgress(ctx: JobContext<unknown>, prefix?: string): Progress {
+  let started = 0;
+  return {
+    signal: ctx.signal,
+    onProgress: (progress, detail, bytes) => {
+      if (bytes && started === 0) started = Date.now();
+      const seconds = (Date.now() - started) / 1000;
+      const perSecond = bytes && seconds > 0.2 ? bytes.done / seconds : null;
+      ctx.onProgress(
+        progress,
+        detail ?? prefix,
+        bytes
+          ? { done: bytes.done, total: bytes.total, perSecond, etaSeconds: perSecond ? (bytes.total - bytes.done) / perSecond : null }
+          : undefined,
+      );
+    },
+  };
+}
+
+export async function latestFromPointer(target: PublishTarget | null, wallet: HDNodeWallet, signal?: AbortSignal): Promise<string> {
+  if (!target?.readPointer) {
+    throw new HearthError('BAD_INPUT', 'This source keeps no record of the latest snapshot: give the snapshot CID.');
+  }
+  const keys = deriveVaultKeys(wallet.privateKey);
+  const record = await target.readPointer(keys.pointerName, { signal });
+  if (!record) throw new HearthError('NOT_FOUND', `No snapshot of wallet ${wallet.address} has been published there yet.`);
+  return (await openPointer(keys.pointerKey, record, wallet.address)).root;
+}
+
+function toTarget(row: TargetRow): VaultTarget {
+  const c = row.config;
+  return {
+    id: row.id,
+    kind: c.kind,
+    name: row.name,
+    location: c.kind === 'folder' ? c.path : c.kind === 'kubo' ? c.apiUrl : c.space,
+    keepsPointer: c.kind !== 'w3up',
+    createdAt: row.createdAt,
+  };
+}

@@ -1,0 +1,177 @@
+import { Mnemonic, Wallet, encryptKeystoreJson, getAddress, type HDNodeWallet } from 'ethers';
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { HearthError } from '../common/hearthError';
+import type { SecretStore } from '../ports/secretStore';
+
+/** The secret store's name for a remembered vault passphrase. */
+export const VAULT_PASSPHRASE_SECRET = 'vault.passphrase';
+
+export type IdentityState = 'none' | 'locked' | 'unlocked';
+
+/**
+ * The vault's wallet: an Ethereum HD wallet from a BIP-39 phrase. The key is stored only as
+ * an encrypted keystore (scrypt + AES-128-CTR + MAC, the Web3 Secret Storage format ethers
+ * writes, which also keeps the phrase, encrypted), unlocked by a passphrase. The unlocked
+ * wallet lives in memory until lock() or the process ends. Remembering puts the passphrase in
+ * the host's secret store (Electron safeStorage on the desktop), a convenience the user opts into.
+ */
+export class WalletIdentity {
+  private unlocked: HDNodeWallet | null = null;
+  private cachedAddress: string | null | undefined;
+
+  constructor(
+    private readonly keystorePath: string,
+    private readonly secrets: SecretStore,
+    /** scrypt cost; tests lower it, everyone else keeps ethers' default (2^17). */
+    private readonly scryptN?: number,
+  ) {}
+
+  async state(): Promise<IdentityState> {
+    if (this.unlocked) return 'unlocked';
+    return (await this.address()) ? 'locked' : 'none';
+  }
+
+  /** The keystore's address, readable without the passphrase. */
+  async address(): Promise<string | null> {
+    if (this.unlocked) return this.unlocked.address;
+    if (this.cachedAddress !== undefined) return this.cachedAddress;
+    const json = await this.readKeystore();
+    this.cachedAddress = json ? addressOf(json) : null;
+    return this.cachedAddress;
+  }
+
+  async remembered(): Promise<boolean> {
+    return (await this.secrets.get(VAULT_PASSPHRASE_SECRET)) !== null;
+  }
+
+  async create(passphrase: string, remember = false): Promise<{ address: string; phrase: string }> {
+    const wallet = Wallet.createRandom();
+    await this.save(wallet, passphrase, remember);
+    return { address: wallet.address, phrase: wallet.mnemonic!.phrase };
+  }
+
+  async import(phrase: string, passphrase: string, remember = false): Promise<string> {
+    const wallet = walletFromPhrase(phrase);
+    await this.save(wallet, passphrase, remember);
+    return wallet.address;
+  }
+
+  async unlock(passphrase: string, remember?: boolean): Promise<string> {
+    const wallet = await this.decrypt(passphrase);
+    this.unlocked = wallet;
+    if (remember === true) await this.secrets.set(VAULT_PASSPHRASE_SECRET, passphrase);
+    if (remember === false) await this.secrets.set(VAULT_PASSPHRASE_SECRET, null);
+    return wallet.address;
+  }
+
+  /** At start: unlocks with a remembered passphrase, if one is kept and still right. */
+  async unlockRemembered(): Promise<boolean> {
+    const passphrase = await this.secrets.get(VAULT_PASSPHRASE_SECRET);
+    if (passphrase === null || (await this.state()) !== 'locked') return false;
+    try {
+      await this.unlock(passphrase);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async lock(): Promise<void> {
+    this.unlocked = null;
+    await this.secrets.set(VAULT_PASSPHRASE_SECRET, null);
+  }
+
+  async revealPhrase(passphrase: string): Promise<string> {
+    const wallet = await this.decrypt(passphrase);
+    return wallet.mnemonic!.phrase;
+  }
+
+  /** The unlocked wallet; VAULT_LOCKED or VAULT_NOT_SET_UP otherwise. */
+  async wallet(): Promise<HDNodeWallet> {
+    if (this.unlocked) return this.unlocked;
+    if ((await this.state()) === 'none') {
+      throw new HearthError('VAULT_NOT_SET_UP', 'There is no wallet yet: create one, or import your recovery phrase.');
+    }
+    throw new HearthError('VAULT_LOCKED', 'The vault is locked: unlock it with your passphrase first.');
+  }
+
+  private async decrypt(passphrase: string): Promise<HDNodeWallet> {
+    const json = await this.readKeystore();
+    if (!json) throw new HearthError('VAULT_NOT_SET_UP', 'There is no wallet yet: create one, or import your recovery phrase.');
+    let wallet: Wallet | HDNodeWallet;
+    try {
+      wallet = await Wallet.fromEncryptedJson(json, passphrase);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'INVALID_ARGUMENT' && /password/i.test((error as Error).message)) {
+        throw new HearthError('WRONG_PASSPHRASE', 'That passphrase does not unlock this wallet.');
+      }
+      throw new HearthError('CORRUPT_FILE', `${this.keystorePath} is damaged and cannot be read; restore it from your recovery phrase (import).`, { cause: error });
+    }
+    if (!('mnemonic' in wallet) || !wallet.mnemonic) {
+      throw new HearthError('CORRUPT_FILE', `${this.keystorePath} holds a key without its recovery phrase; import the phrase again.`);
+    }
+    return wallet;
+  }
+
+  private async save(wallet: HDNodeWallet, passphrase: string, remember: boolean): Promise<void> {
+    if (await this.readKeystore()) {
+      throw new HearthError(
+        'BAD_INPUT',
+        `A wallet already exists in ${this.keystorePath}. Hearth keeps one wallet per data directory; use another data directory for another wallet.`,
+      );
+    }
+    const account = {
+      address: wallet.address,
+      privateKey: wallet.privateKey,
+      mnemonic: { entropy: wallet.mnemonic!.entropy, path: wallet.path ?? undefined, locale: 'en' },
+    };
+    const json = await encryptKeystoreJson(account, passphrase, this.scryptN ? { scrypt: { N: this.scryptN } } : {});
+    await mkdir(dirname(this.keystorePath), { recursive: true });
+    const temp = `${this.keystorePath}.${randomUUID()}.tmp`;
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(json);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(temp, this.keystorePath);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    this.unlocked = wallet;
+    this.cachedAddress = wallet.address;
+    await this.secrets.set(VAULT_PASSPHRASE_SECRET, remember ? passphrase : null);
+  }
+
+  private async readKeystore(): Promise<string | null> {
+    try {
+      return await readFile(this.keystorePath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+}
+
+/** A wallet from a recovery phrase; a phrase that is not valid BIP-39 is a wrong phrase. */
+export function walletFromPhrase(phrase: string): HDNodeWallet {
+  const normalized = phrase.trim().toLowerCase().split(/\s+/).join(' ');
+  if (!Mnemonic.isValidMnemonic(normalized)) {
+    throw new HearthError('WRONG_PASSPHRASE', 'That is not a valid recovery phrase: a word is misspelled, missing or out of order.');
+  }
+  return Wallet.fromPhrase(normalized);
+}
+
+function addressOf(json: string): string | null {
+  try {
+    const address = (JSON.parse(json) as { address?: unknown }).address;
+    return typeof address === 'string' ? getAddress(address.startsWith('0x') ? address : `0x${address}`) : null;
+  } catch {
+    return null;
+  }
+}
