@@ -15,7 +15,8 @@ import { walletFromPhrase } from '../../src-main/core/vault/walletIdentity';
 import type { VaultSnapshot as SnapshotInfo } from '../../src-preload/contract/dto';
 import { startIpfsNode, type IpfsNode } from '../support/ipfsNode';
 import { createLibraryCore, indexPath } from '../support/libraryCore';
-import { writeCorpus } from '../support/retrievalCorpus';
+import { LABELLED_QUERIES, writeCorpus } from '../support/retrievalCorpus';
+import { createTestCore } from '../support/testCore';
 import { tempDir } from '../support/tempDir';
 import { dumpLance, dumpSqlite, readTree, seedUserData, sqliteDigest } from '../support/vaultData';
 
@@ -66,6 +67,7 @@ describe('vault: snapshot a live data directory, publish to a real IPFS node, re
   const scratch = tempDir('hearth-vault-restore-');
   let n = 0;
   let fullRestoreFetches = 0;
+  let firstRestoreDigest: ReturnType<typeof sqliteDigest> = {};
   const freshDir = () => join(scratch.path, `restored-${++n}`);
 
   beforeAll(async () => {
@@ -102,6 +104,7 @@ describe('vault: snapshot a live data directory, publish to a real IPFS node, re
 
     // SQLite: the same rows in every table (chats, messages and their full-text index, models, library, jobs, settings).
     const restored = sqliteDigest(join(target, 'hearth.db'));
+    firstRestoreDigest = restored;
     expect(restored.messages?.rows).toBe(40 * 200);
     expect(restored).toEqual(sqliteDigest(join(dataDir, 'hearth.db')));
 
@@ -118,6 +121,26 @@ describe('vault: snapshot a live data directory, publish to a real IPFS node, re
     // Not in a snapshot: the vault itself (keystore, bookkeeping) and the machine's secrets.
     expect(existsSync(join(target, 'vault'))).toBe(false);
     expect(existsSync(join(target, 'secret.key'))).toBe(false);
+  });
+
+  it('the restored directory opens in Hearth: chats, the model that moved with it, document search', async () => {
+    const target = join(scratch.path, 'restored-1');
+    const restored = createTestCore({ dataDir: target });
+    try {
+      const models = await restored.core.models.list();
+      const live = await core.models.list();
+      const tiny = live.find((m) => m.path.startsWith(dataDir))!;
+      const moved = models.find((m) => m.id === tiny.id)!;
+      expect(moved.present).toBe(true);
+      expect(moved.path).toBe(join(target, 'models', basename(tiny.path)));
+      expect(models).toHaveLength(live.length);
+      expect(restored.core.chat.listThreads()).toHaveLength(core.chat.listThreads().length);
+      const { query, expected } = LABELLED_QUERIES[0]!;
+      const hits = await restored.core.library.search({ query, mode: 'bm25' });
+      expect(hits[0]?.path.endsWith(expected)).toBe(true);
+    } finally {
+      await restored.core.dispose();
+    }
   });
 
   it('a second snapshot of unchanged data, taken as a job, publishes less than 1% of the first', async () => {
@@ -259,7 +282,7 @@ describe('vault: snapshot a live data directory, publish to a real IPFS node, re
     const result = await restoreSnapshot({ wallet: walletFromPhrase(phrase), root: first.cid, fetcher: new GatewayFetcher(node.gatewayUrl), dataDir: target });
     expect(result.fetchedBlocks).toBeLessThanOrEqual(fullRestoreFetches - (saved.current?.chunks ?? 0));
     expect(result.fetchedBlocks).toBeLessThan(fullRestoreFetches * 0.75);
-    expect(sqliteDigest(join(target, 'hearth.db'))).toEqual(sqliteDigest(join(scratch.path, 'restored-1', 'hearth.db')));
+    expect(sqliteDigest(join(target, 'hearth.db'))).toEqual(firstRestoreDigest);
     expect(readTree(join(target, 'models'))).toEqual(readTree(join(dataDir, 'models')));
     expect(existsSync(restoreStagingDir(target, first.cid))).toBe(false);
   }, 180_000);

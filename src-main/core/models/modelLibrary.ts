@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ModelInfo, ModelPurpose } from '../../../src-preload/contract/dto';
@@ -156,6 +156,22 @@ export class ModelLibrary {
     return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) && !rel.includes(sep);
   }
 
+  /**
+   * A data directory restored (or moved) lists the models Hearth copied into it at their old
+   * paths, outside this models folder: a copied model with this name and size is this file, so
+   * its row follows it instead of a second row appearing without the user's defaults.
+   */
+  private async relocate(path: string, name: string): Promise<boolean> {
+    const size = await stat(path).then((s) => s.size, () => -1);
+    const moved = this.repo
+      .list()
+      .find((row) => row.managed && !this.isManaged(row.path) && row.sizeBytes === size && basename(row.path) === name);
+    if (!moved) return false;
+    this.logger.info(`model ${moved.name} moved from ${moved.path} to ${path}`);
+    this.repo.setPath(moved.id, path);
+    return true;
+  }
+
   private async scanFolders(): Promise<void> {
     for (const dir of this.modelDirs) {
       let names: string[];
@@ -167,6 +183,7 @@ export class ModelLibrary {
       for (const name of names.filter((n) => n.toLowerCase().endsWith('.gguf')).sort()) {
         const path = resolve(dir, name);
         if (this.repo.getByPath(path)) continue;
+        if (await this.relocate(path, name)) continue;
         try {
           await this.add(path);
         } catch (error) {

@@ -75,6 +75,11 @@ export class ModelRepository {
     return this.getByPath(model.path)!;
   }
 
+  /** Points a row at the file's new place, keeping its id, defaults and settings. */
+  setPath(id: string, path: string): void {
+    this.db.prepare('UPDATE models SET path = ? WHERE id = ?').run(path, id);
+  }
+
   setGpuLayers(id: string, gpuLayers: number | null): void {
     this.db.prepare('UPDATE models SET gpu_layers = ? WHERE id = ?').run(gpuLayers, id);
   }
