@@ -15,6 +15,8 @@ export interface CliContext {
   catalogPath: string;
   /** The document parser's child-process entry (built parseWorker.js, or the .ts source under tsx). */
   parseWorkerPath: string;
+  /** All of standard input, as text (for secrets passed as `-`, never as argv values). */
+  readStdin(): Promise<string>;
   /** Calls handler on the first SIGINT/SIGTERM (a second one force-quits); returns an unsubscribe. */
   onSignal(handler: (signal: NodeJS.Signals) => void): () => void;
 }

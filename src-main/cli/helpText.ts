@@ -3,6 +3,12 @@ const DATA_DIR = `  --data-dir DIR      Where Hearth keeps its library (default:
 const INFERENCE = `  --gpu MODE          auto (default), off, cuda, vulkan or metal ($HEARTH_GPU)
   --threads N         CPU threads for inference (default: one per physical core)`;
 const HELP = `  -h, --help          Show this help`;
+const PASSPHRASE = `  --passphrase-file F
+                      The vault passphrase, read from file F (- for standard input; one
+                      trailing newline is ignored). Else $HEARTH_VAULT_PASSPHRASE. Never an
+                      argument value: other users can see those in \`ps\`.`;
+const VAULT_EXIT = `Exit codes: 0 done, 1 error (printed as "error CODE: message", e.g. WRONG_PASSPHRASE,
+VAULT_LOCKED, VAULT_NOT_SET_UP, TARGET_NOT_FOUND), 2 bad usage, 130 cancelled (Ctrl+C).`;
 
 /** Help for each command, keyed by the words that name it. */
 export const helpText: Readonly<Record<string, string>> = {
@@ -20,6 +26,8 @@ Commands:
   search QUERY        Search your indexed documents (--json for ranked passages)
   collections ...     ls, create, rm: named sets of folders and files
   docs ls             Every file seen, with its status and why it was skipped or failed
+  vault ...           Encrypted backups under a wallet: init, snapshot, publish, restore,
+                      targets (hearth vault --help)
 
 Options:
   -h, --help          Show help (also: hearth <command> --help)
@@ -283,6 +291,252 @@ Lists every file seen under your sources: indexed, pending, skipped or failed, a
 Options:
   --status STATUS     Only pending, indexed, skipped or failed
   --json              Print the list as JSON
+${DATA_DIR}
+${HELP}`,
+
+  vault: `Usage: hearth vault <command> [options]
+
+Encrypted, content-addressed backups of your library (chats, settings, index; optionally
+models and source documents) under a wallet identity. Snapshots are sealed on this machine
+and published as CAR files to a folder, an IPFS node or web3.storage; the 12-word recovery
+phrase alone restores them anywhere.
+
+  init [--remember]           Create the wallet; prints its address and recovery phrase
+  import --phrase-file F      Bring an existing wallet (its recovery phrase) to this library
+  status [--json]             State, address, schedule, last snapshot
+  ls [--json]                 Snapshots (created, CID, files, size, new bytes, where
+                              published) and targets
+  unlock [--remember]         Check the passphrase; --remember keeps it so nothing asks again
+  lock                        Forget a remembered passphrase
+  phrase                      Show the recovery phrase again (needs the passphrase)
+  target add|rm|ls            Where snapshots are published: folder DIR, kubo URL, w3up EMAIL
+  snapshot [--publish T]      Take a snapshot (progress bar; Ctrl+C cancels); prints its CID
+  publish [CID] --to T        Publish a snapshot (default: the latest) to a target
+  restore --data-dir NEW ...  Restore a snapshot into a new data directory (resumable)
+  schedule [options]          Automatic snapshots while the app or server runs
+
+The passphrase (which unlocks the wallet stored in this library) comes from
+--passphrase-file F or $HEARTH_VAULT_PASSPHRASE, never from an argument.
+Run "hearth vault <command> --help" for details.`,
+
+  'vault init': `Usage: hearth vault init [--remember] [--json] [options]
+
+Creates the vault's wallet and stores it in the data directory, encrypted with your
+passphrase. Prints the wallet address and the 12-word recovery phrase (stdout); the note
+to write it down goes to stderr. The phrase is the only way to restore your backups on
+another machine: write it down now.
+
+Options:
+  --remember          Keep the passphrase in the data directory's secret store, so
+                      snapshots (and the scheduler in the app or server) need not ask
+  --json              Print {"address", "phrase"} as JSON
+${PASSPHRASE}
+${DATA_DIR}
+${HELP}
+
+${VAULT_EXIT}`,
+
+  'vault import': `Usage: hearth vault import --phrase-file F [--remember] [--json] [options]
+
+Stores the wallet of an existing recovery phrase in this library, encrypted with the
+passphrase, so this machine takes and publishes snapshots under the same identity.
+
+Options:
+  --phrase-file F     The 12-word recovery phrase, read from file F (- for standard input)
+  --remember          Keep the passphrase in the data directory's secret store
+  --json              Print the vault status as JSON
+${PASSPHRASE}
+${DATA_DIR}
+${HELP}
+
+${VAULT_EXIT}`,
+
+  'vault status': `Usage: hearth vault status [--json] [options]
+
+Shows the vault's state (none: no wallet yet; locked: a passphrase is needed; unlocked:
+the passphrase is remembered), the wallet address, the schedule and the last snapshot.
+
+Options:
+  --json              Print the status as JSON
+${DATA_DIR}
+${HELP}`,
+
+  'vault ls': `Usage: hearth vault ls [--json] [options]
+
+Lists the snapshots this machine keeps, newest first (created, CID, files, size, the
+encrypted bytes each added, the targets it was published to), then the targets.
+
+Options:
+  --json              Print {"snapshots": [...], "targets": [...]} as JSON
+${DATA_DIR}
+${HELP}`,
+
+  'vault unlock': `Usage: hearth vault unlock [--remember] [--json] [options]
+
+Checks the passphrase against the stored wallet. Each command unlocks on its own, so this
+is useful with --remember: the passphrase is then kept in the data directory's secret store
+(secrets.json, encrypted with a key kept beside it: a convenience, not a safe) and nothing
+asks for it again until "hearth vault lock".
+
+Options:
+  --remember          Keep the passphrase
+  --json              Print the vault status as JSON
+${PASSPHRASE}
+${DATA_DIR}
+${HELP}
+
+${VAULT_EXIT}`,
+
+  'vault lock': `Usage: hearth vault lock [--json] [options]
+
+Forgets a remembered passphrase: snapshots need it again. The wallet stays stored.
+
+Options:
+  --json              Print the vault status as JSON
+${DATA_DIR}
+${HELP}`,
+
+  'vault phrase': `Usage: hearth vault phrase [--json] [options]
+
+Prints the recovery phrase of the stored wallet, after checking the passphrase.
+
+Options:
+  --json              Print {"address", "phrase"} as JSON
+${PASSPHRASE}
+${DATA_DIR}
+${HELP}
+
+${VAULT_EXIT}`,
+
+  'vault target': `Usage: hearth vault target add|rm|ls [options]
+
+  add folder DIR [--name NAME]            A folder: a USB drive, a NAS share, a synced folder
+  add kubo URL [--name NAME]              An IPFS node's RPC API, e.g. http://127.0.0.1:5001
+  add w3up EMAIL [--space NAME] [--name NAME]
+                                          web3.storage / Storacha (confirm the emailed link)
+  rm ID                                   Forget a target (what it holds stays there)
+  ls [--json]                             List the targets
+
+Run "hearth vault target add --help" for details.`,
+
+  'vault target add': `Usage: hearth vault target add folder DIR | kubo URL | w3up EMAIL [options]
+
+Adds a place to publish snapshots to. Folder and IPFS-node targets also keep a sealed
+"latest snapshot" record, so a restore from them needs only the recovery phrase; with
+web3.storage a restore needs the snapshot's CID.
+
+Options:
+  --name NAME         A name to refer to it by (default: from its kind and location)
+  --space NAME        w3up only: the space to use or create (default: "Hearth")
+  --json              Print the target as JSON
+${DATA_DIR}
+${HELP}
+
+${VAULT_EXIT}`,
+
+  'vault target rm': `Usage: hearth vault target rm ID|NAME [--json] [options]
+
+Forgets a target. Snapshots already published there are not deleted.
+
+Options:
+  --json              Print the removed target as JSON
+${DATA_DIR}
+${HELP}`,
+
+  'vault target ls': `Usage: hearth vault target ls [--json] [options]
+
+Lists the targets: id, kind, name, location.
+
+Options:
+  --json              Print the list as JSON
+${DATA_DIR}
+${HELP}`,
+
+  'vault snapshot': `Usage: hearth vault snapshot [--models] [--documents] [--publish TARGET] [--json] [options]
+
+Takes an encrypted snapshot of the library as a job with a progress bar: the database and
+the index are captured consistently (the app may keep running), split into chunks,
+encrypted and signed; chunks an earlier snapshot has are not stored again. Prints the
+snapshot's CID on stdout (a summary goes to stderr). Ctrl+C cancels.
+
+Options:
+  --models            Include downloaded models (large)
+  --documents         Include the source documents of your collections
+  --publish TARGET    Then publish it to TARGET (a target id or name)
+  --json              Print the snapshot as JSON
+${PASSPHRASE}
+                      Not needed when the passphrase is remembered.
+${DATA_DIR}
+${HELP}
+
+${VAULT_EXIT}`,
+
+  'vault publish': `Usage: hearth vault publish [CID] --to TARGET [--json] [options]
+
+Publishes a snapshot (default: the latest) to a target: one CAR file with only the blocks
+the target does not have yet, then, for folders and IPFS nodes, the signed and sealed
+"latest snapshot" record. Progress bar; Ctrl+C cancels.
+
+Options:
+  --to TARGET         A target id or name (hearth vault target ls)
+  --json              Print the snapshot (with where it is published) as JSON
+${PASSPHRASE}
+                      Needed for targets that keep the latest-snapshot record, unless remembered.
+${DATA_DIR}
+${HELP}
+
+${VAULT_EXIT}`,
+
+  'vault restore': `Usage: hearth vault restore --data-dir NEW --phrase-file F
+                           (--folder DIR | --kubo URL | --from GATEWAY_URL --cid CID)
+                           [--cid CID] [--passphrase-file P] [--remember] [--json]
+
+Restores a snapshot into the data directory NEW from the recovery phrase alone, on this
+machine or a new one. Here --data-dir names the NEW directory to restore into, not the
+library in use (and $HEARTH_DATA_DIR is not read): no library needs to exist. NEW should be
+absent or empty; a folder that is not empty is never overwritten but renamed aside (the
+path is printed).
+
+Every block is checked against its CID, every chunk decrypted and authenticated, every file
+against its sha256, the manifest's signature against the wallet and the row counts of every
+table before NEW is moved into place. A phrase that does not open the snapshot fails with
+WRONG_PASSPHRASE and writes nothing. Interrupted (Ctrl+C, network gone), run the same
+command again: it resumes where it stopped.
+
+Without --cid, the latest snapshot is found from the record a folder or IPFS node keeps
+(a gateway has none: give --cid). With a passphrase (--passphrase-file or
+$HEARTH_VAULT_PASSPHRASE), the wallet is then stored in NEW, so that library can keep
+taking snapshots.
+
+Options:
+  --data-dir NEW      The directory to restore into (required)
+  --phrase-file F     The 12-word recovery phrase, read from file F (- for standard input)
+  --folder DIR        Restore from a folder target (a drive, a share)
+  --kubo URL          Restore from an IPFS node's RPC API
+  --from URL          Restore from an IPFS HTTP gateway (trustless, raw blocks)
+  --cid CID           The snapshot to restore (default: the latest, from the target's record)
+  --remember          With a passphrase: keep it in NEW's secret store
+  --json              Print the result as JSON
+${PASSPHRASE}
+${HELP}
+
+Exit codes: 0 restored, 1 error (printed as "error CODE: message", e.g. WRONG_PASSPHRASE,
+INTEGRITY_ERROR, NOT_FOUND), 2 bad usage, 130 interrupted (run it again to resume).`,
+
+  'vault schedule': `Usage: hearth vault schedule [--every HOURS | --manual] [--to TARGET|none] [--keep N]
+                            [--models yes|no] [--documents yes|no] [--json] [options]
+
+Shows or changes automatic snapshots. They run while the desktop app or "hearth serve"
+runs and the vault is unlocked (remember the passphrase: hearth vault unlock --remember).
+
+Options:
+  --every HOURS       Take a snapshot every HOURS hours
+  --manual            No automatic snapshots
+  --to TARGET         Publish each one to TARGET (id or name); none: keep them here only
+  --keep N            How many snapshots this machine keeps
+  --models yes|no     Include downloaded models
+  --documents yes|no  Include source documents
+  --json              Print the schedule as JSON
 ${DATA_DIR}
 ${HELP}`,
 };

@@ -11,6 +11,10 @@ import { modelsCommand } from './modelsCommand';
 import { serveCommand } from './serveCommand';
 import { threadsCommand } from './threadsCommand';
 import { UsageError } from './usageError';
+import { vaultCommand } from './vaultCommand';
+
+/** A signal this soon after the first is a library's echo of it, not a second Ctrl+C. */
+const SIGNAL_ECHO_MS = 1000;
 
 type Command = (args: string[], ctx: CliContext) => Promise<number>;
 
@@ -23,6 +27,7 @@ const commands: Readonly<Record<string, Command>> = {
   search: searchCommand,
   collections: collectionsCommand,
   docs: docsCommand,
+  vault: vaultCommand,
 };
 
 /**
@@ -92,12 +97,22 @@ function processContext(): CliContext {
     // out/main/cli.js and src-main/cli/main.ts are both two levels below the app root.
     catalogPath: fileURLToPath(new URL('../../models/catalog.json', import.meta.url)),
     parseWorkerPath: parseWorkerPath(),
+    async readStdin() {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
     onSignal(handler) {
-      let received = false;
+      let receivedAt: number | null = null;
       const listener = (signal: NodeJS.Signals) => {
-        // A second Ctrl+C means "now": shutdown is stuck or too slow for the user.
-        if (received) process.exit(130);
-        received = true;
+        if (receivedAt !== null) {
+          // when-exit (w3up-client -> conf -> atomically) re-raises the signal it sees once; that
+          // echo comes right after the first, and is not the user pressing Ctrl+C again.
+          if (Date.now() - receivedAt < SIGNAL_ECHO_MS) return;
+          // A second Ctrl+C means "now": shutdown is stuck or too slow for the user.
+          process.exit(130);
+        }
+        receivedAt = Date.now();
         handler(signal);
       };
       process.on('SIGINT', listener);
@@ -105,9 +120,22 @@ function processContext(): CliContext {
       return () => {
         process.off('SIGINT', listener);
         process.off('SIGTERM', listener);
+        // The echo may still be on its way; with no listener left it would kill the process mid-shutdown.
+        if (receivedAt !== null) absorbSignalEcho();
       };
     },
   };
+}
+
+/** Ignores SIGINT and SIGTERM for SIGNAL_ECHO_MS (the timer does not keep the process alive). */
+function absorbSignalEcho(): void {
+  const ignore = () => undefined;
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', ignore);
+  setTimeout(() => {
+    process.off('SIGINT', ignore);
+    process.off('SIGTERM', ignore);
+  }, SIGNAL_ECHO_MS).unref();
 }
 
 /** out/renderer beside the built CLI (out/main/cli.js); from sources (tsx), the repository's out/renderer. */

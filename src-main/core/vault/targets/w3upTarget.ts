@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connection } from '@web3-storage/access/agent';
-import { create, type Client } from '@web3-storage/w3up-client';
+import type { Client } from '@web3-storage/w3up-client';
 import type { AgentDataExport, ClientFactoryOptions, ServiceConf } from '@web3-storage/w3up-client/types';
 import { HearthError, isAbortError } from '../../common/hearthError';
 import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget } from '../types';
@@ -78,6 +77,10 @@ export class W3upTarget implements PublishTarget {
           ? new URL('/receipt/', serviceUrl) // the upload service's own convention
           : undefined;
 
+    // Loaded only when web3.storage is used: the client pulls in a library (when-exit) that
+    // re-raises every SIGINT/SIGTERM the process gets, which other commands need not inherit.
+    const { connection } = await import('@web3-storage/access/agent');
+    const { create } = await import('@web3-storage/w3up-client');
     const factoryOptions: ClientFactoryOptions = { store: new JsonFileAgentStore(join(options.stateDir, STATE_FILE)) };
     if (custom) {
       const service = connection({ principal: { did: () => serviceDid }, url: serviceUrl });
@@ -134,6 +137,7 @@ export class W3upTarget implements PublishTarget {
     const account = Object.values(this.client.accounts())[0] as Account | undefined;
     if (!account) throw new HearthError('UNAUTHORIZED', 'Sign in to Storacha with your email before creating a space.');
     try {
+      const { connection } = await import('@web3-storage/access/agent');
       const gateway = connection({ principal: { did: () => this.gatewayDid }, url: new URL(this.gatewayUrl) });
       const space = await this.client.createSpace(trimmed, {
         account,
