@@ -10,7 +10,7 @@ export interface JobContext<C> {
   /** The last checkpoint saved by an earlier run of this job, or null on a first run. */
   readonly checkpoint: C | null;
   /** progress is 0..1 or null when unknown. Cheap to call often: writes are throttled. */
-  onProgress(progress: number | null, detail?: string, bytes?: JobBytes): void;
+  onProgress(progress: number | null, detail?: string, bytes?: JobBytes | null): void;
   /** Persists how far the job got, so a resumed run can continue from there. */
   saveCheckpoint(checkpoint: C): void;
 }
@@ -147,7 +147,7 @@ export class JobManager {
     if (!row || !kind || this.running.has(id)) return;
     const controller = new AbortController();
     let lastWrite = 0;
-    let pending: { progress: number | null; detail: string | null; bytes?: JobBytes } | null = null;
+    let pending: { progress: number | null; detail: string | null; bytes?: JobBytes | null } | null = null;
     const flushProgress = () => {
       if (!pending || !this.running.has(id)) return;
       lastWrite = Date.now();
@@ -159,7 +159,8 @@ export class JobManager {
       signal: controller.signal,
       checkpoint: row.checkpoint,
       onProgress: (progress, detail, bytes) => {
-        pending = { progress, detail: detail ?? null, ...(bytes ? { bytes } : {}) };
+        // bytes undefined keeps the last figures; null clears them (a step that moves no bytes).
+        pending = { progress, detail: detail ?? null, ...(bytes !== undefined ? { bytes } : {}) };
         if (Date.now() - lastWrite >= this.progressIntervalMs) flushProgress();
       },
       saveCheckpoint: (checkpoint) => {

@@ -38,6 +38,13 @@ export interface SnapshotJobParams {
   targetId: string | null;
 }
 
+interface RestoreJobParams {
+  cid: string | null;
+  from: RestoreSource;
+  dataDir: string;
+  walletRef: string;
+}
+
 export interface RestoreSource {
   kind: 'target' | 'gateway';
   targetId?: string;
@@ -105,17 +112,17 @@ export class VaultService {
         await this.publish(cid, targetId, jobProgress(ctx, 'Publishing'));
       },
     });
-    deps.jobs.register<{ cid: string | null; from: RestoreSource; dataDir: string }, never>(RESTORE_JOB, {
+    deps.jobs.register<RestoreJobParams, never>(RESTORE_JOB, {
       title: (p) => `Restore into ${p.dataDir}`,
       resumable: false,
       run: async (params, ctx) => {
-        const wallet = this.restoreWallets.get(ctx.jobId);
+        const wallet = this.restoreWallets.get(params.walletRef);
         if (!wallet) throw new HearthError('CANCELLED', 'This restore was interrupted; start it again with the recovery phrase (it resumes where it stopped).');
         try {
           const result = await this.restore({ wallet, cid: params.cid, from: params.from, dataDir: params.dataDir }, jobProgress(ctx, 'Restoring'));
           ctx.onProgress(1, `Restored ${result.files} files into ${result.dataDir}`);
         } finally {
-          this.restoreWallets.delete(ctx.jobId);
+          this.restoreWallets.delete(params.walletRef);
         }
       },
     });
@@ -360,9 +367,10 @@ export class VaultService {
       throw new HearthError('BAD_INPUT', 'Restore into another folder: this one holds the data Hearth is using now.');
     }
     if (input.from.kind === 'target') this.repo.target(input.from.targetId!);
-    const job = this.deps.jobs.start(RESTORE_JOB, { cid: input.cid ?? null, from: input.from, dataDir });
-    this.restoreWallets.set(job.id, wallet);
-    return job;
+    // The wallet stays in memory; the job's params (kept in SQLite) name it by a random reference.
+    const walletRef = newId('wallet');
+    this.restoreWallets.set(walletRef, wallet);
+    return this.deps.jobs.start<RestoreJobParams>(RESTORE_JOB, { cid: input.cid ?? null, from: input.from, dataDir, walletRef });
   }
 
   async restore(input: { wallet: HDNodeWallet; cid: string | null; from: RestoreSource; dataDir: string }, progress: Progress = {}): Promise<RestoreResult> {
@@ -430,7 +438,7 @@ function jobProgress(ctx: JobContext<unknown>, prefix?: string): Progress {
         detail ?? prefix,
         bytes
           ? { done: bytes.done, total: bytes.total, perSecond, etaSeconds: perSecond ? (bytes.total - bytes.done) / perSecond : null }
-          : undefined,
+          : null,
       );
     },
   };
