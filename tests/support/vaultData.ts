@@ -85,6 +85,20 @@ export function sqliteDigest(file: string): Record<string, { rows: number; sha25
 const bigintSafe = (_key: string, value: unknown) => (typeof value === 'bigint' ? value.toString() : Buffer.isBuffer(value) ? value.toString('base64') : value);
 const digest = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
+/** Every regular file under dir (absolute paths), sorted. */
+export function readTreeFiles(dir: string): string[] {
+  const out: string[] = [];
+  const visit = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      const full = join(current, entry.name);
+      if (entry.isDirectory()) visit(full);
+      else if (entry.isFile()) out.push(full);
+    }
+  };
+  if (existsSync(dir)) visit(dir);
+  return out.sort();
+}
+
 /** Relative path -> sha256 of every file under dir. */
 export function readTree(dir: string): Map<string, string> {
   const out = new Map<string, string>();

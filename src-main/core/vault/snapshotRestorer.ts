@@ -45,6 +45,7 @@ interface Progress {
 }
 
 const PROGRESS_FILE = 'restore-progress.json';
+const PREFETCH = 8;
 /** Errors that a retry of the same source cannot fix: the partial restore is deleted. */
 const FINAL_CODES = new Set(['WRONG_PASSPHRASE', 'INTEGRITY_ERROR', 'SIGNATURE_INVALID', 'CORRUPT_FILE']);
 
@@ -173,11 +174,25 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
 
   const handle = await open(part, 'a');
   let lastSave = Date.now();
+  // Blocks are fetched PREFETCH ahead of the one being written: a gateway's latency is paid
+  // once per window, not once per block. Prefetches left behind by an error are ignored.
+  const ahead = new Map<number, Promise<Uint8Array>>();
+  const fetchAt = (i: number) => {
+    for (let j = i; j < Math.min(i + PREFETCH, file.chunks.length); j++) {
+      if (ahead.has(j)) continue;
+      const pending = ctx.fetch(parseCid(file.chunks[j]!.cid));
+      pending.catch(() => undefined);
+      ahead.set(j, pending);
+    }
+    const next = ahead.get(i)!;
+    ahead.delete(i);
+    return next;
+  };
   try {
     for (let i = start; i < file.chunks.length; i++) {
       const chunk = file.chunks[i]!;
       const cid = parseCid(chunk.cid);
-      const plain = ctx.openChunk(cid, await ctx.fetch(cid));
+      const plain = ctx.openChunk(cid, await fetchAt(i));
       if (plain.length !== chunk.size || chunkId(ctx.chunkIdKey, plain) !== chunk.id) {
         throw new HearthError('INTEGRITY_ERROR', `Block ${chunk.cid} decrypts to data that is not chunk ${i + 1} of ${file.path}.`);
       }

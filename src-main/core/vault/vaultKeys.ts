@@ -1,5 +1,5 @@
+import { createHmac } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
-import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { HearthError } from '../common/hearthError';
@@ -47,5 +47,6 @@ export function chunkId(chunkIdKey: Uint8Array, plaintext: Uint8Array): string {
   if (chunkIdKey.length !== 32) {
     throw new HearthError('BAD_INPUT', 'The chunk-id key must be 32 bytes.');
   }
-  return bytesToHex(hmac(sha256, chunkIdKey, plaintext));
+  // OpenSSL's HMAC: this runs over every byte of every snapshot and restore, ~10x @noble's speed.
+  return createHmac('sha256', chunkIdKey).update(plaintext).digest('hex');
 }
