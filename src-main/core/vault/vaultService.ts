@@ -89,6 +89,7 @@ export class VaultService {
   private snapshotLock: Promise<unknown> = Promise.resolve();
   private readonly restoreWallets = new Map<string, HDNodeWallet>();
   private timer: NodeJS.Timeout | null = null;
+  private disposed = false;
 
   constructor(private readonly deps: VaultServiceDeps) {
     this.dir = vaultDir(deps.dataDir);
@@ -120,7 +121,7 @@ export class VaultService {
         if (!wallet) throw new HearthError('CANCELLED', 'This restore was interrupted; start it again with the recovery phrase (it resumes where it stopped).');
         try {
           const result = await this.restore({ wallet, cid: params.cid, from: params.from, dataDir: params.dataDir }, jobProgress(ctx, 'Restoring'));
-          ctx.onProgress(1, `Restored ${result.files} files into ${result.dataDir}`);
+          ctx.onProgress(1, `Restored ${result.files} file${result.files === 1 ? '' : 's'} into ${result.dataDir}`);
         } finally {
           this.restoreWallets.delete(params.walletRef);
         }
@@ -131,12 +132,16 @@ export class VaultService {
   /** At start: unlock with a remembered passphrase, and run the schedule. */
   async start(): Promise<void> {
     await this.identity.unlockRemembered().catch((error: unknown) => this.deps.logger.warn(`vault: ${(error as Error).message}`));
+    if (this.disposed) return;
     const every = this.deps.scheduleCheckMs ?? 60_000;
-    this.timer = setInterval(() => void this.runSchedule(), every);
+    this.timer = setInterval(() => {
+      this.runSchedule().catch((error: unknown) => this.deps.logger.warn(`vault: scheduled snapshot not started: ${(error as Error).message}`));
+    }, every);
     this.timer.unref();
   }
 
   dispose(): void {
+    this.disposed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.repo.close();
