@@ -11,12 +11,15 @@ import { RuntimeStore } from './runtimeStore.svelte';
 import { SettingsStore } from './settingsStore.svelte';
 import { ThreadListStore } from './threadListStore.svelte';
 import { ToastStore } from './toastStore.svelte';
+import { VaultStore } from './vaultStore.svelte';
 
 const ROUTE = /^#\/thread\/([^/?#]+)$/;
 const MODELS_ROUTE = /^#\/models(?:\/(discover|downloads|local))?\/?$/;
 const DOCUMENTS_ROUTE = /^#\/documents(?:\/([^/?#]+))?\/?$/;
+const BACKUP_ROUTE = /^#\/backup\/?$/;
+export const BACKUP_HREF = '#/backup';
 
-export type View = 'chat' | 'models' | 'documents';
+export type View = 'chat' | 'models' | 'documents' | 'backup';
 export type ModelsTab = 'discover' | 'downloads' | 'local';
 /** Until app.info answers; the core's limit is the same number. */
 const DEFAULT_MAX_MESSAGE_CHARS = 100_000;
@@ -25,7 +28,8 @@ const DEFAULT_MAX_MESSAGE_CHARS = 100_000;
  * The renderer's composition root: builds the stores around one client, wires the core's
  * events to them and keeps the place in the URL hash so a reload returns there: the open
  * thread (#/thread/<id>), the Models screen and its tab (#/models, #/models/downloads,
- * #/models/local) or the Documents screen and its collection (#/documents/<id>).
+ * #/models/local), the Documents screen and its collection (#/documents/<id>) or the
+ * Backup screen (#/backup).
  */
 export class HearthApp {
   readonly toasts = new ToastStore();
@@ -38,6 +42,7 @@ export class HearthApp {
   readonly settings: SettingsStore;
   readonly documents: DocumentsStore;
   readonly passages: PassageStore;
+  readonly vault: VaultStore;
   readonly markdown: MarkdownRenderer = createMarkdownRenderer();
 
   info = $state<AppInfo | null>(null);
@@ -66,6 +71,7 @@ export class HearthApp {
     this.settings = new SettingsStore(bridge, this.toasts);
     this.documents = new DocumentsStore(bridge, this.toasts);
     this.passages = new PassageStore(bridge, this.toasts);
+    this.vault = new VaultStore(bridge, this.toasts);
   }
 
   /** True where an Electron shell hosts the UI (it can pick files and open them). */
@@ -113,6 +119,7 @@ export class HearthApp {
       bridge.on('jobs.update', (job) => {
         this.downloads.handleUpdate(job);
         this.documents.handleJob(job);
+        this.vault.handleJob(job);
       }),
       bridge.on('library.changed', () => this.documents.handleLibraryChanged()),
       bridge.on('threads.changed', ({ threadId }) => {
@@ -197,6 +204,7 @@ export class HearthApp {
       this.downloads.refresh(),
       this.settings.refresh(),
       this.documents.refresh(),
+      this.vault.refreshIfVisible(),
       this.applyRoute(true),
     ]);
   }
@@ -204,6 +212,12 @@ export class HearthApp {
   private async applyRoute(force = false): Promise<void> {
     const documents = DOCUMENTS_ROUTE.exec(location.hash);
     this.documents.setVisible(documents !== null);
+    const backup = BACKUP_ROUTE.test(location.hash);
+    this.vault.setVisible(backup);
+    if (backup) {
+      this.view = 'backup';
+      return;
+    }
     if (documents) {
       this.view = 'documents';
       const collectionId = documents[1] ? decodeURIComponent(documents[1]) : null;

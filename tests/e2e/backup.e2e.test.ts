@@ -1,0 +1,250 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createConsoleLogger } from '../../src-main/core/common/logger';
+import { createCore } from '../../src-main/core/createCore';
+import { openBrowser } from '../support/browser';
+import { startServe } from '../support/server';
+import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
+import { tempDir } from '../support/tempDir';
+
+const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
+const PASSPHRASE = 'lantern orchard 42';
+
+/** Waits for a vault job's card to show how the job ended; says the error when it failed. */
+async function ended(page: Page, role: 'snapshot' | 'publish' | 'restore'): Promise<string> {
+  const card = page.getByTestId(`${role}-job`);
+  await expect
+    .poll(() => card.getAttribute('data-status'), { timeout: 120_000 })
+    .toMatch(/^(completed|failed|cancelled|interrupted)$/);
+  const status = (await card.getAttribute('data-status'))!;
+  if (status !== 'completed') return `${status}: ${await card.innerText()}`;
+  return status;
+}
+
+/** The threads table as the user sees it, in a stable order. */
+function threadRows(dataDir: string): unknown[] {
+  const db = new BetterSqlite3(join(dataDir, 'hearth.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT id, title, system_prompt, created_at FROM threads ORDER BY id').all();
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The Backup screen in real Chromium against `hearth serve`: create a wallet and see its
+ * phrase once, show the phrase again only for the right passphrase, add a folder target,
+ * snapshot into it, then restore that snapshot with the phrase and its CID into a new folder
+ * and compare what the restored database holds with the original.
+ */
+describe('backup: wallet, snapshot, publish and restore in the browser (e2e)', () => {
+  let server: Awaited<ReturnType<typeof startServe>>;
+  let browser: Browser;
+  let page: Page;
+  let data: ReturnType<typeof tempDir>;
+  let target: ReturnType<typeof tempDir>;
+  let archive: ReturnType<typeof tempDir>;
+  let restoreRoot: ReturnType<typeof tempDir>;
+  const errors: string[] = [];
+  let phrase = '';
+  let address = '';
+  let targetId = '';
+  let cid = '';
+
+  beforeAll(async () => {
+    mkdirSync(outDir, { recursive: true });
+    data = tempDir('hearth-e2e-backup-');
+    target = tempDir('hearth-e2e-backup-target-');
+    archive = tempDir('hearth-e2e-backup-archive-');
+    restoreRoot = tempDir('hearth-e2e-backup-restore-');
+    // Chats to back up, so the restored database has something to compare.
+    const seed = createCore(
+      { dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH },
+      { logger: createConsoleLogger('error') },
+    );
+    seed.chat.createThread('Trip to Lisbon', 'Answer in Portuguese.');
+    seed.chat.createThread('Sourdough notes');
+    await seed.dispose();
+
+    server = await startServe(['--data-dir', data.path, '--threads', '1']);
+    ({ browser, page } = await openBrowser({ width: 1280, height: 1000 }, errors));
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: join(outDir, `backup-failed-${ctx.task.name.slice(0, 24).replace(/\W+/g, '-')}.png`) });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    data?.cleanup();
+    target?.cleanup();
+    archive?.cleanup();
+    restoreRoot?.cleanup();
+  });
+
+  it('opens Backup and creates a wallet, showing the recovery phrase once', async () => {
+    await page.goto(server.url);
+    await page.getByTestId('nav-backup').click();
+    expect(new URL(page.url()).hash).toBe('#/backup');
+    await expect.poll(() => page.getByTestId('vault-identity').getAttribute('data-state'), { timeout: 20_000 }).toBe('none');
+    expect(await page.title()).toBe('Backup · Hearth');
+
+    // Too short, then different: the form says why and will not submit.
+    await page.getByTestId('vault-passphrase').fill('short');
+    expect(await page.getByTestId('vault-setup-problem').innerText()).toMatch(/at least 8/);
+    await page.getByTestId('vault-passphrase').fill(PASSPHRASE);
+    await page.getByTestId('vault-passphrase-confirm').fill(`${PASSPHRASE}!`);
+    expect(await page.getByTestId('vault-setup-problem').innerText()).toMatch(/differ/);
+    expect(await page.getByTestId('vault-create').isDisabled()).toBe(true);
+    await page.getByTestId('vault-passphrase-confirm').fill(PASSPHRASE);
+    await page.getByTestId('vault-create').click();
+
+    const shown = page.getByTestId('vault-phrase');
+    await expect.poll(() => shown.count(), { timeout: 30_000 }).toBe(1);
+    phrase = (await shown.getAttribute('data-phrase')) ?? '';
+    expect(phrase.split(' ')).toHaveLength(12);
+    expect(await shown.locator('li').count()).toBe(12);
+    expect(await page.getByTestId('vault-phrase-notice').innerText()).toMatch(/Write these 12 words down/);
+    address = await page.getByTestId('vault-new-address').innerText();
+    expect(address).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    await page.screenshot({ path: join(outDir, 'backup-new-wallet.png') });
+
+    await page.getByTestId('vault-phrase-done').click();
+    expect(await page.getByTestId('vault-phrase').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('vault-address').innerText()).toBe(address);
+    expect((await page.getByTestId('vault-state').innerText()).trim()).toBe('Unlocked');
+    expect(await page.getByTestId('vault-identity').getAttribute('data-state')).toBe('unlocked');
+  });
+
+  it('shows the phrase again only for the right passphrase', async () => {
+    await page.getByTestId('vault-reveal').click();
+    await page.getByTestId('vault-reveal-passphrase').fill('not the passphrase');
+    await page.getByTestId('vault-reveal-submit').click();
+    const error = page.getByTestId('vault-reveal-error');
+    await expect.poll(() => error.getAttribute('data-code'), { timeout: 20_000 }).toBe('WRONG_PASSPHRASE');
+    expect(await error.innerText()).toContain('WRONG_PASSPHRASE');
+    expect(await page.getByTestId('vault-revealed-phrase').count()).toBe(0);
+
+    await page.getByTestId('vault-reveal-passphrase').fill(PASSPHRASE);
+    await page.getByTestId('vault-reveal-submit').click();
+    const revealed = page.getByTestId('vault-revealed-phrase');
+    await expect.poll(() => revealed.getAttribute('data-phrase'), { timeout: 20_000 }).toBe(phrase);
+    await page.getByTestId('vault-hide-phrase').click();
+    expect(await revealed.count()).toBe(0);
+  });
+
+  it('locks and unlocks with the passphrase', async () => {
+    await page.getByTestId('vault-lock').click();
+    await expect.poll(() => page.getByTestId('vault-identity').getAttribute('data-state'), { timeout: 20_000 }).toBe('locked');
+    expect(await page.getByTestId('snapshot-now').isDisabled()).toBe(true);
+    await page.getByTestId('vault-unlock-passphrase').fill(PASSPHRASE);
+    await page.getByTestId('vault-unlock').click();
+    await expect.poll(() => page.getByTestId('vault-identity').getAttribute('data-state'), { timeout: 20_000 }).toBe('unlocked');
+    expect(await page.getByTestId('vault-address').innerText()).toBe(address);
+  });
+
+  it('adds a folder target', async () => {
+    expect(await page.getByTestId('targets-empty').count()).toBe(1);
+    await page.getByTestId('target-kind-folder').click();
+    await page.getByTestId('target-folder-path').fill(target.path);
+    await page.getByTestId('target-name-input').fill('USB disk');
+    await page.getByTestId('target-add-folder').click();
+    const row = page.getByTestId('target-row');
+    await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
+    targetId = (await row.getAttribute('data-target-id')) ?? '';
+    expect(targetId).not.toBe('');
+    expect(await row.getAttribute('data-kind')).toBe('folder');
+    expect(await row.getByTestId('target-name').innerText()).toBe('USB disk');
+    expect(await row.getByTestId('target-location').innerText()).toBe(target.path);
+    expect(await row.getByTestId('target-pointer').count()).toBe(1);
+  });
+
+  it('snapshots now into the target and lists the snapshot with its CID and publication', async () => {
+    expect(await page.getByTestId('snapshots-empty').count()).toBe(1);
+    await page.getByTestId('snapshot-target').selectOption(targetId);
+    await page.getByTestId('snapshot-now').click();
+    expect(await ended(page, 'snapshot')).toBe('completed');
+    expect(await page.getByTestId('snapshot-error').count()).toBe(0);
+
+    const row = page.getByTestId('snapshot-row');
+    await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
+    cid = (await row.getByTestId('snapshot-cid').getAttribute('data-cid')) ?? '';
+    expect(cid).toMatch(/^b[a-z2-7]{20,}$/);
+    expect(await row.getAttribute('data-cid')).toBe(cid);
+    expect(await row.getByTestId('snapshot-cid').getAttribute('title')).toBe(cid);
+    expect(await row.getByTestId('snapshot-cid').innerText()).toContain('…');
+    expect(await row.getByTestId('snapshot-size').innerText()).toMatch(/\d+(\.\d)? (B|KB|MB|GB)$/);
+    expect(await row.getByTestId('snapshot-files').innerText()).toMatch(/^[\d,]+ files?$/);
+
+    const publication = row.getByTestId('snapshot-publication');
+    await expect.poll(() => publication.count(), { timeout: 20_000 }).toBe(1);
+    expect(await publication.getAttribute('data-target-id')).toBe(targetId);
+    const text = await publication.innerText();
+    expect(text).toContain('USB disk');
+    expect(text).toContain(target.path);
+    expect(text).toMatch(/CAR \d/);
+    // On every target already: nothing left to publish to.
+    expect(await row.getByTestId('snapshot-publish').count()).toBe(0);
+    // The folder holds what was published.
+    expect(readdirSync(target.path).length).toBeGreaterThan(0);
+    expect(await page.getByTestId('vault-threat-hint').innerText()).toMatch(/cannot see what is inside/);
+    await page.getByTestId('vault-snapshots').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(outDir, 'backup.png') });
+  }, 180_000);
+
+  it('publishes the snapshot to a second target from its row', async () => {
+    await page.getByTestId('target-folder-path').fill(archive.path);
+    await page.getByTestId('target-name-input').fill('Archive');
+    await page.getByTestId('target-add-folder').click();
+    await expect.poll(() => page.getByTestId('target-row').count(), { timeout: 20_000 }).toBe(2);
+    const archiveId = (await page.getByTestId('target-row').nth(1).getAttribute('data-target-id'))!;
+
+    const row = page.getByTestId('snapshot-row');
+    // Only the target the snapshot is not on yet is offered.
+    const offered = await row.getByTestId('snapshot-publish-target').locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+    expect(offered).toEqual([archiveId]);
+    await row.getByTestId('snapshot-publish').click();
+    expect(await ended(page, 'publish')).toBe('completed');
+    await expect.poll(() => row.getByTestId('snapshot-publication').count(), { timeout: 20_000 }).toBe(2);
+    expect(await row.locator(`[data-testid="snapshot-publication"][data-target-id="${archiveId}"]`).innerText()).toContain('Archive');
+    expect(await row.getByTestId('snapshot-publish').count()).toBe(0);
+    expect(readdirSync(archive.path).length).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('restores the snapshot into a new folder with the phrase and the CID', async () => {
+    const restored = join(restoreRoot.path, 'restored');
+    // The data folder in use is refused before anything is sent.
+    await page.getByTestId('restore-phrase').fill(phrase);
+    await page.getByTestId('restore-source').selectOption(targetId);
+    await page.getByTestId('restore-cid').fill(cid);
+    await page.getByTestId('restore-data-dir').fill(data.path);
+    expect(await page.getByTestId('restore-problem').innerText()).toMatch(/data folder Hearth uses now/);
+    expect(await page.getByTestId('restore-start').isDisabled()).toBe(true);
+
+    await page.getByTestId('restore-data-dir').fill(restored);
+    await page.getByTestId('restore-start').click();
+    expect(await ended(page, 'restore')).toBe('completed');
+    expect(await page.getByTestId('restore-error').count()).toBe(0);
+    const done = page.getByTestId('restore-done');
+    expect(await done.getAttribute('data-dir')).toBe(restored);
+    expect(await page.getByTestId('restore-command').innerText()).toBe(`hearth serve --data-dir ${restored}`);
+    expect(await done.innerText()).toContain('HEARTH_DATA_DIR=');
+    // The phrase does not stay in the form.
+    expect(await page.getByTestId('restore-phrase').inputValue()).toBe('');
+    await page.getByTestId('restore-done').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(outDir, 'backup-restored.png') });
+
+    expect(existsSync(join(restored, 'hearth.db'))).toBe(true);
+    const original = threadRows(data.path);
+    expect(original).toHaveLength(2);
+    expect(threadRows(restored)).toEqual(original);
+  }, 180_000);
+
+  it('logged no page errors', () => {
+    expect(errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
+  });
+});
