@@ -13,6 +13,8 @@ import { ElectronDialogs } from './electron/electronDialogs';
 import { registerIpc } from './electron/ipc';
 import { createMainWindow } from './electron/mainWindow';
 import { RendererOrigin } from './electron/rendererOrigin';
+import { SafeStorageSecretStore } from './electron/safeStorageSecretStore';
+import { FileSecretStore } from './core/ports/secretStore';
 
 /**
  * The desktop app's composition root: reads configuration once (environment, switches),
@@ -50,10 +52,11 @@ function start(): void {
   let window: BrowserWindow | null = null;
   let core: Core;
   try {
+    // The same resolution as the server and the CLI, so all three share one library.
+    const dataDir = resolveDataDir(app.commandLine.getSwitchValue('data-dir') || undefined, process.env);
     core = createCore(
       {
-        // The same resolution as the server and the CLI, so all three share one library.
-        dataDir: resolveDataDir(app.commandLine.getSwitchValue('data-dir') || undefined, process.env),
+        dataDir,
         gpu: GPU_SETTINGS.find((setting) => setting === process.env.HEARTH_GPU) ?? 'auto',
         host: 'desktop',
         version: app.getVersion(),
@@ -62,7 +65,12 @@ function start(): void {
         // Bundled by electron-vite beside this file (out/main/parseWorker.js).
         parseWorkerPath: fileURLToPath(new URL('./parseWorker.js', import.meta.url)),
       },
-      { dialogs: new ElectronDialogs(() => window), logger },
+      {
+        dialogs: new ElectronDialogs(() => window),
+        logger,
+        // The OS keychain keeps tokens and a remembered vault passphrase.
+        secrets: SafeStorageSecretStore.create(dataDir, new FileSecretStore(dataDir), logger),
+      },
     );
   } catch (error) {
     fail(error);

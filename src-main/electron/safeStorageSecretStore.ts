@@ -1,0 +1,76 @@
+import { safeStorage } from 'electron';
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Logger } from '../core/common/logger';
+import type { SecretStore } from '../core/ports/secretStore';
+
+/**
+ * Secrets sealed by the OS keychain (Electron safeStorage: Keychain on macOS, DPAPI on
+ * Windows, libsecret or KWallet on Linux) in `<dataDir>/secrets.os.json`, which snapshots never
+ * include. Where the OS offers no real keychain (Linux's "basic_text" backend), the plain-Node
+ * file store is used instead, and said so in the log. Values the file store already holds are
+ * still read, and move here when next written.
+ */
+export class SafeStorageSecretStore implements SecretStore {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly file: string,
+    private readonly previous: SecretStore,
+  ) {}
+
+  static create(dataDir: string, fallback: SecretStore, logger: Logger): SecretStore {
+    const weak = process.platform === 'linux' && safeStorage.getSelectedStorageBackend() === 'basic_text';
+    if (!safeStorage.isEncryptionAvailable() || weak) {
+      logger.warn('No OS keychain is available: secrets stay in the data directory, encrypted under a key stored beside them.');
+      return fallback;
+    }
+    return new SafeStorageSecretStore(join(dataDir, 'secrets.os.json'), fallback);
+  }
+
+  async get(name: string): Promise<string | null> {
+    await this.queue.catch(() => undefined);
+    const sealed = (await this.readAll())[name];
+    if (sealed === undefined) return this.previous.get(name);
+    return (await safeStorage.decryptStringAsync(Buffer.from(sealed, 'base64'))).result;
+  }
+
+  async set(name: string, value: string | null): Promise<void> {
+    const next = this.queue.catch(() => undefined).then(async () => {
+      const all = await this.readAll();
+      if (value === null) delete all[name];
+      else all[name] = (await safeStorage.encryptStringAsync(value)).toString('base64');
+      await this.writeAll(all);
+      await this.previous.set(name, null);
+    });
+    this.queue = next;
+    await next;
+  }
+
+  private async readAll(): Promise<Record<string, string>> {
+    try {
+      return JSON.parse(await readFile(this.file, 'utf8')) as Record<string, string>;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw error;
+    }
+  }
+
+  /** Temp file then rename: a crash leaves the old file or the new one. */
+  private async writeAll(all: Record<string, string>): Promise<void> {
+    await mkdir(dirname(this.file), { recursive: true });
+    const temp = `${this.file}.${randomUUID()}.tmp`;
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(JSON.stringify(all));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, this.file).catch(async (error: unknown) => {
+      await rm(temp, { force: true });
+      throw error;
+    });
+  }
+}
