@@ -408,7 +408,7 @@ ${HELP}
 
 ${VAULT_EXIT}`,
 
-  'vault target': `Usage: hearth vault target add|rm|ls [options]
+  'vault target': `Usage: hearth vault target add|rm|ls|uploads [options]
 
   add folder DIR [--name NAME]            A folder: a USB drive, a NAS share, a synced folder
   add kubo URL [--name NAME]              An IPFS node's RPC API, e.g. http://127.0.0.1:5001
@@ -416,6 +416,7 @@ ${VAULT_EXIT}`,
                                           web3.storage / Storacha (confirm the emailed link)
   rm ID                                   Forget a target (what it holds stays there)
   ls [--json]                             List the targets
+  uploads ID [--json]                     What a web3.storage space or a folder holds (root CIDs)
 
 Run "hearth vault target add --help" for details.`,
 
@@ -446,6 +447,17 @@ ${HELP}`,
   'vault target ls': `Usage: hearth vault target ls [--json] [options]
 
 Lists the targets: id, kind, name, location.
+
+Options:
+  --json              Print the list as JSON
+${DATA_DIR}
+${HELP}`,
+
+  'vault target uploads': `Usage: hearth vault target uploads ID|NAME [--json] [options]
+
+Lists what a target holds by snapshot root CID, including what other machines published
+there: a web3.storage space's uploads, or the CAR files in a folder. (For an IPFS node, ask
+the node: ipfs pin ls.)
 
 Options:
   --json              Print the list as JSON

@@ -198,11 +198,11 @@ async function lsCommand(command: string, args: string[], ctx: CliContext): Prom
 async function targetCommand(_command: string, args: string[], ctx: CliContext): Promise<number> {
   const [word, ...rest] = args;
   if (word === undefined || word === '--help' || word === '-h' || word === 'help') {
-    if (word === undefined) throw new UsageError('Which vault target command: add, rm, ls?', 'vault target');
+    if (word === undefined) throw new UsageError('Which vault target command: add, rm, ls, uploads?', 'vault target');
     ctx.stdout(`${helpText['vault target']}\n`);
     return 0;
   }
-  if (word !== 'add' && word !== 'rm' && word !== 'ls') throw new UsageError(`Unknown command "vault target ${word}"`, 'vault target');
+  if (word !== 'add' && word !== 'rm' && word !== 'ls' && word !== 'uploads') throw new UsageError(`Unknown command "vault target ${word}"`, 'vault target');
   const command = `vault target ${word}`;
   const { values, positionals } = commandArgs(command, rest, {
     ...coreOptions,
@@ -212,7 +212,7 @@ async function targetCommand(_command: string, args: string[], ctx: CliContext):
   });
   if (helpFor(command, values, ctx)) return 0;
   if (word === 'ls') noPositionals(command, positionals);
-  if (word === 'rm' && positionals.length !== 1) throw new UsageError('vault target rm takes exactly one target ID (or name)', command);
+  if ((word === 'rm' || word === 'uploads') && positionals.length !== 1) throw new UsageError(`vault target ${word} takes exactly one target ID (or name)`, command);
   const kinds = ['folder', 'kubo', 'w3up'] as const;
   const kind = kinds.find((k) => k === positionals[0]);
   if (word === 'add') {
@@ -227,6 +227,9 @@ async function targetCommand(_command: string, args: string[], ctx: CliContext):
     if (word === 'ls') {
       const targets = core.vault.targets();
       ctx.stdout(values.json ? json(targets) : `${targets.length ? targetTable(targets) : 'No targets yet. Add one with: hearth vault target add folder DIR'}\n`);
+    } else if (word === 'uploads') {
+      const uploads = await core.vault.uploads(findTarget(core, positionals[0]!).id);
+      ctx.stdout(values.json ? json(uploads) : `${uploads.length ? uploads.map((u) => `${u.at ?? '-'}  ${u.root}`).join('\n') : 'Nothing there yet.'}\n`);
     } else if (word === 'rm') {
       const target = findTarget(core, positionals[0]!);
       core.vault.removeTarget(target.id);

@@ -110,6 +110,9 @@ describe('hearth vault from the command line', { timeout: 180_000 }, () => {
     expect(listed.snapshots).toHaveLength(1);
     expect(listed.snapshots[0]).toMatchObject({ cid, publications: [expect.objectContaining({ targetId: target.id, targetName: 'USB' })] });
     expect(listed.targets.map((t) => t.id)).toEqual([target.id]);
+    const uploads = await vault(['target', 'uploads', 'USB', '--json']);
+    expect(uploads.code, uploads.stderr).toBe(0);
+    expect((JSON.parse(uploads.stdout) as { root: string }[]).map((u) => u.root)).toEqual([cid]);
 
     // publish: the latest snapshot by default, to a second target named by id.
     const second = JSON.parse((await vault(['target', 'add', 'folder', backup2.path, '--json'])).stdout) as VaultTarget;

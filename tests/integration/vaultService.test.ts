@@ -51,6 +51,8 @@ describe('vault service', () => {
     expect(done.status, done.error?.message).toBe('completed');
     const [snapshot] = core.vault.snapshots();
     expect(snapshot!.publications).toMatchObject([{ targetId: target.id, kind: 'w3up', location: target.location }]);
+    // The space lists the upload by the snapshot's root.
+    expect((await core.vault.uploads(target.id)).map((u) => u.root)).toContain(snapshot!.cid);
 
     const restored = join(scratch.path, 'from-w3up');
     await restoreSnapshot({ wallet: walletFromPhrase(phrase), root: snapshot!.cid, fetcher: new GatewayFetcher(service.gatewayUrl), dataDir: restored });
@@ -85,6 +87,11 @@ describe('vault service', () => {
     }
     const kept = core.vault.snapshots();
     expect(kept).toHaveLength(2);
+    // Retention is local: the folder still holds every snapshot published to it.
+    expect((await core.vault.uploads(folder.id)).map((u) => u.root).sort()).toEqual(
+      expect.arrayContaining(kept.map((s) => s.cid)),
+    );
+    expect(await core.vault.uploads(folder.id)).toHaveLength(3);
     expect(kept.every((s) => s.publications.some((p) => p.targetId === folder.id))).toBe(true);
     // The older snapshots' blocks that no kept snapshot shares are gone from this machine.
     const repo = core.vault['repo'];

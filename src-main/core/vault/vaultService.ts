@@ -1,7 +1,7 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { HDNodeWallet } from 'ethers';
 import { mkdirSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CID } from 'multiformats/cid';
 import type { JobInfo, VaultCreated, VaultSchedule, VaultSnapshot, VaultStatus, VaultTarget } from '../../../src-preload/contract/dto';
@@ -319,6 +319,28 @@ export class VaultService {
     const row: TargetRow = { id: newId('target'), name, config, createdAt: Date.now() };
     this.repo.addTarget(row);
     return toTarget(row);
+  }
+
+  /**
+   * What a target holds, including what other machines published there: the space's uploads
+   * (web3.storage) or the CAR files in the folder, by root CID, newest first where known.
+   */
+  async uploads(targetId: string, options: { signal?: AbortSignal } = {}): Promise<{ root: string; at: string | null }[]> {
+    const row = this.repo.target(targetId);
+    const config = row.config;
+    if (config.kind === 'kubo') {
+      throw new HearthError('UNSUPPORTED', `Ask the IPFS node itself what it holds (ipfs pin ls); Hearth lists what it published there with "vault ls".`);
+    }
+    if (config.kind === 'folder') {
+      const dir = join(config.path, 'hearth-vault', 'cars');
+      const names = await readdir(dir).catch(() => [] as string[]);
+      const cars = await Promise.all(
+        names.filter((n) => n.endsWith('.car')).map(async (n) => ({ root: n.replace(/(-\d+)?\.car$/, ''), at: (await stat(join(dir, n))).mtime.toISOString() })),
+      );
+      return cars.sort((a, b) => b.at.localeCompare(a.at));
+    }
+    const target = (await this.openTarget(row)) as W3upTarget;
+    return (await target.listUploads(options)).map((u) => ({ root: u.root, at: u.insertedAt ?? null }));
   }
 
   removeTarget(id: string): void {
