@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../src-main/core/createCore';
@@ -103,6 +104,31 @@ describe('vault service', () => {
     await core.vault.lock();
     expect(await core.vault.runSchedule(Date.now() + 100 * 3_600_000)).toBeNull();
     await core.vault.unlock('a long passphrase');
+  });
+
+  it('a cancelled snapshot leaves no snapshot and no blocks behind', async () => {
+    writeFileSync(join(dataDir, 'models', 'weights.bin'), randomBytes(96 * 1024 * 1024));
+    try {
+      const before = new Set(listBlocks(dataDir));
+      const count = core.vault.snapshots().length;
+      const job = core.vault.startSnapshot({ includeModels: true });
+      await new Promise<void>((done) => {
+        const off = core.events.on('jobs.update', (info) => {
+          if (info.id === job.id && (info.progress ?? 0) > 0.2) {
+            off();
+            done();
+          }
+        });
+      });
+      core.jobs.cancel(job.id);
+      const ended = await core.jobs.wait(job.id);
+      expect(ended.status).toBe('cancelled');
+      expect(core.vault.snapshots()).toHaveLength(count);
+      expect(new Set(listBlocks(dataDir))).toEqual(before);
+      expect(existsSync(join(dataDir, 'vault', 'capture'))).toBe(false);
+    } finally {
+      rmSync(join(dataDir, 'models', 'weights.bin'), { force: true });
+    }
   });
 
   it('a remembered passphrase unlocks the vault when Hearth starts; lock forgets it', async () => {

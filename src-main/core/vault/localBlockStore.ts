@@ -30,9 +30,10 @@ export class LocalBlockStore implements BlockFetcher {
     }
   }
 
-  async put(block: Block): Promise<void> {
+  /** Stores the block; false when it was already there. */
+  async put(block: Block): Promise<boolean> {
     const path = this.pathOf(block.cid.toString());
-    if (await this.has(block.cid)) return;
+    if (await this.has(block.cid)) return false;
     await mkdir(join(this.dir, block.cid.toString().slice(-2)), { recursive: true });
     const temp = `${path}.${randomUUID()}.tmp`;
     const handle = await open(temp, 'wx');
@@ -48,6 +49,7 @@ export class LocalBlockStore implements BlockFetcher {
     }
     await handle.close();
     await rename(temp, path);
+    return true;
   }
 
   async get(cid: CID): Promise<Uint8Array> {

@@ -136,6 +136,9 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     if (!isAbortError(error) && error instanceof HearthError && FINAL_CODES.has(error.code)) {
       await rm(staging, { recursive: true, force: true });
     }
+    if (isDiskFull(error)) {
+      throw new HearthError('DISK_FULL', `The disk holding ${dirname(options.dataDir)} is full. Free some space and run the restore again: it resumes where it stopped.`, { cause: error });
+    }
     throw error;
   }
 }
@@ -286,6 +289,11 @@ async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const piece of createReadStream(path)) hash.update(piece as Buffer);
   return hash.digest('hex');
+}
+
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
 }
 
 /** Network hiccups (a reset keep-alive socket, a 503) are retried a few times; nothing else is. */

@@ -7,7 +7,7 @@ import { ContentChunker, DEFAULT_CHUNK_SIZES, type ChunkerOptions } from './cont
 import type { Capture } from './dataCapture';
 import type { LocalBlockStore } from './localBlockStore';
 import { ROOT_FORMAT, encodeLists, encodeRoot, rawBlock, sealManifest, type ManifestSigner } from './snapshotFormat';
-import type { ManifestFile, SnapshotManifest, SnapshotOptions } from './types';
+import type { Block, ManifestFile, SnapshotManifest, SnapshotOptions } from './types';
 import { chunkId, type VaultKeys } from './vaultKeys';
 import type { NewSnapshot, VaultRepository } from './vaultRepository';
 
@@ -62,88 +62,98 @@ export async function writeSnapshot(
   let done = 0;
   let reused = 0;
   const writes = new WriteQueue(8);
-
-  for (const file of capture.files) {
-    signal?.throwIfAborted();
-    const sizes: Omit<ChunkerOptions, 'seed'> = file.size >= BIG_FILE_BYTES ? DEFAULT_CHUNK_SIZES : SMALL_FILE_CHUNKS;
-    const chunker = new ContentChunker({ ...sizes, seed: keys.chunkerSeed });
-    const hash = createHash('sha256');
-    const entry: ManifestFile = { path: file.path, size: 0, sha256: '', mode: file.mode, chunks: [] };
-    const stream = createReadStream(file.source, { highWaterMark: 1024 * 1024, signal });
-    try {
-      for await (const chunk of chunker.chunks(stream as AsyncIterable<Uint8Array>)) {
-        hash.update(chunk);
-        const id = chunkId(keys.chunkIdKey, chunk);
-        let known = sealedNow.get(id) ?? deps.repo.chunkBlock(id);
-        if (known && !(await deps.blocks.has(known.blockCid))) known = null;
-        if (known) {
-          reused++;
-        } else {
-          const block = await rawBlock(sealChunk(dataKey, chunk));
-          await writes.add(deps.blocks.put(block));
-          known = { blockCid: block.cid.toString(), sealedSize: block.bytes.length };
-          sealedNow.set(id, known);
-          newChunks.push({ id, ...known });
-        }
-        if (!blocks.has(known.blockCid)) {
-          blocks.set(known.blockCid, known.sealedSize);
-          chunkOrder.push(CID.parse(known.blockCid));
-        }
-        entry.chunks.push({ cid: known.blockCid, size: chunk.length, id });
-        entry.size += chunk.length;
-        done += chunk.length;
-        input.onProgress?.(done, totalBytes, file.path);
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new HearthError('FILE_NOT_FOUND', `${file.source} disappeared while the snapshot was read; take the snapshot again.`, { cause: error });
-      }
-      throw error;
-    }
-    entry.sha256 = hash.digest('hex');
-    files.push(entry);
-  }
-
-  await writes.drain();
-
-  const manifest: SnapshotManifest = {
-    format: 'hearth-manifest/1',
-    createdAt: new Date().toISOString(),
-    appVersion: input.appVersion,
-    address: input.signer.address,
-    previous: input.previous,
-    options: input.options,
-    files,
-    counts: capture.counts,
+  // Blocks this run added, deleted again if it fails: a failed snapshot leaves nothing behind.
+  const added: string[] = [];
+  const put = async (block: Block) => {
+    if (await deps.blocks.put(block)) added.push(block.cid.toString());
   };
-  const manifestBlocks = await sealManifest(manifest, input.signer, dataKey);
-  const listBlocks = await encodeLists(chunkOrder);
-  for (const block of [...manifestBlocks, ...listBlocks]) {
-    await deps.blocks.put(block);
-    blocks.set(block.cid.toString(), block.bytes.length);
-  }
-  const root = await encodeRoot({
-    format: ROOT_FORMAT,
-    wrappedKey: input.wrappedKey,
-    manifest: manifestBlocks.map((b) => b.cid),
-    lists: listBlocks.map((b) => b.cid),
-  });
-  await deps.blocks.put(root);
-  blocks.set(root.cid.toString(), root.bytes.length);
+  try {
+    for (const file of capture.files) {
+      signal?.throwIfAborted();
+      const sizes: Omit<ChunkerOptions, 'seed'> = file.size >= BIG_FILE_BYTES ? DEFAULT_CHUNK_SIZES : SMALL_FILE_CHUNKS;
+      const chunker = new ContentChunker({ ...sizes, seed: keys.chunkerSeed });
+      const hash = createHash('sha256');
+      const entry: ManifestFile = { path: file.path, size: 0, sha256: '', mode: file.mode, chunks: [] };
+      const stream = createReadStream(file.source, { highWaterMark: 1024 * 1024, signal });
+      try {
+        for await (const chunk of chunker.chunks(stream as AsyncIterable<Uint8Array>)) {
+          hash.update(chunk);
+          const id = chunkId(keys.chunkIdKey, chunk);
+          let known = sealedNow.get(id) ?? deps.repo.chunkBlock(id);
+          if (known && !(await deps.blocks.has(known.blockCid))) known = null;
+          if (known) {
+            reused++;
+          } else {
+            const block = await rawBlock(sealChunk(dataKey, chunk));
+            await writes.add(put(block));
+            known = { blockCid: block.cid.toString(), sealedSize: block.bytes.length };
+            sealedNow.set(id, known);
+            newChunks.push({ id, ...known });
+          }
+          if (!blocks.has(known.blockCid)) {
+            blocks.set(known.blockCid, known.sealedSize);
+            chunkOrder.push(CID.parse(known.blockCid));
+          }
+          entry.chunks.push({ cid: known.blockCid, size: chunk.length, id });
+          entry.size += chunk.length;
+          done += chunk.length;
+          input.onProgress?.(done, totalBytes, file.path);
+        }
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw new HearthError('FILE_NOT_FOUND', `${file.source} disappeared while the snapshot was read; take the snapshot again.`, { cause: error });
+        }
+        throw error;
+      }
+      entry.sha256 = hash.digest('hex');
+      files.push(entry);
+    }
 
-  const cid = root.cid.toString();
-  deps.repo.addSnapshot({
-    cid,
-    createdAt: Date.parse(manifest.createdAt),
-    previous: input.previous,
-    files: files.length,
-    bytes: done,
-    includeModels: input.options.includeModels,
-    includeDocuments: input.options.includeDocuments,
-    blocks,
-    newChunks,
-  });
-  return { cid, files: files.length, bytes: done, newChunks: newChunks.length, reusedChunks: reused };
+    await writes.drain();
+
+    const manifest: SnapshotManifest = {
+      format: 'hearth-manifest/1',
+      createdAt: new Date().toISOString(),
+      appVersion: input.appVersion,
+      address: input.signer.address,
+      previous: input.previous,
+      options: input.options,
+      files,
+      counts: capture.counts,
+    };
+    const manifestBlocks = await sealManifest(manifest, input.signer, dataKey);
+    const listBlocks = await encodeLists(chunkOrder);
+    for (const block of [...manifestBlocks, ...listBlocks]) {
+      await put(block);
+      blocks.set(block.cid.toString(), block.bytes.length);
+    }
+    const root = await encodeRoot({
+      format: ROOT_FORMAT,
+      wrappedKey: input.wrappedKey,
+      manifest: manifestBlocks.map((b) => b.cid),
+      lists: listBlocks.map((b) => b.cid),
+    });
+    await put(root);
+    blocks.set(root.cid.toString(), root.bytes.length);
+
+    const cid = root.cid.toString();
+    deps.repo.addSnapshot({
+      cid,
+      createdAt: Date.parse(manifest.createdAt),
+      previous: input.previous,
+      files: files.length,
+      bytes: done,
+      includeModels: input.options.includeModels,
+      includeDocuments: input.options.includeDocuments,
+      blocks,
+      newChunks,
+    });
+    return { cid, files: files.length, bytes: done, newChunks: newChunks.length, reusedChunks: reused };
+  } catch (error) {
+    await writes.drain().catch(() => undefined);
+    await deps.blocks.delete(added).catch(() => undefined);
+    throw error;
+  }
 }
 
 /**

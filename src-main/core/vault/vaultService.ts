@@ -16,7 +16,7 @@ import { writeCar } from './carFile';
 import { captureData } from './dataCapture';
 import { LocalBlockStore } from './localBlockStore';
 import { openPointer, sealPointer } from './snapshotFormat';
-import { restoreSnapshot, type RestoreResult } from './snapshotRestorer';
+import { isDiskFull, restoreSnapshot, type RestoreResult } from './snapshotRestorer';
 import { writeSnapshot } from './snapshotWriter';
 import { FolderTarget } from './targets/folderTarget';
 import { GatewayFetcher } from './targets/gatewayFetcher';
@@ -235,6 +235,11 @@ export class VaultService {
         this.deps.logger.info(`vault: snapshot ${written.cid}: ${written.files} files, ${written.newChunks} new chunks, ${written.reusedChunks} unchanged`);
         await this.blocks.delete(this.repo.prune(this.repo.schedule().keep));
         return this.repo.snapshot(written.cid);
+      } catch (error) {
+        if (isDiskFull(error)) {
+          throw new HearthError('DISK_FULL', `The disk holding ${this.dir} is full: free some space and take the snapshot again. Nothing was recorded.`, { cause: error });
+        }
+        throw error;
       } finally {
         await rm(staging, { recursive: true, force: true });
       }
