@@ -16,7 +16,7 @@ import type { CliContext } from './cliContext';
 import { commandArgs, coreOptions, parseInteger } from './commandArgs';
 import { formatBytes, json, table } from './format';
 import { helpText } from './helpText';
-import { openCore } from './openCore';
+import { openCore, type CoreArgs } from './openCore';
 import { UsageError } from './usageError';
 
 /** The environment variable that may hold the vault passphrase (never an argv value: `ps` shows those). */
@@ -71,8 +71,7 @@ async function initCommand(command: string, args: string[], ctx: CliContext): Pr
   if (helpFor(command, values, ctx)) return 0;
   noPositionals(command, positionals);
   const passphrase = await readPassphrase(values, ctx, command, { required: true });
-  const core = openCore(command, values, ctx, 'warn', { watch: false });
-  try {
+  return withCore(command, values, ctx, async (core) => {
     const created = await core.vault.create(passphrase!, Boolean(values.remember));
     if (values.json) {
       ctx.stdout(json(created));
@@ -81,9 +80,7 @@ async function initCommand(command: string, args: string[], ctx: CliContext): Pr
     }
     ctx.stderr(WRITE_IT_DOWN);
     return 0;
-  } finally {
-    await core.dispose();
-  }
+  });
 }
 
 async function importCommand(command: string, args: string[], ctx: CliContext): Promise<number> {
@@ -97,14 +94,11 @@ async function importCommand(command: string, args: string[], ctx: CliContext): 
   noPositionals(command, positionals);
   const phrase = await readPhrase(values, ctx, command);
   const passphrase = await readPassphrase(values, ctx, command, { required: true });
-  const core = openCore(command, values, ctx, 'warn', { watch: false });
-  try {
+  return withCore(command, values, ctx, async (core) => {
     const status = await core.vault.import(phrase, passphrase!, Boolean(values.remember));
     ctx.stdout(values.json ? json(status) : `Imported wallet ${status.address}. Back up with: hearth vault snapshot\n`);
     return 0;
-  } finally {
-    await core.dispose();
-  }
+  });
 }
 
 async function unlockCommand(command: string, args: string[], ctx: CliContext): Promise<number> {
@@ -112,30 +106,24 @@ async function unlockCommand(command: string, args: string[], ctx: CliContext): 
   if (helpFor(command, values, ctx)) return 0;
   noPositionals(command, positionals);
   const passphrase = await readPassphrase(values, ctx, command, { required: true });
-  const core = openCore(command, values, ctx, 'warn', { watch: false });
-  try {
+  return withCore(command, values, ctx, async (core) => {
     const status = await core.vault.unlock(passphrase!, values.remember ? true : undefined);
     if (values.json) ctx.stdout(json(status));
     else if (values.remember) ctx.stdout(`Unlocked ${status.address}; the passphrase is remembered, so commands, the server and the app no longer ask for it.\n`);
     else ctx.stdout(`The passphrase unlocks ${status.address}. (Each command unlocks on its own; --remember keeps the passphrase.)\n`);
     return 0;
-  } finally {
-    await core.dispose();
-  }
+  });
 }
 
 async function lockCommand(command: string, args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = commandArgs(command, args, { ...coreOptions, json: { type: 'boolean' } });
   if (helpFor(command, values, ctx)) return 0;
   noPositionals(command, positionals);
-  const core = openCore(command, values, ctx, 'warn', { watch: false });
-  try {
+  return withCore(command, values, ctx, async (core) => {
     const status = await core.vault.lock();
     ctx.stdout(values.json ? json(status) : 'Locked: the passphrase is no longer remembered; commands that need the wallet ask for it again.\n');
     return 0;
-  } finally {
-    await core.dispose();
-  }
+  });
 }
 
 async function phraseCommand(command: string, args: string[], ctx: CliContext): Promise<number> {
@@ -143,16 +131,13 @@ async function phraseCommand(command: string, args: string[], ctx: CliContext): 
   if (helpFor(command, values, ctx)) return 0;
   noPositionals(command, positionals);
   const passphrase = await readPassphrase(values, ctx, command, { required: true });
-  const core = openCore(command, values, ctx, 'warn', { watch: false });
-  try {
+  return withCore(command, values, ctx, async (core) => {
     const phrase = await core.vault.identity.revealPhrase(passphrase!);
     const address = await core.vault.identity.address();
     ctx.stdout(values.json ? json({ address, phrase }) : `${phrase}\n`);
     ctx.stderr(WRITE_IT_DOWN);
     return 0;
-  } finally {
-    await core.dispose();
-  }
+  });
 }
 
 // --- overview ---
@@ -161,24 +146,20 @@ async function statusCommand(command: string, args: string[], ctx: CliContext): 
   const { values, positionals } = commandArgs(command, args, { ...coreOptions, json: { type: 'boolean' } });
   if (helpFor(command, values, ctx)) return 0;
   noPositionals(command, positionals);
-  const core = openCore(command, values, ctx, 'warn', { watch: false });
-  try {
+  return withCore(command, values, ctx, async (core) => {
     // The core unlocks with a remembered passphrase in the background; wait for it, so the state shown is settled.
     if (await core.vault.identity.remembered()) await core.vault.identity.unlockRemembered();
     const status = await core.vault.status();
     ctx.stdout(values.json ? json(status) : statusText(status, core.vault.targets()));
     return 0;
-  } finally {
-    await core.dispose();
-  }
+  });
 }
 
 async function lsCommand(command: string, args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = commandArgs(command, args, { ...coreOptions, json: { type: 'boolean' } });
   if (helpFor(command, values, ctx)) return 0;
   noPositionals(command, positionals);
-  const core = openCore(command, values, ctx, 'warn', { watch: false });
-  try {
+  return withCore(command, values, ctx, async (core) => {
     const snapshots = core.vault.snapshots();
     const targets = core.vault.targets();
     if (values.json) {
@@ -188,9 +169,7 @@ async function lsCommand(command: string, args: string[], ctx: CliContext): Prom
     ctx.stdout(snapshots.length ? `${snapshotTable(snapshots)}\n` : 'No snapshots yet. Take one with: hearth vault snapshot\n');
     ctx.stdout(`\n${targets.length ? targetTable(targets) : 'No targets yet. Add one with: hearth vault target add folder DIR'}\n`);
     return 0;
-  } finally {
-    await core.dispose();
-  }
+  });
 }
 
 // --- targets ---
@@ -222,8 +201,7 @@ async function targetCommand(_command: string, args: string[], ctx: CliContext):
     throw new UsageError('--name and --space are for vault target add', command);
   }
 
-  const core = openCore(command, values, ctx, 'warn', { watch: false });
-  try {
+  return withCore(command, values, ctx, async (core) => {
     if (word === 'ls') {
       const targets = core.vault.targets();
       ctx.stdout(values.json ? json(targets) : `${targets.length ? targetTable(targets) : 'No targets yet. Add one with: hearth vault target add folder DIR'}\n`);
@@ -261,9 +239,7 @@ async function targetCommand(_command: string, args: string[], ctx: CliContext):
       }
     }
     return 0;
-  } finally {
-    await core.dispose();
-  }
+  });
 }
 
 // --- snapshots and publishing ---
@@ -279,8 +255,7 @@ async function snapshotCommand(command: string, args: string[], ctx: CliContext)
   if (helpFor(command, values, ctx)) return 0;
   noPositionals(command, positionals);
   const passphrase = await readPassphrase(values, ctx, command, { required: false });
-  const core = openCore(command, values, ctx, 'warn', { watch: false });
-  try {
+  return withCore(command, values, ctx, async (core) => {
     await unlockVault(core, passphrase);
     const target = values.publish === undefined ? null : findTarget(core, values.publish);
     const before = core.vault.snapshots()[0]?.cid ?? null;
@@ -307,20 +282,18 @@ async function snapshotCommand(command: string, args: string[], ctx: CliContext)
       ctx.stderr(`Snapshot of ${made.files} files (${formatBytes(made.bytes)}), ${formatBytes(made.newBytes)} new${where}.\n`);
     }
     return 0;
-  } finally {
-    await core.dispose();
-  }
+  });
 }
 
 async function publishCommand(command: string, args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = commandArgs(command, args, { ...coreOptions, ...secretOptions, to: { type: 'string' } });
   if (helpFor(command, values, ctx)) return 0;
   if (positionals.length > 1) throw new UsageError('vault publish takes at most one CID', command);
-  if (values.to === undefined) throw new UsageError('Where to? vault publish [CID] --to TARGET (hearth vault target ls)', command);
+  const to = values.to;
+  if (to === undefined) throw new UsageError('Where to? vault publish [CID] --to TARGET (hearth vault target ls)', command);
   const passphrase = await readPassphrase(values, ctx, command, { required: false });
-  const core = openCore(command, values, ctx, 'warn', { watch: false });
-  try {
-    const target = findTarget(core, values.to);
+  return withCore(command, values, ctx, async (core) => {
+    const target = findTarget(core, to);
     const cid = positionals[0] ?? core.vault.snapshots()[0]?.cid;
     if (!cid) throw new HearthError('NOT_FOUND', 'There is no snapshot to publish yet: take one with hearth vault snapshot.');
     // The latest-snapshot record a target keeps is signed by the wallet.
@@ -335,9 +308,7 @@ async function publishCommand(command: string, args: string[], ctx: CliContext):
       ctx.stdout(`Published ${cid} to ${target.name}${publication ? ` (${publication.location}, ${formatBytes(publication.carBytes)} sent)` : ''}.\n`);
     }
     return 0;
-  } finally {
-    await core.dispose();
-  }
+  });
 }
 
 async function scheduleCommand(command: string, args: string[], ctx: CliContext): Promise<number> {
@@ -364,15 +335,12 @@ async function scheduleCommand(command: string, args: string[], ctx: CliContext)
   if (models !== undefined) patch.includeModels = models;
   const documents = yesNo(values.documents, '--documents', command);
   if (documents !== undefined) patch.includeDocuments = documents;
-  const core = openCore(command, values, ctx, 'warn', { watch: false });
-  try {
+  return withCore(command, values, ctx, async (core) => {
     if (values.to !== undefined) patch.targetId = values.to.toLowerCase() === 'none' ? null : findTarget(core, values.to).id;
     const schedule = Object.keys(patch).length ? core.vault.setSchedule(patch) : (await core.vault.status()).schedule;
     ctx.stdout(values.json ? json(schedule) : `Schedule: ${scheduleText(schedule, core.vault.targets())}\n`);
     return 0;
-  } finally {
-    await core.dispose();
-  }
+  });
 }
 
 // --- restore ---
@@ -662,4 +630,14 @@ function snapshotTable(snapshots: VaultSnapshot[]): string {
 
 function targetTable(targets: VaultTarget[]): string {
   return table([['ID', 'KIND', 'NAME', 'LOCATION'], ...targets.map((t) => [t.id, t.kind, t.name, t.location])]);
+}
+
+/** Opens the core for one command and always closes it. */
+async function withCore<T>(command: string, values: CoreArgs, ctx: CliContext, run: (core: Core) => Promise<T>): Promise<T> {
+  const core = openCore(command, values, ctx, 'warn', { watch: false });
+  try {
+    return await run(core);
+  } finally {
+    await core.dispose();
+  }
 }

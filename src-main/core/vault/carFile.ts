@@ -296,7 +296,7 @@ function describeFolders(paths: string[]): string {
   return folders.length === 1 ? folders[0]! : `${folders.length} folders`;
 }
 
-async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+export async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
   let done = 0;
   while (done < bytes.length) {
     const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
@@ -305,7 +305,7 @@ async function writeFully(handle: FileHandle, bytes: Uint8Array, position: numbe
 }
 
 /** Makes a rename durable on POSIX; Windows cannot open a folder for this, and needs not. */
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(dir, 'r');

@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } fro
 import { join } from 'node:path';
 import type { CID } from 'multiformats/cid';
 import { HearthError } from '../../common/hearthError';
-import { CarBlockIndex } from '../carFile';
+import { CarBlockIndex, syncDirectory, writeFully } from '../carFile';
 import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget } from '../types';
 
 const COPY_CHUNK_BYTES = 1024 * 1024;
@@ -246,23 +246,3 @@ function checkPointerName(name: string): void {
   }
 }
 
-async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
-    done += bytesWritten;
-  }
-}
-
-/** Makes a rename durable on POSIX; Windows cannot open a folder for this, and needs not. */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Best effort: the file itself is already flushed.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-}
