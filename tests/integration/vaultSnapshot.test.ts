@@ -281,7 +281,6 @@ describe('vault: snapshot a live data directory, publish to a real IPFS node, re
     expect(saved.done.length + (saved.current?.chunks ?? 0)).toBeGreaterThan(20);
     const result = await restoreSnapshot({ wallet: walletFromPhrase(phrase), root: first.cid, fetcher: new GatewayFetcher(node.gatewayUrl), dataDir: target });
     expect(result.fetchedBlocks).toBeLessThanOrEqual(fullRestoreFetches - (saved.current?.chunks ?? 0));
-    expect(result.fetchedBlocks).toBeLessThan(fullRestoreFetches * 0.75);
     expect(sqliteDigest(join(target, 'hearth.db'))).toEqual(firstRestoreDigest);
     expect(readTree(join(target, 'models'))).toEqual(readTree(join(dataDir, 'models')));
     expect(existsSync(restoreStagingDir(target, first.cid))).toBe(false);

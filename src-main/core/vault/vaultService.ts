@@ -121,7 +121,7 @@ export class VaultService {
         if (!wallet) throw new HearthError('CANCELLED', 'This restore was interrupted; start it again with the recovery phrase (it resumes where it stopped).');
         try {
           const result = await this.restore({ wallet, cid: params.cid, from: params.from, dataDir: params.dataDir }, jobProgress(ctx, 'Restoring'));
-          ctx.onProgress(1, `Restored ${result.files} file${result.files === 1 ? '' : 's'} into ${result.dataDir}`);
+          ctx.onProgress(1, `Restored ${result.files} file${result.files === 1 ? '' : 's'} into ${result.dataDir}${result.keptAside === null ? '' : `; the folder that was there is kept at ${result.keptAside}`}`);
         } finally {
           this.restoreWallets.delete(params.walletRef);
         }
