@@ -397,6 +397,7 @@ async function restoreCommand(command: string, args: string[], ctx: CliContext):
       root,
       fetcher,
       dataDir,
+      keepBlocks: true,
       signal: abort.signal,
       onProgress: (done, total, file) => bar.update(total > 0 ? done / total : null, file, { done, total }),
     });

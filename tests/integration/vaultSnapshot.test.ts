@@ -143,6 +143,27 @@ describe('vault: snapshot a live data directory, publish to a real IPFS node, re
     }
   });
 
+  it('a new machine carries on from the restored snapshot: its next snapshot is incremental and chains', async () => {
+    const target = freshDir();
+    await restoreSnapshot({ wallet: walletFromPhrase(phrase), root: first.cid, fetcher: new GatewayFetcher(node.gatewayUrl), dataDir: target, keepBlocks: true });
+    const other = createTestCore({ dataDir: target, vault: { scryptN: 1 << 12 } });
+    try {
+      await other.core.vault.import(phrase, 'another passphrase');
+      const adopted = other.core.vault.snapshots();
+      expect(adopted.map((s) => s.cid)).toEqual([first.cid]);
+      other.core.chat.createThread('Written on the new machine');
+      const next = await other.core.vault.snapshot({ includeModels: true, includeDocuments: true });
+      expect(next.previous).toBe(first.cid);
+      expect(next.newBytes / next.storedBytes).toBeLessThan(0.01);
+      // And it restores, with the new chat, from this machine's own blocks.
+      const again = freshDir();
+      await restoreSnapshot({ wallet: walletFromPhrase(phrase), root: next.cid, fetcher: other.core.vault['blocks'], dataDir: again });
+      expect(sqliteDigest(join(again, 'hearth.db')).threads!.rows).toBe(sqliteDigest(join(target, 'hearth.db')).threads!.rows);
+    } finally {
+      await other.core.dispose();
+    }
+  });
+
   it('a second snapshot of unchanged data, taken as a job, publishes less than 1% of the first', async () => {
     const job = core.vault.startSnapshot({ includeModels: true, includeDocuments: true, targetId: kuboTargetId });
     const done = await core.jobs.wait(job.id);

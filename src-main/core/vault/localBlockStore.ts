@@ -63,6 +63,14 @@ export class LocalBlockStore implements BlockFetcher {
     }
   }
 
+  /** The stored block's size in bytes, or null when it is not here. */
+  async size(cid: string): Promise<number | null> {
+    return stat(this.pathOf(cid)).then(
+      (info) => info.size,
+      () => null,
+    );
+  }
+
   async delete(cids: Iterable<string>): Promise<void> {
     for (const cid of cids) await rm(this.pathOf(cid), { force: true });
   }

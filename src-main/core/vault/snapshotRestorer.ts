@@ -10,7 +10,8 @@ import { HearthError, isAbortError } from '../common/hearthError';
 import { openChunk, unwrapDataKey } from './blockCipher';
 import { countLanceRows, countSqliteRows } from './dataCapture';
 import { decodeList, decodeRoot, openManifest, verifyBlock } from './snapshotFormat';
-import type { BlockFetcher, ManifestFile, SnapshotManifest } from './types';
+import { LocalBlockStore } from './localBlockStore';
+import type { Block, BlockFetcher, ManifestFile, SnapshotManifest, SnapshotRoot } from './types';
 import { chunkId, deriveVaultKeys } from './vaultKeys';
 
 export interface RestoreOptions {
@@ -19,9 +20,34 @@ export interface RestoreOptions {
   fetcher: BlockFetcher;
   /** The data directory to restore into: absent, empty, or kept aside before it is replaced. */
   dataDir: string;
+  /**
+   * Keep the verified sealed blocks in the new directory's vault (vault/blocks, and a record in
+   * vault/restored.json), so Hearth there carries on from this snapshot: its next snapshot is
+   * incremental instead of sealing and uploading everything again.
+   */
+  keepBlocks?: boolean;
   signal?: AbortSignal;
   onProgress?: (doneBytes: number, totalBytes: number, detail: string) => void;
 }
+
+/** What a restore that kept its blocks leaves in vault/restored.json for the vault to adopt. */
+export interface RestoredRecord {
+  root: string;
+  createdAt: string;
+  previous: string | null;
+  address: string;
+  /** The root's wrapped data key (hex): the same key keeps sealing the vault's new chunks. */
+  wrappedKey: string;
+  options: SnapshotManifest['options'];
+  files: number;
+  bytes: number;
+  /** Every block of the snapshot and its sealed size. */
+  blocks: Record<string, number>;
+  /** Keyed chunk id -> block. */
+  chunks: { id: string; cid: string }[];
+}
+
+export const RESTORED_RECORD = join('vault', 'restored.json');
 
 export interface RestoreResult {
   root: string;
@@ -69,10 +95,15 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const { wallet, fetcher, signal } = options;
   const root = parseCid(options.root);
   let fetched = 0;
+  // Blocks fetched before the staging folder exists, kept once it does (when keepBlocks).
+  const early = new Map<CID, Uint8Array>();
+  let keep: ((block: Block) => Promise<void>) | null = null;
   const fetchVerified = async (cid: CID): Promise<Uint8Array> => {
     const bytes = await fetchWithRetry(fetcher, cid, signal);
     await verifyBlock(cid, bytes);
     fetched++;
+    if (keep) await keep({ cid, bytes });
+    else if (options.keepBlocks) early.set(cid, bytes);
     return bytes;
   };
 
@@ -93,8 +124,13 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
 
   const staging = restoreStagingDir(options.dataDir, root.toString());
   const filesDir = join(staging, 'data');
+  const kept = options.keepBlocks ? new LocalBlockStore(join(filesDir, 'vault', 'blocks')) : null;
   try {
     await mkdir(filesDir, { recursive: true });
+    if (kept) {
+      for (const [cid, bytes] of early) await kept.put({ cid, bytes });
+      keep = (block) => kept.put(block).then(() => undefined);
+    }
     const progress = await readProgress(staging, root.toString());
     const totalBytes = manifest.files.reduce((sum, f) => sum + f.size, 0);
     let doneBytes = manifest.files.filter((f) => progress.done.includes(f.path)).reduce((sum, f) => sum + f.size, 0);
@@ -120,6 +156,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     }
 
     await checkCounts(filesDir, manifest, root.toString());
+    if (kept) await writeRestoredRecord(kept, filesDir, { root: root.toString(), rootBlock, manifest, wallet });
     const keptAside = await moveIntoPlace(filesDir, options.dataDir);
     await rm(staging, { recursive: true, force: true });
     return {
@@ -227,6 +264,35 @@ async function listedBlocks(lists: CID[], fetch: (cid: CID) => Promise<Uint8Arra
   const out = new Set<string>();
   for (const cid of lists) for (const listed of decodeList(await fetch(cid), `Block ${cid}`)) out.add(listed.toString());
   return out;
+}
+
+/** The record the vault adopts; skipped (with the blocks left unused) if a block is missing. */
+async function writeRestoredRecord(
+  store: LocalBlockStore,
+  filesDir: string,
+  input: { root: string; rootBlock: SnapshotRoot; manifest: SnapshotManifest; wallet: HDNodeWallet },
+): Promise<void> {
+  const { manifest, rootBlock } = input;
+  const cids = [input.root, ...rootBlock.manifest.map(String), ...rootBlock.lists.map(String), ...manifest.files.flatMap((f) => f.chunks.map((c) => c.cid))];
+  const blocks: Record<string, number> = {};
+  for (const cid of cids) {
+    const size = await store.size(cid);
+    if (size === null) return;
+    blocks[cid] = size;
+  }
+  const record: RestoredRecord = {
+    root: input.root,
+    createdAt: manifest.createdAt,
+    previous: manifest.previous,
+    address: input.wallet.address,
+    wrappedKey: Buffer.from(rootBlock.wrappedKey).toString('hex'),
+    options: manifest.options,
+    files: manifest.files.length,
+    bytes: manifest.files.reduce((sum, f) => sum + f.size, 0),
+    blocks,
+    chunks: manifest.files.flatMap((f) => f.chunks.map((c) => ({ id: c.id, cid: c.cid }))),
+  };
+  await writeFile(join(filesDir, RESTORED_RECORD), JSON.stringify(record));
 }
 
 /** Every table the manifest counted must hold as many rows after the restore. */

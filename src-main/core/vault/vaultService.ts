@@ -1,6 +1,6 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { HDNodeWallet } from 'ethers';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CID } from 'multiformats/cid';
@@ -16,7 +16,7 @@ import { writeCar } from './carFile';
 import { captureData } from './dataCapture';
 import { LocalBlockStore } from './localBlockStore';
 import { openPointer, sealPointer } from './snapshotFormat';
-import { isDiskFull, restoreSnapshot, type RestoreResult } from './snapshotRestorer';
+import { isDiskFull, RESTORED_RECORD, restoreSnapshot, type RestoredRecord, type RestoreResult } from './snapshotRestorer';
 import { writeSnapshot } from './snapshotWriter';
 import { FolderTarget } from './targets/folderTarget';
 import { GatewayFetcher } from './targets/gatewayFetcher';
@@ -97,6 +97,7 @@ export class VaultService {
     this.repo = VaultRepository.open(join(this.dir, 'vault.db'), deps.sqliteNativeBinding);
     this.blocks = new LocalBlockStore(join(this.dir, 'blocks'));
     this.identity = new WalletIdentity(join(this.dir, 'keystore.json'), deps.secrets, deps.scryptN);
+    this.adoptRestored();
 
     deps.jobs.register<SnapshotJobParams, never>(SNAPSHOT_JOB, {
       title: (p) => (p.targetId ? `Snapshot and publish to ${this.targetName(p.targetId)}` : 'Snapshot'),
@@ -420,12 +421,44 @@ export class VaultService {
       root,
       fetcher,
       dataDir: input.dataDir,
+      keepBlocks: true,
       signal: progress.signal,
       onProgress: (done, total, file) => progress.onProgress?.(total > 0 ? done / total : null, `Restoring ${file}`, { done, total }),
     });
   }
 
   // --- internals ---
+
+  /**
+   * A directory restored with its blocks kept (restoreSnapshot keepBlocks) carries on from
+   * that snapshot: it becomes this vault's latest, its chunks are known and its data key is
+   * reused, so the next snapshot seals and publishes only what changed since.
+   */
+  private adoptRestored(): void {
+    const file = join(this.deps.dataDir, RESTORED_RECORD);
+    if (!existsSync(file)) return;
+    try {
+      const record = JSON.parse(readFileSync(file, 'utf8')) as RestoredRecord;
+      if (!this.repo.snapshots().some((s) => s.cid === record.root)) {
+        this.repo.addSnapshot({
+          cid: record.root,
+          createdAt: Date.parse(record.createdAt),
+          previous: record.previous,
+          files: record.files,
+          bytes: record.bytes,
+          includeModels: record.options.includeModels,
+          includeDocuments: record.options.includeDocuments,
+          blocks: new Map(Object.entries(record.blocks)),
+          newChunks: record.chunks.map((c) => ({ id: c.id, blockCid: c.cid, sealedSize: record.blocks[c.cid] ?? 0 })),
+        });
+        if (!this.repo.getState('dataKey')) this.repo.setState('dataKey', { address: record.address, wrapped: record.wrappedKey });
+        this.deps.logger.info(`vault: carrying on from restored snapshot ${record.root}`);
+      }
+      rmSync(file);
+    } catch (error) {
+      this.deps.logger.warn(`vault: ${file} could not be adopted (${(error as Error).message}); the next snapshot will be a full one.`);
+    }
+  }
 
   private targetName(id: string): string {
     return this.repo.targets().find((t) => t.id === id)?.name ?? id;
