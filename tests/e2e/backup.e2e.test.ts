@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { createCore } from '../../src-main/core/createCore';
+import { ended, threadRows } from '../support/backupPage';
 import { openBrowser } from '../support/browser';
 import { startServe } from '../support/server';
 import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
@@ -12,27 +12,6 @@ import { tempDir } from '../support/tempDir';
 
 const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
 const PASSPHRASE = 'lantern orchard 42';
-
-/** Waits for a vault job's card to show how the job ended; says the error when it failed. */
-async function ended(page: Page, role: 'snapshot' | 'publish' | 'restore'): Promise<string> {
-  const card = page.getByTestId(`${role}-job`);
-  await expect
-    .poll(() => card.getAttribute('data-status'), { timeout: 120_000 })
-    .toMatch(/^(completed|failed|cancelled|interrupted)$/);
-  const status = (await card.getAttribute('data-status'))!;
-  if (status !== 'completed') return `${status}: ${await card.innerText()}`;
-  return status;
-}
-
-/** The threads table as the user sees it, in a stable order. */
-function threadRows(dataDir: string): unknown[] {
-  const db = new BetterSqlite3(join(dataDir, 'hearth.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT id, title, system_prompt, created_at FROM threads ORDER BY id').all();
-  } finally {
-    db.close();
-  }
-}
 
 /**
  * The Backup screen in real Chromium against `hearth serve`: create a wallet and see its
