@@ -1,7 +1,7 @@
 import { safeStorage } from 'electron';
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../core/common/atomicFile';
 import type { Logger } from '../core/common/logger';
 import type { SecretStore } from '../core/ports/secretStore';
 
@@ -57,20 +57,8 @@ export class SafeStorageSecretStore implements SecretStore {
     }
   }
 
-  /** Temp file then rename: a crash leaves the old file or the new one. */
   private async writeAll(all: Record<string, string>): Promise<void> {
     await mkdir(dirname(this.file), { recursive: true });
-    const temp = `${this.file}.${randomUUID()}.tmp`;
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(all));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, this.file).catch(async (error: unknown) => {
-      await rm(temp, { force: true });
-      throw error;
-    });
+    await writeFileAtomic(this.file, JSON.stringify(all));
   }
 }

@@ -106,6 +106,12 @@ describe('vault service', () => {
     await core.vault.unlock('a long passphrase');
   });
 
+  it('refuses to restore over the data directory Hearth is using', () => {
+    expect(() => core.vault.startRestore({ phrase, from: { kind: 'gateway', url: service.gatewayUrl }, dataDir })).toThrow(
+      expect.objectContaining({ code: 'BAD_INPUT', message: expect.stringMatching(/another folder/) }),
+    );
+  });
+
   it('a cancelled snapshot leaves no snapshot and no blocks behind', async () => {
     writeFileSync(join(dataDir, 'models', 'weights.bin'), randomBytes(96 * 1024 * 1024));
     try {

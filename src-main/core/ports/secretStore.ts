@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { link, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic, writeFileDurably } from '../common/atomicFile';
 import { HearthError } from '../common/hearthError';
 
 /** Where the host keeps small secrets (the Hugging Face token). Null means "none stored". */
@@ -91,7 +92,7 @@ export class FileSecretStore implements SecretStore {
       tag: cipher.getAuthTag().toString('base64'),
       data: data.toString('base64'),
     };
-    await writeAtomic(this.filePath, `${JSON.stringify(sealed)}\n`);
+    await writeFileAtomic(this.filePath, `${JSON.stringify(sealed)}\n`);
   }
 
   /** The key, created on first write. link() never replaces, so two processes agree on one key. */
@@ -100,7 +101,7 @@ export class FileSecretStore implements SecretStore {
     if (existing !== null) return checkKey(existing, this.keyPath);
     const temp = `${this.keyPath}.${randomUUID()}.tmp`;
     try {
-      await writeDurably(temp, randomBytes(KEY_BYTES));
+      await writeFileDurably(temp, randomBytes(KEY_BYTES));
       try {
         await link(temp, this.keyPath);
       } catch (error) {
@@ -161,28 +162,5 @@ async function readIfExists(path: string, encoding: 'utf8' | null = 'utf8'): Pro
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new HearthError('FILE_UNREADABLE', `Cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/** Written with mode 0600 and flushed before anyone renames or links it into place. */
-async function writeDurably(path: string, data: string | Buffer): Promise<void> {
-  const handle = await open(path, 'wx', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Temp file then rename, so a crash leaves the old file or the new one, never half of one. */
-async function writeAtomic(path: string, data: string): Promise<void> {
-  const temp = `${path}.${randomUUID()}.tmp`;
-  try {
-    await writeDurably(temp, data);
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
   }
 }

@@ -23,15 +23,13 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
 }
 
 /** Applies pending migrations, each in its own transaction, tracked by PRAGMA user_version. */
-export function migrate(db: Db): void {
+export function migrate(db: Db, list: readonly string[] = migrations): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > migrations.length) {
-    throw new Error(
-      `This data directory was written by a newer Hearth (schema ${current}, this build knows ${migrations.length}).`,
-    );
+  if (current > list.length) {
+    throw new Error(`This data directory was written by a newer Hearth (schema ${current}, this build knows ${list.length}).`);
   }
-  for (let version = current; version < migrations.length; version++) {
-    const sql = migrations[version]!;
+  for (let version = current; version < list.length; version++) {
+    const sql = list[version]!;
     db.transaction(() => {
       db.exec(sql);
       db.pragma(`user_version = ${version + 1}`);

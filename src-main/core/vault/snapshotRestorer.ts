@@ -1,11 +1,12 @@
 import BetterSqlite3 from 'better-sqlite3';
 import type { HDNodeWallet } from 'ethers';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CID } from 'multiformats/cid';
+import { writeFileAtomic } from '../common/atomicFile';
 import { HearthError, isAbortError } from '../common/hearthError';
 import { openChunk, unwrapDataKey } from './blockCipher';
 import { countLanceRows, countSqliteRows } from './dataCapture';
@@ -346,9 +347,7 @@ async function readProgress(staging: string, root: string): Promise<Progress> {
 }
 
 async function writeProgress(staging: string, progress: Progress): Promise<void> {
-  const temp = join(staging, `${PROGRESS_FILE}.${randomUUID()}.tmp`);
-  await writeFile(temp, JSON.stringify(progress));
-  await rename(temp, join(staging, PROGRESS_FILE));
+  await writeFileAtomic(join(staging, PROGRESS_FILE), JSON.stringify(progress), 0o644);
 }
 
 async function sha256File(path: string): Promise<string> {

@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import type { VaultPublication, VaultSchedule, VaultSnapshot, VaultTargetKind } from '../../../src-preload/contract/dto';
 import { HearthError } from '../common/hearthError';
-import type { Db } from '../storage/database';
+import { migrate, type Db } from '../storage/database';
 
 /**
  * The vault's bookkeeping lives in its own SQLite file, vault/vault.db, outside hearth.db:
@@ -114,16 +114,11 @@ export class VaultRepository {
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    const current = db.pragma('user_version', { simple: true }) as number;
-    if (current > MIGRATIONS.length) {
+    try {
+      migrate(db, MIGRATIONS);
+    } catch (error) {
       db.close();
-      throw new HearthError('UNSUPPORTED', `${file} was written by a newer Hearth; update Hearth to use this vault.`);
-    }
-    for (let version = current; version < MIGRATIONS.length; version++) {
-      db.transaction(() => {
-        db.exec(MIGRATIONS[version]!);
-        db.pragma(`user_version = ${version + 1}`);
-      })();
+      throw error;
     }
     return new VaultRepository(db);
   }

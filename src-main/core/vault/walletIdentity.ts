@@ -1,7 +1,7 @@
 import { Mnemonic, Wallet, encryptKeystoreJson, getAddress, type HDNodeWallet } from 'ethers';
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { writeFileAtomic } from '../common/atomicFile';
 import { HearthError } from '../common/hearthError';
 import type { SecretStore } from '../ports/secretStore';
 
@@ -129,20 +129,7 @@ export class WalletIdentity {
     };
     const json = await encryptKeystoreJson(account, passphrase, this.scryptN ? { scrypt: { N: this.scryptN } } : {});
     await mkdir(dirname(this.keystorePath), { recursive: true });
-    const temp = `${this.keystorePath}.${randomUUID()}.tmp`;
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(json);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temp, this.keystorePath);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+    await writeFileAtomic(this.keystorePath, json);
     this.unlocked = wallet;
     this.cachedAddress = wallet.address;
     await this.secrets.set(VAULT_PASSPHRASE_SECRET, remember ? passphrase : null);

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@web3-storage/w3up-client';
 import type { AgentDataExport, ClientFactoryOptions, ServiceConf } from '@web3-storage/w3up-client/types';
+import { writeFileAtomic } from '../../common/atomicFile';
 import { HearthError, isAbortError } from '../../common/hearthError';
 import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget } from '../types';
 import { GatewayFetcher } from './gatewayFetcher';
@@ -284,7 +285,7 @@ class JsonFileAgentStore implements AgentStore {
 
   save(data: AgentDataExport): Promise<void> {
     // Saves are chained so an older state never lands after a newer one.
-    const next = this.writing.then(() => writeAtomic(this.path, JSON.stringify(data, replace)));
+    const next = this.writing.then(() => saveState(this.path, JSON.stringify(data, replace)));
     this.writing = next.catch(() => undefined);
     return next;
   }
@@ -313,20 +314,11 @@ function revive(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** Temp file then rename: a crash leaves the old state or the new one, never half of one. */
-async function writeAtomic(path: string, data: string): Promise<void> {
-  const temp = `${path}.${randomUUID()}.tmp`;
+/** Atomic (temp file, flush, rename), mode 0600: the state holds the agent's private key. */
+async function saveState(path: string, data: string): Promise<void> {
   try {
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await writeFileAtomic(path, data);
   } catch (error) {
-    await rm(temp, { force: true });
     throw new HearthError('FILE_UNREADABLE', `Cannot save the Storacha agent state to ${path}: ${(error as Error).message}`, { cause: error });
   }
 }
