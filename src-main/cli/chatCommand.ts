@@ -1,4 +1,4 @@
-import type { Message } from '../../src-preload/contract/dto';
+import type { Message } from '#contract/dto';
 import type { CliContext } from './cliContext';
 import { commandArgs, coreOptions, parseInteger } from './commandArgs';
 import { backendLine } from './format';

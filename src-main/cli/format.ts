@@ -1,4 +1,4 @@
-import type { BackendInfo, ModelInfo, ThreadSummary } from '../../src-preload/contract/dto';
+import type { BackendInfo, ModelInfo, ThreadSummary } from '#contract/dto';
 
 /** Which backend answers, and why; CPU fallbacks the user would not expect are a WARNING. */
 export function backendLine(backend: BackendInfo): string {

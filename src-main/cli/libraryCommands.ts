@@ -1,4 +1,4 @@
-import type { DocumentInfo, JobInfo, SearchHit, SearchMode } from '../../src-preload/contract/dto';
+import type { DocumentInfo, JobInfo, SearchHit, SearchMode } from '#contract/dto';
 import type { Core } from '../core/createCore';
 import { locationLabel } from '../core/inference/sourceContext';
 import { DOCUMENT_FORMATS, type DocumentFormat } from '../core/library/types';

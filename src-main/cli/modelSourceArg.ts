@@ -1,4 +1,4 @@
-import type { ModelSource } from '../../src-preload/contract/dto';
+import type { ModelSource } from '#contract/dto';
 import { UsageError } from './usageError';
 
 /**

@@ -1,4 +1,4 @@
-import type { FitResult, JobInfo, ModelInfo, ModelPurpose, ModelSource } from '../../src-preload/contract/dto';
+import type { FitResult, JobInfo, ModelInfo, ModelPurpose, ModelSource } from '#contract/dto';
 import type { Core } from '../core/createCore';
 import { resolveSource } from '../core/models/resolveSource';
 import type { CliContext } from './cliContext';

@@ -5,9 +5,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { eventNames, type EventName } from '../../src-preload/contract/api';
+import { eventNames, type EventName } from '#contract/api';
 import { TokenCoalescer } from './tokenCoalescer';
-import type { WireMessage } from '../../src-preload/contract/client';
+import type { WireMessage } from '#contract/client';
 import { HearthError } from '../core/common/hearthError';
 import type { Logger } from '../core/common/logger';
 import type { Core } from '../core/createCore';

@@ -1,4 +1,4 @@
-import type { EventName, EventPayload } from '../../src-preload/contract/api';
+import type { EventName, EventPayload } from '#contract/api';
 
 type Deliver = <N extends EventName>(name: N, payload: EventPayload<N>) => void;
 type TokenEvent = Extract<EventPayload<'chat.stream'>, { type: 'token' }>;

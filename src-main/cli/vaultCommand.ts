@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { JobInfo, VaultSchedule, VaultSnapshot, VaultStatus, VaultTarget } from '../../src-preload/contract/dto';
-import { isErrorCode } from '../../src-preload/contract/errors';
+import type { JobInfo, VaultSchedule, VaultSnapshot, VaultStatus, VaultTarget } from '#contract/dto';
+import { isErrorCode } from '#contract/errors';
 import { HearthError, isAbortError } from '../core/common/hearthError';
 import type { Core } from '../core/createCore';
 import { restoreSnapshot, restoreStagingDir, type RestoreResult } from '../core/vault/snapshotRestorer';

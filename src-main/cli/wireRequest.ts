@@ -1,4 +1,4 @@
-import type { WireRequest } from '../../src-preload/contract/client';
+import type { WireRequest } from '#contract/client';
 
 export type ParsedWireRequest = { ok: true; request: WireRequest } | { ok: false; id: number | null; message: string };
 

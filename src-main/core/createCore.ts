@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import type { EventName, EventPayload } from '../../src-preload/contract/api';
+import type { EventName, EventPayload } from '#contract/api';
 import { Emitter } from './common/emitter';
 import { createConsoleLogger, type Logger } from './common/logger';
 import { ChatService } from './inference/chatService';

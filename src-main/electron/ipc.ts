@@ -1,6 +1,6 @@
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { callChannel, callNames, eventChannel, eventNames } from '../../src-preload/contract';
-import type { Result } from '../../src-preload/contract/errors';
+import { callChannel, callNames, eventChannel, eventNames } from '#contract/index';
+import type { Result } from '#contract/errors';
 import type { Core } from '../core/createCore';
 import type { Dispatch } from '../core/rpc/dispatcher';
 import type { RendererOrigin } from './rendererOrigin';

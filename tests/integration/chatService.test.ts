@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../src-main/core/createCore';
 import { HearthError } from '../../src-main/core/common/hearthError';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
-import type { ChatStreamEvent } from '../../src-preload/contract/dto';
-import { MAX_MESSAGE_CHARS } from '../../src-preload/contract/api';
+import type { ChatStreamEvent } from '#contract/dto';
+import { MAX_MESSAGE_CHARS } from '#contract/api';
 import { CATALOG_PATH, createTestCore, PARSE_WORKER_PATH } from '../support/testCore';
 import { testModelPath, type TestModelName } from '../support/testModels';
 

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelInfo, ThreadSummary } from '../../src-preload/contract/dto';
+import type { ModelInfo, ThreadSummary } from '#contract/dto';
 import { tempDir } from '../support/tempDir';
 import { testModelPath } from '../support/testModels';
 

@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VaultSnapshot, VaultStatus, VaultTarget } from '../../src-preload/contract/dto';
+import type { VaultSnapshot, VaultStatus, VaultTarget } from '#contract/dto';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { createCore } from '../../src-main/core/createCore';
 import { assertBuilt } from '../support/server';

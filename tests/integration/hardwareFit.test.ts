@@ -3,7 +3,7 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { getLlama, LlamaLogLevel, type Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FitResult } from '../../src-preload/contract/dto';
+import type { FitResult } from '#contract/dto';
 import { HearthError } from '../../src-main/core/common/hearthError';
 import { HardwareFit, type FitCandidate } from '../../src-main/core/models/hardwareFit';
 import { HubClient } from '../../src-main/core/models/hubClient';

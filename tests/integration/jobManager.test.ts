@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobInfo } from '../../src-preload/contract/dto';
+import type { JobInfo } from '#contract/dto';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { JobManager } from '../../src-main/core/jobs/jobManager';
 import { openDatabase, type Db } from '../../src-main/core/storage/database';

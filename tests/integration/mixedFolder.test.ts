@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../src-main/core/createCore';
-import type { DocumentInfo } from '../../src-preload/contract/dto';
+import type { DocumentInfo } from '#contract/dto';
 import { PDF_PAGES, writeDocFixtures, writeLargeText } from '../support/docFixtures';
 import { createLibraryCore, indexPath } from '../support/libraryCore';
 import { tempDir } from '../support/tempDir';

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statfsSync
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { JobInfo, ModelSource } from '../../src-preload/contract/dto';
+import type { JobInfo, ModelSource } from '#contract/dto';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { createCore, type Core } from '../../src-main/core/createCore';
 import { MODEL_DOWNLOAD_JOB, ModelDownloads, resolveUrlSource, type ModelDownloadsDeps } from '../../src-main/core/models/modelDownloads';

@@ -3,7 +3,7 @@ import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RuntimeState } from '../../src-preload/contract/dto';
+import type { RuntimeState } from '#contract/dto';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import type { Core } from '../../src-main/core/createCore';
 import { LlamaRuntime } from '../../src-main/core/inference/llamaRuntime';

@@ -12,7 +12,7 @@ import { FolderTarget } from '../../src-main/core/vault/targets/folderTarget';
 import { GatewayFetcher } from '../../src-main/core/vault/targets/gatewayFetcher';
 import type { BlockFetcher } from '../../src-main/core/vault/types';
 import { walletFromPhrase } from '../../src-main/core/vault/walletIdentity';
-import type { VaultSnapshot as SnapshotInfo } from '../../src-preload/contract/dto';
+import type { VaultSnapshot as SnapshotInfo } from '#contract/dto';
 import { startIpfsNode, type IpfsNode } from '../support/ipfsNode';
 import { createLibraryCore, indexPath } from '../support/libraryCore';
 import { LABELLED_QUERIES, writeCorpus } from '../support/retrievalCorpus';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Core, CoreConfig } from '../../src-main/core/createCore';
-import type { Collection, JobInfo, ModelInfo, Source } from '../../src-preload/contract/dto';
+import type { Collection, JobInfo, ModelInfo, Source } from '#contract/dto';
 import { createTestCore } from './testCore';
 import { testModelPath } from './testModels';
 

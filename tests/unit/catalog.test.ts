@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CatalogEntry } from '../../src-preload/contract/dto';
+import type { CatalogEntry } from '#contract/dto';
 import { HearthError } from '../../src-main/core/common/hearthError';
 import { ModelCatalog, parseCatalog } from '../../src-main/core/models/catalog';
 import { parseQuantization } from '../../src-main/core/models/hubClient';

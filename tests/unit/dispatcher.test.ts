@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callNames, calls, eventNames } from '../../src-preload/contract/api';
-import { ERROR_CODES } from '../../src-preload/contract/errors';
+import { callNames, calls, eventNames } from '#contract/api';
+import { ERROR_CODES } from '#contract/errors';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import type { Core } from '../../src-main/core/createCore';
 import { createDispatcher, type Dispatch } from '../../src-main/core/rpc/dispatcher';

@@ -1,4 +1,4 @@
-import type { ErrorCode, ErrorData } from '../../../src-preload/contract/errors';
+import type { ErrorCode, ErrorData } from '#contract/errors';
 
 /** Every error the core raises on purpose carries a stable code from the contract. */
 export class HearthError extends Error {

@@ -1,5 +1,5 @@
 import type { ChatHistoryItem } from 'node-llama-cpp';
-import { MAX_MESSAGE_CHARS } from '../../../src-preload/contract/api';
+import { MAX_MESSAGE_CHARS } from '#contract/api';
 import type {
   ChatStreamEvent,
   ContextUsage,
@@ -8,7 +8,7 @@ import type {
   SendResult,
   Thread,
   ThreadSummary,
-} from '../../../src-preload/contract/dto';
+} from '#contract/dto';
 import { HearthError, toErrorData } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import type { SettingsRepository } from '../storage/settingsRepository';

@@ -13,7 +13,7 @@ import {
   type LlamaContextSequence,
   type LlamaModel,
 } from 'node-llama-cpp';
-import type { BackendInfo, LoadedModel, RuntimeState } from '../../../src-preload/contract/dto';
+import type { BackendInfo, LoadedModel, RuntimeState } from '#contract/dto';
 import { HearthError, toErrorData } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import { assertLoadable, inspectGguf } from '../models/ggufInspector';

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { ChunkLocation, Citation, MessageSources, SearchHit } from '../../../src-preload/contract/dto';
+import type { ChunkLocation, Citation, MessageSources, SearchHit } from '#contract/dto';
 
 /** What the chat needs from the document index. */
 export interface SourceRetriever {

@@ -1,4 +1,4 @@
-import type { JobBytes, JobInfo, JobStatus } from '../../../src-preload/contract/dto';
+import type { JobBytes, JobInfo, JobStatus } from '#contract/dto';
 import { HearthError, isAbortError, toErrorData } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';

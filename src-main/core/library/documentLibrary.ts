@@ -11,7 +11,7 @@ import type {
   SearchHit,
   SearchMode,
   Source,
-} from '../../../src-preload/contract/dto';
+} from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import type { JobContext, JobManager } from '../jobs/jobManager';

@@ -1,4 +1,4 @@
-import type { SearchHit } from '../../../src-preload/contract/dto';
+import type { SearchHit } from '#contract/dto';
 
 /**
  * Full-text and vector search always return *something*; for a chat, a passage counts as

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { CatalogEntry, CatalogFile } from '../../../src-preload/contract/dto';
+import type { CatalogEntry, CatalogFile } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 
 /**

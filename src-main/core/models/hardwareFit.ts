@@ -2,7 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { availableParallelism, cpus, freemem, totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { GgufInsights, readGgufFileInfo, type GgufFileInfo, type Llama } from 'node-llama-cpp';
-import type { FitResult, HardwareInfo } from '../../../src-preload/contract/dto';
+import type { FitResult, HardwareInfo } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import { fileError } from './ggufInspector';
 import { networkError, statusError } from './hubClient';

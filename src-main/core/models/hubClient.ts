@@ -1,6 +1,6 @@
 import { ggufFileQuantNames } from 'node-llama-cpp';
 import { z } from 'zod';
-import type { HubFile, HubModelSummary } from '../../../src-preload/contract/dto';
+import type { HubFile, HubModelSummary } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 
 export interface HubClientOptions {

@@ -3,7 +3,7 @@ import { constants, createReadStream, existsSync, mkdirSync, readdirSync, rmSync
 import { copyFile, link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadFile, InvalidContentLengthError, StatusCodeError } from 'ipull';
-import type { JobInfo, JobStatus, ModelInfo, ModelSource } from '../../../src-preload/contract/dto';
+import type { JobInfo, JobStatus, ModelInfo, ModelSource } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import type { JobContext, JobManager } from '../jobs/jobManager';

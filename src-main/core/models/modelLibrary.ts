@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { ModelInfo, ModelPurpose } from '../../../src-preload/contract/dto';
+import type { ModelInfo, ModelPurpose } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { ModelSource } from '../../../src-preload/contract/dto';
+import type { ModelSource } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import type { HubClient } from './hubClient';
 import type { ModelCatalog } from './catalog';

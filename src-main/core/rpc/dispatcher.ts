@@ -1,5 +1,5 @@
-import { calls, isCallName } from '../../../src-preload/contract/api';
-import type { Result } from '../../../src-preload/contract/errors';
+import { calls, isCallName } from '#contract/api';
+import type { Result } from '#contract/errors';
 import { HearthError, toErrorData } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import type { Handlers } from './handlers';

@@ -1,4 +1,4 @@
-import { MAX_MESSAGE_CHARS, type CallInput, type CallName, type CallOutput } from '../../../src-preload/contract/api';
+import { MAX_MESSAGE_CHARS, type CallInput, type CallName, type CallOutput } from '#contract/api';
 import { HUB_TOKEN_SECRET, type Core } from '../createCore';
 import { HearthError } from '../common/hearthError';
 import { resolveSource } from '../models/resolveSource';

@@ -1,4 +1,4 @@
-import type { JobBytes, JobInfo, JobStatus } from '../../../src-preload/contract/dto';
+import type { JobBytes, JobInfo, JobStatus } from '#contract/dto';
 import type { Db } from './database';
 
 export interface JobRow extends JobInfo {

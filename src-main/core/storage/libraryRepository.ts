@@ -6,7 +6,7 @@ import type {
   DocumentInfo,
   DocumentStatus,
   Source,
-} from '../../../src-preload/contract/dto';
+} from '#contract/dto';
 import { newId } from '../common/ids';
 import type { Db } from './database';
 

@@ -1,4 +1,4 @@
-import type { ModelInfo, ModelPurpose } from '../../../src-preload/contract/dto';
+import type { ModelInfo, ModelPurpose } from '#contract/dto';
 import type { Db } from './database';
 
 /** A model as stored: ModelInfo less what is derived when listing (presence on disk). */

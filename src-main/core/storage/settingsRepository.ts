@@ -1,4 +1,4 @@
-import type { Settings } from '../../../src-preload/contract/dto';
+import type { Settings } from '#contract/dto';
 import type { Db } from './database';
 
 export const DEFAULT_SETTINGS: Settings = {

@@ -1,4 +1,4 @@
-import type { ContextUsage, Message, MessageRole, MessageSources, MessageStatus, ThreadSummary } from '../../../src-preload/contract/dto';
+import type { ContextUsage, Message, MessageRole, MessageSources, MessageStatus, ThreadSummary } from '#contract/dto';
 import { newId } from '../common/ids';
 import type { Db } from './database';
 

@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import type { VaultPublication, VaultSchedule, VaultSnapshot, VaultTargetKind } from '../../../src-preload/contract/dto';
+import type { VaultPublication, VaultSchedule, VaultSnapshot, VaultTargetKind } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import { migrate, type Db } from '../storage/database';
 

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CID } from 'multiformats/cid';
-import type { JobInfo, VaultCreated, VaultSchedule, VaultSnapshot, VaultStatus, VaultTarget } from '../../../src-preload/contract/dto';
+import type { JobInfo, VaultCreated, VaultSchedule, VaultSnapshot, VaultStatus, VaultTarget } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';

@@ -1,4 +1,4 @@
-import type { HearthBridge } from '../../../../src-preload/contract/client';
+import type { HearthBridge } from '#contract/client';
 import { WebSocketBridge, type ConnectionMonitor, type ConnectionState } from './webSocketBridge';
 
 export type { ConnectionMonitor, ConnectionState };

@@ -1,6 +1,6 @@
-import type { CallInput, CallName, CallOutput, EventName, EventPayload } from '../../../../src-preload/contract/api';
-import type { HearthBridge, WireMessage, WireRequest } from '../../../../src-preload/contract/client';
-import type { ErrorData, Result } from '../../../../src-preload/contract/errors';
+import type { CallInput, CallName, CallOutput, EventName, EventPayload } from '#contract/api';
+import type { HearthBridge, WireMessage, WireRequest } from '#contract/client';
+import type { ErrorData, Result } from '#contract/errors';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
 

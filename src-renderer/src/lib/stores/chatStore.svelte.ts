@@ -1,5 +1,5 @@
-import type { ChatStreamEvent, ContextUsage, Message, SendResult, Thread } from '../../../../src-preload/contract/dto';
-import type { Result } from '../../../../src-preload/contract/errors';
+import type { ChatStreamEvent, ContextUsage, Message, SendResult, Thread } from '#contract/dto';
+import type { Result } from '#contract/errors';
 import type { HearthBridge } from '../api/client';
 import type { ToastStore } from './toastStore.svelte';
 

@@ -6,7 +6,7 @@ import type {
   HubModelSummary,
   JobInfo,
   ModelSource,
-} from '../../../../src-preload/contract/dto';
+} from '#contract/dto';
 import type { HearthBridge } from '../api/client';
 import type { ToastStore } from './toastStore.svelte';
 

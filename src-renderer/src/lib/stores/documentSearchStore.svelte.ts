@@ -1,4 +1,4 @@
-import type { SearchHit } from '../../../../src-preload/contract/dto';
+import type { SearchHit } from '#contract/dto';
 import type { HearthBridge } from '../api/client';
 import type { ToastStore } from './toastStore.svelte';
 

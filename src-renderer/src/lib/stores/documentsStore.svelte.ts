@@ -7,7 +7,7 @@ import type {
   JobInfo,
   JobStatus,
   Source,
-} from '../../../../src-preload/contract/dto';
+} from '#contract/dto';
 import type { HearthBridge } from '../api/client';
 import { DocumentSearchStore } from './documentSearchStore.svelte';
 import type { ToastStore } from './toastStore.svelte';

@@ -1,4 +1,4 @@
-import type { JobInfo, JobStatus } from '../../../../src-preload/contract/dto';
+import type { JobInfo, JobStatus } from '#contract/dto';
 import type { HearthBridge } from '../api/client';
 import type { ToastStore } from './toastStore.svelte';
 

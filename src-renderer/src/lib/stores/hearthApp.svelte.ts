@@ -1,4 +1,4 @@
-import type { AppInfo, JobInfo } from '../../../../src-preload/contract/dto';
+import type { AppInfo, JobInfo } from '#contract/dto';
 import type { ConnectionState, HearthClient } from '../api/client';
 import { createMarkdownRenderer, type MarkdownRenderer } from '../util/markdown';
 import { ChatStore } from './chatStore.svelte';

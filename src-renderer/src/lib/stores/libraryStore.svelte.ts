@@ -1,4 +1,4 @@
-import type { ModelInfo, ModelPurpose } from '../../../../src-preload/contract/dto';
+import type { ModelInfo, ModelPurpose } from '#contract/dto';
 import type { HearthBridge } from '../api/client';
 import { modelLabel } from '../util/format';
 import type { RuntimeStore } from './runtimeStore.svelte';

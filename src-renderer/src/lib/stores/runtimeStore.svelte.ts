@@ -1,4 +1,4 @@
-import type { BackendInfo, LoadedModel, ModelInfo, RuntimeState } from '../../../../src-preload/contract/dto';
+import type { BackendInfo, LoadedModel, ModelInfo, RuntimeState } from '#contract/dto';
 import type { HearthBridge } from '../api/client';
 import type { ToastStore } from './toastStore.svelte';
 

@@ -1,5 +1,5 @@
-import type { CallInput } from '../../../../src-preload/contract/api';
-import type { Settings } from '../../../../src-preload/contract/dto';
+import type { CallInput } from '#contract/api';
+import type { Settings } from '#contract/dto';
 import type { HearthBridge } from '../api/client';
 import type { ToastStore } from './toastStore.svelte';
 

@@ -1,4 +1,4 @@
-import type { Thread, ThreadSummary } from '../../../../src-preload/contract/dto';
+import type { Thread, ThreadSummary } from '#contract/dto';
 import type { HearthBridge } from '../api/client';
 import type { ToastStore } from './toastStore.svelte';
 

@@ -1,6 +1,6 @@
-import type { CallInput } from '../../../../src-preload/contract/api';
-import type { JobInfo, JobStatus, VaultCreated, VaultSnapshot, VaultStatus, VaultTarget } from '../../../../src-preload/contract/dto';
-import type { ErrorData } from '../../../../src-preload/contract/errors';
+import type { CallInput } from '#contract/api';
+import type { JobInfo, JobStatus, VaultCreated, VaultSnapshot, VaultStatus, VaultTarget } from '#contract/dto';
+import type { ErrorData } from '#contract/errors';
 import type { HearthBridge } from '../api/client';
 import type { ToastStore } from './toastStore.svelte';
 

@@ -1,4 +1,4 @@
-import type { ErrorData } from '../../../../src-preload/contract/errors';
+import type { ErrorData } from '#contract/errors';
 
 /** How every error is shown: the stable code first, then the sentence for people. */
 export function errorText(error: { code: string; message: string } | ErrorData): string {

@@ -1,4 +1,4 @@
-import type { ChunkLocation, Citation, SearchHit } from '../../../../src-preload/contract/dto';
+import type { ChunkLocation, Citation, SearchHit } from '#contract/dto';
 
 /** A passage of one of the user's documents, as the passage panel shows it. */
 export interface Passage {
