@@ -1,78 +1,77 @@
 import type { Message } from '#contract/dto';
-import type { CliContext } from './cliContext';
-import { commandArgs, coreOptions, parseInteger } from './commandArgs';
+import { defineCommand } from './declare/commandSpec';
+import { integer, text } from './declare/options';
+import { words } from './declare/positionals';
 import { backendLine } from './format';
-import { helpText } from './helpText';
+import { INTERRUPTED } from './jobProgress';
 import { openCore } from './openCore';
-import { UsageError } from './usageError';
-
-/** Exit code of a reply the user interrupted (128 + SIGINT, as shells report it). */
-const INTERRUPTED = 130;
+import { coreOptions } from './sharedOptions';
 
 /**
  * `hearth chat --model PATH QUESTION`: one question, the answer streamed to stdout. Uses
  * the same library, runtime and chat service as the app, so the chat is saved there too.
  */
-export async function chatCommand(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = commandArgs('chat', args, {
+export const chatCommand = defineCommand({
+  name: 'chat',
+  summary: 'Ask a local model one question; the answer streams to the terminal',
+  description: `Loads the model, answers QUESTION and streams the reply to stdout. The chat is saved, so
+it shows up in the app later. Ctrl+C stops the reply (exit code 130); what was written so
+far is kept in the chat.`,
+  options: {
+    model: text('PATH', 'The GGUF model file (required); it is added to the library').require('--model PATH is required').alias('m'),
+    system: text('TEXT', 'System prompt for this chat'),
+    'max-tokens': integer('N', "Longest reply, in tokens (default: the app's setting)", { min: 1, max: 131_072 }),
+    context: integer('N', "Context size in tokens (default: the app's setting, else automatic)", { min: 64, max: 1_048_576 }),
     ...coreOptions,
-    model: { type: 'string', short: 'm' },
-    system: { type: 'string' },
-    'max-tokens': { type: 'string' },
-    context: { type: 'string' },
-  });
-  if (values.help) {
-    ctx.stdout(`${helpText.chat}\n`);
-    return 0;
-  }
-  const question = positionals.join(' ').trim();
-  if (!values.model) throw new UsageError('--model PATH is required', 'chat');
-  if (!question) throw new UsageError('Ask a question, e.g. hearth chat --model model.gguf "What is a GGUF file?"', 'chat');
-  const maxReplyTokens = parseInteger(values['max-tokens'], '--max-tokens', 'chat', { min: 1, max: 131_072 });
-  const contextSize = parseInteger(values.context, '--context', 'chat', { min: 64, max: 1_048_576 });
-
-  const core = openCore('chat', values, ctx, 'warn');
-  let threadId: string | null = null;
-  let interrupted = false;
-  const unsubscribeSignal = ctx.onSignal(() => {
-    interrupted = true;
-    if (threadId) void core.chat.stop(threadId);
-  });
-  let unsubscribeStream: () => void = () => undefined;
-  try {
-    ctx.stderr(`${backendLine(await core.runtime.backendInfo())}\n`);
-    const model = await core.models.add(values.model);
-    if (interrupted) return INTERRUPTED;
-    const loaded = await core.runtime.load(core.models.get(model.id), {
-      contextSize: contextSize ?? core.settings.get().contextSize,
+  },
+  positionals: {
+    question: words('QUESTION', 'What to ask (several words are joined)', 'Ask a question, e.g. hearth chat --model model.gguf "What is a GGUF file?"'),
+  },
+  notes: 'Exit codes: 0 answered, 1 error (printed as "error CODE: message"), 2 bad usage,\n130 interrupted.',
+  async run({ options, args }, ctx) {
+    const core = openCore(options, ctx, 'warn');
+    let threadId: string | null = null;
+    let interrupted = false;
+    const unsubscribeSignal = ctx.onSignal(() => {
+      interrupted = true;
+      if (threadId) void core.chat.stop(threadId);
     });
-    ctx.stderr(`Model: ${loaded.name} (context ${loaded.contextSize} tokens, ${loaded.chatTemplate})\n`);
-    if (interrupted) return INTERRUPTED;
-
-    const thread = core.chat.createThread(undefined, values.system);
-    threadId = thread.id;
-    // Subscribe before sending; the thread is new, so every event for it is this reply's.
-    const ended = new Promise<Message>((done) => {
-      unsubscribeStream = core.events.on('chat.stream', (event) => {
-        if (event.threadId !== thread.id) return;
-        if (event.type === 'token') ctx.stdout(event.text);
-        else if (event.type === 'end') done(event.message);
+    let unsubscribeStream: () => void = () => undefined;
+    try {
+      ctx.stderr(`${backendLine(await core.runtime.backendInfo())}\n`);
+      const model = await core.models.add(options.model);
+      if (interrupted) return INTERRUPTED;
+      const loaded = await core.runtime.load(core.models.get(model.id), {
+        contextSize: options.context ?? core.settings.get().contextSize,
       });
-    });
-    await core.chat.send(thread.id, question, { maxReplyTokens });
-    const reply = await ended;
-    ctx.stdout('\n');
+      ctx.stderr(`Model: ${loaded.name} (context ${loaded.contextSize} tokens, ${loaded.chatTemplate})\n`);
+      if (interrupted) return INTERRUPTED;
 
-    if (reply.status === 'error') {
-      ctx.stderr(`error ${reply.error?.code ?? 'INTERNAL'}: ${reply.error?.message ?? 'The reply failed.'}\n`);
-      return 1;
+      const thread = core.chat.createThread(undefined, options.system);
+      threadId = thread.id;
+      // Subscribe before sending; the thread is new, so every event for it is this reply's.
+      const ended = new Promise<Message>((done) => {
+        unsubscribeStream = core.events.on('chat.stream', (event) => {
+          if (event.threadId !== thread.id) return;
+          if (event.type === 'token') ctx.stdout(event.text);
+          else if (event.type === 'end') done(event.message);
+        });
+      });
+      await core.chat.send(thread.id, args.question, { maxReplyTokens: options['max-tokens'] });
+      const reply = await ended;
+      ctx.stdout('\n');
+
+      if (reply.status === 'error') {
+        ctx.stderr(`error ${reply.error?.code ?? 'INTERNAL'}: ${reply.error?.message ?? 'The reply failed.'}\n`);
+        return 1;
+      }
+      if (reply.status === 'stopped') return INTERRUPTED;
+      if (reply.status === 'length') ctx.stderr('(The reply reached its token limit; --max-tokens allows a longer one.)\n');
+      return 0;
+    } finally {
+      unsubscribeStream();
+      unsubscribeSignal();
+      await core.dispose();
     }
-    if (reply.status === 'stopped') return INTERRUPTED;
-    if (reply.status === 'length') ctx.stderr('(The reply reached its token limit; --max-tokens allows a longer one.)\n');
-    return 0;
-  } finally {
-    unsubscribeStream();
-    unsubscribeSignal();
-    await core.dispose();
-  }
-}
+  },
+});

@@ -39,6 +39,6 @@ export function threadTable(threads: ThreadSummary[]): string {
   ]);
 }
 
-export function json(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+export function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

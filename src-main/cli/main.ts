@@ -3,32 +3,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { version } from '../../package.json';
 import { HearthError } from '../core/common/hearthError';
-import { chatCommand } from './chatCommand';
-import { collectionsCommand, docsCommand, indexCommand, searchCommand } from './libraryCommands';
 import type { CliContext } from './cliContext';
-import { helpText } from './helpText';
-import { modelsCommand } from './modelsCommand';
-import { serveCommand } from './serveCommand';
-import { threadsCommand } from './threadsCommand';
+import { ROOT_TEXT, rootCommand } from './commands';
+import { helpFor, runNode } from './declare/dispatch';
+import { rootHelp } from './declare/help';
 import { UsageError } from './usageError';
-import { vaultCommand } from './vaultCommand';
 
 /** A signal this soon after the first is a library's echo of it, not a second Ctrl+C. */
 const SIGNAL_ECHO_MS = 1000;
-
-type Command = (args: string[], ctx: CliContext) => Promise<number>;
-
-const commands: Readonly<Record<string, Command>> = {
-  serve: serveCommand,
-  chat: chatCommand,
-  models: modelsCommand,
-  threads: threadsCommand,
-  index: indexCommand,
-  search: searchCommand,
-  collections: collectionsCommand,
-  docs: docsCommand,
-  vault: vaultCommand,
-};
 
 /**
  * The `hearth` command line: the composition root of the CLI and the headless server. It
@@ -47,23 +29,23 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   try {
     if (name === undefined) throw new UsageError('Which command?');
-    if (name === '--help' || name === '-h') {
-      ctx.stdout(`${helpText['']}\n`);
+    if (name === '--help' || name === '-h' || (name === 'help' && args.length === 0)) {
+      ctx.stdout(`${rootHelp(rootCommand, ROOT_TEXT)}\n`);
       return 0;
     }
     if (name === 'help') {
-      const topic = args.join(' ');
-      if (!Object.hasOwn(helpText, topic)) throw new UsageError(`No help for "${topic}"`);
-      ctx.stdout(`${helpText[topic]}\n`);
+      const help = helpFor(rootCommand, args);
+      if (help === null) throw new UsageError(`No help for "${args.join(' ')}"`);
+      ctx.stdout(`${help}\n`);
       return 0;
     }
     if (name === '--version' || name === '-v' || name === 'version') {
       ctx.stdout(`${ctx.version}\n`);
       return 0;
     }
-    const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+    const command = rootCommand.commands.find((c) => c.name === name);
     if (!command) throw new UsageError(`Unknown command "${name}"`);
-    return await command(args, ctx);
+    return await runNode(command, name, args, ctx);
   } catch (error) {
     return report(error, ctx);
   }
@@ -73,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
 function report(error: unknown, ctx: CliContext): number {
   if (error instanceof UsageError) {
     const help = error.command ? `hearth ${error.command} --help` : 'hearth --help';
-    if (error.command === null) ctx.stderr(`${helpText['']}\n\n`);
+    if (error.command === null) ctx.stderr(`${rootHelp(rootCommand, ROOT_TEXT)}\n\n`);
     ctx.stderr(`hearth: ${error.message}\nRun "${help}" for usage.\n`);
     return 2;
   }

@@ -1,40 +1,33 @@
 import { resolve } from 'node:path';
 import { createConsoleLogger, type LogLevel } from '../core/common/logger';
 import { createCore, type Core } from '../core/createCore';
+import type { GpuSetting } from '../core/inference/llamaRuntime';
 import type { LibraryOptions } from '../core/library/documentLibrary';
 import { resolveDataDir } from '../core/ports/dataDir';
 import type { CliContext } from './cliContext';
-import { parseGpu, parseInteger } from './commandArgs';
 
+/** The values of the shared core options (sharedOptions.ts), already checked by the parser. */
 export interface CoreArgs {
-  'data-dir'?: string;
+  'data-dir'?: string | undefined;
   'models-dir'?: string[];
-  gpu?: string;
-  threads?: string;
+  gpu?: GpuSetting;
+  threads?: number | undefined;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /**
- * The core for a command, configured from its flags and the environment the composition
- * root handed over (HEARTH_DATA_DIR, HEARTH_GPU, HEARTH_LOG). The caller disposes it.
+ * The core for a command, configured from its options (the parser already read
+ * $HEARTH_DATA_DIR and $HEARTH_GPU for them) and $HEARTH_LOG. The caller disposes it.
  */
-export function openCore(
-  command: string,
-  args: CoreArgs,
-  ctx: CliContext,
-  defaultLogLevel: LogLevel,
-  library: Partial<LibraryOptions> = {},
-): Core {
-  const gpu = parseGpu(args.gpu ?? ctx.env.HEARTH_GPU, command) ?? 'auto';
-  const threads = parseInteger(args.threads, '--threads', command, { min: 1, max: 1024 });
+export function openCore(args: CoreArgs, ctx: CliContext, defaultLogLevel: LogLevel, library: Partial<LibraryOptions> = {}): Core {
   const level = LOG_LEVELS.find((l) => l === ctx.env.HEARTH_LOG) ?? defaultLogLevel;
   return createCore(
     {
       dataDir: resolveDataDir(args['data-dir'], ctx.env),
       extraModelDirs: (args['models-dir'] ?? []).map((dir) => resolve(dir)),
-      gpu,
-      threads,
+      gpu: args.gpu ?? 'auto',
+      threads: args.threads,
       host: 'server',
       version: ctx.version,
       catalogPath: ctx.catalogPath,
@@ -43,4 +36,19 @@ export function openCore(
     },
     { logger: createConsoleLogger(level) },
   );
+}
+
+/** Opens the core for one command and always disposes of it. */
+export async function withCore<T>(
+  args: CoreArgs,
+  ctx: CliContext,
+  run: (core: Core) => Promise<T>,
+  options: { logLevel?: LogLevel; library?: Partial<LibraryOptions> } = {},
+): Promise<T> {
+  const core = openCore(args, ctx, options.logLevel ?? 'warn', options.library);
+  try {
+    return await run(core);
+  } finally {
+    await core.dispose();
+  }
 }

@@ -1,51 +1,52 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CliContext } from './cliContext';
-import { commandArgs, coreOptions, parseInteger } from './commandArgs';
+import { defineCommand } from './declare/commandSpec';
+import { integer, text } from './declare/options';
 import { backendLine } from './format';
-import { helpText } from './helpText';
 import { openCore } from './openCore';
 import { startServer, type HearthServer } from './server';
-import { UsageError } from './usageError';
+import { coreOptions } from './sharedOptions';
 
 /** `hearth serve`: the core plus the local server, until SIGINT/SIGTERM. */
-export async function serveCommand(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = commandArgs('serve', args, {
+export const serveCommand = defineCommand({
+  name: 'serve',
+  summary: 'Start the local server; open the printed URL in any browser',
+  description: `Starts the core and a local HTTP server on 127.0.0.1 with a random per-start token, and
+prints one line: "Hearth is running at http://127.0.0.1:PORT/?token=TOKEN". Open it in a
+browser for the same UI as the desktop app. Requests without the token are refused.
+Stop with Ctrl+C (or SIGTERM).`,
+  options: {
+    port: integer('N', 'Port to listen on (default 0: a free port)', { min: 0, max: 65_535 }).orElse(0),
+    'renderer-dir': text('DIR', 'The built UI to serve (default: out/renderer)'),
     ...coreOptions,
-    port: { type: 'string' },
-    'renderer-dir': { type: 'string' },
-  });
-  if (values.help) {
-    ctx.stdout(`${helpText.serve}\n`);
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`, 'serve');
-  const port = parseInteger(values.port, '--port', 'serve', { min: 0, max: 65_535 }) ?? 0;
-  const rendererDir = resolve(values['renderer-dir'] ?? ctx.defaultRendererDir);
-
-  const core = openCore('serve', values, ctx, 'info');
-  let server: HearthServer | null = null;
-  // Listen before the slow parts, so Ctrl+C during start-up still shuts down cleanly.
-  let stopRequested: (signal: NodeJS.Signals) => void = () => undefined;
-  const stopped = new Promise<NodeJS.Signals>((done) => (stopRequested = done));
-  const unsubscribe = ctx.onSignal((signal) => stopRequested(signal));
-  try {
-    // Start the backend first: the UI asks for it at once, and a failure belongs here.
-    const backend = await core.runtime.backendInfo();
-    server = await startServer(core, { port, rendererDir });
-    ctx.stderr(`Data directory: ${core.config.dataDir}\n`);
-    ctx.stderr(`${backendLine(backend)}\n`);
-    if (!existsSync(join(rendererDir, 'index.html'))) {
-      ctx.stderr(`WARNING: no UI at ${rendererDir}; run \`npm run build\` (the WebSocket API works without it).\n`);
+  },
+  positionals: {},
+  async run({ options }, ctx) {
+    const rendererDir = resolve(options['renderer-dir'] ?? ctx.defaultRendererDir);
+    const core = openCore(options, ctx, 'info');
+    let server: HearthServer | null = null;
+    // Listen before the slow parts, so Ctrl+C during start-up still shuts down cleanly.
+    let stopRequested: (signal: NodeJS.Signals) => void = () => undefined;
+    const stopped = new Promise<NodeJS.Signals>((done) => (stopRequested = done));
+    const unsubscribe = ctx.onSignal((signal) => stopRequested(signal));
+    try {
+      // Start the backend first: the UI asks for it at once, and a failure belongs here.
+      const backend = await core.runtime.backendInfo();
+      server = await startServer(core, { port: options.port, rendererDir });
+      ctx.stderr(`Data directory: ${core.config.dataDir}\n`);
+      ctx.stderr(`${backendLine(backend)}\n`);
+      if (!existsSync(join(rendererDir, 'index.html'))) {
+        ctx.stderr(`WARNING: no UI at ${rendererDir}; run \`npm run build\` (the WebSocket API works without it).\n`);
+      }
+      ctx.stdout(`Hearth is running at ${server.url}\n`);
+      ctx.stderr('Press Ctrl+C to stop.\n');
+      const signal = await stopped;
+      ctx.stderr(`Stopping (${signal})…\n`);
+      return 0;
+    } finally {
+      unsubscribe();
+      await server?.close();
+      await core.dispose();
     }
-    ctx.stdout(`Hearth is running at ${server.url}\n`);
-    ctx.stderr('Press Ctrl+C to stop.\n');
-    const signal = await stopped;
-    ctx.stderr(`Stopping (${signal})…\n`);
-    return 0;
-  } finally {
-    unsubscribe();
-    await server?.close();
-    await core.dispose();
-  }
-}
+  },
+});

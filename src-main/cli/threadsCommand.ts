@@ -1,33 +1,22 @@
-import type { CliContext } from './cliContext';
-import { commandArgs, coreOptions } from './commandArgs';
-import { json, threadTable } from './format';
-import { helpText } from './helpText';
-import { openCore } from './openCore';
-import { UsageError } from './usageError';
+import { defineCommand, defineGroup } from './declare/commandSpec';
+import { threadTable } from './format';
+import { withCore } from './openCore';
+import { printResult } from './output';
+import { coreOptions, jsonOption } from './sharedOptions';
 
 /** `hearth threads ls`. */
-export async function threadsCommand(args: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    if (sub === undefined) throw new UsageError('Which threads command: ls?', 'threads');
-    ctx.stdout(`${helpText.threads}\n`);
-    return 0;
-  }
-  if (sub !== 'ls') throw new UsageError(`Unknown command "threads ${sub}"`, 'threads');
-  const { values, positionals } = commandArgs('threads ls', rest, { ...coreOptions, json: { type: 'boolean' } });
-  if (values.help) {
-    ctx.stdout(`${helpText['threads ls']}\n`);
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`, 'threads ls');
+const threadsLs = defineCommand({
+  name: 'ls',
+  summary: 'List chats, most recently updated first',
+  description: 'Lists saved chats, most recently updated first.',
+  options: { ...jsonOption('Print the list as JSON'), ...coreOptions },
+  positionals: {},
+  run: ({ options }, ctx) =>
+    withCore(options, ctx, async (core) => {
+      const threads = core.chat.listThreads();
+      printResult(ctx, options.json, threads, () => (threads.length ? threadTable(threads) : 'No chats yet.'));
+      return 0;
+    }),
+});
 
-  const core = openCore('threads ls', values, ctx, 'warn');
-  try {
-    const threads = core.chat.listThreads();
-    if (values.json) ctx.stdout(json(threads));
-    else ctx.stdout(threads.length ? `${threadTable(threads)}\n` : 'No chats yet.\n');
-    return 0;
-  } finally {
-    await core.dispose();
-  }
-}
+export const threadsCommand = defineGroup({ name: 'threads', summary: 'List chats', commands: [threadsLs] });

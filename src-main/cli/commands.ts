@@ -1,0 +1,22 @@
+import { chatCommand } from './chatCommand';
+import { defineGroup } from './declare/commandSpec';
+import { collectionsCommand } from './library/collectionsCommand';
+import { docsCommand } from './library/docsCommand';
+import { indexCommand } from './library/indexCommand';
+import { searchCommand } from './library/searchCommand';
+import { modelsCommand } from './models/modelsCommand';
+import { serveCommand } from './serveCommand';
+import { threadsCommand } from './threadsCommand';
+import { vaultCommand } from './vault/vaultCommand';
+
+/** Every command of `hearth`, declared; main.ts dispatches through this tree and generates help from it. */
+export const rootCommand = defineGroup({
+  name: '',
+  summary: '',
+  commands: [serveCommand, chatCommand, modelsCommand, threadsCommand, indexCommand, searchCommand, collectionsCommand, docsCommand, vaultCommand],
+});
+
+export const ROOT_TEXT = {
+  title: 'hearth: personal, sovereign AI with local models',
+  footer: 'Every command takes --data-dir DIR. Logs go to stderr ($HEARTH_LOG=debug|info|warn|error|silent).',
+};

@@ -1,0 +1,129 @@
+import type { FitResult, ModelInfo, ModelPurpose } from '#contract/dto';
+import { defineCommand } from '../declare/commandSpec';
+import { choice, flag } from '../declare/options';
+import { arg } from '../declare/positionals';
+import { formatBytes, modelTable, table } from '../format';
+import { withCore } from '../openCore';
+import { printResult } from '../output';
+import { coreOptions, jsonOption } from '../sharedOptions';
+
+/** `hearth models ls|info|add|import|rm|default`: the models in the library. */
+
+const PURPOSES: readonly ModelPurpose[] = ['chat', 'embedding', 'rerank'];
+
+export const lsCommand = defineCommand({
+  name: 'ls',
+  summary: 'List the models in the library',
+  description: `Lists the models in the library: files added by path plus every .gguf file in the data
+directory's models/ folder and in each --models-dir.`,
+  options: { ...jsonOption('Print the list as JSON'), ...coreOptions },
+  positionals: {},
+  run: ({ options }, ctx) =>
+    withCore(options, ctx, async (core) => {
+      const models = await core.models.list();
+      printResult(ctx, options.json, models, () =>
+        models.length ? modelTable(models) : 'No models yet. Get one with: hearth models pull ID (see hearth models catalog)',
+      );
+      return 0;
+    }),
+});
+
+export const infoCommand = defineCommand({
+  name: 'info',
+  summary: "A model's metadata and fit",
+  description: `Shows a model's metadata (architecture, parameters, quantization, context length, chat
+template, kind) and how it fits this machine.`,
+  options: { ...jsonOption('Print as JSON'), ...coreOptions },
+  positionals: { id: arg('ID', 'The model’s id (hearth models ls)', 'models info takes exactly one argument') },
+  run: ({ options, args }, ctx) =>
+    withCore(options, ctx, async (core) => {
+      const model = core.models.info(args.id);
+      const fit = model.present ? await core.fit.fit(model.path, { gpuLayers: model.gpuLayers }) : null;
+      printResult(ctx, options.json, { ...model, fit }, () => infoText(model, fit));
+      return 0;
+    }),
+});
+
+export const addCommand = defineCommand({
+  name: 'add',
+  summary: 'Add a GGUF file where it is',
+  description: 'Checks that PATH is a readable, complete GGUF model and adds it to the library where it is.',
+  options: { ...jsonOption('Print the added model as JSON'), ...coreOptions },
+  positionals: { path: arg('PATH', 'The GGUF file', 'models add takes exactly one argument') },
+  run: ({ options, args }, ctx) =>
+    withCore(options, ctx, async (core) => {
+      const model = await core.models.import(args.path, false);
+      printResult(ctx, options.json, model, `Added ${model.name} as ${model.id}${model.managed ? ` (copied to ${model.path})` : ''}`);
+      return 0;
+    }),
+});
+
+export const importCommand = defineCommand({
+  name: 'import',
+  summary: "Copy a GGUF file into Hearth's models folder (with --copy)",
+  description: `Adds a GGUF file to the library. With --copy it is copied into Hearth's models folder
+(and deleted with the model later); without, it is referenced where it is.`,
+  options: { copy: flag('Copy the file into the models folder'), ...jsonOption('Print the added model as JSON'), ...coreOptions },
+  positionals: { path: arg('PATH', 'The GGUF file', 'models import takes exactly one argument') },
+  run: ({ options, args }, ctx) =>
+    withCore(options, ctx, async (core) => {
+      const model = await core.models.import(args.path, options.copy);
+      printResult(ctx, options.json, model, `Added ${model.name} as ${model.id}${model.managed ? ` (copied to ${model.path})` : ''}`);
+      return 0;
+    }),
+});
+
+export const rmCommand = defineCommand({
+  name: 'rm',
+  summary: "Remove a model (deleting the file if Hearth's folder holds it)",
+  description: `Removes a model from the library. A file in Hearth's own models folder is deleted; a file
+elsewhere (added by path or found in a --models-dir) is left where it is.`,
+  options: { ...jsonOption('Print null as JSON'), ...coreOptions },
+  positionals: { id: arg('ID', 'The model’s id (hearth models ls)', 'models rm takes exactly one argument') },
+  run: ({ options, args }, ctx) =>
+    withCore(options, ctx, async (core) => {
+      const model = core.models.info(args.id);
+      await core.models.remove(args.id);
+      printResult(ctx, options.json, null, model.managed ? `Removed ${model.name} and deleted ${model.path}` : `Removed ${model.name} (the file stays at ${model.path})`);
+      return 0;
+    }),
+});
+
+export const defaultCommand = defineCommand({
+  name: 'default',
+  summary: 'Make a model the default for chat, embedding or rerank',
+  description: `Makes the model the default for a purpose (chat by default). A chat message with no model
+loaded loads the default chat model. --clear removes the default.`,
+  options: {
+    for: choice('PURPOSE', PURPOSES, 'chat (default), embedding or rerank').orElse('chat'),
+    clear: flag('Remove the default for PURPOSE (ID is ignored)'),
+    ...jsonOption('Print null as JSON'),
+    ...coreOptions,
+  },
+  positionals: { id: arg('ID', 'The model’s id (hearth models ls)', 'models default takes exactly one argument') },
+  run: ({ options, args }, ctx) =>
+    withCore(options, ctx, async (core) => {
+      const purpose = options.for;
+      core.models.setDefault(purpose, options.clear ? null : args.id);
+      printResult(ctx, options.json, null, () => (options.clear ? `No default ${purpose} model` : `${core.models.info(args.id).name} is the default ${purpose} model`));
+      return 0;
+    }),
+});
+
+function infoText(m: ModelInfo, fit: FitResult | null): string {
+  return table([
+    ['id', m.id],
+    ['name', m.name],
+    ['file', `${m.path}${m.present ? '' : ' (missing)'}`],
+    ['size', formatBytes(m.sizeBytes)],
+    ['kind', m.kind],
+    ['architecture', m.architecture ?? 'unknown'],
+    ['parameters', m.parameters === null ? 'unknown' : m.parameters.toLocaleString('en')],
+    ['quantization', m.quantization ?? 'unknown'],
+    ['context length', m.contextLength === null ? 'unknown' : String(m.contextLength)],
+    ['chat template', m.hasChatTemplate ? 'yes' : 'no (a general template is used)'],
+    ['GPU layers', m.gpuLayers === null ? 'auto' : String(m.gpuLayers)],
+    ['default for', m.defaultFor.join(', ') || '-'],
+    ['fit', fit ? `${fit.label}: ${fit.reason}` : '-'],
+  ]);
+}

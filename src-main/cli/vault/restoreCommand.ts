@@ -1,0 +1,156 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { HearthError, isAbortError } from '../../core/common/hearthError';
+import { restoreSnapshot, restoreStagingDir, type RestoreResult } from '../../core/vault/snapshotRestorer';
+import { FolderTarget } from '../../core/vault/targets/folderTarget';
+import { GatewayFetcher } from '../../core/vault/targets/gatewayFetcher';
+import { KuboTarget } from '../../core/vault/targets/kuboTarget';
+import type { BlockFetcher, PublishTarget } from '../../core/vault/types';
+import { latestFromPointer } from '../../core/vault/vaultService';
+import { walletFromPhrase } from '../../core/vault/walletIdentity';
+import type { CliContext } from '../cliContext';
+import { defineCommand } from '../declare/commandSpec';
+import { text } from '../declare/options';
+import { formatBytes } from '../format';
+import { interrupted, progressBar, whileInterruptible } from '../jobProgress';
+import { openCore, type CoreArgs } from '../openCore';
+import { printResult } from '../output';
+import { inferenceOptions, jsonOption, modelsDirOption, passphraseOption } from '../sharedOptions';
+import { UsageError } from '../usageError';
+import { phraseFileOption, readPassphrase, readPhrase, rememberOption } from './vaultHelpers';
+
+/**
+ * `hearth vault restore`: restores into a NEW data directory without opening a core there
+ * first: the directory must be absent or empty, or it is kept aside by restoreSnapshot, which
+ * also resumes an interrupted run. Only afterwards, given a passphrase, is a core opened there
+ * to import the phrase.
+ */
+export const restoreCommand = defineCommand({
+  name: 'restore',
+  summary: 'Restore a snapshot into a new data directory (resumable)',
+  usage: `--data-dir NEW --phrase-file F
+                           (--folder DIR | --kubo URL | --from GATEWAY_URL --cid CID)
+                           [--cid CID] [--passphrase-file P] [--remember] [--json]`,
+  description: `Restores a snapshot into the data directory NEW from the recovery phrase alone, on this
+machine or a new one. Here --data-dir names the NEW directory to restore into, not the
+library in use (and $HEARTH_DATA_DIR is not read): no library needs to exist. NEW should be
+absent or empty; a folder that is not empty is never overwritten but renamed aside (the
+path is printed).
+
+Every block is checked against its CID, every chunk decrypted and authenticated, every file
+against its sha256, the manifest's signature against the wallet and the row counts of every
+table before NEW is moved into place. A phrase that does not open the snapshot fails with
+WRONG_PASSPHRASE and writes nothing. Interrupted (Ctrl+C, network gone), run the same
+command again: it resumes where it stopped.
+
+Without --cid, the latest snapshot is found from the record a folder or IPFS node keeps
+(a gateway has none: give --cid). With a passphrase (--passphrase-file or
+$HEARTH_VAULT_PASSPHRASE), the wallet is then stored in NEW, so that library can keep
+taking snapshots.`,
+  interrupt: 'pause',
+  options: {
+    // Not the shared --data-dir: this one names the directory to create, and never reads $HEARTH_DATA_DIR.
+    'data-dir': text('NEW', 'The directory to restore into (required)').require(
+      'Where to? --data-dir NEW names the folder to restore into (not the library in use)',
+    ),
+    ...phraseFileOption,
+    folder: text('DIR', 'Restore from a folder target (a drive, a share)'),
+    kubo: text('URL', "Restore from an IPFS node's RPC API"),
+    from: text('URL', 'Restore from an IPFS HTTP gateway (trustless, raw blocks)'),
+    cid: text('CID', "The snapshot to restore (default: the latest, from the target's record)"),
+    ...rememberOption("With a passphrase: keep it in NEW's secret store"),
+    ...jsonOption('Print the result as JSON'),
+    ...passphraseOption(),
+    ...modelsDirOption,
+    ...inferenceOptions,
+  },
+  positionals: {},
+  notes: `Exit codes: 0 restored, 1 error (printed as "error CODE: message", e.g. WRONG_PASSPHRASE,
+INTEGRITY_ERROR, NOT_FOUND), 2 bad usage, 130 interrupted (run it again to resume).`,
+  async run({ command, options }, ctx) {
+    const sources = [options.from, options.folder, options.kubo].filter((s) => s !== undefined);
+    if (sources.length !== 1) throw new UsageError('Give exactly one source: --from GATEWAY_URL, --folder DIR or --kubo URL', command);
+    if (options.from !== undefined && options.cid === undefined) {
+      throw new UsageError('A gateway keeps no record of the latest snapshot: give --cid CID with --from', command);
+    }
+    const phrase = await readPhrase(options, ctx, command);
+    const passphrase = await readPassphrase(options, ctx, command);
+    const wallet = walletFromPhrase(phrase);
+    const dataDir = resolve(options['data-dir']);
+
+    let fetcher: BlockFetcher;
+    let target: PublishTarget | null = null;
+    if (options.from !== undefined) {
+      fetcher = new GatewayFetcher(options.from);
+    } else {
+      target = options.folder !== undefined ? new FolderTarget(resolve(options.folder)) : new KuboTarget({ apiUrl: options.kubo! });
+      fetcher = target.fetcher();
+    }
+
+    const quiet = options.json;
+    const bar = progressBar(ctx, quiet);
+    const abort = new AbortController();
+    let root: string | null = options.cid ?? null;
+    let result: RestoreResult;
+    try {
+      result = await whileInterruptible(
+        ctx,
+        () => abort.abort(),
+        async () => {
+          root ??= await latestFromPointer(target, wallet, abort.signal);
+          if (!quiet) ctx.stderr(`Restoring snapshot ${root} of ${wallet.address} from ${fetcher.description} into ${dataDir}\n`);
+          return restoreSnapshot({
+            wallet,
+            root,
+            fetcher,
+            dataDir,
+            keepBlocks: true,
+            signal: abort.signal,
+            onProgress: (done, total, file) => bar.update(total > 0 ? done / total : null, file, { done, total }),
+          });
+        },
+      );
+      bar.update(1, `${result.files} files verified`, { done: result.bytes, total: result.bytes }, true);
+      bar.end();
+    } catch (error) {
+      bar.end();
+      if (abort.signal.aborted && isAbortError(error)) return interrupted('pause', ctx);
+      const staging = root === null ? null : restoreStagingDir(dataDir, root);
+      if (error instanceof HearthError && staging && existsSync(staging)) {
+        ctx.stderr(`error ${error.code}: ${error.message}\nWhat was restored so far is kept in ${staging}; run the same command again to resume.\n`);
+        return 1;
+      }
+      throw error;
+    }
+
+    const imported = passphrase !== null && (await importWallet(options, dataDir, phrase, passphrase, ctx));
+    const { manifest: _manifest, ...summary } = result;
+    printResult(ctx, options.json, { ...summary, address: wallet.address, imported }, () =>
+      [
+        `Restored snapshot ${result.root} (taken ${result.createdAt}) into ${result.dataDir}: ${result.files} files, ${formatBytes(result.bytes)}.`,
+        ...(result.keptAside ? [`The folder that was there before is kept at ${result.keptAside}.`] : []),
+        imported
+          ? `Wallet ${wallet.address} is set up there; keep backing up with: hearth vault snapshot --data-dir ${dataDir}`
+          : `To keep backing up from there, import the phrase: hearth vault import --phrase-file FILE --data-dir ${dataDir}`,
+      ].join('\n'),
+    );
+    return 0;
+  },
+});
+
+/** Stores the wallet in the restored library, so it can keep taking snapshots. */
+async function importWallet(
+  options: CoreArgs & { remember: boolean },
+  dataDir: string,
+  phrase: string,
+  passphrase: string,
+  ctx: CliContext,
+): Promise<true> {
+  const core = openCore({ ...options, 'data-dir': dataDir }, ctx, 'warn', { watch: false });
+  try {
+    await core.vault.import(phrase, passphrase, options.remember);
+    return true;
+  } finally {
+    await core.dispose();
+  }
+}

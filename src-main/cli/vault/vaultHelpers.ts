@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import type { VaultTarget } from '#contract/dto';
+import { HearthError } from '../../core/common/hearthError';
+import type { Core } from '../../core/createCore';
+import type { CliContext } from '../cliContext';
+import { flag, text } from '../declare/options';
+import { withCore, type CoreArgs } from '../openCore';
+import { PASSPHRASE_ENV } from '../sharedOptions';
+import { UsageError } from '../usageError';
+
+/** What the vault commands share: their secrets, unlocking, finding a target. */
+
+export const WRITE_IT_DOWN =
+  'Write these 12 words down, in order, and keep them somewhere safe and offline. They are the only way to\n' +
+  'restore your backups on another machine; Hearth keeps no copy it could give back. Anyone who has them\n' +
+  'can read your backups.\n';
+
+export const VAULT_EXIT = `Exit codes: 0 done, 1 error (printed as "error CODE: message", e.g. WRONG_PASSPHRASE,
+VAULT_LOCKED, VAULT_NOT_SET_UP, TARGET_NOT_FOUND), 2 bad usage, 130 cancelled (Ctrl+C).`;
+
+export const phraseFileOption = {
+  'phrase-file': text('F', 'The 12-word recovery phrase, read from file F (- for standard input)').require(
+    'The recovery phrase: --phrase-file FILE (- for standard input)',
+  ),
+} as const;
+
+export function rememberOption(help = "Keep the passphrase in the data directory's secret store") {
+  return { remember: flag(help) } as const;
+}
+
+/** A secret from a file, or from standard input when the name is '-'. */
+async function readSecretFile(path: string, what: string, ctx: CliContext): Promise<string> {
+  if (path === '-') return ctx.readStdin();
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new HearthError('FILE_NOT_FOUND', `The ${what} file ${path} does not exist.`);
+    throw new HearthError('FILE_UNREADABLE', `Could not read the ${what} file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export async function readPhrase(
+  values: { 'phrase-file': string; 'passphrase-file'?: string | undefined },
+  ctx: CliContext,
+  command: string,
+): Promise<string> {
+  const file = values['phrase-file'];
+  if (file === '-' && values['passphrase-file'] === '-') throw new UsageError('Only one of --phrase-file and --passphrase-file can be "-"', command);
+  const phrase = (await readSecretFile(file, 'recovery phrase', ctx)).trim();
+  if (!phrase) throw new UsageError(`The recovery phrase file ${file} is empty`, command);
+  return phrase;
+}
+
+/** --passphrase-file (one trailing newline dropped), else $HEARTH_VAULT_PASSPHRASE; null when neither is given. */
+export async function readPassphrase(values: { 'passphrase-file'?: string | undefined }, ctx: CliContext, command: string): Promise<string | null> {
+  const file = values['passphrase-file'];
+  const passphrase = file !== undefined ? (await readSecretFile(file, 'passphrase', ctx)).replace(/\r?\n$/, '') : (ctx.env[PASSPHRASE_ENV] ?? null);
+  if (passphrase === '') throw new UsageError(file !== undefined ? `The passphrase file ${file} is empty` : `$${PASSPHRASE_ENV} is empty`, command);
+  return passphrase;
+}
+
+/** The passphrase, which this command cannot do without. */
+export async function requirePassphrase(values: { 'passphrase-file'?: string | undefined }, ctx: CliContext, command: string): Promise<string> {
+  const passphrase = await readPassphrase(values, ctx, command);
+  if (passphrase === null) {
+    throw new UsageError(`${command} needs the vault passphrase: set $${PASSPHRASE_ENV} or pass --passphrase-file FILE (- for standard input)`, command);
+  }
+  return passphrase;
+}
+
+/** Unlocks with the passphrase given, else a remembered one; VAULT_LOCKED says how to give it. */
+export async function unlockVault(core: Core, passphrase: string | null): Promise<void> {
+  if (passphrase !== null) {
+    await core.vault.unlock(passphrase);
+    return;
+  }
+  const identity = core.vault.identity;
+  if (await identity.remembered()) await identity.unlockRemembered();
+  const state = await identity.state();
+  if (state === 'unlocked') return;
+  if (state === 'none') await identity.wallet(); // throws VAULT_NOT_SET_UP with its hint
+  throw new HearthError(
+    'VAULT_LOCKED',
+    `The vault is locked: set $${PASSPHRASE_ENV} or pass --passphrase-file FILE (or remember it once: hearth vault unlock --remember).`,
+  );
+}
+
+/** A target by id, else by name (case-insensitive). */
+export function findTarget(core: Core, idOrName: string): VaultTarget {
+  const targets = core.vault.targets();
+  const byId = targets.find((t) => t.id === idOrName);
+  if (byId) return byId;
+  const named = targets.filter((t) => t.name.toLowerCase() === idOrName.toLowerCase());
+  if (named.length > 1) throw new HearthError('BAD_INPUT', `Several targets are named "${idOrName}": use the id (hearth vault target ls).`);
+  if (!named[0]) throw new HearthError('TARGET_NOT_FOUND', `No target with id or name "${idOrName}" (hearth vault target ls).`);
+  return named[0];
+}
+
+/** Opens the core for one vault command (no folder watching) and always disposes of it. */
+export function withVaultCore<T>(args: CoreArgs, ctx: CliContext, run: (core: Core) => Promise<T>): Promise<T> {
+  return withCore(args, ctx, run, { library: { watch: false } });
+}
