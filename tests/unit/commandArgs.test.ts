@@ -1,29 +1,44 @@
 import { describe, expect, it } from 'vitest';
-import { commandArgs, coreOptions, parseGpu, parseInteger } from '../../src-main/cli/commandArgs';
+import { defineCommand } from '../../src-main/cli/declare/commandSpec';
+import { parseInteger } from '../../src-main/cli/declare/options';
+import { optionalArg } from '../../src-main/cli/declare/positionals';
+import { parseCommand } from '../../src-main/cli/declare/parse';
 import { backendLine, formatBytes, table } from '../../src-main/cli/format';
+import { coreOptions, inferenceOptions } from '../../src-main/cli/sharedOptions';
 import { UsageError } from '../../src-main/cli/usageError';
+
+const withCoreOptions = defineCommand({
+  name: 'serve',
+  summary: '',
+  description: '',
+  options: coreOptions,
+  positionals: { what: optionalArg('WHAT', '') },
+  run: async () => 0,
+});
 
 describe('command-line parsing', () => {
   it('parses the shared options and repeats --models-dir', () => {
-    const { values, positionals } = commandArgs('serve', ['--models-dir', 'a', '--models-dir=b', '--gpu', 'off', 'x'], coreOptions);
-    expect(values['models-dir']).toEqual(['a', 'b']);
-    expect(values.gpu).toBe('off');
-    expect(positionals).toEqual(['x']);
+    const input = parseCommand(withCoreOptions, 'serve', ['--models-dir', 'a', '--models-dir=b', '--gpu', 'off', 'x'], {});
+    if (input === 'help') throw new Error('not help');
+    expect(input.options['models-dir']).toEqual(['a', 'b']);
+    expect(input.options.gpu).toBe('off');
+    expect(input.args.what).toBe('x');
   });
 
   it('turns unknown options into usage errors naming the command', () => {
-    expect(() => commandArgs('models ls', ['--nope'], coreOptions)).toThrow(UsageError);
+    expect(() => parseCommand(withCoreOptions, 'models ls', ['--nope'], {})).toThrow(UsageError);
     try {
-      commandArgs('models ls', ['--nope'], coreOptions);
+      parseCommand(withCoreOptions, 'models ls', ['--nope'], {});
     } catch (error) {
       expect((error as UsageError).command).toBe('models ls');
     }
   });
 
   it('checks --gpu and numbers', () => {
-    expect(parseGpu(undefined, 'chat')).toBeUndefined();
-    expect(parseGpu('CUDA', 'chat')).toBe('cuda');
-    expect(() => parseGpu('tpu', 'chat')).toThrow(/--gpu must be one of auto, off, cuda, vulkan, metal/);
+    const gpu = (raws: string[]) => inferenceOptions.gpu.read(raws, '--gpu', 'chat');
+    expect(gpu([])).toBe('auto');
+    expect(gpu(['CUDA'])).toBe('cuda');
+    expect(() => gpu(['tpu'])).toThrow(/--gpu must be one of auto, off, cuda, vulkan, metal/);
     expect(parseInteger('12', '--threads', 'chat', { min: 1, max: 64 })).toBe(12);
     for (const bad of ['0', '-1', '1.5', 'abc', '', '65', '1e3']) {
       expect(() => parseInteger(bad, '--threads', 'chat', { min: 1, max: 64 }), bad).toThrow(UsageError);
