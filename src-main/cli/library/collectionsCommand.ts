@@ -23,7 +23,7 @@ const ls = defineCommand({
         printResult(
           ctx,
           options.json,
-          () => all.map((c) => ({ ...c, sources: core.library.sources(c.id) })),
+          all.map((c) => ({ ...c, sources: core.library.sources(c.id) })),
           () =>
             all.length === 0
               ? 'No collections yet. Add documents with: hearth index PATH'
