@@ -15,7 +15,8 @@ const USAGE = 'Usage: vault target add folder DIR | kubo URL | w3up EMAIL';
 export const targetAddCommand = defineCommand({
   name: 'add',
   summary: 'Where snapshots are published: folder DIR, kubo URL, w3up EMAIL',
-  usage: 'folder DIR | kubo URL | w3up EMAIL [--name NAME] [--space NAME] [--json] [options]',
+  usage: `folder DIR | kubo URL | w3up EMAIL
+                              [--name NAME] [--space NAME] [--json] [options]`,
   description: `Adds a place to publish snapshots to. Folder and IPFS-node targets also keep a sealed
 "latest snapshot" record, so a restore from them needs only the recovery phrase; with
 web3.storage a restore needs the snapshot's CID.
