@@ -92,7 +92,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const db = openDatabase(layout.database, { nativeBinding: config.sqliteNativeBinding });
   const events = new Emitter<CoreEvents>();
 
-  const settings = new SettingsRepository(db);
+  const settings = new SettingsRepository(db, logger);
   const runtime = new LlamaRuntime(
     config.gpu ?? 'auto',
     config.threads ?? null,
@@ -101,7 +101,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     () => settings.get().idleUnloadMinutes * 60_000,
   );
   const models = new ModelLibrary(new ModelRepository(db), runtime, [layout.models, ...(config.extraModelDirs ?? [])], logger);
-  const jobs = new JobManager(new JobRepository(db), logger, (job) => events.emit('jobs.update', job));
+  const jobs = new JobManager(new JobRepository(db, Date.now, logger), logger, (job) => events.emit('jobs.update', job));
   const secrets = ports.secrets ?? new FileSecretStore(config.dataDir);
   const catalog = new ModelCatalog(config.catalogPath);
   const hub = new HubClient({ endpoint: () => settings.get().hubEndpoint, token: () => secrets.get(HUB_TOKEN_SECRET) });
@@ -118,7 +118,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const parser = new DocumentParser({ workerPath: config.parseWorkerPath, ...config.parser });
   let storePromise: Promise<ChunkStore> | null = null;
   const library = new DocumentLibrary({
-    repo: new LibraryRepository(db),
+    repo: new LibraryRepository(db, Date.now, logger),
     store: () => (storePromise ??= ChunkStore.open(layout.index)),
     parser,
     embedder,
@@ -142,7 +142,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     },
   };
   const chat = new ChatService(
-    new ThreadRepository(db),
+    new ThreadRepository(db, Date.now, logger),
     settings,
     runtime,
     (e) => events.emit('chat.stream', e),
@@ -156,7 +156,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     },
     retriever,
   );
-  const libraryRepo = new LibraryRepository(db);
+  const libraryRepo = new LibraryRepository(db, Date.now, logger);
   const vault = new VaultService({
     dataDir: config.dataDir,
     db,

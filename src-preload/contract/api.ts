@@ -83,21 +83,20 @@ const cid = z.string().regex(/^b[a-z2-7]{20,120}$/, 'a CIDv1 in base32 (starts w
 const httpUrl = z.string().url().max(2000).refine((u) => /^https?:/i.test(u), 'an http(s) URL');
 const snapshotContent = { includeModels: z.boolean().optional(), includeDocuments: z.boolean().optional() };
 
+/** Every setting and the values it may take: checks updates, and the values read back from disk. */
+export const settingsSchema = z.object({
+  contextSize: z.number().int().min(256).max(1_048_576).nullable(),
+  maxReplyTokens: z.number().int().min(1).max(131_072),
+  temperature: z.number().min(0).max(2),
+  idleUnloadMinutes: z.number().int().min(0).max(24 * 60),
+  hubEndpoint: z.string().url().max(500),
+}) satisfies z.ZodType<Settings>;
+
 export const calls = {
   'app.info': call<AppInfo>()(empty),
 
   'settings.get': call<Settings>()(empty),
-  'settings.update': call<Settings>()(
-    z
-      .object({
-        contextSize: z.number().int().min(256).max(1_048_576).nullable().optional(),
-        maxReplyTokens: z.number().int().min(1).max(131_072).optional(),
-        temperature: z.number().min(0).max(2).optional(),
-        idleUnloadMinutes: z.number().int().min(0).max(24 * 60).optional(),
-        hubEndpoint: z.string().url().max(500).optional(),
-      })
-      .strict(),
-  ),
+  'settings.update': call<Settings>()(settingsSchema.partial().strict()),
 
   'models.list': call<ModelInfo[]>()(empty),
   'models.add': call<ModelInfo>()(z.object({ path: z.string().min(1).max(4096) }).strict()),

@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   'BUSY',
   'CANCELLED',
   'JOB_NOT_FOUND',
+  /** A job's parameters or saved progress, read back from disk, do not have the shape its kind expects. */
+  'JOB_RECORD_INVALID',
   'UNSUPPORTED',
   'UNAUTHORIZED',
   'MODEL_GATED',

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { JobInfo } from '#contract/dto';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { JobManager } from '../../src-main/core/jobs/jobManager';
@@ -116,7 +117,7 @@ describe('job manager (real SQLite file)', () => {
 
     const next = new JobManager(repo, logger, () => undefined, 0);
     next.register('count', countingJob(db, 1));
-    next.register('oneshot', { title: () => 'One shot', resumable: false, run: async () => undefined });
+    next.register('oneshot', { params: z.object({}), title: () => 'One shot', resumable: false, run: async () => undefined });
     next.recover();
     expect(next.get('job_other')).toMatchObject({ status: 'interrupted', error: { code: 'CANCELLED' } });
     expect((await next.wait(jobId)).status).toBe('completed');

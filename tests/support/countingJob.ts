@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
 import type { JobKind } from '../../src-main/core/jobs/jobManager';
 import type { Db } from '../../src-main/core/storage/database';
 
@@ -10,6 +11,8 @@ import type { Db } from '../../src-main/core/storage/database';
 export function countingJob(db: Db, stepMs = 10, resumable = true): JobKind<{ to: number; failAt?: number }, { next: number }> {
   db.exec('CREATE TABLE IF NOT EXISTS steps (job_id TEXT, n INTEGER, PRIMARY KEY (job_id, n))');
   return {
+    params: z.object({ to: z.number().int().nonnegative(), failAt: z.number().int().optional() }),
+    checkpoint: z.object({ next: z.number().int().nonnegative() }),
     title: ({ to }) => `Count to ${to}`,
     resumable,
     async run({ to, failAt }, context) {

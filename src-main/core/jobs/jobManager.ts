@@ -1,8 +1,10 @@
+import type { z } from 'zod';
 import type { JobBytes, JobInfo, JobStatus } from '#contract/dto';
 import { HearthError, isAbortError, toErrorData } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
 import type { JobRepository, JobRow } from '../storage/jobRepository';
+import { decodeJson, describeIssues, type Decoded } from '../storage/storedJson';
 
 export interface JobContext<C> {
   readonly jobId: string;
@@ -16,6 +18,14 @@ export interface JobContext<C> {
 }
 
 export interface JobKind<P, C = unknown> {
+  /**
+   * The shape of the params. They are checked on start, and again each time a run reads them
+   * back from SQLite (after a crash, a quit or an upgrade): a record that does not match fails
+   * its job with JOB_RECORD_INVALID instead of failing later on a missing field.
+   */
+  params: z.ZodType<P>;
+  /** The shape of a checkpoint, checked when saved and when read back; kinds that save none leave it out. */
+  checkpoint?: z.ZodType<C>;
   title(params: P): string;
   /** Resumable jobs are restarted after a crash or quit; others are marked interrupted. */
   resumable: boolean;
@@ -30,7 +40,10 @@ export interface JobKind<P, C = unknown> {
 
 type StopReason = 'cancel' | 'pause' | 'shutdown';
 
-const toInfo = ({ params: _p, checkpoint: _c, ...info }: JobRow): JobInfo => info;
+const toInfo = ({ paramsJson: _p, checkpointJson: _c, ...info }: JobRow): JobInfo => info;
+
+/** A job's params and checkpoint as read back, checked against its kind's schemas. */
+type JobRecord = { ok: true; params: unknown; checkpoint: unknown } | { ok: false; part: 'params' | 'checkpoint'; problem: string };
 
 /**
  * Runs long work as jobs: an id at once, progress and the final status on one event stream,
@@ -77,15 +90,26 @@ export class JobManager {
   start<P>(kind: string, params: P): JobInfo {
     const definition = this.kinds.get(kind);
     if (!definition) throw new HearthError('BAD_INPUT', `Unknown job kind "${kind}"`);
-    const row = this.repo.insert({ id: newId('job'), kind, title: definition.title(params), params });
+    const checked = definition.params.safeParse(params);
+    if (!checked.success) throw new HearthError('BAD_INPUT', `Bad parameters for a "${kind}" job: ${describeIssues(checked.error)}`);
+    const row = this.repo.insert({ id: newId('job'), kind, title: definition.title(checked.data), params: checked.data });
     this.publish(row);
     this.launch(row.id);
     return toInfo(row);
   }
 
-  /** The newest job of a kind, in one of the statuses, whose params match: to join work already under way. */
+  /**
+   * The newest job of a kind, in one of the statuses, whose params match: to join work already
+   * under way. Jobs whose params cannot be read back never match.
+   */
   find<P>(kind: string, statuses: readonly JobStatus[], match: (params: P) => boolean): JobInfo | null {
-    const rows = this.repo.withStatus(...statuses).filter((row) => row.kind === kind && match(row.params as P));
+    const schema = this.kinds.get(kind)?.params;
+    if (!schema) return null;
+    const rows = this.repo.withStatus(...statuses).filter((row) => {
+      if (row.kind !== kind) return false;
+      const params = decodeJson(schema, row.paramsJson);
+      return params.ok && match(params.value as P);
+    });
     const newest = rows.at(-1);
     return newest ? toInfo(newest) : null;
   }
@@ -145,6 +169,8 @@ export class JobManager {
     const row = this.repo.get(id);
     const kind = row && this.kinds.get(row.kind);
     if (!row || !kind || this.running.has(id)) return;
+    const record = this.readRecord(row, kind);
+    if (!record.ok) return this.failUnreadable(row, record);
     const controller = new AbortController();
     let lastWrite = 0;
     let pending: { progress: number | null; detail: string | null; bytes?: JobBytes | null } | null = null;
@@ -157,20 +183,25 @@ export class JobManager {
     const context: JobContext<unknown> = {
       jobId: id,
       signal: controller.signal,
-      checkpoint: row.checkpoint,
+      checkpoint: record.checkpoint,
       onProgress: (progress, detail, bytes) => {
         // bytes undefined keeps the last figures; null clears them (a step that moves no bytes).
         pending = { progress, detail: detail ?? null, ...(bytes !== undefined ? { bytes } : {}) };
         if (Date.now() - lastWrite >= this.progressIntervalMs) flushProgress();
       },
       saveCheckpoint: (checkpoint) => {
-        this.repo.update(id, { checkpoint });
+        const checked = kind.checkpoint?.safeParse(checkpoint);
+        if (!checked?.success) {
+          const problem = checked ? describeIssues(checked.error) : 'its kind declares no checkpoint schema';
+          throw new HearthError('JOB_RECORD_INVALID', `Job ${id} (${row.kind}) tried to save a checkpoint it could not read back: ${problem}`);
+        }
+        this.repo.update(id, { checkpoint: checked.data });
       },
     };
     this.publish(this.repo.update(id, { status: 'running', error: null }));
     const done = (async () => {
       try {
-        await kind.run(row.params, context);
+        await kind.run(record.params, context);
         flushProgress();
         this.finish(id, this.repo.update(id, { status: 'completed', progress: 1 }));
       } catch (error) {
@@ -178,7 +209,7 @@ export class JobManager {
         const reason = this.stopReasons.get(id);
         if (reason && (isAbortError(error) || controller.signal.aborted)) {
           const status = reason === 'cancel' ? 'cancelled' : reason === 'pause' ? 'paused' : kind.resumable ? 'queued' : 'interrupted';
-          if (status === 'cancelled') this.discard(row);
+          if (status === 'cancelled') this.discard(row, record.params);
           this.finish(id, this.repo.update(id, { status }));
         } else {
           this.logger.warn(`job ${id} (${row.kind}) failed`, error);
@@ -193,12 +224,50 @@ export class JobManager {
     });
   }
 
-  private discard(row: JobRow): void {
+  /** params: the job's params once checked; when they cannot be read back, there is nothing to hand to the kind. */
+  private discard(row: JobRow, params?: unknown): void {
+    const kind = this.kinds.get(row.kind);
+    if (!kind?.discard) return;
+    const checked = params === undefined ? decodeJson(kind.params, row.paramsJson) : ({ ok: true, value: params } as const);
+    if (!checked.ok) {
+      this.logger.warn(`job ${row.id} (${row.kind}): its parameters cannot be read back (${checked.problem}), so what it kept stays`);
+      return;
+    }
     try {
-      this.kinds.get(row.kind)?.discard?.(row.params, row.id);
+      kind.discard(checked.value, row.id);
     } catch (error) {
       this.logger.warn(`job ${row.id} (${row.kind}): could not delete what it kept`, error);
     }
+  }
+
+  /** Reads the params and checkpoint back from the row, checked against the kind's schemas. */
+  private readRecord(row: JobRow, kind: JobKind<unknown, unknown>): JobRecord {
+    const params = decodeJson(kind.params, row.paramsJson);
+    if (!params.ok) return { ok: false, part: 'params', problem: params.problem };
+    if (row.checkpointJson === null) return { ok: true, params: params.value, checkpoint: null };
+    const checkpoint: Decoded<unknown> = kind.checkpoint
+      ? decodeJson(kind.checkpoint, row.checkpointJson)
+      : { ok: false, problem: 'a checkpoint is stored, but this kind of job saves none' };
+    return checkpoint.ok ? { ok: true, params: params.value, checkpoint: checkpoint.value } : { ok: false, part: 'checkpoint', problem: checkpoint.problem };
+  }
+
+  /**
+   * A record that cannot be read back fails its job with JOB_RECORD_INVALID; the other jobs
+   * and the app go on. Bad params cannot be repaired: the job stays failed until it is
+   * cancelled. A bad checkpoint is dropped, with what the job kept for a resume, so resuming
+   * starts the job over.
+   */
+  private failUnreadable(row: JobRow, bad: Extract<JobRecord, { ok: false }>): void {
+    this.logger.warn(`job ${row.id} (${row.kind}): its ${bad.part} cannot be read back (${bad.problem}); marking it failed`);
+    let message: string;
+    if (bad.part === 'checkpoint') {
+      this.discard(row);
+      this.repo.update(row.id, { checkpoint: null });
+      message = `"${row.title}" could not continue: the progress it saved cannot be read (${bad.problem}). Resume it to start over.`;
+    } else {
+      message = `"${row.title}" cannot run: its parameters were stored in a shape this version of Hearth cannot read (${bad.problem}). Cancel it and start it again.`;
+    }
+    this.finish(row.id, this.repo.update(row.id, { status: 'failed', error: { code: 'JOB_RECORD_INVALID', message } }));
   }
 
   private finish(id: string, row: JobRow): void {

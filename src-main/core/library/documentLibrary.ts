@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
+import { z } from 'zod';
 import type {
   Collection,
   DocumentInfo,
@@ -99,6 +100,7 @@ interface Processed {
 }
 
 const ACTIVE_INDEX_KEY = 'library.activeIndex';
+const activeIndexSchema = z.object({ key: z.string(), modelId: z.string(), modelName: z.string(), dimension: z.number().int().positive() }) satisfies z.ZodType<ActiveIndex>;
 
 /**
  * Your documents: collections of folders and files, kept indexed in LanceDB. SQLite holds what
@@ -117,6 +119,7 @@ export class DocumentLibrary {
     this.options = { ...DEFAULT_LIBRARY_OPTIONS, ...deps.options };
     this.watcher = new FolderWatcher(this.options.watchDebounceMs, (sourceId) => this.onFolderChanged(sourceId), deps.logger);
     deps.jobs.register<IndexJobParams, null>(INDEX_JOB, {
+      params: z.object({ scan: z.union([z.array(z.string()), z.literal('all')]) }),
       title: () => 'Indexing documents',
       resumable: true,
       run: (params, context) => this.runIndexJob(params, context),
@@ -642,7 +645,7 @@ export class DocumentLibrary {
   // ---- state ----
 
   private activeIndex(): ActiveIndex | null {
-    return this.deps.repo.getState<ActiveIndex>(ACTIVE_INDEX_KEY);
+    return this.deps.repo.getState(ACTIVE_INDEX_KEY, activeIndexSchema, 'searches find nothing until the next indexing run records the index again');
   }
 
   private setActiveIndex(index: ActiveIndex): void {

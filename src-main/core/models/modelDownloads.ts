@@ -3,6 +3,7 @@ import { constants, createReadStream, existsSync, mkdirSync, readdirSync, rmSync
 import { copyFile, link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadFile, InvalidContentLengthError, StatusCodeError } from 'ipull';
+import { z } from 'zod';
 import type { JobInfo, JobStatus, ModelInfo, ModelSource } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
@@ -46,6 +47,21 @@ interface DownloadCheckpoint {
   sizeBytes: number | null;
 }
 
+/** The shapes a download's params and checkpoint are read back with (after a crash, or by a newer Hearth). */
+const byteCount = z.number().int().nonnegative().nullable();
+const downloadParamsSchema = z.object({
+  source: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('catalog'), id: z.string(), quantization: z.string().optional() }),
+    z.object({ kind: z.literal('hub'), repo: z.string(), file: z.string(), revision: z.string().optional() }),
+    z.object({ kind: z.literal('url'), url: z.string(), sha256: z.string().optional() }),
+  ]),
+  url: z.string().min(1),
+  fileName: z.string().min(1),
+  sha256: z.string().nullable(),
+  sizeBytes: byteCount,
+}) satisfies z.ZodType<DownloadParams>;
+const downloadCheckpointSchema = z.object({ etag: z.string().nullable(), sizeBytes: byteCount }) satisfies z.ZodType<DownloadCheckpoint>;
+
 interface Remote {
   size: number | null;
   acceptRanges: boolean;
@@ -86,6 +102,8 @@ export class ModelDownloads {
     mkdirSync(deps.tempDir, { recursive: true });
     mkdirSync(deps.modelsDir, { recursive: true });
     deps.jobs.register<DownloadParams, DownloadCheckpoint>(MODEL_DOWNLOAD_JOB, {
+      params: downloadParamsSchema,
+      checkpoint: downloadCheckpointSchema,
       title: (params) => `Download ${params.fileName}`,
       resumable: true,
       run: (params, context) => this.run(params, context),

@@ -1,9 +1,17 @@
+import { z } from 'zod';
 import type { JobBytes, JobInfo, JobStatus } from '#contract/dto';
+import { createConsoleLogger, type Logger } from '../common/logger';
 import type { Db } from './database';
+import { StoredJsonReader } from './storedJson';
 
+/**
+ * A job as stored. Its params and checkpoint stay JSON text here: only the job's kind knows
+ * their shape, so the JobManager checks them against the kind's schemas when a run reads them.
+ */
 export interface JobRow extends JobInfo {
-  params: unknown;
-  checkpoint: unknown;
+  paramsJson: string;
+  /** null when no checkpoint was saved. */
+  checkpointJson: string | null;
 }
 
 interface RawJob {
@@ -22,26 +30,37 @@ interface RawJob {
   updated_at: number;
 }
 
-const fromRaw = (r: RawJob): JobRow => ({
-  id: r.id,
-  kind: r.kind,
-  title: r.title,
-  status: r.status,
-  progress: r.progress,
-  detail: r.detail,
-  bytes: r.bytes_json === null ? null : (JSON.parse(r.bytes_json) as JobBytes),
-  error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  params: JSON.parse(r.params_json) as unknown,
-  checkpoint: r.checkpoint_json === null ? null : (JSON.parse(r.checkpoint_json) as unknown),
-});
+const count = z.number().nonnegative().nullable();
+const jobBytesSchema = z.object({ done: z.number().nonnegative(), total: count, perSecond: count, etaSeconds: count }) satisfies z.ZodType<JobBytes>;
 
 export class JobRepository {
+  private readonly stored: StoredJsonReader;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
-  ) {}
+    logger: Logger = createConsoleLogger('warn'),
+  ) {
+    this.stored = new StoredJsonReader(logger);
+  }
+
+  private fromRaw(r: RawJob): JobRow {
+    return {
+      id: r.id,
+      kind: r.kind,
+      title: r.title,
+      status: r.status,
+      progress: r.progress,
+      detail: r.detail,
+      // Fallback: unreadable byte counts read as none (they only describe progress); the next progress report rewrites them.
+      bytes: r.bytes_json === null ? null : this.stored.read(jobBytesSchema, r.bytes_json, `The byte counts of job ${r.id}`, null, 'showing none'),
+      error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      paramsJson: r.params_json,
+      checkpointJson: r.checkpoint_json,
+    };
+  }
 
   insert(job: { id: string; kind: string; title: string; params: unknown }): JobRow {
     const now = this.now();
@@ -56,12 +75,12 @@ export class JobRepository {
 
   get(id: string): JobRow | undefined {
     const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as RawJob | undefined;
-    return row && fromRaw(row);
+    return row && this.fromRaw(row);
   }
 
   list(limit = 200): JobRow[] {
-    return (this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as RawJob[]).map(
-      fromRaw,
+    return (this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as RawJob[]).map((r) =>
+      this.fromRaw(r),
     );
   }
 
@@ -69,9 +88,10 @@ export class JobRepository {
     const marks = statuses.map(() => '?').join(', ');
     return (
       this.db.prepare(`SELECT * FROM jobs WHERE status IN (${marks}) ORDER BY created_at, rowid`).all(...statuses) as RawJob[]
-    ).map(fromRaw);
+    ).map((r) => this.fromRaw(r));
   }
 
+  /** checkpoint: a value to save, or null to drop the saved one; left out, it is kept. */
   update(
     id: string,
     patch: {
@@ -85,7 +105,10 @@ export class JobRepository {
   ): JobRow {
     const current = this.get(id);
     if (!current) throw new Error(`job ${id} vanished`);
-    const next = { ...current, ...patch };
+    const { checkpoint, ...rest } = patch;
+    const next = { ...current, ...rest };
+    const checkpointJson =
+      checkpoint === undefined ? current.checkpointJson : checkpoint === null ? null : JSON.stringify(checkpoint);
     this.db
       .prepare(
         `UPDATE jobs SET status = ?, progress = ?, detail = ?, bytes_json = ?, error_code = ?, error_message = ?,
@@ -98,7 +121,7 @@ export class JobRepository {
         next.bytes === null ? null : JSON.stringify(next.bytes),
         next.error?.code ?? null,
         next.error?.message ?? null,
-        next.checkpoint === null || next.checkpoint === undefined ? null : JSON.stringify(next.checkpoint),
+        checkpointJson,
         this.now(),
         id,
       );

@@ -7,8 +7,11 @@ import type {
   DocumentStatus,
   Source,
 } from '#contract/dto';
+import type { z } from 'zod';
 import { newId } from '../common/ids';
+import { createConsoleLogger, type Logger } from '../common/logger';
 import type { Db } from './database';
+import { StoredJsonReader } from './storedJson';
 
 export interface SourceRow {
   id: string;
@@ -90,10 +93,15 @@ export function documentId(sourceId: string, path: string): string {
 
 /** Collections, their sources, and every document seen under them, with content hashes. */
 export class LibraryRepository {
+  private readonly stored: StoredJsonReader;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
-  ) {}
+    logger: Logger = createConsoleLogger('warn'),
+  ) {
+    this.stored = new StoredJsonReader(logger);
+  }
 
   // ---- collections ----
 
@@ -294,10 +302,14 @@ export class LibraryRepository {
     return row.n;
   }
 
-  /** Small internal state (e.g. which index table searches use), kept beside the settings. */
-  getState<T>(key: string): T | null {
+  /**
+   * Small internal state (e.g. which index table searches use), kept beside the settings.
+   * Fallback: a value that is not JSON or not of the schema's shape reads as never set (null),
+   * with a warning; `ifUnreadable` says in the log what that means for its owner.
+   */
+  getState<T>(key: string, schema: z.ZodType<T>, ifUnreadable: string): T | null {
     const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
-    return row ? (JSON.parse(row.value) as T) : null;
+    return row ? this.stored.read(schema, row.value, `The stored state "${key}"`, null, ifUnreadable) : null;
   }
 
   setState(key: string, value: unknown): void {

@@ -1,5 +1,9 @@
+import type { z } from 'zod';
+import { settingsSchema } from '#contract/api';
 import type { Settings } from '#contract/dto';
+import { createConsoleLogger, type Logger } from '../common/logger';
 import type { Db } from './database';
+import { StoredJsonReader } from './storedJson';
 
 export const DEFAULT_SETTINGS: Settings = {
   contextSize: null,
@@ -9,17 +13,29 @@ export const DEFAULT_SETTINGS: Settings = {
   hubEndpoint: 'https://huggingface.co',
 };
 
+const isSettingKey = (key: string): key is keyof Settings => Object.hasOwn(DEFAULT_SETTINGS, key);
+
 /** Settings as one JSON value per key; unknown keys in the file are ignored. */
 export class SettingsRepository {
-  constructor(private readonly db: Db) {}
+  private readonly stored: StoredJsonReader;
+
+  constructor(
+    private readonly db: Db,
+    logger: Logger = createConsoleLogger('warn'),
+  ) {
+    this.stored = new StoredJsonReader(logger);
+  }
 
   get(): Settings {
     const rows = this.db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
-    const settings: Settings = { ...DEFAULT_SETTINGS };
+    const settings: Record<string, unknown> = { ...DEFAULT_SETTINGS };
     for (const { key, value } of rows) {
-      if (Object.hasOwn(DEFAULT_SETTINGS, key)) (settings as unknown as Record<string, unknown>)[key] = JSON.parse(value);
+      if (!isSettingKey(key)) continue;
+      // Fallback: a value that is not JSON, or not one the setting may take, reads as the default.
+      const schema: z.ZodType<unknown> = settingsSchema.shape[key];
+      settings[key] = this.stored.read(schema, value, `The setting "${key}"`, DEFAULT_SETTINGS[key], 'using its default');
     }
-    return settings;
+    return settings as unknown as Settings;
   }
 
   update(patch: Partial<Settings>): Settings {

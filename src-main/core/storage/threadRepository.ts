@@ -1,6 +1,9 @@
-import type { ContextUsage, Message, MessageRole, MessageSources, MessageStatus, ThreadSummary } from '#contract/dto';
+import { z } from 'zod';
+import type { Citation, ContextUsage, Message, MessageRole, MessageSources, MessageStatus, ThreadSummary } from '#contract/dto';
 import { newId } from '../common/ids';
+import { createConsoleLogger, type Logger } from '../common/logger';
 import type { Db } from './database';
+import { StoredJsonReader } from './storedJson';
 
 export interface ThreadRow {
   id: string;
@@ -33,33 +36,75 @@ interface RawMessage {
   created_at: number;
 }
 
-const threadFromRaw = (r: RawThread): ThreadRow => ({
-  id: r.id,
-  title: r.title,
-  systemPrompt: r.system_prompt,
-  context: r.context_json ? (JSON.parse(r.context_json) as ContextUsage) : null,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
+/** The shapes of the JSON columns, checked when a row is read back. */
+const contextUsageSchema = z.object({
+  used: z.number(),
+  total: z.number(),
+  droppedMessageIds: z.array(z.string()),
+}) satisfies z.ZodType<ContextUsage>;
 
-const messageFromRaw = (r: RawMessage): Message => ({
-  id: r.id,
-  threadId: r.thread_id,
-  role: r.role,
-  content: r.content,
-  status: r.status,
-  createdAt: r.created_at,
-  modelName: r.model_name,
-  error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
-  sources: r.sources_json ? (JSON.parse(r.sources_json) as MessageSources) : null,
-});
+const lineOrPage = z.number().nullable();
+const citationSchema = z.object({
+  n: z.number().int(),
+  chunkId: z.string(),
+  docId: z.string(),
+  path: z.string(),
+  title: z.string().nullable(),
+  heading: z.array(z.string()),
+  location: z.object({ pageStart: lineOrPage, pageEnd: lineOrPage, lineStart: lineOrPage, lineEnd: lineOrPage }),
+  text: z.string(),
+  wholeDocument: z.boolean(),
+}) satisfies z.ZodType<Citation>;
+
+const messageSourcesSchema = z.object({
+  collectionIds: z.array(z.string()),
+  citations: z.array(citationSchema),
+  budget: z.object({ used: z.number(), total: z.number() }),
+  note: z.string().nullable(),
+}) satisfies z.ZodType<MessageSources>;
 
 /** Threads and their messages. Messages are ordered by a per-thread sequence number. */
 export class ThreadRepository {
+  private readonly stored: StoredJsonReader;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
-  ) {}
+    logger: Logger = createConsoleLogger('warn'),
+  ) {
+    this.stored = new StoredJsonReader(logger);
+  }
+
+  private threadFromRaw(r: RawThread): ThreadRow {
+    return {
+      id: r.id,
+      title: r.title,
+      systemPrompt: r.system_prompt,
+      // Fallback: unreadable context figures read as none; the next reply measures them again.
+      context: r.context_json
+        ? this.stored.read(contextUsageSchema, r.context_json, `The context usage of chat ${r.id}`, null, 'showing none until the next reply')
+        : null,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    };
+  }
+
+  private messageFromRaw(r: RawMessage): Message {
+    return {
+      id: r.id,
+      threadId: r.thread_id,
+      role: r.role,
+      content: r.content,
+      status: r.status,
+      createdAt: r.created_at,
+      modelName: r.model_name,
+      error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+      // Fallback: unreadable sources read as none; the reply's text is kept and shown without its citations.
+      sources: r.sources_json
+        ? this.stored.read(messageSourcesSchema, r.sources_json, `The sources of message ${r.id}`, null, 'showing the reply without them')
+        : null,
+    };
+  }
 
   list(): ThreadSummary[] {
     return this.db
@@ -73,7 +118,7 @@ export class ThreadRepository {
 
   get(id: string): ThreadRow | undefined {
     const row = this.db.prepare('SELECT * FROM threads WHERE id = ?').get(id) as RawThread | undefined;
-    return row && threadFromRaw(row);
+    return row && this.threadFromRaw(row);
   }
 
   create(title: string, systemPrompt: string): ThreadRow {
@@ -106,12 +151,12 @@ export class ThreadRepository {
   messages(threadId: string): Message[] {
     return (
       this.db.prepare('SELECT * FROM messages WHERE thread_id = ? ORDER BY seq').all(threadId) as RawMessage[]
-    ).map(messageFromRaw);
+    ).map((r) => this.messageFromRaw(r));
   }
 
   message(id: string): Message | undefined {
     const row = this.db.prepare('SELECT * FROM messages WHERE id = ?').get(id) as RawMessage | undefined;
-    return row && messageFromRaw(row);
+    return row && this.messageFromRaw(row);
   }
 
   appendMessage(

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CID } from 'multiformats/cid';
+import { z } from 'zod';
 import type { JobInfo, VaultCreated, VaultSchedule, VaultSnapshot, VaultStatus, VaultTarget } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import { newId } from '../common/ids';
@@ -100,6 +101,7 @@ export class VaultService {
     this.adoptRestored();
 
     deps.jobs.register<SnapshotJobParams, never>(SNAPSHOT_JOB, {
+      params: z.object({ includeModels: z.boolean(), includeDocuments: z.boolean(), targetId: z.string().nullable() }),
       title: (p) => (p.targetId ? `Snapshot and publish to ${this.targetName(p.targetId)}` : 'Snapshot'),
       resumable: false,
       run: async (params, ctx) => {
@@ -108,6 +110,7 @@ export class VaultService {
       },
     });
     deps.jobs.register<{ cid: string; targetId: string }, never>(PUBLISH_JOB, {
+      params: z.object({ cid: z.string(), targetId: z.string() }),
       title: (p) => `Publish to ${this.targetName(p.targetId)}`,
       resumable: false,
       run: async ({ cid, targetId }, ctx) => {
@@ -115,6 +118,12 @@ export class VaultService {
       },
     });
     deps.jobs.register<RestoreJobParams, never>(RESTORE_JOB, {
+      params: z.object({
+        cid: z.string().nullable(),
+        from: z.object({ kind: z.enum(['target', 'gateway']), targetId: z.string().optional(), url: z.string().optional() }),
+        dataDir: z.string(),
+        walletRef: z.string(),
+      }),
       title: (p) => `Restore into ${p.dataDir}`,
       resumable: false,
       run: async (params, ctx) => {
