@@ -1,9 +1,15 @@
 import { safeStorage } from 'electron';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomic } from '../core/common/atomicFile';
+import { HearthError } from '../core/common/hearthError';
 import type { Logger } from '../core/common/logger';
 import type { SecretStore } from '../core/ports/secretStore';
+import { decodeJson } from '../core/storage/storedJson';
+
+/** The file's shape: secret name -> the OS-sealed value in base64. */
+const sealedSecretsSchema = z.record(z.string(), z.string());
 
 /**
  * Secrets sealed by the OS keychain (Electron safeStorage: Keychain on macOS, DPAPI on
@@ -49,12 +55,16 @@ export class SafeStorageSecretStore implements SecretStore {
   }
 
   private async readAll(): Promise<Record<string, string>> {
+    let text: string;
     try {
-      return JSON.parse(await readFile(this.file, 'utf8')) as Record<string, string>;
+      text = await readFile(this.file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
       throw error;
     }
+    const decoded = decodeJson(sealedSecretsSchema, text);
+    if (!decoded.ok) throw new HearthError('CORRUPT_FILE', `${this.file} is damaged (${decoded.problem}). Delete it and enter the secrets again.`);
+    return Object.assign(Object.create(null) as Record<string, string>, decoded.value);
   }
 
   private async writeAll(all: Record<string, string>): Promise<void> {

@@ -33,9 +33,10 @@ export interface JobKind<P, C = unknown> {
   /**
    * Called once a job ends cancelled, whether it was running or not (a paused download is
    * cancelled without running), to delete what it kept for a resume. Synchronous, so the
-   * leftovers are gone when cancel() or wait() returns.
+   * leftovers are gone when cancel() or wait() returns. Also called when a job's record cannot
+   * be read back (see JobManager.failUnreadable); params is null when they are what is unreadable.
    */
-  discard?(params: P, jobId: string): void;
+  discard?(params: P | null, jobId: string): void;
 }
 
 type StopReason = 'cancel' | 'pause' | 'shutdown';
@@ -224,17 +225,17 @@ export class JobManager {
     });
   }
 
-  /** params: the job's params once checked; when they cannot be read back, there is nothing to hand to the kind. */
+  /** params: the job's params once checked; left out, they are read back from the row (null when unreadable). */
   private discard(row: JobRow, params?: unknown): void {
     const kind = this.kinds.get(row.kind);
     if (!kind?.discard) return;
-    const checked = params === undefined ? decodeJson(kind.params, row.paramsJson) : ({ ok: true, value: params } as const);
-    if (!checked.ok) {
-      this.logger.warn(`job ${row.id} (${row.kind}): its parameters cannot be read back (${checked.problem}), so what it kept stays`);
-      return;
+    let value = params;
+    if (value === undefined) {
+      const decoded = decodeJson(kind.params, row.paramsJson);
+      value = decoded.ok ? decoded.value : null;
     }
     try {
-      kind.discard(checked.value, row.id);
+      kind.discard(value, row.id);
     } catch (error) {
       this.logger.warn(`job ${row.id} (${row.kind}): could not delete what it kept`, error);
     }
@@ -252,21 +253,19 @@ export class JobManager {
   }
 
   /**
-   * A record that cannot be read back fails its job with JOB_RECORD_INVALID; the other jobs
-   * and the app go on. Bad params cannot be repaired: the job stays failed until it is
-   * cancelled. A bad checkpoint is dropped, with what the job kept for a resume, so resuming
-   * starts the job over.
+   * A record that cannot be read back fails its job with JOB_RECORD_INVALID and a log line;
+   * the other jobs and the app go on. What the job kept for a resume is deleted and its
+   * checkpoint dropped: with a bad checkpoint, resuming starts the job over; with bad params it
+   * can never run again (resuming fails the same way), and starting the work again makes a new job.
    */
   private failUnreadable(row: JobRow, bad: Extract<JobRecord, { ok: false }>): void {
     this.logger.warn(`job ${row.id} (${row.kind}): its ${bad.part} cannot be read back (${bad.problem}); marking it failed`);
-    let message: string;
-    if (bad.part === 'checkpoint') {
-      this.discard(row);
-      this.repo.update(row.id, { checkpoint: null });
-      message = `"${row.title}" could not continue: the progress it saved cannot be read (${bad.problem}). Resume it to start over.`;
-    } else {
-      message = `"${row.title}" cannot run: its parameters were stored in a shape this version of Hearth cannot read (${bad.problem}). Cancel it and start it again.`;
-    }
+    this.discard(row);
+    this.repo.update(row.id, { checkpoint: null });
+    const message =
+      bad.part === 'checkpoint'
+        ? `"${row.title}" could not continue: the progress it saved cannot be read (${bad.problem}). Resume it to start over.`
+        : `"${row.title}" cannot run: its parameters were stored in a shape this version of Hearth cannot read (${bad.problem}). Start it again.`;
     this.finish(row.id, this.repo.update(row.id, { status: 'failed', error: { code: 'JOB_RECORD_INVALID', message } }));
   }
 

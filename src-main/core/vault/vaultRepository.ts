@@ -1,7 +1,10 @@
 import BetterSqlite3 from 'better-sqlite3';
+import { z } from 'zod';
 import type { VaultPublication, VaultSchedule, VaultSnapshot, VaultTargetKind } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
+import { createConsoleLogger, type Logger } from '../common/logger';
 import { migrate, type Db } from '../storage/database';
+import { decodeJson, StoredJsonReader, type Decoded } from '../storage/storedJson';
 
 /**
  * The vault's bookkeeping lives in its own SQLite file, vault/vault.db, outside hearth.db:
@@ -68,6 +71,17 @@ export const DEFAULT_SCHEDULE: VaultSchedule = {
   includeDocuments: false,
 };
 
+/** The schedule as stored: any field left out takes its default. */
+const storedScheduleSchema = z
+  .object({
+    intervalHours: z.number().positive().nullable(),
+    targetId: z.string().nullable(),
+    keep: z.number().int().min(1),
+    includeModels: z.boolean(),
+    includeDocuments: z.boolean(),
+  })
+  .partial() satisfies z.ZodType<Partial<VaultSchedule>>;
+
 export type TargetConfig =
   | { kind: 'folder'; path: string }
   | { kind: 'kubo'; apiUrl: string }
@@ -107,9 +121,16 @@ interface SnapshotRow {
 }
 
 export class VaultRepository {
-  private constructor(private readonly db: Db) {}
+  private readonly stored: StoredJsonReader;
 
-  static open(file: string, nativeBinding?: string): VaultRepository {
+  private constructor(
+    private readonly db: Db,
+    logger: Logger,
+  ) {
+    this.stored = new StoredJsonReader(logger);
+  }
+
+  static open(file: string, nativeBinding?: string, logger: Logger = createConsoleLogger('warn')): VaultRepository {
     const db = new BetterSqlite3(file, nativeBinding ? { nativeBinding } : {});
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
@@ -120,16 +141,28 @@ export class VaultRepository {
       db.close();
       throw error;
     }
-    return new VaultRepository(db);
+    return new VaultRepository(db, logger);
   }
 
   close(): void {
     this.db.close();
   }
 
-  getState<T>(key: string): T | null {
+  /** A state value checked against its schema: null when never set, `ok: false` when unreadable (the caller decides). */
+  getState<T>(key: string, schema: z.ZodType<T>): Decoded<T> | null {
+    const value = this.stateText(key);
+    return value === null ? null : decodeJson(schema, value);
+  }
+
+  /** Fallback: a state value that cannot be read back reads as never set (null), with a warning saying what that means. */
+  stateOrNull<T>(key: string, schema: z.ZodType<T>, ifUnreadable: string): T | null {
+    const value = this.stateText(key);
+    return value === null ? null : this.stored.read(schema, value, `The vault's state "${key}"`, null, ifUnreadable);
+  }
+
+  private stateText(key: string): string | null {
     const row = this.db.prepare('SELECT value FROM state WHERE key = ?').get(key) as { value: string } | undefined;
-    return row ? (JSON.parse(row.value) as T) : null;
+    return row?.value ?? null;
   }
 
   setState(key: string, value: unknown): void {
@@ -143,7 +176,9 @@ export class VaultRepository {
   }
 
   schedule(): VaultSchedule {
-    return { ...DEFAULT_SCHEDULE, ...(this.getState<Partial<VaultSchedule>>('schedule') ?? {}) };
+    // Fallback: an unreadable schedule reads as the default (snapshots by hand only) until it is saved again.
+    const stored = this.stateOrNull('schedule', storedScheduleSchema, 'using the default schedule (snapshots by hand only) until it is saved again');
+    return { ...DEFAULT_SCHEDULE, ...stored };
   }
 
   setSchedule(schedule: VaultSchedule): void {

@@ -46,6 +46,9 @@ interface RestoreJobParams {
   walletRef: string;
 }
 
+/** The vault's data key as kept in vault.db: wrapped under the key of the wallet with this address. */
+const dataKeyState = z.object({ address: z.string(), wrapped: z.string().regex(/^[0-9a-f]+$/i) });
+
 export interface RestoreSource {
   kind: 'target' | 'gateway';
   targetId?: string;
@@ -95,7 +98,7 @@ export class VaultService {
   constructor(private readonly deps: VaultServiceDeps) {
     this.dir = vaultDir(deps.dataDir);
     mkdirSync(this.dir, { recursive: true });
-    this.repo = VaultRepository.open(join(this.dir, 'vault.db'), deps.sqliteNativeBinding);
+    this.repo = VaultRepository.open(join(this.dir, 'vault.db'), deps.sqliteNativeBinding, deps.logger);
     this.blocks = new LocalBlockStore(join(this.dir, 'blocks'));
     this.identity = new WalletIdentity(join(this.dir, 'keystore.json'), deps.secrets, deps.scryptN);
     this.adoptRestored();
@@ -236,7 +239,7 @@ export class VaultService {
             wrappedKey,
             capture,
             options: { includeModels: options.includeModels, includeDocuments: options.includeDocuments },
-            previous: this.repo.latestSnapshot()?.cid ?? this.repo.getState<string>('previous'),
+            previous: this.repo.latestSnapshot()?.cid ?? this.repo.stateOrNull('previous', z.string(), 'the next snapshot names no previous one'),
             appVersion: this.deps.appVersion,
             signal: progress.signal,
             onProgress: (done, total, file) => progress.onProgress?.(total > 0 ? done / total : null, `Sealing ${file}`, { done, total }),
@@ -460,7 +463,7 @@ export class VaultService {
           blocks: new Map(Object.entries(record.blocks)),
           newChunks: record.chunks.map((c) => ({ id: c.id, blockCid: c.cid, sealedSize: record.blocks[c.cid] ?? 0 })),
         });
-        if (!this.repo.getState('dataKey')) this.repo.setState('dataKey', { address: record.address, wrapped: record.wrappedKey });
+        if (this.repo.getState('dataKey', dataKeyState) === null) this.repo.setState('dataKey', { address: record.address, wrapped: record.wrappedKey });
         this.deps.logger.info(`vault: carrying on from restored snapshot ${record.root}`);
       }
       rmSync(file);
@@ -475,7 +478,10 @@ export class VaultService {
 
   /** The vault's data key: made once per wallet, kept wrapped under the wallet-derived key. */
   private dataKey(wallet: HDNodeWallet, wrapKey: Uint8Array): { dataKey: Uint8Array; wrappedKey: Uint8Array } {
-    const saved = this.repo.getState<{ address: string; wrapped: string }>('dataKey');
+    const stored = this.repo.getState('dataKey', dataKeyState);
+    // No fallback: a new key would be sealed beside chunks deduplicated under the old one, so snapshots stop with a coded error.
+    if (stored && !stored.ok) throw new HearthError('CORRUPT_FILE', `The vault's data key in ${join(this.dir, 'vault.db')} cannot be read (${stored.problem}); snapshots cannot be sealed until it is repaired.`);
+    const saved = stored?.value;
     if (saved && saved.address === wallet.address) {
       const wrappedKey = hexToBytes(saved.wrapped);
       return { dataKey: unwrapDataKey(wrapKey, wrappedKey), wrappedKey };
