@@ -46,7 +46,7 @@ const weights = join(dataDir, 'models', 'bench-weights.bin');
   for (let written = 0; written < weightsMb * 1024 * 1024; written += piece) writeSync(fd, randomBytes(Math.min(piece, weightsMb * 1024 * 1024 - written)));
   closeSync(fd);
 }
-const { phrase } = await core.vault.create('bench passphrase');
+const { phrase } = await core.vault.create({ passphrase: 'bench passphrase' });
 const seconds = (start: number) => (performance.now() - start) / 1000;
 
 let start = performance.now();

@@ -73,7 +73,7 @@ describe('a restart over corrupted rows (real core, real SQLite, real downloads 
     const first = open(recordingLogger());
     first.settings.update({ contextSize: 4096, temperature: 0.3, maxReplyTokens: 77 });
     first.vault.setSchedule({ keep: 3, intervalHours: 24 });
-    await first.vault.create('a long passphrase');
+    await first.vault.create({ passphrase: 'a long passphrase' });
     expect((await first.jobs.wait(first.vault.startSnapshot({}).id)).status).toBe('completed');
     const threads = new ThreadRepository(first.db);
     const thread = threads.create('Damaged', '');
@@ -167,7 +167,7 @@ describe('a restart over corrupted rows (real core, real SQLite, real downloads 
   });
 
   it("an unreadable vault data key stops snapshots with CORRUPT_FILE instead of sealing under a new key", async () => {
-    await core.vault.unlock('a long passphrase');
+    await core.vault.unlock({ passphrase: 'a long passphrase' });
     const done = await core.jobs.wait(core.vault.startSnapshot({}).id);
     expect(done).toMatchObject({ status: 'failed', error: { code: 'CORRUPT_FILE' } });
     expect(done.error?.message).toMatch(/data key .*wrapped/);

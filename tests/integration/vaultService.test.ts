@@ -30,7 +30,7 @@ describe('vault service', () => {
     });
     ({ core, dataDir, cleanup } = test);
     for (let i = 0; i < 5; i++) core.chat.createThread(`Chat ${i}`);
-    phrase = (await core.vault.create('a long passphrase')).phrase;
+    phrase = (await core.vault.create({ passphrase: 'a long passphrase' })).phrase;
   });
 
   afterAll(async () => {
@@ -103,7 +103,7 @@ describe('vault service', () => {
     // Locked: nothing is due.
     await core.vault.lock();
     expect(await core.vault.runSchedule(Date.now() + 100 * 3_600_000)).toBeNull();
-    await core.vault.unlock('a long passphrase');
+    await core.vault.unlock({ passphrase: 'a long passphrase' });
   });
 
   it('refuses to restore over the data directory Hearth is using', () => {
@@ -138,7 +138,7 @@ describe('vault service', () => {
   });
 
   it('a remembered passphrase unlocks the vault when Hearth starts; lock forgets it', async () => {
-    await core.vault.unlock('a long passphrase', true);
+    await core.vault.unlock({ passphrase: 'a long passphrase', remember: true });
     expect((await core.vault.status()).remembered).toBe(true);
     await core.dispose();
     const reopened = createTestCore({ dataDir, vault: { scryptN: 1 << 12 } });

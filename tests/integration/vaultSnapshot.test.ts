@@ -78,7 +78,7 @@ describe('vault: snapshot a live data directory, publish to a real IPFS node, re
     writeCorpus(docs.path);
     await indexPath(core, docs.path);
     await seedUserData(core);
-    phrase = (await core.vault.create(PASSPHRASE)).phrase;
+    phrase = (await core.vault.create({ passphrase: PASSPHRASE })).phrase;
     node = await startIpfsNode();
     kuboTargetId = (await core.vault.addTarget({ kind: 'kubo', apiUrl: node.apiUrl })).id;
     first = await core.vault.snapshot({ includeModels: true, includeDocuments: true });
@@ -148,7 +148,7 @@ describe('vault: snapshot a live data directory, publish to a real IPFS node, re
     await restoreSnapshot({ wallet: walletFromPhrase(phrase), root: first.cid, fetcher: new GatewayFetcher(node.gatewayUrl), dataDir: target, keepBlocks: true });
     const other = createTestCore({ dataDir: target, vault: { scryptN: 1 << 12 } });
     try {
-      await other.core.vault.import(phrase, 'another passphrase');
+      await other.core.vault.import({ phrase, passphrase: 'another passphrase' });
       const adopted = other.core.vault.snapshots();
       expect(adopted.map((s) => s.cid)).toEqual([first.cid]);
       other.core.chat.createThread('Written on the new machine');
@@ -254,7 +254,7 @@ describe('vault: snapshot a live data directory, publish to a real IPFS node, re
       const result = await core.vault.restore({ wallet: walletFromPhrase(phrase), cid: null, from: { kind: 'target', targetId: folderTarget.id }, dataDir: target });
       expect(result.root).toBe(first.cid);
       expect(dumpSqlite(join(target, 'hearth.db')).threads).toEqual(dumpSqlite(join(dataDir, 'hearth.db')).threads);
-      core.vault.removeTarget(folderTarget.id);
+      core.vault.removeTarget({ targetId: folderTarget.id });
     } finally {
       usb.cleanup();
     }
@@ -349,13 +349,13 @@ describe('vault: snapshot a live data directory, publish to a real IPFS node, re
   });
 
   it('the wallet: wrong passphrase, reveal, lock; a locked vault does not snapshot', async () => {
-    await expectCode(core.vault.identity.revealPhrase('not the passphrase'), 'WRONG_PASSPHRASE');
-    expect(await core.vault.identity.revealPhrase(PASSPHRASE)).toBe(phrase);
+    await expectCode(core.vault.revealPhrase({ passphrase: 'not the passphrase' }), 'WRONG_PASSPHRASE');
+    expect(await core.vault.revealPhrase({ passphrase: PASSPHRASE })).toEqual({ phrase });
     await core.vault.lock();
     expect((await core.vault.status()).state).toBe('locked');
     await expectCode(core.vault.snapshot({ includeModels: false, includeDocuments: false }), 'VAULT_LOCKED');
-    await expectCode(core.vault.unlock('not the passphrase'), 'WRONG_PASSPHRASE');
-    expect((await core.vault.unlock(PASSPHRASE)).state).toBe('unlocked');
+    await expectCode(core.vault.unlock({ passphrase: 'not the passphrase' }), 'WRONG_PASSPHRASE');
+    expect((await core.vault.unlock({ passphrase: PASSPHRASE })).state).toBe('unlocked');
     const keystore = readFileSync(join(dataDir, 'vault', 'keystore.json'), 'utf8');
     const key = walletFromPhrase(phrase).privateKey.slice(2);
     expect(keystore).not.toContain(key);

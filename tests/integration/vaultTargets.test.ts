@@ -6,18 +6,17 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { CarIndexer } from '@ipld/car/indexer';
 import { CarBlockIterator } from '@ipld/car/iterator';
-import * as dagCbor from '@ipld/dag-cbor';
-import { CID } from 'multiformats/cid';
-import * as raw from 'multiformats/codecs/raw';
-import { sha256 } from 'multiformats/hashes/sha2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HearthError, isAbortError } from '../../src-main/core/common/hearthError';
+import { isAbortError } from '../../src-main/core/common/hearthError';
 import { CarBlockIndex, writeCar } from '../../src-main/core/vault/carFile';
 import { FolderTarget } from '../../src-main/core/vault/targets/folderTarget';
 import { GatewayFetcher } from '../../src-main/core/vault/targets/gatewayFetcher';
 import { KuboTarget } from '../../src-main/core/vault/targets/kuboTarget';
+import { createTarget, openTarget, type TargetEnv } from '../../src-main/core/vault/targets/targetRegistry';
 import type { Block, CarFile } from '../../src-main/core/vault/types';
+import { carOf, closedPort, errorOf, listBlock, randomBlocks, rawBlock, rejectionOf } from '../support/carBlocks';
 import { startIpfsNode, type IpfsNode } from '../support/ipfsNode';
+import { describeTargetContract } from '../support/targetContract';
 import { tempDir } from '../support/tempDir';
 
 const MiB = 1024 * 1024;
@@ -53,61 +52,8 @@ afterAll(() => {
   for (const dir of dirs) dir.cleanup();
 });
 
-async function rawBlock(bytes: Uint8Array): Promise<Block> {
-  return { cid: CID.createV1(raw.code, await sha256.digest(bytes)), bytes };
-}
-
-async function randomBlocks(sizes: number[]): Promise<Block[]> {
-  return Promise.all(sizes.map((size) => rawBlock(new Uint8Array(randomBytes(size)))));
-}
-
-/** A dag-cbor list of the blocks' CIDs, like the vault's list blocks: the root of a complete DAG. */
-async function listBlock(blocks: Block[]): Promise<Block> {
-  const bytes = dagCbor.encode(blocks.map((b) => b.cid));
-  return { cid: CID.createV1(dagCbor.code, await sha256.digest(bytes)), bytes };
-}
-
-async function* slowly(blocks: Block[]): AsyncGenerator<Block> {
-  for (const block of blocks) {
-    await new Promise((resolve) => setImmediate(resolve));
-    yield block;
-  }
-}
-
-/** A CAR of `blocks` under a list root that links them all. */
-async function carOf(dir: string, name: string, blocks: Block[]): Promise<{ car: CarFile; root: Block }> {
-  const root = await listBlock(blocks);
-  const car = await writeCar(join(dir, name), root.cid, slowly([root, ...blocks]));
-  return { car, root };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<HearthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(HearthError);
-    return error as HearthError;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-/** A port nothing listens on: opened, noted, closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** Folder and Kubo targets hold no agent state; the registry's environment is there for w3up. */
+const env = (): TargetEnv => ({ w3up: { stateDir: scratch() } });
 
 describe('writeCar and CarBlockIndex', () => {
   it('round-trips 200 blocks of random sizes up to 1 MiB, readable by the reference reader too', async () => {
@@ -230,45 +176,43 @@ describe('writeCar and CarBlockIndex', () => {
   });
 });
 
+describeTargetContract('folder', async () => {
+  const usb = scratch();
+  const targetEnv = env();
+  const { config } = await createTarget({ kind: 'folder', path: usb }, targetEnv);
+  return {
+    config,
+    env: targetEnv,
+    location: (car) => join(usb, 'hearth-vault', 'cars', `${car.root.toString()}.car`),
+    fetcherDescription: usb,
+    unreachable: async () => {
+      const unplugged = join(scratch(), 'USB-STICK');
+      return { target: await openTarget({ kind: 'folder', path: unplugged }, targetEnv), code: 'TARGET_NOT_FOUND', mentions: unplugged };
+    },
+  };
+});
+
 describe('FolderTarget', () => {
-  it('publishes a CAR into hearth-vault/cars with progress, and fetches its blocks back', async () => {
+  it('keeps one CAR file per root in hearth-vault/cars; a repeat goes beside it, never replacing it', async () => {
     const work = scratch();
     const usb = scratch();
     const blocks = await randomBlocks(Array.from({ length: 30 }, () => Math.floor(Math.random() * 200 * 1024)));
     const { car, root } = await carOf(work, 'snap.car', blocks);
     const target = new FolderTarget(usb);
-    expect(target.kind).toBe('folder');
-    const progress: Array<[number, number]> = [];
-    const result = await target.publish(car, { onProgress: (sent, total) => progress.push([sent, total]) });
+    const result = await target.publish(car);
 
     const expected = join(usb, 'hearth-vault', 'cars', `${root.cid.toString()}.car`);
     expect(result.location).toBe(expected);
     expect(readFileSync(expected).equals(readFileSync(car.path))).toBe(true);
     expect(readdirSync(join(usb, 'hearth-vault', 'cars'))).toEqual([`${root.cid.toString()}.car`]);
-    expect(progress.at(-1)).toEqual([car.size, car.size]);
-    expect(progress.every(([sent], i) => i === 0 || sent >= progress[i - 1]![0])).toBe(true);
-
-    const fetcher = target.fetcher();
-    expect(fetcher.description).toContain(usb);
-    for (const block of [root, ...blocks]) {
-      expect(Buffer.from(await fetcher.get(block.cid)).equals(Buffer.from(block.bytes))).toBe(true);
-    }
-    const absent = await rawBlock(new Uint8Array(randomBytes(10)));
-    const missing = await errorOf(fetcher.get(absent.cid));
-    expect(missing.code).toBe('NOT_FOUND');
-    expect(missing.message).toContain(absent.cid.toString());
-
-    // A CAR published after the fetcher indexed the folder is found on the next miss.
-    const later = await randomBlocks([1234, 5678]);
-    const second = await carOf(work, 'later.car', later);
-    await target.publish(second.car);
-    expect(Buffer.from(await fetcher.get(later[1]!.cid)).equals(Buffer.from(later[1]!.bytes))).toBe(true);
 
     // Publishing the same root again never replaces the CAR already there.
     const again = await target.publish(car);
     expect(again.location).toBe(join(usb, 'hearth-vault', 'cars', `${root.cid.toString()}-1.car`));
     expect(readFileSync(expected).equals(readFileSync(car.path))).toBe(true);
     expect(readdirSync(join(usb, 'hearth-vault', 'cars')).filter((n) => !n.endsWith('.car'))).toEqual([]);
+    // Listed once per file, by root.
+    expect((await target.listUploads()).map((u) => u.root)).toEqual([root.cid.toString(), root.cid.toString()]);
   });
 
   it('keeps serving blocks when one CAR in the folder is damaged, and names it when a block is missing', async () => {
@@ -289,19 +233,13 @@ describe('FolderTarget', () => {
     expect(error.message).toContain(`${bad.root.cid.toString()}.car is truncated`);
   });
 
-  it('stores pointers atomically: absent, written, replaced, read back', async () => {
+  it('stores pointers atomically: one file per name, replaced whole, no temporary file left', async () => {
     const usb = scratch();
     const target = new FolderTarget(usb);
-    expect(await target.readPointer('latest0001')).toBeNull();
     await target.writePointer('latest0001', new TextEncoder().encode('first'));
-    expect(new TextDecoder().decode((await target.readPointer('latest0001'))!)).toBe('first');
     await target.writePointer('latest0001', new TextEncoder().encode('second, longer'));
     expect(new TextDecoder().decode((await target.readPointer('latest0001'))!)).toBe('second, longer');
     expect(readdirSync(join(usb, 'hearth-vault', 'pointers'))).toEqual(['latest0001']);
-    for (const name of ['short', '../../etc/passwd', 'UPPERCASE1', 'a'.repeat(65)]) {
-      expect((await errorOf(target.writePointer(name, new Uint8Array(1)))).code).toBe('BAD_INPUT');
-      expect((await errorOf(target.readPointer(name))).code).toBe('BAD_INPUT');
-    }
   });
 
   it('answers TARGET_NOT_FOUND for a folder that is not there, and does not create it', async () => {
@@ -315,6 +253,7 @@ describe('FolderTarget', () => {
       () => target.writePointer('latest0001', new Uint8Array(1)),
       () => target.readPointer('latest0001'),
       () => target.fetcher().get(root.cid),
+      () => target.listUploads(),
     ]) {
       const error = await errorOf(attempt());
       expect(error.code).toBe('TARGET_NOT_FOUND');
@@ -346,6 +285,24 @@ describe('FolderTarget', () => {
   });
 });
 
+describeTargetContract('kubo', async () => {
+  const node = await startIpfsNode();
+  const targetEnv = env();
+  // The address as a user may type it, with a trailing slash: saved without it.
+  const { config } = await createTarget({ kind: 'kubo', apiUrl: `${node.apiUrl}/` }, targetEnv);
+  return {
+    config,
+    env: targetEnv,
+    location: () => node.apiUrl,
+    fetcherDescription: `the IPFS node at ${node.apiUrl}`,
+    unreachable: async () => {
+      const apiUrl = `http://127.0.0.1:${await closedPort()}`;
+      return { target: await openTarget({ kind: 'kubo', apiUrl }, targetEnv), code: 'NETWORK_ERROR', mentions: `Cannot reach the IPFS node at ${apiUrl}: is it running?` };
+    },
+    cleanup: () => node.close(),
+  };
+});
+
 describe('KuboTarget and GatewayFetcher against a Helia node', () => {
   let node: IpfsNode;
   let work: string;
@@ -366,16 +323,10 @@ describe('KuboTarget and GatewayFetcher against a Helia node', () => {
 
   it('publishes with dag/import: the node holds every block in its blockstore and pins the root', async () => {
     const target = new KuboTarget({ apiUrl: node.apiUrl });
-    expect(target.kind).toBe('kubo');
-    const progress: Array<[number, number]> = [];
-    const result = await target.publish(car, { onProgress: (sent, total) => progress.push([sent, total]) });
-    expect(result.location).toBe(node.apiUrl);
-    expect(progress.at(-1)).toEqual([car.size, car.size]);
+    await target.publish(car);
     for (const block of [root, ...blocks]) expect(await node.helia.blockstore.has(block.cid)).toBe(true);
     expect(await node.helia.pins.isPinned(root.cid)).toBe(true);
     expect(await node.helia.pins.isPinned(blocks[7]!.cid)).toBe(true);
-    // Publishing the same snapshot again is fine (the root is pinned already).
-    await target.publish(car);
   });
 
   it('gets each block back through block/get and through the gateway, byte for byte', async () => {
@@ -423,16 +374,6 @@ describe('KuboTarget and GatewayFetcher against a Helia node', () => {
     expect(await node.helia.blockstore.has(a!.cid)).toBe(false);
   });
 
-  it('writes, replaces and reads pointers in MFS; an absent one is null', async () => {
-    const target = new KuboTarget({ apiUrl: node.apiUrl });
-    expect(await target.readPointer('vaultabc123')).toBeNull();
-    await target.writePointer('vaultabc123', new TextEncoder().encode('a fairly long first record'));
-    expect(new TextDecoder().decode((await target.readPointer('vaultabc123'))!)).toBe('a fairly long first record');
-    await target.writePointer('vaultabc123', new TextEncoder().encode('short'));
-    expect(new TextDecoder().decode((await target.readPointer('vaultabc123'))!)).toBe('short');
-    expect((await errorOf(target.writePointer('no/slash', new Uint8Array(1)))).code).toBe('BAD_INPUT');
-  });
-
   it('returns whatever the server sends, however wrong; refuses more than 2 MiB', async () => {
     const victim = blocks[3]!;
     const gateway = new GatewayFetcher(node.gatewayUrl);
@@ -478,14 +419,8 @@ describe('KuboTarget and GatewayFetcher against a Helia node', () => {
     expect(Buffer.from(await gateway.get(blocks[2]!.cid)).equals(Buffer.from(blocks[2]!.bytes))).toBe(true);
   });
 
-  it('says the node is not running when nothing listens at the address', async () => {
+  it('says the gateway is unreachable when nothing listens at the address', async () => {
     const apiUrl = `http://127.0.0.1:${await closedPort()}`;
-    const target = new KuboTarget({ apiUrl });
-    for (const attempt of [() => target.publish(car), () => target.fetcher().get(root.cid), () => target.readPointer('vaultabc123')]) {
-      const error = await errorOf(attempt());
-      expect(error.code).toBe('NETWORK_ERROR');
-      expect(error.message).toBe(`Cannot reach the IPFS node at ${apiUrl}: is it running?`);
-    }
     const gatewayError = await errorOf(new GatewayFetcher(apiUrl).get(root.cid));
     expect(gatewayError.code).toBe('NETWORK_ERROR');
     expect(gatewayError.message).toContain(apiUrl);

@@ -53,6 +53,20 @@ describe('SQLite storage', () => {
     check.close();
   });
 
+  it('opens another file with its own schema the same way (the vault keeps vault.db): WAL, foreign keys, its migrations only', () => {
+    const other = join(dir.path, 'other.db');
+    const own = ['CREATE TABLE a (id TEXT PRIMARY KEY);', 'CREATE TABLE b (a_id TEXT NOT NULL REFERENCES a (id));'];
+    const db = openDatabase(other, { migrations: own });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(() => db.prepare("INSERT INTO b (a_id) VALUES ('missing')").run()).toThrow(/FOREIGN KEY/);
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+    expect(tables.sort()).toEqual(['a', 'b']);
+    db.close();
+    // One migration fewer than the file has: written by a newer build.
+    expect(() => openDatabase(other, { migrations: own.slice(0, 1) })).toThrow(/newer Hearth/);
+  });
+
   it('messages are searchable with FTS5 and go with their thread', () => {
     const db = openDatabase(file);
     const threads = new ThreadRepository(db);

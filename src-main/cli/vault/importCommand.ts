@@ -22,7 +22,7 @@ passphrase, so this machine takes and publishes snapshots under the same identit
     const phrase = await readPhrase(options, ctx, command);
     const passphrase = await requirePassphrase(options, ctx, command);
     return withVaultCore(options, ctx, async (core) => {
-      const status = await core.vault.import(phrase, passphrase, options.remember);
+      const status = await core.vault.import({ phrase, passphrase, remember: options.remember });
       printResult(ctx, options.json, status, `Imported wallet ${status.address}. Back up with: hearth vault snapshot`);
       return 0;
     });

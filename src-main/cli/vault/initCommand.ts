@@ -22,7 +22,7 @@ another machine: write it down now.`,
   async run({ command, options }, ctx) {
     const passphrase = await requirePassphrase(options, ctx, command);
     return withVaultCore(options, ctx, async (core) => {
-      const created = await core.vault.create(passphrase, options.remember);
+      const created = await core.vault.create({ passphrase, remember: options.remember });
       printResult(ctx, options.json, created, `Wallet address: ${created.address}\nRecovery phrase:\n\n  ${created.phrase}\n\n`);
       ctx.stderr(WRITE_IT_DOWN);
       return 0;

@@ -14,8 +14,8 @@ export const phraseCommand = defineCommand({
   async run({ command, options }, ctx) {
     const passphrase = await requirePassphrase(options, ctx, command);
     return withVaultCore(options, ctx, async (core) => {
-      const phrase = await core.vault.identity.revealPhrase(passphrase);
-      const address = await core.vault.identity.address();
+      const { phrase } = await core.vault.revealPhrase({ passphrase });
+      const { address } = await core.vault.status();
       printResult(ctx, options.json, { address, phrase }, phrase);
       ctx.stderr(WRITE_IT_DOWN);
       return 0;

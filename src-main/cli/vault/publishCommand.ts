@@ -32,7 +32,7 @@ the target does not have yet, then, for folders and IPFS nodes, the signed and s
       if (!cid) throw new HearthError('NOT_FOUND', 'There is no snapshot to publish yet: take one with hearth vault snapshot.');
       // The latest-snapshot record a target keeps is signed by the wallet.
       if (target.keepsPointer) await unlockVault(core, passphrase);
-      const job = core.vault.startPublish(cid, target.id);
+      const job = core.vault.startPublish({ cid, targetId: target.id });
       const done = await waitForJob(core, job, ctx, { quiet: options.json, interrupt });
       if (done.status !== 'completed') return jobExitCode(done, ctx);
       const snapshot = core.vault.snapshots().find((s) => s.cid === cid);

@@ -6,7 +6,7 @@ import { FolderTarget } from '../../core/vault/targets/folderTarget';
 import { GatewayFetcher } from '../../core/vault/targets/gatewayFetcher';
 import { KuboTarget } from '../../core/vault/targets/kuboTarget';
 import type { BlockFetcher, PublishTarget } from '../../core/vault/types';
-import { latestFromPointer } from '../../core/vault/vaultService';
+import { latestFromPointer } from '../../core/vault/latestPointer';
 import { walletFromPhrase } from '../../core/vault/walletIdentity';
 import type { CliContext } from '../cliContext';
 import { defineCommand } from '../declare/commandSpec';
@@ -148,7 +148,7 @@ async function importWallet(
 ): Promise<true> {
   const core = openCore({ ...options, 'data-dir': dataDir }, ctx, 'warn', { watch: false });
   try {
-    await core.vault.import(phrase, passphrase, options.remember);
+    await core.vault.import({ phrase, passphrase, remember: options.remember });
     return true;
   } finally {
     await core.dispose();

@@ -15,8 +15,7 @@ the passphrase is remembered), the wallet address, the schedule and the last sna
   run: ({ options }, ctx) =>
     withVaultCore(options, ctx, async (core) => {
       // The core unlocks with a remembered passphrase in the background; wait for it, so the state shown is settled.
-      if (await core.vault.identity.remembered()) await core.vault.identity.unlockRemembered();
-      const status = await core.vault.status();
+      const status = await core.vault.unlockRemembered();
       printResult(ctx, options.json, status, () => statusText(status, core.vault.targets()));
       return 0;
     }),

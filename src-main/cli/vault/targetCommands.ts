@@ -32,7 +32,7 @@ const rm = defineCommand({
   run: ({ options, args }, ctx) =>
     withVaultCore(options, ctx, async (core) => {
       const target = findTarget(core, args.target);
-      core.vault.removeTarget(target.id);
+      core.vault.removeTarget({ targetId: target.id });
       printResult(ctx, options.json, target, `Removed ${target.name} (${target.id}); what was published there stays there.`);
       return 0;
     }),

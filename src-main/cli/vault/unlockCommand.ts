@@ -17,7 +17,7 @@ asks for it again until "hearth vault lock".`,
   async run({ command, options }, ctx) {
     const passphrase = await requirePassphrase(options, ctx, command);
     return withVaultCore(options, ctx, async (core) => {
-      const status = await core.vault.unlock(passphrase, options.remember ? true : undefined);
+      const status = await core.vault.unlock({ passphrase, remember: options.remember ? true : undefined });
       printResult(
         ctx,
         options.json,

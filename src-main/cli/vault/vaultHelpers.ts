@@ -72,14 +72,12 @@ export async function requirePassphrase(values: { 'passphrase-file'?: string | u
 /** Unlocks with the passphrase given, else a remembered one; VAULT_LOCKED says how to give it. */
 export async function unlockVault(core: Core, passphrase: string | null): Promise<void> {
   if (passphrase !== null) {
-    await core.vault.unlock(passphrase);
+    await core.vault.unlock({ passphrase });
     return;
   }
-  const identity = core.vault.identity;
-  if (await identity.remembered()) await identity.unlockRemembered();
-  const state = await identity.state();
+  const { state } = await core.vault.unlockRemembered();
   if (state === 'unlocked') return;
-  if (state === 'none') await identity.wallet(); // throws VAULT_NOT_SET_UP with its hint
+  if (state === 'none') await core.vault.assertUnlocked(); // throws VAULT_NOT_SET_UP with its hint
   throw new HearthError(
     'VAULT_LOCKED',
     `The vault is locked: set $${PASSPHRASE_ENV} or pass --passphrase-file FILE (or remember it once: hearth vault unlock --remember).`,

@@ -132,22 +132,18 @@ export function createHandlers(core: Core): Handlers {
     'search.query': (input) => core.library.search(input),
 
     'vault.status': () => core.vault.status(),
-    'vault.create': ({ passphrase, remember }) => core.vault.create(passphrase, remember),
-    'vault.import': ({ phrase, passphrase, remember }) => core.vault.import(phrase, passphrase, remember),
-    'vault.unlock': ({ passphrase, remember }) => core.vault.unlock(passphrase, remember),
+    'vault.create': (input) => core.vault.create(input),
+    'vault.import': (input) => core.vault.import(input),
+    'vault.unlock': (input) => core.vault.unlock(input),
     'vault.lock': () => core.vault.lock(),
-    'vault.revealPhrase': async ({ passphrase }) => ({ phrase: await core.vault.identity.revealPhrase(passphrase) }),
+    'vault.revealPhrase': (input) => core.vault.revealPhrase(input),
     'vault.snapshot': (options) => core.vault.startSnapshot(options),
     'vault.snapshots': () => core.vault.snapshots(),
-    'vault.publish': ({ cid, targetId }) => core.vault.startPublish(cid, targetId),
+    'vault.publish': (input) => core.vault.startPublish(input),
     'vault.targets': () => core.vault.targets(),
     'vault.addTarget': (input) => core.vault.addTarget(input),
-    'vault.removeTarget': ({ targetId }) => {
-      core.vault.removeTarget(targetId);
-      return null;
-    },
+    'vault.removeTarget': (input) => core.vault.removeTarget(input),
     'vault.setSchedule': (patch) => core.vault.setSchedule(patch),
-    'vault.restore': ({ phrase, cid, from, dataDir }) =>
-      core.vault.startRestore({ phrase, cid, from: from.kind === 'gateway' ? { kind: 'gateway', url: from.url } : { kind: 'target', targetId: from.targetId }, dataDir }),
+    'vault.restore': (input) => core.vault.startRestore(input),
   };
 }

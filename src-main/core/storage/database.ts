@@ -9,6 +9,8 @@ export interface OpenDatabaseOptions {
    * Electron build here; plain Node (CLI, server, tests) uses the package's own build.
    */
   nativeBinding?: string;
+  /** The schema to bring the file up to; hearth.db's by default (the vault keeps its own file). */
+  migrations?: readonly string[];
 }
 
 /** Opens (creating if needed) the SQLite file in WAL mode and brings its schema up to date. */
@@ -18,7 +20,12 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  try {
+    migrate(db, options.migrations);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return db;
 }
 

@@ -2,16 +2,17 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { HDNodeWallet } from 'ethers';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, rm, rmdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CID } from 'multiformats/cid';
-import { writeFileAtomic } from '../common/atomicFile';
 import { HearthError, isAbortError } from '../common/hearthError';
 import { openChunk, unwrapDataKey } from './blockCipher';
 import { countLanceRows, countSqliteRows } from './dataCapture';
 import { decodeList, decodeRoot, openManifest, verifyBlock } from './snapshotFormat';
 import { LocalBlockStore } from './localBlockStore';
+import { RESTORED_RECORD, type RestoredRecord } from './restoredAdoption';
+import { readRestoreProgress, writeRestoreProgress, type RestoreProgress } from './restoreProgress';
 import type { Block, BlockFetcher, ManifestFile, SnapshotManifest, SnapshotRoot } from './types';
 import { chunkId, deriveVaultKeys } from './vaultKeys';
 
@@ -31,25 +32,6 @@ export interface RestoreOptions {
   onProgress?: (doneBytes: number, totalBytes: number, detail: string) => void;
 }
 
-/** What a restore that kept its blocks leaves in vault/restored.json for the vault to adopt. */
-export interface RestoredRecord {
-  root: string;
-  createdAt: string;
-  previous: string | null;
-  address: string;
-  /** The root's wrapped data key (hex): the same key keeps sealing the vault's new chunks. */
-  wrappedKey: string;
-  options: SnapshotManifest['options'];
-  files: number;
-  bytes: number;
-  /** Every block of the snapshot and its sealed size. */
-  blocks: Record<string, number>;
-  /** Keyed chunk id -> block. */
-  chunks: { id: string; cid: string }[];
-}
-
-export const RESTORED_RECORD = join('vault', 'restored.json');
-
 export interface RestoreResult {
   root: string;
   dataDir: string;
@@ -63,15 +45,6 @@ export interface RestoreResult {
   manifest: SnapshotManifest;
 }
 
-interface Progress {
-  root: string;
-  /** Files complete and verified. */
-  done: string[];
-  /** The file being written: how many of its chunks are in its .part file. */
-  current: { path: string; chunks: number; bytes: number } | null;
-}
-
-const PROGRESS_FILE = 'restore-progress.json';
 const PREFETCH = 8;
 /** Errors that a retry of the same source cannot fix: the partial restore is deleted. */
 const FINAL_CODES = new Set(['WRONG_PASSPHRASE', 'INTEGRITY_ERROR', 'SIGNATURE_INVALID', 'CORRUPT_FILE']);
@@ -132,7 +105,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       for (const [cid, bytes] of early) await kept.put({ cid, bytes });
       keep = (block) => kept.put(block).then(() => undefined);
     }
-    const progress = await readProgress(staging, root.toString());
+    const progress = await readRestoreProgress(staging, root.toString());
     const totalBytes = manifest.files.reduce((sum, f) => sum + f.size, 0);
     let doneBytes = manifest.files.filter((f) => progress.done.includes(f.path)).reduce((sum, f) => sum + f.size, 0);
 
@@ -141,7 +114,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       await restoreFile(file, {
         filesDir,
         progress,
-        save: () => writeProgress(staging, progress),
+        save: () => writeRestoreProgress(staging, progress),
         fetch: fetchVerified,
         openChunk: (cid, bytes) => openChunk(dataKey, bytes, `Block ${cid}`),
         chunkIdKey: keys.chunkIdKey,
@@ -153,7 +126,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       });
       progress.done.push(file.path);
       progress.current = null;
-      await writeProgress(staging, progress);
+      await writeRestoreProgress(staging, progress);
     }
 
     await checkCounts(filesDir, manifest, root.toString());
@@ -183,7 +156,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
 
 interface FileContext {
   filesDir: string;
-  progress: Progress;
+  progress: RestoreProgress;
   save: () => Promise<void>;
   fetch: (cid: CID) => Promise<Uint8Array>;
   openChunk: (cid: CID, bytes: Uint8Array) => Uint8Array;
@@ -334,20 +307,6 @@ async function moveIntoPlace(from: string, dataDir: string): Promise<string | nu
   await mkdir(dirname(dataDir), { recursive: true });
   await rename(from, dataDir);
   return keptAside;
-}
-
-async function readProgress(staging: string, root: string): Promise<Progress> {
-  try {
-    const saved = JSON.parse(await readFile(join(staging, PROGRESS_FILE), 'utf8')) as Progress;
-    if (saved.root === root && Array.isArray(saved.done)) return saved;
-  } catch {
-    // No progress yet, or a torn write: start from the beginning.
-  }
-  return { root, done: [], current: null };
-}
-
-async function writeProgress(staging: string, progress: Progress): Promise<void> {
-  await writeFileAtomic(join(staging, PROGRESS_FILE), JSON.stringify(progress), 0o644);
 }
 
 async function sha256File(path: string): Promise<string> {

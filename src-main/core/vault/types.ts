@@ -1,4 +1,5 @@
 import type { CID } from 'multiformats/cid';
+import type { VaultTargetKind } from '#contract/dto';
 
 /**
  * The vault's shared vocabulary. A snapshot is a set of content-addressed blocks:
@@ -101,19 +102,29 @@ export interface PublishProgress {
   onProgress?: (sentBytes: number, totalBytes: number) => void;
 }
 
+/** Something a target holds, by root CID; `at` when the target knows when it arrived. */
+export interface TargetUpload {
+  root: string;
+  at: string | null;
+}
+
 /**
  * A place snapshots are published to and restored from: a folder, an IPFS node (Kubo RPC),
- * web3.storage / Storacha. One interface, so the snapshot and restore code never branches.
+ * web3.storage / Storacha. One interface, so the snapshot and restore code never branches on
+ * the kind: what a kind can do is declared in targets/targetRegistry.ts, and a method for a
+ * capability the kind lacks rejects with UNSUPPORTED.
  */
 export interface PublishTarget {
-  readonly kind: 'folder' | 'kubo' | 'w3up';
+  readonly kind: VaultTargetKind;
   publish(car: CarFile, options?: PublishProgress): Promise<PublishResult>;
   /** Blocks for restore. */
   fetcher(): BlockFetcher;
   /**
    * Stores a small opaque record under a name, replacing the previous one; null from
-   * readPointer when none. Targets that cannot hold one (w3up) omit both.
+   * readPointer when none (capability `latestPointer`).
    */
-  writePointer?(name: string, record: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>;
-  readPointer?(name: string, options?: { signal?: AbortSignal }): Promise<Uint8Array | null>;
+  writePointer(name: string, record: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>;
+  readPointer(name: string, options?: { signal?: AbortSignal }): Promise<Uint8Array | null>;
+  /** What the target holds, including what other machines published there, newest first where known (capability `listUploads`). */
+  listUploads(options?: { signal?: AbortSignal }): Promise<TargetUpload[]>;
 }

@@ -1,10 +1,11 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { z } from 'zod';
 import type { VaultPublication, VaultSchedule, VaultSnapshot, VaultTargetKind } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import { createConsoleLogger, type Logger } from '../common/logger';
-import { migrate, type Db } from '../storage/database';
+import { openDatabase, type Db } from '../storage/database';
 import { decodeJson, StoredJsonReader, type Decoded } from '../storage/storedJson';
+import { targetConfigSchema, type TargetConfig } from './targets/targetConfig';
+import { isTargetKind } from './targets/targetRegistry';
 
 /**
  * The vault's bookkeeping lives in its own SQLite file, vault/vault.db, outside hearth.db:
@@ -71,6 +72,30 @@ export const DEFAULT_SCHEDULE: VaultSchedule = {
   includeDocuments: false,
 };
 
+export interface TargetRow {
+  id: string;
+  name: string;
+  config: TargetConfig;
+  createdAt: number;
+}
+
+/**
+ * A target whose saved config no longer reads back (edited by hand, written by a damaged disk):
+ * listed, so it can be seen and removed, but never opened.
+ */
+export interface DamagedTargetRow {
+  id: string;
+  name: string;
+  kind: VaultTargetKind;
+  config: null;
+  /** What is wrong with the saved config. */
+  problem: string;
+  createdAt: number;
+}
+
+/** The vault's data key as kept in vault.db: wrapped under the key of the wallet with this address. */
+export const dataKeyState = z.object({ address: z.string(), wrapped: z.string().regex(/^[0-9a-f]+$/i) });
+
 /** The schedule as stored: any field left out takes its default. */
 const storedScheduleSchema = z
   .object({
@@ -81,18 +106,6 @@ const storedScheduleSchema = z
     includeDocuments: z.boolean(),
   })
   .partial() satisfies z.ZodType<Partial<VaultSchedule>>;
-
-export type TargetConfig =
-  | { kind: 'folder'; path: string }
-  | { kind: 'kubo'; apiUrl: string }
-  | { kind: 'w3up'; email: string; space: string };
-
-export interface TargetRow {
-  id: string;
-  name: string;
-  config: TargetConfig;
-  createdAt: number;
-}
 
 export interface NewSnapshot {
   cid: string;
@@ -125,23 +138,14 @@ export class VaultRepository {
 
   private constructor(
     private readonly db: Db,
+    private readonly file: string,
     logger: Logger,
   ) {
     this.stored = new StoredJsonReader(logger);
   }
 
   static open(file: string, nativeBinding?: string, logger: Logger = createConsoleLogger('warn')): VaultRepository {
-    const db = new BetterSqlite3(file, nativeBinding ? { nativeBinding } : {});
-    db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    try {
-      migrate(db, MIGRATIONS);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
-    return new VaultRepository(db, logger);
+    return new VaultRepository(openDatabase(file, { nativeBinding, migrations: MIGRATIONS }), file, logger);
   }
 
   close(): void {
@@ -187,20 +191,25 @@ export class VaultRepository {
 
   // --- targets ---
 
-  targets(): TargetRow[] {
-    const rows = this.db.prepare('SELECT * FROM targets ORDER BY created_at').all() as {
-      id: string;
-      name: string;
-      config: string;
-      created_at: number;
-    }[];
-    return rows.map((r) => ({ id: r.id, name: r.name, config: JSON.parse(r.config) as TargetConfig, createdAt: r.created_at }));
+  /** Every target, its saved config checked; a damaged one is listed as such (a row whose kind is unknown too is left out). */
+  targets(): (TargetRow | DamagedTargetRow)[] {
+    const rows = this.db.prepare('SELECT * FROM targets ORDER BY created_at').all() as StoredTarget[];
+    return rows.flatMap((r) => {
+      const row = readTarget(r);
+      return row ? [row] : [];
+    });
   }
 
+  /** A target to use: TARGET_NOT_FOUND when there is none, CORRUPT_FILE when its saved config is damaged. */
   target(id: string): TargetRow {
-    const row = this.targets().find((t) => t.id === id);
-    if (!row) throw new HearthError('TARGET_NOT_FOUND', `No backup target with id ${id}; it may have been removed.`);
-    return row;
+    const stored = this.db.prepare('SELECT * FROM targets WHERE id = ?').get(id) as StoredTarget | undefined;
+    if (!stored) throw new HearthError('TARGET_NOT_FOUND', `No backup target with id ${id}; it may have been removed.`);
+    const row = readTarget(stored);
+    if (row?.config) return row;
+    throw new HearthError(
+      'CORRUPT_FILE',
+      `The saved settings of backup target "${stored.name}" (${id}) in ${this.file} are damaged (${row?.problem ?? `unknown kind "${stored.kind}"`}): remove the target and add it again.`,
+    );
   }
 
   addTarget(row: TargetRow): void {
@@ -209,9 +218,10 @@ export class VaultRepository {
       .run(row.id, row.config.kind, row.name, JSON.stringify(row.config), row.createdAt);
   }
 
+  /** Removes a target, a damaged one too. */
   removeTarget(id: string): void {
-    this.target(id);
-    this.db.prepare('DELETE FROM targets WHERE id = ?').run(id);
+    const { changes } = this.db.prepare('DELETE FROM targets WHERE id = ?').run(id);
+    if (changes === 0) throw new HearthError('TARGET_NOT_FOUND', `No backup target with id ${id}; it may have been removed.`);
   }
 
   // --- chunks and blocks ---
@@ -359,4 +369,19 @@ export class VaultRepository {
       return orphans;
     })();
   }
+}
+
+interface StoredTarget {
+  id: string;
+  kind: string;
+  name: string;
+  config: string;
+  created_at: number;
+}
+
+function readTarget(r: StoredTarget): TargetRow | DamagedTargetRow | null {
+  const parsed = decodeJson(targetConfigSchema, r.config);
+  if (parsed.ok) return { id: r.id, name: r.name, config: parsed.value, createdAt: r.created_at };
+  if (!isTargetKind(r.kind)) return null;
+  return { id: r.id, name: r.name, kind: r.kind, config: null, problem: parsed.problem, createdAt: r.created_at };
 }

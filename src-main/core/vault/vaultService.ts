@@ -1,31 +1,33 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { HDNodeWallet } from 'ethers';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CID } from 'multiformats/cid';
 import { z } from 'zod';
+import type { CallInput } from '#contract/api';
 import type { JobInfo, VaultCreated, VaultSchedule, VaultSnapshot, VaultStatus, VaultTarget } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
-import type { JobContext, JobManager } from '../jobs/jobManager';
+import type { JobManager } from '../jobs/jobManager';
 import type { ChunkStore } from '../search/chunkStore';
 import type { Db } from '../storage/database';
 import { newDataKey, unwrapDataKey, wrapDataKey } from './blockCipher';
 import { writeCar } from './carFile';
 import { captureData } from './dataCapture';
 import { LocalBlockStore } from './localBlockStore';
-import { openPointer, sealPointer } from './snapshotFormat';
-import { isDiskFull, RESTORED_RECORD, restoreSnapshot, type RestoredRecord, type RestoreResult } from './snapshotRestorer';
+import { jobProgress, type Progress } from './jobProgress';
+import { latestFromPointer, writeLatestPointer } from './latestPointer';
+import { adoptRestored } from './restoredAdoption';
+import { isDiskFull, restoreSnapshot, type RestoreResult } from './snapshotRestorer';
 import { writeSnapshot } from './snapshotWriter';
-import { FolderTarget } from './targets/folderTarget';
 import { GatewayFetcher } from './targets/gatewayFetcher';
-import { KuboTarget } from './targets/kuboTarget';
-import { W3upTarget, type W3upTargetOptions } from './targets/w3upTarget';
-import type { Block, BlockFetcher, PublishTarget, SnapshotOptions } from './types';
+import { capabilitiesOf, createTarget, openTarget, targetLocation, type AddTargetInput, type TargetEnv } from './targets/targetRegistry';
+import type { W3upTargetOptions } from './targets/w3upTarget';
+import type { Block, BlockFetcher, PublishTarget, SnapshotOptions, TargetUpload } from './types';
 import { deriveVaultKeys } from './vaultKeys';
-import { VaultRepository, type TargetConfig, type TargetRow } from './vaultRepository';
+import { dataKeyState, VaultRepository, type DamagedTargetRow, type TargetRow } from './vaultRepository';
 import { walletFromPhrase, WalletIdentity } from './walletIdentity';
 import type { SecretStore } from '../ports/secretStore';
 
@@ -46,14 +48,8 @@ interface RestoreJobParams {
   walletRef: string;
 }
 
-/** The vault's data key as kept in vault.db: wrapped under the key of the wallet with this address. */
-const dataKeyState = z.object({ address: z.string(), wrapped: z.string().regex(/^[0-9a-f]+$/i) });
-
-export interface RestoreSource {
-  kind: 'target' | 'gateway';
-  targetId?: string;
-  url?: string;
-}
+/** Where a restore reads from: a saved target, or a trustless gateway. */
+export type RestoreSource = CallInput<'vault.restore'>['from'];
 
 /** The vault's folder inside the data directory; snapshots never include it. */
 export function vaultDir(dataDir: string): string {
@@ -86,8 +82,9 @@ export interface VaultServiceDeps {
  * resumes from its staging folder.
  */
 export class VaultService {
-  readonly identity: WalletIdentity;
+  private readonly identity: WalletIdentity;
   private readonly repo: VaultRepository;
+  private readonly targetEnv: TargetEnv;
   private readonly blocks: LocalBlockStore;
   private readonly dir: string;
   private snapshotLock: Promise<unknown> = Promise.resolve();
@@ -101,7 +98,8 @@ export class VaultService {
     this.repo = VaultRepository.open(join(this.dir, 'vault.db'), deps.sqliteNativeBinding, deps.logger);
     this.blocks = new LocalBlockStore(join(this.dir, 'blocks'));
     this.identity = new WalletIdentity(join(this.dir, 'keystore.json'), deps.secrets, deps.scryptN);
-    this.adoptRestored();
+    this.targetEnv = { w3up: { stateDir: join(this.dir, 'w3up'), ...deps.w3up } };
+    adoptRestored(deps.dataDir, this.repo, deps.logger);
 
     deps.jobs.register<SnapshotJobParams, never>(SNAPSHOT_JOB, {
       params: z.object({ includeModels: z.boolean(), includeDocuments: z.boolean(), targetId: z.string().nullable() }),
@@ -123,7 +121,10 @@ export class VaultService {
     deps.jobs.register<RestoreJobParams, never>(RESTORE_JOB, {
       params: z.object({
         cid: z.string().nullable(),
-        from: z.object({ kind: z.enum(['target', 'gateway']), targetId: z.string().optional(), url: z.string().optional() }),
+        from: z.discriminatedUnion('kind', [
+          z.object({ kind: z.literal('target'), targetId: z.string() }),
+          z.object({ kind: z.literal('gateway'), url: z.string() }),
+        ]),
         dataDir: z.string(),
         walletRef: z.string(),
       }),
@@ -175,18 +176,38 @@ export class VaultService {
     };
   }
 
-  async create(passphrase: string, remember = false): Promise<VaultCreated> {
-    return this.identity.create(passphrase, remember);
+  async create({ passphrase, remember }: CallInput<'vault.create'>): Promise<VaultCreated> {
+    return this.identity.create(passphrase, remember ?? false);
   }
 
-  async import(phrase: string, passphrase: string, remember = false): Promise<VaultStatus> {
-    await this.identity.import(phrase, passphrase, remember);
+  async import({ phrase, passphrase, remember }: CallInput<'vault.import'>): Promise<VaultStatus> {
+    await this.identity.import(phrase, passphrase, remember ?? false);
     return this.status();
   }
 
-  async unlock(passphrase: string, remember?: boolean): Promise<VaultStatus> {
+  /** `remember` true keeps the passphrase in the OS secret store, false forgets it, absent leaves it as it is. */
+  async unlock({ passphrase, remember }: CallInput<'vault.unlock'>): Promise<VaultStatus> {
     await this.identity.unlock(passphrase, remember);
     return this.status();
+  }
+
+  /**
+   * Unlocks with the remembered passphrase, if one is kept and the vault is locked (start()
+   * does so in the background; a front end that shows the state right away waits here).
+   */
+  async unlockRemembered(): Promise<VaultStatus> {
+    if (await this.identity.remembered()) await this.identity.unlockRemembered();
+    return this.status();
+  }
+
+  /** Resolves when the wallet is unlocked; VAULT_NOT_SET_UP or VAULT_LOCKED (with its hint) otherwise. */
+  async assertUnlocked(): Promise<void> {
+    await this.identity.wallet();
+  }
+
+  /** The recovery phrase, for the right passphrase only (WRONG_PASSPHRASE otherwise). */
+  async revealPhrase({ passphrase }: CallInput<'vault.revealPhrase'>): Promise<{ phrase: string }> {
+    return { phrase: await this.identity.revealPhrase(passphrase) };
   }
 
   async lock(): Promise<VaultStatus> {
@@ -261,7 +282,7 @@ export class VaultService {
 
   // --- publishing ---
 
-  startPublish(cid: string, targetId: string): JobInfo {
+  startPublish({ cid, targetId }: CallInput<'vault.publish'>): JobInfo {
     this.repo.snapshot(cid);
     this.repo.target(targetId);
     return this.deps.jobs.start(PUBLISH_JOB, { cid, targetId });
@@ -286,20 +307,14 @@ export class VaultService {
     progress.onProgress?.(null, `Packing ${missing.length} blocks`);
     const car = await writeCar(join(outbox, `${cid}.car`), root, read(), { signal: progress.signal });
     try {
-      const target = await this.openTarget(row);
+      const target = await openTarget(row.config, this.targetEnv);
       const result = await target.publish(car, {
         signal: progress.signal,
         onProgress: (sent, total) => progress.onProgress?.(total > 0 ? sent / total : null, `Sending to ${row.name}`, { done: sent, total }),
       });
-      if (target.writePointer) {
-        const wallet = await this.identity.wallet();
-        const keys = deriveVaultKeys(wallet.privateKey);
-        const record = await sealPointer(keys.pointerKey, wallet, {
-          root: cid,
-          createdAt: new Date().toISOString(),
-          sequence: this.repo.publicationCount(targetId) + 1,
-        });
-        await target.writePointer(keys.pointerName, record, { signal: progress.signal });
+      if (capabilitiesOf(target.kind).latestPointer) {
+        const sequence = this.repo.publicationCount(targetId) + 1;
+        await writeLatestPointer(target, await this.identity.wallet(), { root: cid, sequence }, progress.signal);
       }
       this.repo.addPublication({ snapshotCid: cid, targetId, location: result.location, carBytes: car.size, publishedAt: Date.now() });
       return this.repo.snapshot(cid);
@@ -314,26 +329,9 @@ export class VaultService {
     return this.repo.targets().map(toTarget);
   }
 
-  async addTarget(
-    input: { kind: 'folder'; path: string; name?: string } | { kind: 'kubo'; apiUrl: string; name?: string } | { kind: 'w3up'; email: string; space?: string; name?: string },
-    options: { signal?: AbortSignal } = {},
-  ): Promise<VaultTarget> {
-    let config: TargetConfig;
-    let name: string;
-    if (input.kind === 'folder') {
-      config = { kind: 'folder', path: resolve(input.path) };
-      name = input.name ?? `Folder ${config.path}`;
-    } else if (input.kind === 'kubo') {
-      config = { kind: 'kubo', apiUrl: input.apiUrl.replace(/\/+$/, '') };
-      name = input.name ?? `IPFS node ${config.apiUrl}`;
-    } else {
-      const w3up = await this.openW3up();
-      await w3up.login(input.email, options);
-      const wanted = input.space ?? 'Hearth';
-      const space = w3up.spaces().find((s) => s.name === wanted)?.did ?? (await w3up.createSpace(wanted));
-      config = { kind: 'w3up', email: input.email, space };
-      name = input.name ?? `web3.storage ${wanted}`;
-    }
+  /** Saves a target; adding web3.storage signs in by email first (abort through the signal). */
+  async addTarget(input: AddTargetInput, options: { signal?: AbortSignal } = {}): Promise<VaultTarget> {
+    const { config, name } = await createTarget(input, this.targetEnv, options);
     const row: TargetRow = { id: newId('target'), name, config, createdAt: Date.now() };
     this.repo.addTarget(row);
     return toTarget(row);
@@ -342,42 +340,19 @@ export class VaultService {
   /**
    * What a target holds, including what other machines published there: the space's uploads
    * (web3.storage) or the CAR files in the folder, by root CID, newest first where known.
+   * UNSUPPORTED for a kind that cannot list (an IPFS node).
    */
-  async uploads(targetId: string, options: { signal?: AbortSignal } = {}): Promise<{ root: string; at: string | null }[]> {
-    const row = this.repo.target(targetId);
-    const config = row.config;
-    if (config.kind === 'kubo') {
-      throw new HearthError('UNSUPPORTED', `Ask the IPFS node itself what it holds (ipfs pin ls); Hearth lists what it published there with "vault ls".`);
-    }
-    if (config.kind === 'folder') {
-      const dir = join(config.path, 'hearth-vault', 'cars');
-      const names = await readdir(dir).catch(() => [] as string[]);
-      const cars = await Promise.all(
-        names.filter((n) => n.endsWith('.car')).map(async (n) => ({ root: n.replace(/(-\d+)?\.car$/, ''), at: (await stat(join(dir, n))).mtime.toISOString() })),
-      );
-      return cars.sort((a, b) => b.at.localeCompare(a.at));
-    }
-    const target = (await this.openTarget(row)) as W3upTarget;
-    return (await target.listUploads(options)).map((u) => ({ root: u.root, at: u.insertedAt ?? null }));
+  async uploads(targetId: string, options: { signal?: AbortSignal } = {}): Promise<TargetUpload[]> {
+    const target = await openTarget(this.repo.target(targetId).config, this.targetEnv);
+    return target.listUploads(options);
   }
 
-  removeTarget(id: string): void {
-    this.repo.removeTarget(id);
+  /** Removes a target (a damaged one too); the schedule stops publishing to it. */
+  removeTarget({ targetId }: CallInput<'vault.removeTarget'>): null {
+    this.repo.removeTarget(targetId);
     const schedule = this.repo.schedule();
-    if (schedule.targetId === id) this.repo.setSchedule({ ...schedule, targetId: null });
-  }
-
-  async openTarget(row: TargetRow): Promise<PublishTarget> {
-    const config = row.config;
-    if (config.kind === 'folder') return new FolderTarget(config.path);
-    if (config.kind === 'kubo') return new KuboTarget({ apiUrl: config.apiUrl });
-    const w3up = await this.openW3up();
-    await w3up.useSpace(config.space);
-    return w3up;
-  }
-
-  private openW3up(): Promise<W3upTarget> {
-    return W3upTarget.open({ stateDir: join(this.dir, 'w3up'), ...this.deps.w3up });
+    if (schedule.targetId === targetId) this.repo.setSchedule({ ...schedule, targetId: null });
+    return null;
   }
 
   // --- schedule ---
@@ -405,13 +380,13 @@ export class VaultService {
 
   // --- restore ---
 
-  startRestore(input: { phrase: string; cid?: string; from: RestoreSource; dataDir: string }): JobInfo {
+  startRestore(input: CallInput<'vault.restore'>): JobInfo {
     const wallet = walletFromPhrase(input.phrase);
     const dataDir = resolve(input.dataDir);
     if (dataDir === resolve(this.deps.dataDir)) {
       throw new HearthError('BAD_INPUT', 'Restore into another folder: this one holds the data Hearth is using now.');
     }
-    if (input.from.kind === 'target') this.repo.target(input.from.targetId!);
+    if (input.from.kind === 'target') this.repo.target(input.from.targetId);
     // The wallet stays in memory; the job's params (kept in SQLite) name it by a random reference.
     const walletRef = newId('wallet');
     this.restoreWallets.set(walletRef, wallet);
@@ -422,9 +397,9 @@ export class VaultService {
     let fetcher: BlockFetcher;
     let target: PublishTarget | null = null;
     if (input.from.kind === 'gateway') {
-      fetcher = new GatewayFetcher(input.from.url!);
+      fetcher = new GatewayFetcher(input.from.url);
     } else {
-      target = await this.openTarget(this.repo.target(input.from.targetId!));
+      target = await openTarget(this.repo.target(input.from.targetId).config, this.targetEnv);
       fetcher = target.fetcher();
     }
     const root = input.cid ?? (await latestFromPointer(target, input.wallet, progress.signal));
@@ -440,37 +415,6 @@ export class VaultService {
   }
 
   // --- internals ---
-
-  /**
-   * A directory restored with its blocks kept (restoreSnapshot keepBlocks) carries on from
-   * that snapshot: it becomes this vault's latest, its chunks are known and its data key is
-   * reused, so the next snapshot seals and publishes only what changed since.
-   */
-  private adoptRestored(): void {
-    const file = join(this.deps.dataDir, RESTORED_RECORD);
-    if (!existsSync(file)) return;
-    try {
-      const record = JSON.parse(readFileSync(file, 'utf8')) as RestoredRecord;
-      if (!this.repo.snapshots().some((s) => s.cid === record.root)) {
-        this.repo.addSnapshot({
-          cid: record.root,
-          createdAt: Date.parse(record.createdAt),
-          previous: record.previous,
-          files: record.files,
-          bytes: record.bytes,
-          includeModels: record.options.includeModels,
-          includeDocuments: record.options.includeDocuments,
-          blocks: new Map(Object.entries(record.blocks)),
-          newChunks: record.chunks.map((c) => ({ id: c.id, blockCid: c.cid, sealedSize: record.blocks[c.cid] ?? 0 })),
-        });
-        if (this.repo.getState('dataKey', dataKeyState) === null) this.repo.setState('dataKey', { address: record.address, wrapped: record.wrappedKey });
-        this.deps.logger.info(`vault: carrying on from restored snapshot ${record.root}`);
-      }
-      rmSync(file);
-    } catch (error) {
-      this.deps.logger.warn(`vault: ${file} could not be adopted (${(error as Error).message}); the next snapshot will be a full one.`);
-    }
-  }
 
   private targetName(id: string): string {
     return this.repo.targets().find((t) => t.id === id)?.name ?? id;
@@ -499,49 +443,15 @@ export class VaultService {
   }
 }
 
-interface Progress {
-  signal?: AbortSignal;
-  onProgress?: (progress: number | null, detail?: string, bytes?: { done: number; total: number }) => void;
-}
-
-/** Adapts a job's context to the service's progress callbacks (byte counts, speed and ETA). */
-function jobProgress(ctx: JobContext<unknown>, prefix?: string): Progress {
-  let started = 0;
-  return {
-    signal: ctx.signal,
-    onProgress: (progress, detail, bytes) => {
-      if (bytes && started === 0) started = Date.now();
-      const seconds = (Date.now() - started) / 1000;
-      const perSecond = bytes && seconds > 0.2 ? bytes.done / seconds : null;
-      ctx.onProgress(
-        progress,
-        detail ?? prefix,
-        bytes
-          ? { done: bytes.done, total: bytes.total, perSecond, etaSeconds: perSecond ? (bytes.total - bytes.done) / perSecond : null }
-          : null,
-      );
-    },
-  };
-}
-
-export async function latestFromPointer(target: PublishTarget | null, wallet: HDNodeWallet, signal?: AbortSignal): Promise<string> {
-  if (!target?.readPointer) {
-    throw new HearthError('BAD_INPUT', 'This source keeps no record of the latest snapshot: give the snapshot CID.');
-  }
-  const keys = deriveVaultKeys(wallet.privateKey);
-  const record = await target.readPointer(keys.pointerName, { signal });
-  if (!record) throw new HearthError('NOT_FOUND', `No snapshot of wallet ${wallet.address} has been published there yet.`);
-  return (await openPointer(keys.pointerKey, record, wallet.address)).root;
-}
-
-function toTarget(row: TargetRow): VaultTarget {
-  const c = row.config;
+/** A damaged target is listed so it can be seen and removed: its location says what is wrong. */
+function toTarget(row: TargetRow | DamagedTargetRow): VaultTarget {
+  const kind = row.config ? row.config.kind : row.kind;
   return {
     id: row.id,
-    kind: c.kind,
+    kind,
     name: row.name,
-    location: c.kind === 'folder' ? c.path : c.kind === 'kubo' ? c.apiUrl : c.space,
-    keepsPointer: c.kind !== 'w3up',
+    location: row.config ? targetLocation(row.config) : `damaged settings (${row.problem}): remove this target and add it again`,
+    keepsPointer: row.config !== null && capabilitiesOf(kind).latestPointer,
     createdAt: row.createdAt,
   };
 }

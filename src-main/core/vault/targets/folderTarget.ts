@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { CID } from 'multiformats/cid';
 import { HearthError } from '../../common/hearthError';
 import { CarBlockIndex, syncDirectory, writeFully } from '../carFile';
-import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget } from '../types';
+import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, TargetUpload } from '../types';
 
 const COPY_CHUNK_BYTES = 1024 * 1024;
 const POINTER_NAME = /^[a-z0-9]{8,64}$/;
@@ -119,6 +119,30 @@ export class FolderTarget implements PublishTarget {
     return null;
   }
 
+  /** The CARs in the folder by root (a repeat's `-<n>` dropped), newest first by their time in the folder. */
+  async listUploads(options: { signal?: AbortSignal } = {}): Promise<TargetUpload[]> {
+    options.signal?.throwIfAborted();
+    await this.assertFolder();
+    let names: string[];
+    try {
+      names = await readdir(this.carsDir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw this.writeError(error, this.carsDir);
+    }
+    const uploads: TargetUpload[] = [];
+    for (const name of names.filter((n) => n.endsWith('.car'))) {
+      const path = join(this.carsDir, name);
+      try {
+        uploads.push({ root: name.replace(/(-\d+)?\.car$/, ''), at: (await stat(path)).mtime.toISOString() });
+      } catch (error) {
+        // Gone since the listing (another machine tidying the folder): not there, then.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw this.writeError(error, path);
+      }
+    }
+    return uploads.sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''));
+  }
+
   private async assertFolder(): Promise<void> {
     let isDirectory: boolean;
     try {
@@ -158,7 +182,9 @@ export class FolderTarget implements PublishTarget {
   }
 
   private writeError(error: unknown, path: string): unknown {
-    if (error instanceof HearthError || (error as Error | undefined)?.name === 'AbortError') return error;
+    if (error instanceof HearthError) return error;
+    // Cancelled is CANCELLED, as from every target.
+    if ((error as Error | undefined)?.name === 'AbortError') return new HearthError('CANCELLED', 'Cancelled', { cause: error });
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENOSPC' || code === 'EDQUOT') {
       return new HearthError('DISK_FULL', `The drive holding ${this.dir} is full; free some space there or choose another folder.`, { cause: error });

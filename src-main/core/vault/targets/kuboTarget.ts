@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CID } from 'multiformats/cid';
 import { HearthError } from '../../common/hearthError';
-import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget } from '../types';
+import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, TargetUpload } from '../types';
 import { fetchFailure } from './fetchFailure';
 import { MAX_BLOCK_BYTES, readLimitedBody } from './readLimitedBody';
 
@@ -102,6 +102,13 @@ export class KuboTarget implements PublishTarget {
     const bytes = await this.read(response, MAX_REPLY_BYTES, options.signal);
     if (bytes === null) throw new HearthError('INTEGRITY_ERROR', `The pointer ${name} on the IPFS node at ${this.apiUrl} is larger than any Hearth writes; it was not written by Hearth.`);
     return bytes;
+  }
+
+  /** Not listed by Hearth: the node answers for itself, and may hold much more than Hearth put there. */
+  listUploads(): Promise<TargetUpload[]> {
+    return Promise.reject(
+      new HearthError('UNSUPPORTED', `Ask the IPFS node itself what it holds (ipfs pin ls); Hearth lists what it published there with "vault ls".`),
+    );
   }
 
   private async getBlock(cid: CID, signal?: AbortSignal): Promise<Uint8Array> {

@@ -6,7 +6,7 @@ import type { Client } from '@web3-storage/w3up-client';
 import type { AgentDataExport, ClientFactoryOptions, ServiceConf } from '@web3-storage/w3up-client/types';
 import { writeFileAtomic } from '../../common/atomicFile';
 import { HearthError, isAbortError } from '../../common/hearthError';
-import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget } from '../types';
+import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, TargetUpload } from '../types';
 import { GatewayFetcher } from './gatewayFetcher';
 
 export interface W3upTargetOptions {
@@ -31,11 +31,6 @@ export interface W3upSpace {
   name: string;
 }
 
-export interface W3upUpload {
-  root: string;
-  insertedAt?: string;
-}
-
 const DEFAULT_SERVICE_URL = 'https://up.web3.storage';
 const DEFAULT_SERVICE_DID = 'did:web:web3.storage';
 const DEFAULT_GATEWAY_URL = 'https://w3s.link';
@@ -52,8 +47,8 @@ type GatewayConnection = NonNullable<NonNullable<Parameters<Client['createSpace'
  * web3.storage / Storacha through @web3-storage/w3up-client: CARs go to a space the user's
  * account provisioned, restore reads blocks back through an IPFS HTTP gateway.
  *
- * No writePointer/readPointer: w3up stores immutable content only; a mutable name would need
- * w3name, a separate service.
+ * No latest-snapshot pointer (writePointer/readPointer reject with UNSUPPORTED): w3up stores
+ * immutable content only; a mutable name would need w3name, a separate service.
  */
 export class W3upTarget implements PublishTarget {
   readonly kind = 'w3up' as const;
@@ -200,9 +195,9 @@ export class W3upTarget implements PublishTarget {
   }
 
   /** Every upload registered in the current space, following the service's pages. */
-  async listUploads(options: { signal?: AbortSignal } = {}): Promise<W3upUpload[]> {
+  async listUploads(options: { signal?: AbortSignal } = {}): Promise<TargetUpload[]> {
     this.requireSpace();
-    const uploads: W3upUpload[] = [];
+    const uploads: TargetUpload[] = [];
     let cursor: string | undefined;
     try {
       for (;;) {
@@ -210,11 +205,7 @@ export class W3upTarget implements PublishTarget {
         // A fresh nonce: the same invocation signed twice within a second has the same CID, and
         // the service answers it with the receipt it stored the first time (a stale list).
         const page = await this.client.capability.upload.list({ cursor, size: 1000, nonce: randomUUID() });
-        for (const item of page.results) {
-          const upload: W3upUpload = { root: item.root.toString() };
-          if (item.insertedAt) upload.insertedAt = item.insertedAt;
-          uploads.push(upload);
-        }
+        for (const item of page.results) uploads.push({ root: item.root.toString(), at: item.insertedAt ?? null });
         if (!page.cursor || page.results.length === 0 || page.cursor === cursor) break;
         cursor = page.cursor;
       }
@@ -226,6 +217,14 @@ export class W3upTarget implements PublishTarget {
 
   fetcher(): BlockFetcher {
     return new GatewayFetcher(this.gatewayUrl);
+  }
+
+  writePointer(): Promise<void> {
+    return Promise.reject(noPointer());
+  }
+
+  readPointer(): Promise<Uint8Array | null> {
+    return Promise.reject(noPointer());
   }
 
   private requireSpace(): string {
@@ -321,6 +320,10 @@ async function saveState(path: string, data: string): Promise<void> {
   } catch (error) {
     throw new HearthError('FILE_UNREADABLE', `Cannot save the Storacha agent state to ${path}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+function noPointer(): HearthError {
+  return new HearthError('UNSUPPORTED', 'Storacha keeps only immutable content, so no record of the latest snapshot: give the snapshot CID.');
 }
 
 function parseUrl(value: string, what: string): URL {
