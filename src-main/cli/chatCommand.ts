@@ -41,9 +41,7 @@ far is kept in the chat.`,
       ctx.stderr(`${backendLine(await core.runtime.backendInfo())}\n`);
       const model = await core.models.add(options.model);
       if (interrupted) return INTERRUPTED;
-      const loaded = await core.runtime.load(core.models.get(model.id), {
-        contextSize: options.context ?? core.settings.get().contextSize,
-      });
+      const loaded = await core.runner.load(model.id, { contextSize: options.context });
       ctx.stderr(`Model: ${loaded.name} (context ${loaded.contextSize} tokens, ${loaded.chatTemplate})\n`);
       if (interrupted) return INTERRUPTED;
 

@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import type { EventName, EventPayload } from '#contract/api';
+import type { ModelSource } from '#contract/dto';
 import { Emitter } from './common/emitter';
 import { createConsoleLogger, type Logger } from './common/logger';
 import { ChatService } from './inference/chatService';
 import { LlamaRuntime, type GpuSetting } from './inference/llamaRuntime';
+import { ModelRunner } from './inference/modelRunner';
 import { JobManager } from './jobs/jobManager';
 import { DEFAULT_LIBRARY_OPTIONS, DocumentLibrary, type LibraryOptions } from './library/documentLibrary';
 import { contentTerms, isRelevant } from './library/relevance';
@@ -71,6 +73,8 @@ export interface Core {
   settings: SettingsRepository;
   runtime: LlamaRuntime;
   models: ModelLibrary;
+  /** Fit, load, unload and remove models: what every front end calls to run one. */
+  runner: ModelRunner;
   chat: ChatService;
   jobs: JobManager;
   secrets: SecretStore;
@@ -100,20 +104,15 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     (state) => events.emit('runtime.state', state),
     () => settings.get().idleUnloadMinutes * 60_000,
   );
-  const models = new ModelLibrary(new ModelRepository(db), runtime, [layout.models, ...(config.extraModelDirs ?? [])], logger);
+  const models = new ModelLibrary(new ModelRepository(db), () => runtime.llama(), [layout.models, ...(config.extraModelDirs ?? [])], logger);
   const jobs = new JobManager(new JobRepository(db, Date.now, logger), logger, (job) => events.emit('jobs.update', job));
   const secrets = ports.secrets ?? new FileSecretStore(config.dataDir);
   const catalog = new ModelCatalog(config.catalogPath);
   const hub = new HubClient({ endpoint: () => settings.get().hubEndpoint, token: () => secrets.get(HUB_TOKEN_SECRET) });
   const fit = new HardwareFit(() => runtime.llama());
-  const downloads = new ModelDownloads({
-    jobs,
-    library: models,
-    modelsDir: layout.models,
-    tempDir: layout.downloads,
-    logger,
-    resolve: (source) => resolveSource({ catalog, hub }, source),
-  });
+  const resolve = (source: ModelSource, signal?: AbortSignal) => resolveSource({ catalog, hub }, source, signal);
+  const downloads = new ModelDownloads({ jobs, library: models, modelsDir: layout.models, tempDir: layout.downloads, logger, resolve });
+  const runner = new ModelRunner({ runtime, models, settings, fit, resolve });
   const embedder = new Embedder(() => runtime.llama(), runtime, logger, config.threads ?? null);
   const parser = new DocumentParser({ workerPath: config.parseWorkerPath, ...config.parser });
   let storePromise: Promise<ChunkStore> | null = null;
@@ -148,14 +147,11 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     (e) => events.emit('chat.stream', e),
     logger,
     (threadId) => events.emit('threads.changed', { threadId }),
-    async () => {
-      const row = models.defaultFor('chat');
-      if (!row) return null;
-      await runtime.load(row, { contextSize: settings.get().contextSize });
-      return runtime.loaded;
-    },
+    runner,
     retriever,
   );
+  // Documents are embedded again when the embedding default changes, whichever front end changed it.
+  models.onDefaultChanged((purpose) => purpose === 'embedding' && library.embeddingModelChanged());
   const libraryRepo = new LibraryRepository(db, Date.now, logger);
   const vault = new VaultService({
     dataDir: config.dataDir,
@@ -189,6 +185,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     settings,
     runtime,
     models,
+    runner,
     chat,
     jobs,
     secrets,

@@ -1,4 +1,3 @@
-import { resolveSource } from '../../core/models/resolveSource';
 import { defineCommand } from '../declare/commandSpec';
 import { arg } from '../declare/positionals';
 import { parseModelSource } from '../modelSourceArg';
@@ -21,14 +20,13 @@ all, and the context size it allows, using node-llama-cpp's resolver on the file
     withCore(options, ctx, async (core) => {
       const arg = args.source;
       const known = (await core.models.list()).find((m) => m.id === arg || m.path === arg);
-      const result = known
-        ? await core.fit.fit(known.path, { gpuLayers: known.gpuLayers })
-        : /^[./~]|^[A-Za-z]:\\/.test(arg)
-          ? await core.fit.fit(arg)
-          : await (async () => {
-              const target = await resolveSource(core, parseModelSource(arg, command, { quant: options.quant }));
-              return core.fit.fit(target.url, { headers: target.headers });
-            })();
+      const result = await core.runner.fit(
+        known
+          ? { kind: 'local', modelId: known.id }
+          : /^[./~]|^[A-Za-z]:\\/.test(arg)
+            ? { kind: 'file', path: arg }
+            : parseModelSource(arg, command, { quant: options.quant }),
+      );
       printResult(ctx, options.json, result, `${result.label}${result.contextSize ? ` (context up to ${result.contextSize} tokens)` : ''}\n${result.reason}`);
       return 0;
     }),

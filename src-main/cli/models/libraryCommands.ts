@@ -3,6 +3,7 @@ import { defineCommand } from '../declare/commandSpec';
 import { choice, flag } from '../declare/options';
 import { arg } from '../declare/positionals';
 import { formatBytes, modelTable, table } from '../format';
+import { jobExitCode, waitForJob } from '../jobProgress';
 import { withCore } from '../openCore';
 import { printResult } from '../output';
 import { coreOptions, jsonOption } from '../sharedOptions';
@@ -38,7 +39,7 @@ template, kind) and how it fits this machine.`,
   run: ({ options, args }, ctx) =>
     withCore(options, ctx, async (core) => {
       const model = core.models.info(args.id);
-      const fit = model.present ? await core.fit.fit(model.path, { gpuLayers: model.gpuLayers }) : null;
+      const fit = model.present ? await core.runner.fit({ kind: 'local', modelId: model.id }) : null;
       printResult(ctx, options.json, { ...model, fit }, () => infoText(model, fit));
       return 0;
     }),
@@ -83,7 +84,7 @@ elsewhere (added by path or found in a --models-dir) is left where it is.`,
   run: ({ options, args }, ctx) =>
     withCore(options, ctx, async (core) => {
       const model = core.models.info(args.id);
-      await core.models.remove(args.id);
+      await core.runner.remove(args.id);
       printResult(ctx, options.json, null, model.managed ? `Removed ${model.name} and deleted ${model.path}` : `Removed ${model.name} (the file stays at ${model.path})`);
       return 0;
     }),
@@ -93,21 +94,40 @@ export const defaultCommand = defineCommand({
   name: 'default',
   summary: 'Make a model the default for chat, embedding or rerank',
   description: `Makes the model the default for a purpose (chat by default). A chat message with no model
-loaded loads the default chat model. --clear removes the default.`,
+loaded loads the default chat model. --clear removes the default.
+A new embedding model embeds the indexed documents again, as the app does: the command
+shows its progress and waits for it.`,
+  interrupt: 'pause',
   options: {
     for: choice('PURPOSE', PURPOSES, 'chat (default), embedding or rerank').orElse('chat'),
     clear: flag('Remove the default for PURPOSE (ID is ignored)'),
-    ...jsonOption('Print null as JSON'),
+    ...jsonOption('Print null as JSON, or the re-embedding job when there is one'),
     ...coreOptions,
   },
   positionals: { id: arg('ID', 'The model’s id (hearth models ls)', 'models default takes exactly one argument') },
-  run: ({ options, args }, ctx) =>
-    withCore(options, ctx, async (core) => {
-      const purpose = options.for;
-      core.models.setDefault(purpose, options.clear ? null : args.id);
-      printResult(ctx, options.json, null, () => (options.clear ? `No default ${purpose} model` : `${core.models.info(args.id).name} is the default ${purpose} model`));
-      return 0;
-    }),
+  run: ({ options, args, interrupt }, ctx) =>
+    withCore(
+      options,
+      ctx,
+      async (core) => {
+        const purpose = options.for;
+        core.models.setDefault(purpose, options.clear ? null : args.id);
+        const said = () => (options.clear ? `No default ${purpose} model` : `${core.models.info(args.id).name} is the default ${purpose} model`);
+        // The library starts re-embedding when the embedding default changes (as in the app); wait for it, like hearth index.
+        const job = purpose === 'embedding' ? core.library.currentJob() : null;
+        if (!job || job.status === 'paused') {
+          printResult(ctx, options.json, null, said);
+          return 0;
+        }
+        const done = await waitForJob(core, job, ctx, { quiet: options.json, interrupt });
+        const code = jobExitCode(done, ctx);
+        printResult(ctx, options.json, done, () =>
+          done.status === 'completed' ? `${said()}; your documents are embedded with it now` : `${said()}; embedding your documents with it did not finish (${done.status})`,
+        );
+        return code;
+      },
+      { library: { watch: false } },
+    ),
 });
 
 function infoText(m: ModelInfo, fit: FitResult | null): string {

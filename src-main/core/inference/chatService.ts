@@ -14,6 +14,7 @@ import type { Logger } from '../common/logger';
 import type { SettingsRepository } from '../storage/settingsRepository';
 import type { ThreadRepository } from '../storage/threadRepository';
 import type { LlamaRuntime, LoadedSession } from './llamaRuntime';
+import type { ModelRunner } from './modelRunner';
 import { buildSourceContext, sourceBudget, type SourceRetriever } from './sourceContext';
 
 const DEFAULT_TITLE = 'New chat';
@@ -56,11 +57,12 @@ export class ChatService {
     private readonly logger: Logger,
     /** Told when a thread is created, renamed, deleted or gets messages, so every front end's list stays current. */
     private readonly onThreadChanged: (threadId: string) => void = () => undefined,
-    /** Loads the default chat model when a message arrives and none is loaded; null when there is none. */
-    private readonly loadDefaultModel: () => Promise<LoadedSession | null> = () => Promise.resolve(null),
+    /** Loads the default chat model when a message arrives and none is loaded, and stops replies before the model changes. */
+    private readonly runner: ModelRunner | null = null,
     /** Finds passages in the thread's collections; absent, chats never use documents. */
     private readonly retriever: SourceRetriever | null = null,
   ) {
+    runner?.addUser(this);
     const closed = threads.closeInterruptedMessages();
     if (closed > 0) logger.info(`closed ${closed} reply(ies) interrupted by the last shutdown`);
   }
@@ -187,7 +189,7 @@ export class ChatService {
     }
     this.preparing.add(threadId);
     try {
-      const session = this.runtime.loaded ?? (await this.loadDefaultModel());
+      const session = this.runtime.loaded ?? (await this.runner?.loadedOrDefault()) ?? null;
       if (!session) {
         throw new HearthError('MODEL_NOT_LOADED', 'No model is loaded. Choose a model first, or set a default chat model.');
       }

@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Llama } from 'node-llama-cpp';
 import type { ModelInfo, ModelPurpose } from '#contract/dto';
+import { Emitter } from '../common/emitter';
 import { HearthError } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
-import type { LlamaRuntime } from '../inference/llamaRuntime';
 import type { ModelRepository, ModelRow } from '../storage/modelRepository';
 import { assertLoadable, fileError, inspectGguf } from './ggufInspector';
 
@@ -17,10 +18,12 @@ import { assertLoadable, fileError, inspectGguf } from './ggufInspector';
  */
 export class ModelLibrary {
   private readonly modelsDir: string;
+  private readonly events = new Emitter<{ defaultChanged: ModelPurpose }>();
 
   constructor(
     private readonly repo: ModelRepository,
-    private readonly runtime: LlamaRuntime,
+    /** node-llama-cpp, to read GGUF headers (the runtime's instance). */
+    private readonly llama: () => Promise<Llama>,
     /** The first folder is Hearth's own models folder; the rest are extra folders to list. */
     private readonly modelDirs: readonly [string, ...string[]],
     private readonly logger: Logger,
@@ -47,7 +50,7 @@ export class ModelLibrary {
   /** Registers a GGUF where it is, after checking it is a readable, complete model file. */
   async add(path: string): Promise<ModelInfo> {
     const absolute = resolve(path);
-    const llama = await this.runtime.llama();
+    const llama = await this.llama();
     const inspection = await inspectGguf(absolute, llama);
     assertLoadable(inspection, totalmem());
     const existing = this.repo.getByPath(absolute);
@@ -75,7 +78,7 @@ export class ModelLibrary {
   async import(path: string, copy: boolean): Promise<ModelInfo> {
     if (!copy) return this.add(path);
     const source = resolve(path);
-    const llama = await this.runtime.llama();
+    const llama = await this.llama();
     assertLoadable(await inspectGguf(source, llama), totalmem());
     const target = this.freeName(basename(source));
     const partial = `${target}.partial`;
@@ -118,6 +121,15 @@ export class ModelLibrary {
       if (!fits) throw new HearthError('BAD_INPUT', `${row.name} is ${article(row.kind)} ${row.kind} model; it cannot be the default for ${purpose}.`);
     }
     this.repo.setDefault(purpose, id);
+    this.events.emit('defaultChanged', purpose);
+  }
+
+  /**
+   * Told after the default model for a purpose is set or cleared, whichever front end did it
+   * (the document library re-embeds when the embedding default changes).
+   */
+  onDefaultChanged(listener: (purpose: ModelPurpose) => void): () => void {
+    return this.events.on('defaultChanged', listener);
   }
 
   defaultFor(purpose: ModelPurpose): ModelRow | undefined {

@@ -1,7 +1,6 @@
 import { MAX_MESSAGE_CHARS, type CallInput, type CallName, type CallOutput } from '#contract/api';
 import { HUB_TOKEN_SECRET, type Core } from '../createCore';
 import { HearthError } from '../common/hearthError';
-import { resolveSource } from '../models/resolveSource';
 
 export type Handlers = { [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> | CallOutput<N> };
 
@@ -21,23 +20,15 @@ export function createHandlers(core: Core): Handlers {
     'models.list': () => core.models.list(),
     'models.add': ({ path }) => core.models.add(path),
     'models.remove': async ({ modelId }) => {
-      if (core.runtime.loaded?.info.modelId === modelId) await core.runtime.unload();
-      await core.models.remove(modelId);
+      await core.runner.remove(modelId);
       return null;
     },
     'models.pickFile': () => core.dialogs.pickModelFile(),
 
-    'runtime.state': async () => {
-      await core.runtime.backendInfo();
-      return core.runtime.state();
-    },
-    'runtime.load': async ({ modelId }) => {
-      await core.chat.stopAll();
-      return core.runtime.load(core.models.get(modelId), { contextSize: core.settings.get().contextSize });
-    },
+    'runtime.state': () => core.runner.state(),
+    'runtime.load': ({ modelId }) => core.runner.load(modelId),
     'runtime.unload': async () => {
-      await core.chat.stopAll();
-      await core.runtime.unload();
+      await core.runner.unload();
       return null;
     },
 
@@ -79,20 +70,12 @@ export function createHandlers(core: Core): Handlers {
       await core.secrets.set(HUB_TOKEN_SECRET, token);
       return null;
     },
-    'hardware.info': async () => ({ ...(await core.fit.hardware()), backend: await core.runtime.backendInfo() }),
-    'models.fit': async ({ source }) => {
-      if (source.kind === 'local') {
-        const model = core.models.get(source.modelId);
-        return core.fit.fit(model.path, { gpuLayers: model.gpuLayers });
-      }
-      const target = await resolveSource(core, source);
-      return core.fit.fit(target.url, { headers: target.headers });
-    },
+    'hardware.info': () => core.runner.hardware(),
+    'models.fit': ({ source }) => core.runner.fit(source),
     'models.pull': ({ source }) => core.downloads.pull(source),
     'models.import': ({ path, copy }) => core.models.import(path, copy),
     'models.setDefault': ({ modelId, purpose }) => {
       core.models.setDefault(purpose, modelId);
-      if (purpose === 'embedding') core.library.embeddingModelChanged();
       return null;
     },
     'models.setGpuLayers': ({ modelId, gpuLayers }) => core.models.setGpuLayers(modelId, gpuLayers),
