@@ -1,7 +1,8 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { GgmlType, GgufFileType, GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
 import { HearthError } from '../common/hearthError';
+import { readFilePrefix, sniffGguf } from './sniffGguf';
 
 export interface GgufInspection {
   path: string;
@@ -20,8 +21,6 @@ export interface GgufInspection {
   quantization: string | null;
 }
 
-const GGUF_MAGIC = Buffer.from('GGUF', 'ascii');
-
 /** Maps file-system errors to contract codes with a sentence a person can act on. */
 export function fileError(error: unknown, path: string): HearthError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -32,29 +31,29 @@ export function fileError(error: unknown, path: string): HearthError {
 }
 
 /**
+ * Checks that a local path is a readable file that starts like a GGUF, and returns its size:
+ * FILE_NOT_FOUND or FILE_UNREADABLE for the file system's refusals, CORRUPT_FILE otherwise.
+ */
+export async function assertGgufFile(path: string): Promise<number> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (!sniffGguf(await readFilePrefix(path, 4)).gguf) {
+      throw new HearthError('CORRUPT_FILE', `${basename(path)} is not a GGUF model file (it does not start with "GGUF")`);
+    }
+    return info.size;
+  } catch (error) {
+    throw error instanceof HearthError ? error : fileError(error, path);
+  }
+}
+
+/**
  * Checks a model file before anything loads it: present, readable, a GGUF, complete
  * (llama.cpp maps the file, and a truncated one can crash the process), and reads the
  * metadata the UI shows.
  */
 export async function inspectGguf(path: string, llama: Llama): Promise<GgufInspection> {
-  let sizeBytes: number;
-  try {
-    const info = await stat(path);
-    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    sizeBytes = info.size;
-    const handle = await open(path, 'r');
-    try {
-      const magic = Buffer.alloc(4);
-      await handle.read(magic, 0, 4, 0);
-      if (!magic.equals(GGUF_MAGIC)) {
-        throw new HearthError('CORRUPT_FILE', `${basename(path)} is not a GGUF model file (it does not start with "GGUF")`);
-      }
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    throw error instanceof HearthError ? error : fileError(error, path);
-  }
+  const sizeBytes = await assertGgufFile(path);
 
   let insights: GgufInsights;
   try {

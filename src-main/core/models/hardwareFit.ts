@@ -1,11 +1,11 @@
-import { open, stat } from 'node:fs/promises';
 import { availableParallelism, cpus, freemem, totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { GgufInsights, readGgufFileInfo, type GgufFileInfo, type Llama } from 'node-llama-cpp';
 import type { FitResult, HardwareInfo } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
-import { fileError } from './ggufInspector';
-import { networkError, statusError } from './hubClient';
+import { assertGgufFile } from './ggufInspector';
+import { hubNetworkError, statusError } from './hubClient';
+import { isHtmlType, sniffGguf } from './sniffGguf';
 
 export interface FitOptions {
   /** Sent with every request for a URL source (e.g. the hub token from HubClient.authHeaders()). */
@@ -26,7 +26,6 @@ export interface FitCandidate {
 const PROBE_TIMEOUT_MS = 30_000;
 /** Reading a header over the network: big vocabularies make headers of several MB. */
 const HEADER_TIMEOUT_MS = 120_000;
-const GGUF_MAGIC = Buffer.from('GGUF', 'ascii');
 
 /**
  * Says how a GGUF would run on this machine before it is downloaded or loaded: it reads only
@@ -149,22 +148,7 @@ function isUrl(source: string): boolean {
 }
 
 async function readLocalHeader(path: string, signal?: AbortSignal): Promise<GgufFileInfo> {
-  try {
-    const info = await stat(path);
-    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    const handle = await open(path, 'r');
-    try {
-      const magic = Buffer.alloc(4);
-      const { bytesRead } = await handle.read(magic, 0, 4, 0);
-      if (bytesRead < 4 || !magic.equals(GGUF_MAGIC)) {
-        throw new HearthError('CORRUPT_FILE', `${basename(path)} is not a GGUF model file (it does not start with "GGUF")`);
-      }
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    throw error instanceof HearthError ? error : fileError(error, path);
-  }
+  await assertGgufFile(path);
   try {
     return await readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false, signal });
   } catch (error) {
@@ -188,11 +172,12 @@ async function readNetworkHeader(url: string, options: FitOptions): Promise<Gguf
     if (!response.ok) throw statusError(response, await response.text(), subjectOf(url));
     first = await readFirstBytes(response, 4);
   } catch (error) {
-    throw networkError(error, origin, options.signal);
+    throw hubNetworkError(error, origin, options.signal);
   }
-  if (!first.equals(GGUF_MAGIC)) {
+  const sniff = sniffGguf(first);
+  if (!sniff.gguf) {
     // Mirrors and captive portals often answer 200 with a page; say so rather than "corrupt".
-    const page = response.headers.get('content-type')?.includes('html') || first[0] === 0x3c; // '<'
+    const page = isHtmlType(response.headers.get('content-type')) || sniff.page;
     throw new HearthError(
       'CORRUPT_FILE',
       `${displayName(url)} is not a GGUF model file${page ? ' (the server sent a web page, perhaps a login or error page)' : ''}`,
@@ -213,7 +198,7 @@ async function readNetworkHeader(url: string, options: FitOptions): Promise<Gguf
     const status = /Failed to fetch byte range: (\d{3})/.exec((error as Error).message)?.[1];
     if (status) throw statusError(new Response(null, { status: Number(status) }), '', subjectOf(url));
     if (error instanceof TypeError || (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') {
-      throw networkError(error, origin, undefined, HEADER_TIMEOUT_MS);
+      throw hubNetworkError(error, origin, undefined, HEADER_TIMEOUT_MS);
     }
     throw new HearthError('CORRUPT_FILE', `${displayName(url)} has a damaged or incomplete GGUF header (${(error as Error).message})`, { cause: error });
   }

@@ -2,6 +2,7 @@ import { ggufFileQuantNames } from 'node-llama-cpp';
 import { z } from 'zod';
 import type { HubFile, HubModelSummary } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
+import { httpError, networkError } from '../common/httpErrors';
 
 export interface HubClientOptions {
   /** Base URL of the hub or a mirror, read on every call so a settings change applies at once. */
@@ -135,7 +136,7 @@ export class HubClient {
       response = await this.fetchImpl(url, { headers: { accept: 'application/json', ...(await this.authHeaders()) }, signal });
       text = await response.text();
     } catch (error) {
-      throw networkError(error, this.base(), context.signal);
+      throw hubNetworkError(error, this.base(), context.signal);
     }
     if (!response.ok) throw statusError(response, text, context.repo);
     try {
@@ -146,49 +147,40 @@ export class HubClient {
   }
 }
 
-/** Maps a failed request (no answer at all) to CANCELLED or NETWORK_ERROR. */
-export function networkError(error: unknown, endpoint: string, signal?: AbortSignal, timeoutMs = TIMEOUT_MS): HearthError {
-  if (error instanceof HearthError) return error;
-  if (signal?.aborted) return new HearthError('CANCELLED', 'Cancelled', { cause: error });
-  const name = (error as Error | undefined)?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') {
-    return new HearthError('NETWORK_ERROR', `Could not reach ${endpoint}: no answer within ${timeoutMs / 1000} s`, { cause: error });
-  }
-  return new HearthError('NETWORK_ERROR', `Could not reach ${endpoint}: ${describeNetworkFailure(error)}`, { cause: error });
+/** A request to the hub (or a file on it) that got no answer: CANCELLED or NETWORK_ERROR, in the hub's words. */
+export function hubNetworkError(error: unknown, endpoint: string, signal?: AbortSignal, timeoutMs = TIMEOUT_MS): HearthError {
+  return networkError(error, {
+    signal,
+    message: (failure) =>
+      `Could not reach ${endpoint}: ${failure.kind === 'timeout' ? `no answer within ${timeoutMs / 1000} s` : describeNetworkFailure(failure.code, failure.message)}`,
+  });
 }
 
 /**
- * Maps an HTTP error status from the hub to a contract code. The hub's X-Error-Code header
- * wins where present: it answers 401 for a repository that does not exist (so as not to reveal
- * private ones), which is a NOT_FOUND to the user, not a gate.
+ * An HTTP error status from the hub (or a file on it), in the hub's words: a refusal there is a
+ * gated model (MODEL_GATED); the X-Error-Code header names a missing repository, revision or file.
  */
 export function statusError(response: Response, body: string, subject?: string): HearthError {
-  const status = response.status;
-  const hubCode = response.headers.get('x-error-code');
   const what = subject ?? 'This model';
   // Only a repository name makes a page link; a file URL is shown as it is.
   const page = subject && /^[\w.-]+\/[\w.-]+$/.test(subject) ? `huggingface.co/${subject}` : 'its Hugging Face page';
   const detail = hubMessage(body);
-  if (hubCode === 'RepoNotFound') return new HearthError('NOT_FOUND', `${what} was not found on the hub`);
-  if (hubCode === 'RevisionNotFound' || hubCode === 'EntryNotFound') {
-    return new HearthError('NOT_FOUND', `${what}: ${detail ?? 'that revision or file was not found on the hub'}`);
-  }
-  if (status === 401 || hubCode === 'GatedRepo') {
-    return new HearthError(
-      'MODEL_GATED',
-      `${what} is gated: add a Hugging Face access token in Settings (hub token), and accept the model's licence at ${page}.`,
-    );
-  }
-  if (status === 403) {
-    return new HearthError(
-      'MODEL_GATED',
-      `${what} is gated and the Hugging Face token has no access to it: accept the model's licence at ${page} with the account the token belongs to, or store another token.`,
-    );
-  }
-  if (status === 404) {
-    return new HearthError('NOT_FOUND', subject ? `${subject} was not found on the hub (404)` : 'The hub has no such page (404); is the hub endpoint right?');
-  }
-  return new HearthError('NETWORK_ERROR', `The hub answered ${status}${response.statusText ? ` ${response.statusText}` : ''}${detail ? `: ${detail}` : ''}`);
+  return httpError(
+    response,
+    ({ kind, status, statusText, errorCode }) => {
+      if (errorCode === 'RepoNotFound') return `${what} was not found on the hub`;
+      if (errorCode === 'RevisionNotFound' || errorCode === 'EntryNotFound') return `${what}: ${detail ?? 'that revision or file was not found on the hub'}`;
+      if (status === 401 || errorCode === 'GatedRepo') {
+        return `${what} is gated: add a Hugging Face access token in Settings (hub token), and accept the model's licence at ${page}.`;
+      }
+      if (kind === 'refused') {
+        return `${what} is gated and the Hugging Face token has no access to it: accept the model's licence at ${page} with the account the token belongs to, or store another token.`;
+      }
+      if (kind === 'not-found') return subject ? `${subject} was not found on the hub (${status})` : `The hub has no such page (${status}); is the hub endpoint right?`;
+      return `The hub answered ${status}${statusText ? ` ${statusText}` : ''}${detail ? `: ${detail}` : ''}`;
+    },
+    { refused: 'MODEL_GATED' },
+  );
 }
 
 /** node-llama-cpp's list of quantization names, longest first so IQ2_XXS wins over IQ2_XS. */
@@ -249,9 +241,7 @@ function hubMessage(body: string): string | null {
   return null;
 }
 
-function describeNetworkFailure(error: unknown): string {
-  const cause = (error as { cause?: unknown } | undefined)?.cause ?? error;
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+function describeNetworkFailure(code: string | undefined, message: string): string {
   switch (code) {
     case 'ECONNREFUSED':
       return 'connection refused (ECONNREFUSED)';
@@ -264,6 +254,6 @@ function describeNetworkFailure(error: unknown): string {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return `the connection timed out (${code})`;
     default:
-      return (cause as Error | undefined)?.message || (error as Error | undefined)?.message || 'unknown network error';
+      return message;
   }
 }

@@ -3,7 +3,6 @@ import type { ModelSource } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import type { HubClient } from './hubClient';
 import type { ModelCatalog } from './catalog';
-import { resolveUrlSource } from './modelDownloads';
 
 export interface ResolvedSource {
   url: string;
@@ -46,4 +45,52 @@ export async function resolveSource(
     sha256: pinnedSha256 ?? listed.sha256,
     sizeBytes: listed.sizeBytes ?? pinnedSize,
   };
+}
+
+/** A URL source on its own: the file name from the URL's path, the sha256 if given, no headers. */
+export function resolveUrlSource(source: Extract<ModelSource, { kind: 'url' }>): ResolvedSource {
+  let url: URL;
+  try {
+    url = new URL(source.url);
+  } catch {
+    throw new HearthError('BAD_INPUT', `Not a URL: ${source.url}`);
+  }
+  const last = url.pathname.split('/').filter(Boolean).pop() ?? '';
+  let fileName: string;
+  try {
+    fileName = decodeURIComponent(last);
+  } catch {
+    fileName = last;
+  }
+  return { url: url.href, fileName: fileName || url.hostname, headers: {}, sha256: source.sha256 ?? null, sizeBytes: null };
+}
+
+/**
+ * Checks a resolved source before a download uses it: an http(s) URL, a well-formed sha256 (lower
+ * case), a plausible size, and a file name that is safe in any models folder.
+ */
+export function normalizeResolved(resolved: ResolvedSource): ResolvedSource {
+  let url: URL;
+  try {
+    url = new URL(resolved.url);
+  } catch {
+    throw new HearthError('BAD_INPUT', `Not a URL: ${resolved.url}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HearthError('BAD_INPUT', `Only http and https downloads are supported, not ${url.protocol}`);
+  const sha256 = resolved.sha256?.trim().toLowerCase() || null;
+  if (sha256 !== null && !/^[0-9a-f]{64}$/.test(sha256)) throw new HearthError('BAD_INPUT', `Not a sha256: ${resolved.sha256}`);
+  const sizeBytes = resolved.sizeBytes !== null && Number.isSafeInteger(resolved.sizeBytes) && resolved.sizeBytes >= 0 ? resolved.sizeBytes : null;
+  return { url: url.href, fileName: safeFileName(resolved.fileName), headers: resolved.headers, sha256, sizeBytes };
+}
+
+/** A file name that is safe in any models folder: no folders, no characters Windows forbids, ending in .gguf. */
+function safeFileName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  const cleaned = [...base]
+    .map((c) => (c.charCodeAt(0) < 32 || '<>:"|?*'.includes(c) ? '_' : c))
+    .join('')
+    .replace(/^[.\s]+|[.\s]+$/g, '')
+    .slice(0, 180);
+  const stem = (cleaned || 'model').replace(/\.gguf$/i, '');
+  return `${stem || 'model'}.gguf`;
 }

@@ -1,5 +1,6 @@
 import type { CID } from 'multiformats/cid';
 import { HearthError } from '../../common/hearthError';
+import { httpError } from '../../common/httpErrors';
 import type { BlockFetcher } from '../types';
 import { fetchFailure } from './fetchFailure';
 import { MAX_BLOCK_BYTES, readLimitedBody } from './readLimitedBody';
@@ -31,13 +32,16 @@ export class GatewayFetcher implements BlockFetcher {
     let body: Uint8Array | null;
     try {
       response = await fetch(url, { headers: { accept: RAW_BLOCK }, signal });
-      if (response.status === 404 || response.status === 410) {
-        await response.body?.cancel().catch(() => undefined);
-        throw new HearthError('NOT_FOUND', `Block ${cid.toString()} is not on ${service} (HTTP ${response.status}).`);
-      }
       if (!response.ok) {
         await response.body?.cancel().catch(() => undefined);
-        throw new HearthError('NETWORK_ERROR', `${capitalizedService(this.baseUrl)} answered HTTP ${response.status} for block ${cid.toString()}; try again later or use another gateway.`);
+        throw httpError(
+          response,
+          ({ kind, status }) =>
+            kind === 'not-found'
+              ? `Block ${cid.toString()} is not on ${service} (HTTP ${status}).`
+              : `${capitalizedService(this.baseUrl)} answered HTTP ${status} for block ${cid.toString()}; try again later or use another gateway.`,
+          { refused: 'NETWORK_ERROR' },
+        );
       }
       // A gateway that ignores ?format=raw sends a rendered page, not the block.
       const type = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CID } from 'multiformats/cid';
 import { HearthError } from '../../common/hearthError';
+import { httpError } from '../../common/httpErrors';
 import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, TargetUpload } from '../types';
 import { fetchFailure } from './fetchFailure';
 import { MAX_BLOCK_BYTES, readLimitedBody } from './readLimitedBody';
@@ -199,14 +200,17 @@ export class KuboTarget implements PublishTarget {
   }
 
   private statusError(response: Response, message: string, what: string): HearthError {
-    const status = response.status;
-    if (status === 401 || status === 403) {
-      return new HearthError('UNAUTHORIZED', `The IPFS node at ${this.apiUrl} refused ${what} (HTTP ${status}): check the API address and the credentials in its headers.`);
-    }
-    if (status === 404 || status === 405) {
-      return new HearthError('NETWORK_ERROR', `${this.apiUrl} does not answer like a Kubo RPC API (HTTP ${status} for ${what}): check the address, e.g. http://127.0.0.1:5001.`);
-    }
-    return new HearthError('NETWORK_ERROR', `The IPFS node at ${this.apiUrl} failed ${what} (HTTP ${status}): ${message}`);
+    // A missing path here means the address is not a Kubo RPC API, not a missing block.
+    return httpError(
+      response,
+      ({ kind, status }) =>
+        kind === 'refused'
+          ? `The IPFS node at ${this.apiUrl} refused ${what} (HTTP ${status}): check the API address and the credentials in its headers.`
+          : status === 404 || status === 405
+            ? `${this.apiUrl} does not answer like a Kubo RPC API (HTTP ${status} for ${what}): check the address, e.g. http://127.0.0.1:5001.`
+            : `The IPFS node at ${this.apiUrl} failed ${what} (HTTP ${status}): ${message}`,
+      { 'not-found': 'NETWORK_ERROR' },
+    );
   }
 }
 
