@@ -53,7 +53,8 @@ export class ModelRunner {
    * How a model would run here: a library model with its GPU layers setting, a file by its path,
    * or a remote one (catalog entry, hub file, URL) by reading only its header.
    */
-  async fit(target: FitTarget, signal?: AbortSignal): Promise<FitResult> {
+  async fit(target: FitTarget, options: { signal?: AbortSignal } = {}): Promise<FitResult> {
+    const { signal } = options;
     if (target.kind === 'local') {
       const model = this.deps.models.get(target.modelId);
       return this.deps.fit.fit(model.path, { gpuLayers: model.gpuLayers, signal });
