@@ -176,6 +176,8 @@ describe('declared commands: help', () => {
     expect(interrupts).toEqual({
       index: 'pause',
       'models pull': 'pause',
+      // A new embedding default re-embeds the documents, as in the app; the command waits for it.
+      'models default': 'pause',
       'vault target add': 'cancel',
       'vault snapshot': 'cancel',
       'vault publish': 'cancel',
