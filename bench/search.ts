@@ -26,6 +26,7 @@ import { connect } from '@lancedb/lancedb';
 import { ChunkStore, type ChunkRow, type RefreshResult } from '../src-main/core/search/chunkStore';
 import { hybridSearch } from '../src-main/core/search/hybridSearch';
 import type { DocumentFormat } from '../src-main/core/library/types';
+import type { SearchMode } from '#contract/vocabulary';
 import { tempDir } from '../tests/support/tempDir';
 
 const { values } = parseArgs({
@@ -274,7 +275,7 @@ async function runSize(rows: number): Promise<SizeResult> {
   const raw = await connect(dir.path);
   const rawTable = await raw.openTable(table);
 
-  type Mode = 'hybrid' | 'bm25' | 'vector' | 'hybrid+filter';
+  type Mode = SearchMode | 'hybrid+filter';
   const modes: Record<Mode, (q: (typeof queries)[number]) => Promise<unknown>> = {
     hybrid: (q) => hybridSearch(store, table, { text: q.text, vector: q.vector, limit, mode: 'hybrid', candidates }),
     bm25: (q) => store.searchText(table, q.text, { limit }),

@@ -2,9 +2,9 @@ import { app, dialog, type BrowserWindow } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GPU_SETTINGS } from '#contract/vocabulary';
 import { createConsoleLogger } from './core/common/logger';
 import { createCore, type Core } from './core/createCore';
-import type { GpuSetting } from './core/inference/llamaRuntime';
 import { resolveDataDir } from './core/ports/dataDir';
 import { createDispatcher } from './core/rpc/dispatcher';
 import { createHandlers } from './core/rpc/handlers';
@@ -21,7 +21,6 @@ import { FileSecretStore } from './core/ports/secretStore';
  * builds the core and wires it to the window over IPC. All product logic lives in the core.
  */
 
-const GPU_SETTINGS: readonly GpuSetting[] = ['auto', 'off', 'cuda', 'vulkan', 'metal'];
 const logger = createConsoleLogger('info');
 if (process.env.HEARTH_GPU && !GPU_SETTINGS.some((s) => s === process.env.HEARTH_GPU)) {
   logger.warn(`HEARTH_GPU=${process.env.HEARTH_GPU} is not one of ${GPU_SETTINGS.join(', ')}; using auto`);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createConsoleLogger, type LogLevel } from '../core/common/logger';
+import { createConsoleLogger, LOG_LEVELS, type LogLevel } from '../core/common/logger';
 import { createCore, type Core } from '../core/createCore';
 import type { GpuSetting } from '../core/inference/llamaRuntime';
 import type { LibraryOptions } from '../core/library/documentLibrary';
@@ -13,8 +13,6 @@ export interface CoreArgs {
   gpu?: GpuSetting;
   threads?: number | undefined;
 }
-
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /**
  * The core for a command, configured from its options (the parser already read

@@ -1,9 +1,7 @@
-import type { GpuSetting } from '../core/inference/llamaRuntime';
+import { GPU_SETTINGS } from '#contract/vocabulary';
 import { choice, flag, integer, text } from './declare/options';
 
 /** The shared option groups, declared once and spread into each command's options. */
-
-const GPU_SETTINGS: readonly GpuSetting[] = ['auto', 'off', 'cuda', 'vulkan', 'metal'];
 
 export const dataDirOption = {
   'data-dir': text(

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { EventName, EventPayload } from '#contract/api';
 import type { ModelSource } from '#contract/dto';
+import type { AppHost } from '#contract/vocabulary';
 import { Emitter } from './common/emitter';
 import { createConsoleLogger, type Logger } from './common/logger';
 import { ChatService } from './inference/chatService';
@@ -37,7 +38,7 @@ export interface CoreConfig {
   gpu?: GpuSetting;
   /** CPU threads for inference; unset uses one per physical core. */
   threads?: number;
-  host: 'desktop' | 'server';
+  host: AppHost;
   version: string;
   /** better_sqlite3.node for the running ABI (the desktop app's Electron build). */
   sqliteNativeBinding?: string;

@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { dialog, shell, type BrowserWindow, type OpenDialogOptions } from 'electron';
+import type { SourceKind } from '#contract/vocabulary';
 import type { Dialogs } from '../core/ports/dialogs';
 
 /** Native file dialogs, attached to the app window when there is one, and the system viewer. */
@@ -15,7 +16,7 @@ export class ElectronDialogs implements Dialogs {
     });
   }
 
-  pickSource(kind: 'folder' | 'file'): Promise<string | null> {
+  pickSource(kind: SourceKind): Promise<string | null> {
     return this.pick({
       title: kind === 'folder' ? 'Add a folder of documents' : 'Add a document',
       buttonLabel: 'Add',

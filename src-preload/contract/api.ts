@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { MAX_MESSAGE_CHARS } from './limits';
 import { CALL_NAMES, EVENT_NAMES, isCallName, isEventName, type CallName, type EventName } from './names';
+import { DOCUMENT_FORMATS, DOCUMENT_STATUSES, MODEL_PURPOSES, SEARCH_MODES, SOURCE_KINDS } from './vocabulary';
 import type {
   AppInfo,
   CatalogEntry,
@@ -56,8 +58,7 @@ export const call =
 
 export const event = <T>(): EventDef<T> => ({ kind: 'event' });
 
-/** Longest message a user may send, in characters. Longer is MESSAGE_TOO_LARGE. */
-export const MAX_MESSAGE_CHARS = 100_000;
+export { MAX_MESSAGE_CHARS };
 
 const id = z.string().min(1).max(64);
 const repo = z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'a Hugging Face repository like owner/name').max(200);
@@ -69,13 +70,13 @@ const modelSource = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('hub'), repo, file: hubFile, revision: revision.optional() }).strict(),
   z.object({ kind: z.literal('url'), url: z.string().url().max(4096).refine((u) => /^https?:/i.test(u), 'an http(s) URL'), sha256: sha256.optional() }).strict(),
 ]);
-const purpose = z.enum(['chat', 'embedding', 'rerank']);
+const purpose = z.enum(MODEL_PURPOSES);
 const empty = z.object({}).strict();
 const threadRef = z.object({ threadId: id }).strict();
 const localPath = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'a path without NUL characters');
 const collectionName = z.string().trim().min(1).max(100);
-const formatName = z.enum(['markdown', 'text', 'pdf', 'docx', 'html', 'epub', 'csv', 'code']);
-const documentStatus = z.enum(['pending', 'indexed', 'skipped', 'failed']);
+const formatName = z.enum(DOCUMENT_FORMATS);
+const documentStatus = z.enum(DOCUMENT_STATUSES);
 /** scrypt makes each guess slow; the length rule keeps guesses many. */
 const passphrase = z.string().min(8, 'a passphrase of at least 8 characters').max(1000);
 const phrase = z.string().trim().min(1).max(1000);
@@ -164,7 +165,7 @@ export const calls = {
   'sources.add': call<{ source: Source; job: JobInfo | null }>()(z.object({ collectionId: id, path: localPath }).strict()),
   'sources.remove': call<null>()(z.object({ sourceId: id }).strict()),
   /** Desktop only: the OS picker for a folder or a file; null when cancelled or not available. */
-  'sources.pick': call<string | null>()(z.object({ kind: z.enum(['folder', 'file']) }).strict()),
+  'sources.pick': call<string | null>()(z.object({ kind: z.enum(SOURCE_KINDS) }).strict()),
   'documents.list': call<DocumentInfo[]>()(
     z.object({ collectionId: id.optional(), sourceId: id.optional(), status: documentStatus.optional() }).strict(),
   ),
@@ -183,7 +184,7 @@ export const calls = {
         pathPrefix: localPath.optional(),
         formats: z.array(formatName).max(8).optional(),
         limit: z.number().int().min(1).max(100).optional(),
-        mode: z.enum(['hybrid', 'bm25', 'vector']).optional(),
+        mode: z.enum(SEARCH_MODES).optional(),
         rerank: z.boolean().optional(),
       })
       .strict(),

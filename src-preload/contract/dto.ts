@@ -1,6 +1,41 @@
 /** Data transfer objects: plain JSON, the same over IPC, WebSocket and the CLI's --json. */
 
-export type GpuBackend = 'cuda' | 'vulkan' | 'metal' | 'cpu';
+import type { ErrorData } from './errors';
+import type {
+  AppHost,
+  DocumentFormatName,
+  DocumentReasonCode,
+  DocumentStatus,
+  FitVerdict,
+  GpuBackend,
+  JobKind,
+  JobStatus,
+  MessageRole,
+  MessageStatus,
+  ModelKind,
+  ModelPurpose,
+  ModelTier,
+  SearchMode,
+  SourceKind,
+  VaultState,
+  VaultTargetKind,
+} from './vocabulary';
+
+// The closed lists' types, where the DTOs have always offered them.
+export type {
+  DocumentFormatName,
+  DocumentReasonCode,
+  DocumentStatus,
+  FitVerdict,
+  GpuBackend,
+  JobKind,
+  JobStatus,
+  MessageRole,
+  MessageStatus,
+  ModelPurpose,
+  SearchMode,
+  VaultTargetKind,
+};
 
 export interface BackendInfo {
   backend: GpuBackend;
@@ -20,7 +55,7 @@ export interface ModelInfo {
   contextLength: number | null;
   hasChatTemplate: boolean;
   /** What the model is for, from its metadata: chat/generation, embeddings or reranking. */
-  kind: 'generative' | 'embedding' | 'rerank';
+  kind: ModelKind;
   /** Parameter count, e.g. 494_032_768; null when the header does not allow counting. */
   parameters: number | null;
   /** The file's quantization, e.g. Q4_K_M or F16. */
@@ -54,7 +89,7 @@ export type RuntimeState =
   | { state: 'idle'; backend: BackendInfo | null }
   | { state: 'loading'; modelId: string; name: string; progress: number; backend: BackendInfo | null }
   | { state: 'ready'; model: LoadedModel; generating: boolean }
-  | { state: 'error'; modelId: string; error: { code: string; message: string }; backend: BackendInfo | null };
+  | { state: 'error'; modelId: string; error: ErrorData; backend: BackendInfo | null };
 
 export interface ThreadSummary {
   id: string;
@@ -63,10 +98,6 @@ export interface ThreadSummary {
   updatedAt: number;
   messageCount: number;
 }
-
-export type MessageRole = 'user' | 'assistant';
-/** complete: finished normally; stopped: the user stopped it; length: it hit the token limit. */
-export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'length' | 'error';
 
 export interface Message {
   id: string;
@@ -77,7 +108,7 @@ export interface Message {
   createdAt: number;
   /** The model that wrote an assistant message. */
   modelName: string | null;
-  error: { code: string; message: string } | null;
+  error: ErrorData | null;
   /** Assistant replies in a chat scoped to collections: what was retrieved and cited. */
   sources: MessageSources | null;
 }
@@ -110,8 +141,6 @@ export type ChatStreamEvent =
   | { type: 'token'; threadId: string; messageId: string; text: string }
   | { type: 'end'; threadId: string; message: Message; context: ContextUsage; tokensPerSecond: number };
 
-export type JobStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
-
 export interface JobBytes {
   done: number;
   total: number | null;
@@ -121,7 +150,7 @@ export interface JobBytes {
 
 export interface JobInfo {
   id: string;
-  kind: string;
+  kind: JobKind;
   title: string;
   status: JobStatus;
   /** 0..1, or null when the amount of work is unknown. */
@@ -129,7 +158,7 @@ export interface JobInfo {
   detail: string | null;
   /** For jobs that move bytes (downloads): how many, how fast, how long to go. */
   bytes: JobBytes | null;
-  error: { code: string; message: string } | null;
+  error: ErrorData | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -138,7 +167,7 @@ export interface AppInfo {
   version: string;
   dataDir: string;
   /** 'desktop' when an Electron shell hosts the UI, 'server' for the headless server. */
-  host: 'desktop' | 'server';
+  host: AppHost;
   canPickFiles: boolean;
   limits: { maxMessageChars: number };
 }
@@ -152,8 +181,6 @@ export interface Settings {
   /** Hugging Face (or a mirror) base URL for search and downloads. */
   hubEndpoint: string;
 }
-
-export type ModelPurpose = 'chat' | 'embedding' | 'rerank';
 
 export interface CatalogFile {
   quantization: string;
@@ -170,7 +197,7 @@ export interface CatalogEntry {
   parameters: string;
   purpose: ModelPurpose;
   /** Size tier, for grouping: tiny (< 1B), small (1-4B), medium (7-9B). */
-  tier: 'tiny' | 'small' | 'medium';
+  tier: ModelTier;
   repo: string;
   license: string;
   contextLength: number;
@@ -194,8 +221,6 @@ export interface HubFile {
   /** Parsed from the file name, e.g. Q4_K_M; null when it does not say. */
   quantization: string | null;
 }
-
-export type FitVerdict = 'gpu' | 'partial' | 'cpu' | 'none';
 
 export interface FitResult {
   verdict: FitVerdict;
@@ -236,8 +261,6 @@ export interface Collection {
   chunkCount: number;
 }
 
-export type DocumentStatus = 'pending' | 'indexed' | 'skipped' | 'failed';
-
 export interface DocumentCounts {
   pending: number;
   indexed: number;
@@ -250,16 +273,13 @@ export interface Source {
   id: string;
   collectionId: string;
   path: string;
-  kind: 'folder' | 'file';
+  kind: SourceKind;
   addedAt: number;
   lastScanAt: number | null;
   /** Folders are watched for changes while Hearth runs. */
   watching: boolean;
   counts: DocumentCounts;
 }
-
-/** Document formats Hearth reads; `code` is source code, by extension. */
-export type DocumentFormatName = 'markdown' | 'text' | 'pdf' | 'docx' | 'html' | 'epub' | 'csv' | 'code';
 
 export interface DocumentInfo {
   id: string;
@@ -271,8 +291,8 @@ export interface DocumentInfo {
   status: DocumentStatus;
   /** Why it was skipped or failed, in a sentence; null when indexed or pending. */
   reason: string | null;
-  /** A stable code for the reason: EMPTY, NO_TEXT, ENCRYPTED, UNSUPPORTED, TOO_LARGE, CORRUPT, TIMEOUT, OUT_OF_MEMORY, UNREADABLE. */
-  reasonCode: string | null;
+  /** A stable code for the reason (DOCUMENT_REASON_CODES). */
+  reasonCode: DocumentReasonCode | null;
   chunkCount: number;
   title: string | null;
   pageCount: number | null;
@@ -310,8 +330,6 @@ export interface SearchHit {
   rerankScore: number | null;
 }
 
-export type SearchMode = 'hybrid' | 'bm25' | 'vector';
-
 export interface EmbeddingIndexInfo {
   modelId: string;
   modelName: string;
@@ -324,7 +342,7 @@ export interface IndexStatus {
   /** The default embedding model: when it differs from active, a re-embed job is (or must be) under way. */
   target: EmbeddingIndexInfo | null;
   /** Why indexing cannot run now (e.g. no embedding model chosen), or null. */
-  blocker: { code: string; message: string } | null;
+  blocker: ErrorData | null;
   documents: DocumentCounts;
   chunks: number;
   /** Folders being watched. */
@@ -358,8 +376,6 @@ export interface MessageSources {
 }
 
 // --- Vault: wallet identity, encrypted snapshots, publish targets, restore ---
-
-export type VaultTargetKind = 'folder' | 'kubo' | 'w3up';
 
 export interface VaultTarget {
   id: string;
@@ -412,7 +428,7 @@ export interface VaultSnapshot {
 
 export interface VaultStatus {
   /** none: no wallet yet; locked: a keystore, passphrase needed; unlocked: ready to snapshot. */
-  state: 'none' | 'locked' | 'unlocked';
+  state: VaultState;
   address: string | null;
   /** The passphrase is kept in the OS secret store, so the vault unlocks at start. */
   remembered: boolean;

@@ -8,10 +8,11 @@ import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { JobManager } from '../../src-main/core/jobs/jobManager';
 import { openDatabase, type Db } from '../../src-main/core/storage/database';
 import { JobRepository } from '../../src-main/core/storage/jobRepository';
-import { countingJob } from '../support/countingJob';
+import { COUNTING_KIND, countingJob, testKind } from '../support/countingJob';
 import { tempDir } from '../support/tempDir';
 
 const logger = createConsoleLogger('silent');
+const ONESHOT_KIND = testKind('oneshot');
 
 describe('job manager (real SQLite file)', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -28,7 +29,7 @@ describe('job manager (real SQLite file)', () => {
     db = openDatabase(join(dir.path, 'hearth.db'));
     updates = [];
     jobs = new JobManager(new JobRepository(db), logger, (job) => updates.push(job), 0);
-    jobs.register('count', countingJob(db, 5));
+    jobs.register(COUNTING_KIND, countingJob(db, 5));
   });
   afterEach(async () => {
     await jobs.shutdown();
@@ -37,7 +38,7 @@ describe('job manager (real SQLite file)', () => {
   });
 
   it('returns an id at once, reports progress, and completes', async () => {
-    const job = jobs.start('count', { to: 10 });
+    const job = jobs.start(COUNTING_KIND, { to: 10 });
     expect(job.status).toBe('queued');
     const done = await jobs.wait(job.id);
     expect(done.status).toBe('completed');
@@ -50,7 +51,7 @@ describe('job manager (real SQLite file)', () => {
   });
 
   it('cancel ends the job as cancelled, not failed', async () => {
-    const job = jobs.start('count', { to: 1000 });
+    const job = jobs.start(COUNTING_KIND, { to: 1000 });
     await sleep(30);
     jobs.cancel(job.id);
     const done = await jobs.wait(job.id);
@@ -60,7 +61,7 @@ describe('job manager (real SQLite file)', () => {
   });
 
   it('pause keeps the checkpoint and resume continues with no step repeated or missed', async () => {
-    const job = jobs.start('count', { to: 40 });
+    const job = jobs.start(COUNTING_KIND, { to: 40 });
     await sleep(50);
     jobs.pause(job.id);
     expect((await jobs.wait(job.id)).status).toBe('paused');
@@ -73,24 +74,24 @@ describe('job manager (real SQLite file)', () => {
   });
 
   it('a failing job ends as failed with an error code and message', async () => {
-    const job = jobs.start('count', { to: 10, failAt: 3 });
+    const job = jobs.start(COUNTING_KIND, { to: 10, failAt: 3 });
     const done = await jobs.wait(job.id);
     expect(done.status).toBe('failed');
     expect(done.error).toEqual({ code: 'INTERNAL', message: 'failed at 3' });
   });
 
   it('unknown kinds and ids get clear codes', () => {
-    expect(() => jobs.start('nope', {})).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
+    expect(() => jobs.start(testKind('nope'), {})).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
     expect(() => jobs.cancel('job_missing')).toThrow(expect.objectContaining({ code: 'JOB_NOT_FOUND' }));
   });
 
   it('a quit leaves resumable jobs queued, and the next start finishes them', async () => {
-    const job = jobs.start('count', { to: 30 });
+    const job = jobs.start(COUNTING_KIND, { to: 30 });
     await sleep(40);
     await jobs.shutdown();
     expect(jobs.get(job.id).status).toBe('queued');
     const next = new JobManager(new JobRepository(db), logger, () => undefined, 0);
-    next.register('count', countingJob(db, 5));
+    next.register(COUNTING_KIND, countingJob(db, 5));
     next.recover();
     expect((await next.wait(job.id)).status).toBe('completed');
     expect(steps(job.id)).toEqual(range(30));
@@ -112,12 +113,12 @@ describe('job manager (real SQLite file)', () => {
 
     // A non-resumable job that was running when the process died.
     const repo = new JobRepository(db);
-    repo.insert({ id: 'job_other', kind: 'oneshot', title: 'One shot', params: {} });
+    repo.insert({ id: 'job_other', kind: ONESHOT_KIND, title: 'One shot', params: {} });
     repo.update('job_other', { status: 'running' });
 
     const next = new JobManager(repo, logger, () => undefined, 0);
-    next.register('count', countingJob(db, 1));
-    next.register('oneshot', { params: z.object({}), title: () => 'One shot', resumable: false, run: async () => undefined });
+    next.register(COUNTING_KIND, countingJob(db, 1));
+    next.register(ONESHOT_KIND, { params: z.object({}), title: () => 'One shot', resumable: false, run: async () => undefined });
     next.recover();
     expect(next.get('job_other')).toMatchObject({ status: 'interrupted', error: { code: 'CANCELLED' } });
     expect((await next.wait(jobId)).status).toBe('completed');

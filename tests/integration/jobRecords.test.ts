@@ -5,7 +5,7 @@ import type { Logger } from '../../src-main/core/common/logger';
 import { JobManager } from '../../src-main/core/jobs/jobManager';
 import { openDatabase, type Db } from '../../src-main/core/storage/database';
 import { JobRepository } from '../../src-main/core/storage/jobRepository';
-import { countingJob } from '../support/countingJob';
+import { COUNTING_KIND, countingJob, testKind } from '../support/countingJob';
 import { tempDir } from '../support/tempDir';
 
 /** A logger that keeps its warnings, to check that each bad record is said once. */
@@ -36,7 +36,7 @@ describe('job records read back from SQLite are checked against their kind (real
   /** The job manager of the next start, with the counting kind registered the way the app registers its kinds. */
   const restart = () => {
     const next = new JobManager(new JobRepository(db, Date.now, logger), logger, () => undefined, 0);
-    next.register('count', { ...countingJob(db, 1), discard: (_params, jobId) => void discarded.push(jobId) });
+    next.register(COUNTING_KIND, { ...countingJob(db, 1), discard: (_params, jobId) => void discarded.push(jobId) });
     return next;
   };
 
@@ -107,7 +107,7 @@ describe('job records read back from SQLite are checked against their kind (real
 
   it('a kind that saves no checkpoint fails a job that holds one', async () => {
     const ran: string[] = [];
-    jobs.register('plain', { params: z.object({ n: z.number() }), title: () => 'Plain', resumable: true, run: async (_p, ctx) => void ran.push(ctx.jobId) });
+    jobs.register(testKind('plain'), { params: z.object({ n: z.number() }), title: () => 'Plain', resumable: true, run: async (_p, ctx) => void ran.push(ctx.jobId) });
     writeRow(db, { id: 'job_plain', kind: 'plain', params: '{"n":1}', status: 'queued', checkpoint: '{"anything":true}' });
     jobs.recover();
     expect(jobs.get('job_plain')).toMatchObject({ status: 'failed', error: { code: 'JOB_RECORD_INVALID' } });
@@ -128,25 +128,25 @@ describe('job records read back from SQLite are checked against their kind (real
   it('find() passes over jobs whose params cannot be read instead of throwing in the matcher', () => {
     writeRow(db, { id: 'job_null', kind: 'count', params: 'null', status: 'paused' });
     writeRow(db, { id: 'job_ok', kind: 'count', params: '{"to":9}', status: 'paused' });
-    const found = jobs.find<{ to: number }>('count', ['paused'], (p) => p.to === 9);
+    const found = jobs.find<{ to: number }>(COUNTING_KIND, ['paused'], (p) => p.to === 9);
     expect(found?.id).toBe('job_ok');
-    expect(jobs.find<{ to: number }>('count', ['paused'], (p) => p.to > 100)).toBeNull();
+    expect(jobs.find<{ to: number }>(COUNTING_KIND, ['paused'], (p) => p.to > 100)).toBeNull();
   });
 
   it('start refuses params that do not match the kind, and stores nothing', () => {
-    expect(() => jobs.start('count', { to: 'ten' })).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
+    expect(() => jobs.start(COUNTING_KIND, { to: 'ten' })).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
     expect(jobs.list()).toEqual([]);
   });
 
   it('a checkpoint of the wrong shape is refused when saved: the job fails with JOB_RECORD_INVALID', async () => {
-    jobs.register<{ n: number }, { at: number }>('sloppy', {
+    jobs.register<{ n: number }, { at: number }>(testKind('sloppy'), {
       params: z.object({ n: z.number() }),
       checkpoint: z.object({ at: z.number() }),
       title: () => 'Sloppy',
       resumable: true,
       run: async (_p, ctx) => ctx.saveCheckpoint({ at: 'here' } as unknown as { at: number }),
     });
-    const job = jobs.start('sloppy', { n: 1 });
+    const job = jobs.start(testKind('sloppy'), { n: 1 });
     const done = await jobs.wait(job.id);
     expect(done).toMatchObject({ status: 'failed', error: { code: 'JOB_RECORD_INVALID' } });
     expect((db.prepare('SELECT checkpoint_json AS c FROM jobs WHERE id = ?').get(job.id) as { c: string | null }).c).toBeNull();

@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import type { JobKind as KindName } from '#contract/vocabulary';
 import type { JobKind } from '../../src-main/core/jobs/jobManager';
 import type { Db } from '../../src-main/core/storage/database';
+
+/** The job manager runs whatever kind it is given: its tests give it kinds the product does not have. */
+export const testKind = (name: string): KindName => name as KindName;
+export const COUNTING_KIND = testKind('count');
 
 /**
  * A real job for testing the job manager: counts to `to`, recording each step in a SQLite

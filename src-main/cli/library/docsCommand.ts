@@ -1,3 +1,4 @@
+import { DOCUMENT_STATUSES } from '#contract/vocabulary';
 import { defineCommand, defineGroup } from '../declare/commandSpec';
 import { choice } from '../declare/options';
 import { table } from '../format';
@@ -5,7 +6,7 @@ import { withCore } from '../openCore';
 import { printResult } from '../output';
 import { coreOptions, jsonOption } from '../sharedOptions';
 
-const STATUSES = ['pending', 'indexed', 'skipped', 'failed'] as const;
+const STATUSES = DOCUMENT_STATUSES;
 
 /** `hearth docs ls`: every file seen, with its status and, for skipped or failed ones, why. */
 const ls = defineCommand({

@@ -1,6 +1,6 @@
 import type { SearchHit, SearchMode } from '#contract/dto';
 import { locationLabel } from '../../core/inference/sourceContext';
-import { DOCUMENT_FORMATS } from '../../core/library/types';
+import { DOCUMENT_FORMATS, SEARCH_MODES } from '#contract/vocabulary';
 import { defineCommand } from '../declare/commandSpec';
 import { choice, flag, integer, text } from '../declare/options';
 import { words } from '../declare/positionals';
@@ -10,7 +10,7 @@ import { printResult } from '../output';
 import { UsageError } from '../usageError';
 import { coreOptions, jsonOption } from '../sharedOptions';
 
-const MODES: readonly SearchMode[] = ['hybrid', 'bm25', 'vector'];
+const MODES: readonly SearchMode[] = SEARCH_MODES;
 
 /** `hearth search QUERY`: ranked passages from the indexed documents. */
 export const searchCommand = defineCommand({

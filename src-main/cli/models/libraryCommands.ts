@@ -1,4 +1,5 @@
 import type { FitResult, ModelInfo, ModelPurpose } from '#contract/dto';
+import { MODEL_PURPOSES } from '#contract/vocabulary';
 import { defineCommand } from '../declare/commandSpec';
 import { choice, flag } from '../declare/options';
 import { arg } from '../declare/positionals';
@@ -10,7 +11,7 @@ import { coreOptions, jsonOption } from '../sharedOptions';
 
 /** `hearth models ls|info|add|import|rm|default`: the models in the library. */
 
-const PURPOSES: readonly ModelPurpose[] = ['chat', 'embedding', 'rerank'];
+const PURPOSES: readonly ModelPurpose[] = MODEL_PURPOSES;
 
 export const lsCommand = defineCommand({
   name: 'ls',

@@ -1,3 +1,4 @@
+import { VAULT_TARGET_KINDS } from '#contract/vocabulary';
 import { isAbortError } from '../../core/common/hearthError';
 import { defineCommand } from '../declare/commandSpec';
 import { text } from '../declare/options';
@@ -8,7 +9,7 @@ import { coreOptions, jsonOption } from '../sharedOptions';
 import { UsageError } from '../usageError';
 import { VAULT_EXIT, withVaultCore } from './vaultHelpers';
 
-const KINDS = ['folder', 'kubo', 'w3up'] as const;
+const KINDS = VAULT_TARGET_KINDS;
 const USAGE = 'Usage: vault target add folder DIR | kubo URL | w3up EMAIL';
 
 /** `hearth vault target add folder DIR | kubo URL | w3up EMAIL`. */

@@ -5,7 +5,9 @@ export interface Logger {
   error(message: string, ...details: unknown[]): void;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+/** How much to log (HEARTH_LOG), least to most quiet. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 const order: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
 
 /** Logs to stderr so stdout stays clean for command output and --json. */

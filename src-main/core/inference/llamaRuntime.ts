@@ -14,12 +14,13 @@ import {
   type LlamaModel,
 } from 'node-llama-cpp';
 import type { BackendInfo, LoadedModel, RuntimeState } from '#contract/dto';
+import type { GpuSetting } from '#contract/vocabulary';
 import { HearthError, toErrorData } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import { assertLoadable, inspectGguf } from '../models/ggufInspector';
 import type { ModelRow } from '../storage/modelRepository';
 
-export type GpuSetting = 'auto' | 'cuda' | 'vulkan' | 'metal' | 'off';
+export type { GpuSetting };
 
 export interface LoadOptions {
   /** Tokens; null lets node-llama-cpp pick the largest that fits, up to defaultMaxContext. */

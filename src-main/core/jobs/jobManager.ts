@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { JobBytes, JobInfo, JobStatus } from '#contract/dto';
+import type { JobBytes, JobInfo, JobKind as KindName, JobStatus } from '#contract/dto';
 import { HearthError, isAbortError, toErrorData } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
@@ -51,7 +51,7 @@ type JobRecord = { ok: true; params: unknown; checkpoint: unknown } | { ok: fals
  * cancel and pause through an AbortSignal, state in SQLite so a restart can resume.
  */
 export class JobManager {
-  private readonly kinds = new Map<string, JobKind<unknown, unknown>>();
+  private readonly kinds = new Map<KindName, JobKind<unknown, unknown>>();
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private readonly stopReasons = new Map<string, StopReason>();
   private readonly waiters = new Map<string, ((job: JobInfo) => void)[]>();
@@ -63,7 +63,7 @@ export class JobManager {
     private readonly progressIntervalMs = 100,
   ) {}
 
-  register<P, C>(kind: string, definition: JobKind<P, C>): void {
+  register<P, C>(kind: KindName, definition: JobKind<P, C>): void {
     this.kinds.set(kind, definition as JobKind<unknown, unknown>);
   }
 
@@ -88,7 +88,7 @@ export class JobManager {
     }
   }
 
-  start<P>(kind: string, params: P): JobInfo {
+  start<P>(kind: KindName, params: P): JobInfo {
     const definition = this.kinds.get(kind);
     if (!definition) throw new HearthError('BAD_INPUT', `Unknown job kind "${kind}"`);
     const checked = definition.params.safeParse(params);
@@ -103,7 +103,7 @@ export class JobManager {
    * The newest job of a kind, in one of the statuses, whose params match: to join work already
    * under way. Jobs whose params cannot be read back never match.
    */
-  find<P>(kind: string, statuses: readonly JobStatus[], match: (params: P) => boolean): JobInfo | null {
+  find<P>(kind: KindName, statuses: readonly JobStatus[], match: (params: P) => boolean): JobInfo | null {
     const schema = this.kinds.get(kind)?.params;
     if (!schema) return null;
     const rows = this.repo.withStatus(...statuses).filter((row) => {

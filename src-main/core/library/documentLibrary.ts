@@ -29,8 +29,9 @@ import { FolderWatcher } from './folderWatcher';
 import type { DocumentParser } from './parse/documentParser';
 import { formatFor } from './parse/detectFormat';
 import { DocumentProblem, SKIP_CODES, type Chunk, type DocumentFormat } from './types';
+import { JOB_KIND, type DocumentReasonCode, type SourceKind } from '#contract/vocabulary';
 
-export const INDEX_JOB = 'library.index';
+export const INDEX_JOB = JOB_KIND.libraryIndex;
 
 export interface IndexJobParams {
   /** Sources to look at for changes first; 'all' after a restart or a full rescan. */
@@ -96,7 +97,7 @@ interface Processed {
   doc: DocumentRow;
   contentHash: string | null;
   rows: ChunkRow[];
-  outcome: { status: 'indexed'; title: string | null; pageCount: number | null; note: string | null } | { status: 'skipped' | 'failed'; code: string; message: string };
+  outcome: { status: 'indexed'; title: string | null; pageCount: number | null; note: string | null } | { status: Extract<DocumentStatus, 'skipped' | 'failed'>; code: DocumentReasonCode; message: string };
 }
 
 const ACTIVE_INDEX_KEY = 'library.activeIndex';
@@ -193,7 +194,7 @@ export class DocumentLibrary {
   addSource(collectionId: string, path: string): { source: Source; job: JobInfo } {
     this.collection(collectionId);
     const absolute = resolve(path);
-    let kind: 'folder' | 'file';
+    let kind: SourceKind;
     try {
       const info = statSync(absolute);
       if (info.isDirectory()) kind = 'folder';

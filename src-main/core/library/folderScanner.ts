@@ -1,5 +1,6 @@
 import { lstat, opendir, realpath, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { DocumentReasonCode, SourceKind } from '#contract/vocabulary';
 
 /** A file a scan found, with what decides whether it changed. */
 export interface ScannedFile {
@@ -11,7 +12,7 @@ export interface ScannedFile {
 /** Something under the folder that could not be listed or is not a file Hearth can read. */
 export interface ScanProblem {
   path: string;
-  code: 'UNREADABLE' | 'UNSUPPORTED';
+  code: Extract<DocumentReasonCode, 'UNREADABLE' | 'UNSUPPORTED'>;
   message: string;
 }
 
@@ -33,7 +34,7 @@ export function isIgnoredName(name: string): boolean {
  * back up the tree is a loop, noticed by real path and reported, not followed); sockets,
  * FIFOs and devices are reported, never opened (reading a FIFO would block forever).
  */
-export async function scanSource(root: string, kind: 'folder' | 'file', signal?: AbortSignal): Promise<ScanResult> {
+export async function scanSource(root: string, kind: SourceKind, signal?: AbortSignal): Promise<ScanResult> {
   const files: ScannedFile[] = [];
   const problems: ScanProblem[] = [];
   if (kind === 'file') {

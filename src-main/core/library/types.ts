@@ -3,10 +3,11 @@
  * document can cross from the parser worker to the main thread by structured clone.
  */
 
-/** The formats Hearth reads. `code` covers source files, chosen by extension. */
-export type DocumentFormat = 'markdown' | 'text' | 'pdf' | 'docx' | 'html' | 'epub' | 'csv' | 'code';
+import type { DocumentFormatName, DocumentReasonCode } from '#contract/vocabulary';
 
-export const DOCUMENT_FORMATS: readonly DocumentFormat[] = ['markdown', 'text', 'pdf', 'docx', 'html', 'epub', 'csv', 'code'];
+export { DOCUMENT_FORMATS } from '#contract/vocabulary';
+/** The formats Hearth reads (the contract's list). `code` covers source files, chosen by extension. */
+export type DocumentFormat = DocumentFormatName;
 
 export type BlockKind = 'heading' | 'paragraph' | 'list' | 'code' | 'table';
 
@@ -39,21 +40,10 @@ export interface ParsedDocument {
   warnings: string[];
 }
 
-/**
- * Why a file was not indexed. The first group are `skipped` (the file is fine, there is just
- * nothing Hearth can index in it); the second are `failed` (something went wrong reading it).
- */
-export type DocumentProblemCode =
-  | 'UNSUPPORTED'
-  | 'EMPTY'
-  | 'NO_TEXT'
-  | 'ENCRYPTED'
-  | 'TOO_LARGE'
-  | 'CORRUPT'
-  | 'TIMEOUT'
-  | 'OUT_OF_MEMORY'
-  | 'UNREADABLE';
+/** Why a file was not indexed: the contract's reason codes. */
+export type DocumentProblemCode = DocumentReasonCode;
 
+/** The codes that leave a file `skipped` (it is fine, there is just nothing to index); the rest leave it `failed`. */
 export const SKIP_CODES: readonly DocumentProblemCode[] = ['UNSUPPORTED', 'EMPTY', 'NO_TEXT', 'ENCRYPTED', 'TOO_LARGE'];
 
 /** Thrown by parsers and the parser sandbox: a code for the status, a sentence for the user. */

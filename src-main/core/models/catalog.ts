@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { CatalogEntry, CatalogFile } from '#contract/dto';
+import { MODEL_PURPOSES, MODEL_TIERS } from '#contract/vocabulary';
 import { HearthError } from '../common/hearthError';
 
 /**
@@ -28,8 +29,8 @@ const catalogEntrySchema = z
     name: z.string().min(1).max(100),
     family: z.string().min(1).max(50),
     parameters: z.string().regex(/^[0-9]+(\.[0-9]+)?[MB]$/, 'a count like 1.5B or 137M'),
-    purpose: z.enum(['chat', 'embedding', 'rerank']),
-    tier: z.enum(['tiny', 'small', 'medium']),
+    purpose: z.enum(MODEL_PURPOSES),
+    tier: z.enum(MODEL_TIERS),
     repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'a repository like owner/name').max(200),
     license: z.string().min(1).max(100),
     contextLength: z.number().int().min(256),

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { GgmlType, GgufFileType, GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
+import type { ModelKind } from '#contract/vocabulary';
 import { HearthError } from '../common/hearthError';
 import { readFilePrefix, sniffGguf } from './sniffGguf';
 
@@ -16,7 +17,7 @@ export interface GgufInspection {
   totalLayers: number;
   /** Bytes the file must have to hold every tensor its header declares. */
   requiredFileBytes: number;
-  kind: 'generative' | 'embedding' | 'rerank';
+  kind: ModelKind;
   parameters: number | null;
   quantization: string | null;
 }

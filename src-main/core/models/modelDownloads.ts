@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { downloadFile } from 'ipull';
 import { z } from 'zod';
 import type { JobInfo, JobStatus, ModelInfo, ModelSource } from '#contract/dto';
+import { JOB_KIND } from '#contract/vocabulary';
 import { HearthError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import type { JobContext, JobManager } from '../jobs/jobManager';
@@ -14,7 +15,7 @@ import { probeDownload, type RemoteFile } from './downloadProbe';
 import { RateMeter } from './rateMeter';
 import { normalizeResolved, resolveUrlSource, type ResolvedSource } from './resolveSource';
 
-export const MODEL_DOWNLOAD_JOB = 'model.download';
+export const MODEL_DOWNLOAD_JOB = JOB_KIND.modelDownload;
 
 export interface ModelDownloadsDeps {
   jobs: JobManager;

@@ -1,9 +1,11 @@
+import type { SourceKind } from '#contract/vocabulary';
+
 /** Native dialogs and the system file viewer, where the host has them. The headless server has none. */
 export interface Dialogs {
   /** Asks the user for a .gguf file; null when they cancel. */
   pickModelFile(): Promise<string | null>;
   /** Asks for a folder or a document to add to a collection; null when they cancel. */
-  pickSource(kind: 'folder' | 'file'): Promise<string | null>;
+  pickSource(kind: SourceKind): Promise<string | null>;
   /**
    * Opens a document in the system viewer, at a page where the viewer allows it; false when
    * this host cannot open files (the browser UI then opens the server's file link instead).

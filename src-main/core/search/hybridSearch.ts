@@ -1,3 +1,4 @@
+import type { SearchMode } from '#contract/vocabulary';
 import { HearthError } from '../common/hearthError';
 import type { ChunkScore, ChunkStore, StoredChunk } from './chunkStore';
 import type { SearchFilter } from './sqlFilter';
@@ -38,8 +39,6 @@ export function reciprocalRankFusion(lists: readonly (readonly string[])[], k = 
     (a, b) => b.score - a.score || bestRank(a) - bestRank(b) || firstList(a) - firstList(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
 }
-
-export type SearchMode = 'hybrid' | 'bm25' | 'vector';
 
 export interface HybridQuery {
   text: string;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { JobBytes, JobInfo, JobStatus } from '#contract/dto';
+import type { JobBytes, JobInfo, JobKind, JobStatus } from '#contract/dto';
+import { isErrorCode, type ErrorData } from '#contract/errors';
 import { createConsoleLogger, type Logger } from '../common/logger';
 import type { Db } from './database';
 import { StoredJsonReader } from './storedJson';
@@ -16,7 +17,8 @@ export interface JobRow extends JobInfo {
 
 interface RawJob {
   id: string;
-  kind: string;
+  /** Written by JobManager.start, which takes only the contract's kinds. */
+  kind: JobKind;
   title: string;
   params_json: string;
   checkpoint_json: string | null;
@@ -54,7 +56,8 @@ export class JobRepository {
       detail: r.detail,
       // Fallback: unreadable byte counts read as none (they only describe progress); the next progress report rewrites them.
       bytes: r.bytes_json === null ? null : this.stored.read(jobBytesSchema, r.bytes_json, `The byte counts of job ${r.id}`, null, 'showing none'),
-      error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+      // A code this version does not know (written by a newer one) reads as INTERNAL.
+      error: r.error_code ? { code: isErrorCode(r.error_code) ? r.error_code : 'INTERNAL', message: r.error_message ?? '' } : null,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
       paramsJson: r.params_json,
@@ -62,7 +65,7 @@ export class JobRepository {
     };
   }
 
-  insert(job: { id: string; kind: string; title: string; params: unknown }): JobRow {
+  insert(job: { id: string; kind: JobKind; title: string; params: unknown }): JobRow {
     const now = this.now();
     this.db
       .prepare(
@@ -99,7 +102,7 @@ export class JobRepository {
       progress?: number | null;
       detail?: string | null;
       bytes?: JobBytes | null;
-      error?: { code: string; message: string } | null;
+      error?: ErrorData | null;
       checkpoint?: unknown;
     },
   ): JobRow {

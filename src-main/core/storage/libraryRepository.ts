@@ -7,6 +7,7 @@ import type {
   DocumentStatus,
   Source,
 } from '#contract/dto';
+import { isMember, DOCUMENT_REASON_CODES, type DocumentReasonCode, type SourceKind } from '#contract/vocabulary';
 import type { z } from 'zod';
 import { newId } from '../common/ids';
 import { createConsoleLogger, type Logger } from '../common/logger';
@@ -17,7 +18,7 @@ export interface SourceRow {
   id: string;
   collectionId: string;
   path: string;
-  kind: 'folder' | 'file';
+  kind: SourceKind;
   addedAt: number;
   lastScanAt: number | null;
 }
@@ -32,7 +33,7 @@ export interface DocumentRow {
   mtimeMs: number;
   contentHash: string | null;
   status: DocumentStatus;
-  reasonCode: string | null;
+  reasonCode: DocumentReasonCode | null;
   reason: string | null;
   chunkCount: number;
   title: string | null;
@@ -70,7 +71,8 @@ const documentFromRaw = (r: RawDocument): DocumentRow => ({
   mtimeMs: r.mtime_ms,
   contentHash: r.content_hash,
   status: r.status,
-  reasonCode: r.reason_code,
+  // A code this version does not know (written by a newer one) reads as none; the reason's sentence stays.
+  reasonCode: isMember(DOCUMENT_REASON_CODES, r.reason_code) ? r.reason_code : null,
   reason: r.reason,
   chunkCount: r.chunk_count,
   title: r.title,
@@ -165,7 +167,7 @@ export class LibraryRepository {
     return row && this.source(row.id);
   }
 
-  addSource(collectionId: string, path: string, kind: 'folder' | 'file'): SourceRow {
+  addSource(collectionId: string, path: string, kind: SourceKind): SourceRow {
     const id = newId('src');
     this.db
       .prepare('INSERT INTO sources (id, collection_id, path, kind, added_at) VALUES (?, ?, ?, ?, ?)')
@@ -270,7 +272,7 @@ export class LibraryRepository {
       .run(result.contentHash, result.chunkCount, result.title, result.pageCount, result.indexKey, result.reason ?? null, this.now(), id);
   }
 
-  markProblem(id: string, status: 'skipped' | 'failed', problem: { code: string; message: string }, contentHash: string | null): void {
+  markProblem(id: string, status: Extract<DocumentStatus, 'skipped' | 'failed'>, problem: { code: DocumentReasonCode; message: string }, contentHash: string | null): void {
     this.db
       .prepare(
         `UPDATE documents SET status = ?, reason_code = ?, reason = ?, content_hash = ?, chunk_count = 0, index_key = NULL,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Citation, ContextUsage, Message, MessageRole, MessageSources, MessageStatus, ThreadSummary } from '#contract/dto';
+import { isErrorCode, type ErrorData } from '#contract/errors';
 import { newId } from '../common/ids';
 import { createConsoleLogger, type Logger } from '../common/logger';
 import type { Db } from './database';
@@ -98,7 +99,8 @@ export class ThreadRepository {
       status: r.status,
       createdAt: r.created_at,
       modelName: r.model_name,
-      error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+      // A code this version does not know (written by a newer one) reads as INTERNAL.
+      error: r.error_code ? { code: isErrorCode(r.error_code) ? r.error_code : 'INTERNAL', message: r.error_message ?? '' } : null,
       // Fallback: unreadable sources read as none; the reply's text is kept and shown without its citations.
       sources: r.sources_json
         ? this.stored.read(messageSourcesSchema, r.sources_json, `The sources of message ${r.id}`, null, 'showing the reply without them')
@@ -182,7 +184,7 @@ export class ThreadRepository {
 
   finishMessage(
     id: string,
-    patch: { content: string; status: MessageStatus; error?: { code: string; message: string } | null },
+    patch: { content: string; status: MessageStatus; error?: ErrorData | null },
   ): Message {
     this.db
       .prepare('UPDATE messages SET content = ?, status = ?, error_code = ?, error_message = ? WHERE id = ?')

@@ -6,6 +6,7 @@ import { chmod, mkdir, open, readdir, rename, rm, rmdir, stat, truncate, writeFi
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CID } from 'multiformats/cid';
+import type { ErrorCode } from '#contract/errors';
 import { HearthError, isAbortError } from '../common/hearthError';
 import { openChunk, unwrapDataKey } from './blockCipher';
 import { countLanceRows, countSqliteRows } from './dataCapture';
@@ -47,7 +48,7 @@ export interface RestoreResult {
 
 const PREFETCH = 8;
 /** Errors that a retry of the same source cannot fix: the partial restore is deleted. */
-const FINAL_CODES = new Set(['WRONG_PASSPHRASE', 'INTEGRITY_ERROR', 'SIGNATURE_INVALID', 'CORRUPT_FILE']);
+const FINAL_CODES = new Set<ErrorCode>(['WRONG_PASSPHRASE', 'INTEGRITY_ERROR', 'SIGNATURE_INVALID', 'CORRUPT_FILE']);
 
 /** The folder beside dataDir where a restore builds the new data directory before moving it in. */
 export function restoreStagingDir(dataDir: string, root: string): string {

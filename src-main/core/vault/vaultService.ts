@@ -7,6 +7,7 @@ import { CID } from 'multiformats/cid';
 import { z } from 'zod';
 import type { CallInput } from '#contract/api';
 import type { JobInfo, VaultCreated, VaultSchedule, VaultSnapshot, VaultStatus, VaultTarget } from '#contract/dto';
+import { JOB_KIND } from '#contract/vocabulary';
 import { HearthError } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
@@ -31,9 +32,9 @@ import { dataKeyState, VaultRepository, type DamagedTargetRow, type TargetRow } 
 import { walletFromPhrase, WalletIdentity } from './walletIdentity';
 import type { SecretStore } from '../ports/secretStore';
 
-export const SNAPSHOT_JOB = 'vault.snapshot';
-export const PUBLISH_JOB = 'vault.publish';
-export const RESTORE_JOB = 'vault.restore';
+export const SNAPSHOT_JOB = JOB_KIND.vaultSnapshot;
+export const PUBLISH_JOB = JOB_KIND.vaultPublish;
+export const RESTORE_JOB = JOB_KIND.vaultRestore;
 
 export interface SnapshotJobParams {
   includeModels: boolean;

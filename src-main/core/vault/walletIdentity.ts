@@ -2,13 +2,14 @@ import { Mnemonic, Wallet, encryptKeystoreJson, getAddress, type HDNodeWallet } 
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile';
+import type { VaultState } from '#contract/vocabulary';
 import { HearthError } from '../common/hearthError';
 import type { SecretStore } from '../ports/secretStore';
 
 /** The secret store's name for a remembered vault passphrase. */
 export const VAULT_PASSPHRASE_SECRET = 'vault.passphrase';
 
-export type IdentityState = 'none' | 'locked' | 'unlocked';
+export type IdentityState = VaultState;
 
 /**
  * The vault's wallet: an Ethereum HD wallet from a BIP-39 phrase. The key is stored only as

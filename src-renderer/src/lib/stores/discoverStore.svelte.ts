@@ -7,13 +7,12 @@ import type {
   JobInfo,
   ModelSource,
 } from '#contract/dto';
+import type { ErrorData } from '#contract/errors';
 import type { HearthBridge } from '../api/client';
 import type { ToastStore } from './toastStore.svelte';
 
-export interface UiError {
-  code: string;
-  message: string;
-}
+/** An error as calls return it: a contract code and a sentence. */
+export type UiError = ErrorData;
 
 /** A fit badge's state: asked, answered, or the core could not tell. */
 export type FitState = { status: 'loading' } | { status: 'ok'; fit: FitResult } | { status: 'error'; error: UiError };

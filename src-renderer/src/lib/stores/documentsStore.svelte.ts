@@ -8,12 +8,12 @@ import type {
   JobStatus,
   Source,
 } from '#contract/dto';
+import type { CallName } from '#contract/api';
+import { JOB_KIND, type SourceKind } from '#contract/vocabulary';
 import type { HearthBridge } from '../api/client';
 import { DocumentSearchStore } from './documentSearchStore.svelte';
 import type { ToastStore } from './toastStore.svelte';
 
-/** The core's kind for the one indexing job (src-main/core/library/documentLibrary.ts). */
-export const INDEX_JOB_KIND = 'library.index';
 /** library.changed comes in bursts while indexing: refetch at most this often. */
 const REFRESH_MS = 400;
 /** Statuses in which the job is still the one the progress bar shows. */
@@ -154,7 +154,7 @@ export class DocumentsStore {
   }
 
   handleJob(job: JobInfo): void {
-    if (job.kind !== INDEX_JOB_KIND) return;
+    if (job.kind !== JOB_KIND.libraryIndex) return;
     const current = this.job;
     if (current?.id === job.id && current.updatedAt > job.updatedAt) return;
     this.jobEvents++;
@@ -238,7 +238,7 @@ export class DocumentsStore {
   }
 
   /** Desktop only: the system picker, then adds what was chosen. */
-  async pickAndAdd(kind: 'folder' | 'file'): Promise<void> {
+  async pickAndAdd(kind: SourceKind): Promise<void> {
     const picked = await this.bridge.call('sources.pick', { kind });
     if (!picked.ok) this.toasts.error(picked.error);
     else if (picked.value) await this.addSource(picked.value);
@@ -290,7 +290,7 @@ export class DocumentsStore {
     return this.sources.find((s) => s.id === doc.sourceId);
   }
 
-  private async actOnJob(name: 'jobs.pause' | 'jobs.resume' | 'jobs.cancel'): Promise<void> {
+  private async actOnJob(name: Extract<CallName, 'jobs.pause' | 'jobs.resume' | 'jobs.cancel'>): Promise<void> {
     const job = this.job;
     if (!job || this.pending[job.id]) return;
     await this.withPending(job.id, async () => {

@@ -1,8 +1,8 @@
+import type { CallName } from '#contract/api';
 import type { JobInfo, JobStatus } from '#contract/dto';
+import { JOB_KIND } from '#contract/vocabulary';
 import type { HearthBridge } from '../api/client';
 import type { ToastStore } from './toastStore.svelte';
-
-export const DOWNLOAD_KIND = 'model.download';
 
 const ACTIVE: readonly JobStatus[] = ['queued', 'running'];
 
@@ -23,7 +23,7 @@ export class DownloadStore {
 
   /** Newest first. */
   readonly downloads: JobInfo[] = $derived(
-    this.jobs.filter((j) => j.kind === DOWNLOAD_KIND).sort((a, b) => b.createdAt - a.createdAt),
+    this.jobs.filter((j) => j.kind === JOB_KIND.modelDownload).sort((a, b) => b.createdAt - a.createdAt),
   );
   readonly activeCount = $derived(this.downloads.filter(isActive).length);
 
@@ -54,7 +54,7 @@ export class DownloadStore {
     if (before && before.updatedAt > job.updatedAt) return;
     if (index >= 0) this.jobs[index] = job;
     else this.jobs = [...this.jobs, job];
-    if (job.kind !== DOWNLOAD_KIND || before?.status === job.status) return;
+    if (job.kind !== JOB_KIND.modelDownload || before?.status === job.status) return;
     if (job.status === 'completed') this.onCompleted(job);
     // Said wherever the user is; the Downloads tab keeps the details.
     else if (job.status === 'failed' && job.error) this.toasts.error(job.error);
@@ -76,7 +76,7 @@ export class DownloadStore {
     return this.act(jobId, 'jobs.cancel');
   }
 
-  private async act(jobId: string, name: 'jobs.pause' | 'jobs.resume' | 'jobs.cancel'): Promise<void> {
+  private async act(jobId: string, name: Extract<CallName, 'jobs.pause' | 'jobs.resume' | 'jobs.cancel'>): Promise<void> {
     if (this.pending[jobId]) return;
     this.pending[jobId] = true;
     try {

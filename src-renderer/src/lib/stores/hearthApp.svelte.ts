@@ -1,4 +1,5 @@
 import type { AppInfo, JobInfo } from '#contract/dto';
+import { MAX_MESSAGE_CHARS } from '#contract/limits';
 import type { ConnectionState, HearthClient } from '../api/client';
 import { createMarkdownRenderer, type MarkdownRenderer } from '../util/markdown';
 import { ChatStore } from './chatStore.svelte';
@@ -21,8 +22,6 @@ export const BACKUP_HREF = '#/backup';
 
 export type View = 'chat' | 'models' | 'documents' | 'backup';
 export type ModelsTab = 'discover' | 'downloads' | 'local';
-/** Until app.info answers; the core's limit is the same number. */
-const DEFAULT_MAX_MESSAGE_CHARS = 100_000;
 
 /**
  * The renderer's composition root: builds the stores around one client, wires the core's
@@ -51,7 +50,7 @@ export class HearthApp {
   connection = $state<ConnectionState>('connecting');
   /** Ticks every 30 s so relative times stay true. */
   now = $state(Date.now());
-  readonly maxMessageChars = $derived(this.info?.limits.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS);
+  readonly maxMessageChars = $derived(this.info?.limits.maxMessageChars ?? MAX_MESSAGE_CHARS); // the contract's limit, until app.info answers
 
   private readonly disposers: Array<() => void> = [];
   private wasOpen = false;

@@ -1,10 +1,11 @@
+import type { ErrorCode, ErrorData } from '#contract/errors';
 import { errorText } from '../util/format';
 
 export interface Toast {
   id: number;
   kind: 'error' | 'info';
   text: string;
-  code: string | null;
+  code: ErrorCode | null;
 }
 
 const ERROR_MS = 12_000;
@@ -17,7 +18,7 @@ export class ToastStore {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, not UI state: nothing renders from it
   private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
 
-  error(error: { code: string; message: string }): void {
+  error(error: ErrorData): void {
     const text = errorText(error);
     // The same failure repeated (a retry loop, a double click) shows once, freshly timed.
     const existing = this.items.find((t) => t.kind === 'error' && t.text === text);

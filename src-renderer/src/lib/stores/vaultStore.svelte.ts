@@ -1,11 +1,16 @@
 import type { CallInput } from '#contract/api';
 import type { JobInfo, JobStatus, VaultCreated, VaultSnapshot, VaultStatus, VaultTarget } from '#contract/dto';
 import type { ErrorData } from '#contract/errors';
+import { JOB_KIND, type JobKind } from '#contract/vocabulary';
 import type { HearthBridge } from '../api/client';
 import type { ToastStore } from './toastStore.svelte';
 
-/** The core's job kinds for the vault's long work, and the card each one shows on. */
-const JOB_ROLES = { 'vault.snapshot': 'snapshot', 'vault.publish': 'publish', 'vault.restore': 'restore' } as const;
+/** The job kinds of the vault's long work, and the card each one shows on. */
+const JOB_ROLES = {
+  [JOB_KIND.vaultSnapshot]: 'snapshot',
+  [JOB_KIND.vaultPublish]: 'publish',
+  [JOB_KIND.vaultRestore]: 'restore',
+} as const satisfies Partial<Record<JobKind, string>>;
 export type VaultJobRole = (typeof JOB_ROLES)[keyof typeof JOB_ROLES];
 
 /** Statuses in which a job is still under way (its card shows a bar, its button waits). */
@@ -22,7 +27,7 @@ export type AddTargetInput = CallInput<'vault.addTarget'>;
 export type RestoreInput = CallInput<'vault.restore'>;
 export type ScheduleInput = CallInput<'vault.setSchedule'>;
 
-function roleOf(kind: string): VaultJobRole | null {
+function roleOf(kind: JobKind): VaultJobRole | null {
   return kind in JOB_ROLES ? JOB_ROLES[kind as keyof typeof JOB_ROLES] : null;
 }
 

@@ -1,9 +1,13 @@
 import type { ErrorData } from '#contract/errors';
+import type { VaultTargetKind } from '#contract/vocabulary';
 
 /** How every error is shown: the stable code first, then the sentence for people. */
-export function errorText(error: { code: string; message: string } | ErrorData): string {
+export function errorText(error: ErrorData): string {
   return `${error.code} — ${error.message}`;
 }
+
+/** What each kind of vault target is called on screen. */
+export const TARGET_KIND_LABELS = { folder: 'Folder', kubo: 'IPFS node', w3up: 'web3.storage' } as const satisfies Record<VaultTargetKind, string>;
 
 const integer = new Intl.NumberFormat('en');
 
