@@ -1,24 +1,18 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { connect, Index, MatchQuery, Operator, type Connection, type Table } from '@lancedb/lancedb';
-import type * as ArrowModule from 'apache-arrow';
-import type { DataType as DataTypeType, Field as FieldType, Schema as SchemaType } from 'apache-arrow';
-
-// LanceDB is CommonJS and checks `instanceof` against the CommonJS build of apache-arrow; an
-// ESM import would load the package's other build, whose classes LanceDB does not recognise.
-// So Arrow is required, the same way LanceDB loads it: one copy of every class.
-const arrow = createRequire(import.meta.url)('apache-arrow') as typeof ArrowModule;
-const { DataType, Field, FixedSizeList, Float32, Int32, makeData, RecordBatch, Schema, Struct, Table: ArrowTable, Utf8, vectorFromArray } = arrow;
-type Field = FieldType;
-type Schema = SchemaType;
-type ArrowTable = InstanceType<typeof arrow.Table>;
-type DataType = DataTypeType;
-type FixedSizeList<T extends DataType> = InstanceType<typeof arrow.FixedSizeList<T>>;
-type Float32 = InstanceType<typeof arrow.Float32>;
+import { connect, MatchQuery, Operator, type Connection, type Table } from '@lancedb/lancedb';
 import { HearthError } from '../common/hearthError';
-import { DOCUMENT_FORMATS, type DocumentFormat } from '../library/types';
+import { arrow, type ArrowTable } from './arrow';
+import { byScore, column, readNumbers, readRecords, readVector, scored, toArrow, type ChunkHit, type ChunkScore } from './chunkArrow';
+import { ftsRanks, keepFtsRanked, refreshTableIndexes, type RefreshResult } from './chunkIndexes';
+import { checkLimit, checkRows, checkTableName, checkVector, chunkFields, chunkSchema, describeFields, MAX_DIMENSION, RECORD_COLUMNS } from './chunkSchema';
+import { ChunkTableMismatchError, type ChunkRow, type StoredChunk, type TableInfo, type TableSpec } from './chunkSchema';
 import { buildWhere, sqlIn, type SearchFilter } from './sqlFilter';
+
+export type { ChunkHit, ChunkScore } from './chunkArrow';
+export type { RefreshResult } from './chunkIndexes';
+export { ChunkTableMismatchError, chunkSchema, chunkTableName, type ChunkRow, type StoredChunk, type TableInfo, type TableSpec } from './chunkSchema';
+
+const { DataType } = arrow;
 
 /**
  * The chunk store: one LanceDB table per embedding model and dimension, with an explicit
@@ -43,55 +37,6 @@ import { buildWhere, sqlIn, type SearchFilter } from './sqlFilter';
  * ~20 ms. Indexing jobs should pass many documents per call rather than one.
  */
 
-export interface ChunkRow {
-  /** Deterministic: derived from the document id and the ordinal by the caller. */
-  id: string;
-  docId: string;
-  sourceId: string;
-  collectionId: string;
-  path: string;
-  format: DocumentFormat;
-  title: string | null;
-  /** The heading path joined with ' › '. */
-  heading: string;
-  ordinal: number;
-  pageStart: number | null;
-  pageEnd: number | null;
-  lineStart: number | null;
-  lineEnd: number | null;
-  text: string;
-  /** Hash of `text`, so an unchanged chunk's embedding can be reused (`vectorsByTextHash`). */
-  textHash: string;
-  tokenCount: number;
-  vector: Float32Array;
-}
-
-/** A row as search and reads return it: everything but the vector. */
-export type StoredChunk = Omit<ChunkRow, 'vector'>;
-
-export interface ChunkHit {
-  row: StoredChunk;
-  /** `searchText`: the BM25 score (higher is better). `searchVector`: cosine similarity, 1 - cosine distance, in [-1, 1]. */
-  score: number;
-}
-
-/** A hit without its row, for fusion: the row is fetched only if it makes the final cut. */
-export interface ChunkScore {
-  id: string;
-  /** As in `ChunkHit`. */
-  score: number;
-}
-
-export interface TableSpec {
-  dimension: number;
-  modelId: string;
-  modelName: string;
-}
-
-export interface TableInfo extends TableSpec {
-  rows: number;
-}
-
 export interface SearchOptions {
   limit: number;
   filter?: SearchFilter;
@@ -101,16 +46,6 @@ export interface ReplaceResult {
   inserted: number;
   updated: number;
   deleted: number;
-}
-
-export interface RefreshResult {
-  rows: number;
-  /** Scalar indexes created by this call. */
-  scalarIndexes: number;
-  ftsIndex: 'created' | 'updated' | 'none';
-  vectorIndex: 'created' | 'updated' | 'none';
-  fragmentsRemoved: number;
-  fragmentsAdded: number;
 }
 
 export interface ChunkStoreOptions {
@@ -126,219 +61,9 @@ export interface ChunkStoreOptions {
   readConsistencySeconds?: number | null;
 }
 
-/** The existing table was made for another embedding space: its vectors cannot be mixed with these. */
-export class ChunkTableMismatchError extends HearthError {
-  constructor(
-    readonly table: string,
-    readonly expected: TableSpec,
-    readonly actual: { dimension: number | null; modelId: string | null; schema: string | null },
-  ) {
-    const what =
-      actual.schema !== null
-        ? `has an unexpected schema (${actual.schema})`
-        : actual.dimension !== expected.dimension
-          ? `has dimension ${String(actual.dimension)}, not ${expected.dimension}`
-          : `was made for model ${String(actual.modelId)}, not ${expected.modelId}`;
-    super('BAD_INPUT', `Chunk table "${table}" ${what}`);
-    this.name = 'ChunkTableMismatchError';
-  }
-}
-
 export const DEFAULT_VECTOR_INDEX_THRESHOLD = 10_000;
-const FTS_INDEX = 'text_idx';
-const VECTOR_INDEX = 'vector_idx';
-const SCHEMA_VERSION = '1';
-const SCALAR_INDEXES: readonly (readonly [string, () => Index])[] = [
-  ['id', () => Index.btree()],
-  ['doc_id', () => Index.btree()],
-  ['collection_id', () => Index.bitmap()],
-  ['format', () => Index.bitmap()],
-];
 /** Values per IN list, so a big batch never becomes one giant SQL statement. */
 const IN_BATCH = 1000;
-const MAX_DIMENSION = 16_384;
-
-/** A table name for a model: `chunks_<slug>_<dim>`, where the slug ends in a short hash so two ids never collide. */
-export function chunkTableName(modelId: string, dimension: number): string {
-  const slug = modelId
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-    .slice(0, 40);
-  const hash = createHash('sha256').update(modelId).digest('hex').slice(0, 8);
-  return `chunks_${slug ? `${slug}_` : ''}${hash}_${dimension}`;
-}
-
-// --- schema -------------------------------------------------------------------------------
-
-type ScalarKind = 'string' | 'string?' | 'int' | 'int?';
-type ScalarKey = Exclude<keyof ChunkRow, 'vector'>;
-
-/** Table order of the scalar columns: property, column, Arrow kind (`?` = nullable). */
-const SCALARS: readonly (readonly [ScalarKey, string, ScalarKind])[] = [
-  ['id', 'id', 'string'],
-  ['docId', 'doc_id', 'string'],
-  ['sourceId', 'source_id', 'string'],
-  ['collectionId', 'collection_id', 'string'],
-  ['path', 'path', 'string'],
-  ['format', 'format', 'string'],
-  ['title', 'title', 'string?'],
-  ['heading', 'heading', 'string'],
-  ['ordinal', 'ordinal', 'int'],
-  ['pageStart', 'page_start', 'int?'],
-  ['pageEnd', 'page_end', 'int?'],
-  ['lineStart', 'line_start', 'int?'],
-  ['lineEnd', 'line_end', 'int?'],
-  ['text', 'text', 'string'],
-  ['textHash', 'text_hash', 'string'],
-  ['tokenCount', 'token_count', 'int'],
-];
-
-/** Every column but the vector: what searches and reads fetch. */
-const RECORD_COLUMNS = SCALARS.map(([, column]) => column);
-
-function vectorType(dimension: number): FixedSizeList<Float32> {
-  return new FixedSizeList(dimension, new Field('item', new Float32(), false));
-}
-
-function chunkFields(dimension: number): Field[] {
-  return [
-    ...SCALARS.map(([, column, kind]) => new Field(column, kind.startsWith('int') ? new Int32() : new Utf8(), kind.endsWith('?'))),
-    new Field('vector', vectorType(dimension), false),
-  ];
-}
-
-/** The table schema, with the embedding model recorded in its metadata. */
-export function chunkSchema(spec: TableSpec): Schema {
-  return new Schema(
-    chunkFields(spec.dimension),
-    new Map([
-      ['model_id', spec.modelId],
-      ['model_name', spec.modelName],
-      ['dimension', String(spec.dimension)],
-      ['hearth_schema', SCHEMA_VERSION],
-    ]),
-  );
-}
-
-function describeFields(fields: readonly Field[]): string {
-  return fields.map((f) => `${f.name}:${String(f.type)}${f.nullable ? '?' : ''}`).join(', ');
-}
-
-// --- validation ---------------------------------------------------------------------------
-
-const TABLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-
-function checkTableName(name: string): void {
-  if (!TABLE_NAME.test(name)) throw new HearthError('BAD_INPUT', `Invalid chunk table name: ${JSON.stringify(name)}`);
-}
-
-function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1) throw new HearthError('BAD_INPUT', `Search limit must be a positive integer, got ${limit}`);
-}
-
-function checkVector(vector: Float32Array, dimension: number, what: string): void {
-  if (vector.length !== dimension) throw new HearthError('BAD_INPUT', `${what} has ${vector.length} dimensions, the table has ${dimension}`);
-  for (const value of vector) {
-    if (!Number.isFinite(value)) throw new HearthError('BAD_INPUT', `${what} contains a non-finite value`);
-  }
-}
-
-const INT32_MAX = 2 ** 31 - 1;
-
-function checkRows(rows: readonly ChunkRow[], docIds: ReadonlySet<string>, dimension: number): void {
-  const ids = new Set<string>();
-  for (const row of rows) {
-    if (ids.has(row.id)) throw new HearthError('BAD_INPUT', `Duplicate chunk id ${row.id}`);
-    ids.add(row.id);
-    if (!docIds.has(row.docId)) throw new HearthError('BAD_INPUT', `Chunk ${row.id} belongs to document ${row.docId}, which is not being replaced`);
-    if (!DOCUMENT_FORMATS.includes(row.format)) throw new HearthError('BAD_INPUT', `Chunk ${row.id} has unknown format ${String(row.format)}`);
-    for (const [key, , kind] of SCALARS) {
-      const value = row[key];
-      if (kind === 'int' || (kind === 'int?' && value !== null)) {
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > INT32_MAX) {
-          throw new HearthError('BAD_INPUT', `Chunk ${row.id}: ${key} must be a non-negative integer`);
-        }
-      } else if (kind === 'string' && typeof value !== 'string') {
-        throw new HearthError('BAD_INPUT', `Chunk ${row.id}: ${key} must be a string`);
-      }
-    }
-    checkVector(row.vector, dimension, `Chunk ${row.id}'s vector`);
-  }
-}
-
-// --- Arrow conversion ---------------------------------------------------------------------
-
-/** Rows to one Arrow batch in the table's exact schema; the vectors are copied into one buffer, not boxed. */
-function toArrow(rows: readonly ChunkRow[], dimension: number): ArrowTable {
-  const fields = chunkFields(dimension);
-  const schema = new Schema(fields);
-  const children = SCALARS.map(([key, , kind]) => {
-    const type: DataType = kind.startsWith('int') ? new Int32() : new Utf8();
-    return vectorFromArray(
-      rows.map((row) => row[key]),
-      type,
-    ).data[0]!;
-  });
-  const flat = new Float32Array(rows.length * dimension);
-  rows.forEach((row, i) => flat.set(row.vector, i * dimension));
-  const values = makeData({ type: new Float32(), length: flat.length, nullCount: 0, data: flat });
-  children.push(makeData({ type: vectorType(dimension), length: rows.length, nullCount: 0, child: values }));
-  const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children }));
-  return new ArrowTable(schema, [batch]);
-}
-
-interface Column {
-  get(index: number): unknown;
-}
-
-function column(table: ArrowTable, name: string): Column {
-  const child = table.getChild(name);
-  if (!child) throw new HearthError('INTERNAL', `Chunk table result lacks column ${name}`);
-  return child as Column;
-}
-
-function readRecords(table: ArrowTable): StoredChunk[] {
-  // An empty result may come back without any columns.
-  if (table.numRows === 0) return [];
-  const columns = SCALARS.map(([key, name, kind]) => [key, column(table, name), kind] as const);
-  const out: StoredChunk[] = [];
-  for (let i = 0; i < table.numRows; i++) {
-    const record: Record<string, unknown> = {};
-    for (const [key, col, kind] of columns) {
-      const value = col.get(i);
-      record[key] = value === null || value === undefined ? null : kind.startsWith('int') ? Number(value) : String(value);
-    }
-    out.push(record as unknown as StoredChunk);
-  }
-  return out;
-}
-
-function readNumbers(table: ArrowTable, name: string): number[] {
-  if (table.numRows === 0) return [];
-  const col = column(table, name);
-  return Array.from({ length: table.numRows }, (_, i) => Number(col.get(i)));
-}
-
-function readVector(value: unknown): Float32Array {
-  const array = (value as { toArray(): Float32Array }).toArray();
-  return Float32Array.from(array);
-}
-
-/** Score descending, then id, so equal scores come back in a stable order. */
-function compareScored(a: { score: number; id: string }, b: { score: number; id: string }): number {
-  return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-function byScore(a: ChunkHit, b: ChunkHit): number {
-  return compareScored({ score: a.score, id: a.row.id }, { score: b.score, id: b.row.id });
-}
-
-function scored(table: ArrowTable, scores: number[]): ChunkScore[] {
-  if (table.numRows === 0) return [];
-  const ids = column(table, 'id');
-  return scores.map((score, i) => ({ id: String(ids.get(i)), score })).sort(compareScored);
-}
 
 // --- the store ----------------------------------------------------------------------------
 
@@ -474,7 +199,7 @@ export class ChunkStore {
         const merged = await merge.execute(toArrow(rows, dimension));
         result = { inserted: merged.numInsertedRows, updated: merged.numUpdatedRows, deleted: merged.numDeletedRows };
       }
-      await this.keepFtsRanked(table);
+      await keepFtsRanked(table);
       return result;
     });
   }
@@ -489,7 +214,7 @@ export class ChunkStore {
       for (let i = 0; i < docIds.length; i += IN_BATCH) {
         deleted += (await table.delete(sqlIn('doc_id', docIds.slice(i, i + IN_BATCH)))).numDeletedRows;
       }
-      await this.keepFtsRanked(table);
+      await keepFtsRanked(table);
       return deleted;
     });
   }
@@ -502,49 +227,7 @@ export class ChunkStore {
    */
   async refreshIndexes(name: string, options: { signal?: AbortSignal } = {}): Promise<RefreshResult> {
     checkTableName(name);
-    return this.exclusive(name, async () => {
-      const { table } = await this.handle(name);
-      options.signal?.throwIfAborted();
-      const optimized = await table.optimize();
-      const rows = await table.countRows();
-      const indexes = new Set((await table.listIndices()).map((index) => index.name));
-      options.signal?.throwIfAborted();
-
-      let ftsIndex: RefreshResult['ftsIndex'] = indexes.has(FTS_INDEX) ? 'updated' : 'none';
-      if (rows > 0 && (!indexes.has(FTS_INDEX) || (await table.indexStats(FTS_INDEX))?.numIndexedRows === 0)) {
-        await this.createFtsIndex(table);
-        ftsIndex = 'created';
-      }
-      options.signal?.throwIfAborted();
-
-      let vectorIndex: RefreshResult['vectorIndex'] = indexes.has(VECTOR_INDEX) ? 'updated' : 'none';
-      if (!indexes.has(VECTOR_INDEX) && rows >= this.vectorIndexThreshold) {
-        await table.createIndex('vector', {
-          name: VECTOR_INDEX,
-          // HNSW over scalar-quantised vectors: ~97% recall@10 at a few ms on 100k x 384 where
-          // IVF_PQ gave ~60% even with refinement (bench/search.ts). One graph per 500k rows
-          // bounds the memory a build needs.
-          config: Index.hnswSq({ distanceType: 'cosine', numPartitions: Math.max(1, Math.ceil(rows / 500_000)) }),
-        });
-        vectorIndex = 'created';
-      }
-      // Scalar indexes for filters and per-document lookups: ~20 ms each to build at 100k rows.
-      let scalarIndexes = 0;
-      for (const [columnName, config] of SCALAR_INDEXES) {
-        if (rows > 0 && !indexes.has(`${columnName}_idx`)) {
-          await table.createIndex(columnName, { name: `${columnName}_idx`, config: config() });
-          scalarIndexes++;
-        }
-      }
-      return {
-        rows,
-        scalarIndexes,
-        ftsIndex,
-        vectorIndex,
-        fragmentsRemoved: optimized.compaction.fragmentsRemoved,
-        fragmentsAdded: optimized.compaction.fragmentsAdded,
-      };
-    });
+    return this.exclusive(name, async () => refreshTableIndexes((await this.handle(name)).table, this.vectorIndexThreshold, options.signal));
   }
 
   // --- reads ---
@@ -667,7 +350,7 @@ export class ChunkStore {
       .fullTextSearch(new MatchQuery(query, 'text', { operator: Operator.Or }))
       .select(columns);
     if (where) q = q.where(where);
-    const ranked = ((await table.indexStats(FTS_INDEX))?.numIndexedRows ?? 0) > 0;
+    const ranked = await ftsRanks(table);
     // See the freshness contract above: an index without live rows means unsorted results, so
     // take every match and rank here (callers sort and cut).
     return q.limit(ranked ? options.limit : Math.max(1, await table.countRows(where ?? undefined))).toArrow();
@@ -692,8 +375,6 @@ export class ChunkStore {
     if (where) q = q.where(where);
     return q.toArrow();
   }
-
-  // --- internals ---
 
   private checkOpen(): void {
     if (this.closed) throw new HearthError('INTERNAL', 'The chunk store is closed');
@@ -734,30 +415,6 @@ export class ChunkStore {
     if (result.numRows === 0) return [];
     const ids = column(result, 'id');
     return Array.from({ length: result.numRows }, (_, i) => String(ids.get(i)));
-  }
-
-  /** See the freshness contract: an FTS index must hold at least one live row for ranked results. */
-  private async keepFtsRanked(table: Table): Promise<void> {
-    const stats = await table.indexStats(FTS_INDEX);
-    if (stats && stats.numIndexedRows > 0) return;
-    if (stats ? stats.numUnindexedRows > 0 : (await table.countRows()) > 0) await this.createFtsIndex(table);
-  }
-
-  private async createFtsIndex(table: Table): Promise<void> {
-    await table.createIndex('text', {
-      name: FTS_INDEX,
-      replace: true,
-      // LanceDB's defaults, pinned so an upgrade cannot change how old and new rows tokenize.
-      config: Index.fts({
-        baseTokenizer: 'simple',
-        language: 'English',
-        lowercase: true,
-        stem: true,
-        removeStopWords: true,
-        asciiFolding: true,
-        withPosition: false,
-      }),
-    });
   }
 
   /** Runs writes to one table one at a time, in call order, whether or not earlier ones failed. */
