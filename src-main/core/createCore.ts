@@ -8,9 +8,7 @@ import { ChatService } from './inference/chatService';
 import { LlamaRuntime, type GpuSetting } from './inference/llamaRuntime';
 import { ModelRunner } from './inference/modelRunner';
 import { JobManager } from './jobs/jobManager';
-import { DEFAULT_LIBRARY_OPTIONS, DocumentLibrary, type LibraryOptions } from './library/documentLibrary';
-import { contentTerms, isRelevant } from './library/relevance';
-import type { SourceRetriever } from './inference/sourceContext';
+import { DocumentLibrary, type LibraryOptions } from './library/documentLibrary';
 import { Embedder } from './library/embedder';
 import { DocumentParser, type DocumentParserOptions } from './library/parse/documentParser';
 import { ChunkStore } from './search/chunkStore';
@@ -128,19 +126,6 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     onChanged: (collectionId) => events.emit('library.changed', { collectionId }),
     options: config.library,
   });
-  const minSimilarity = config.library?.minSimilarity ?? DEFAULT_LIBRARY_OPTIONS.minSimilarity;
-  const retriever: SourceRetriever = {
-    retrieve: async (question, collectionIds, signal) => {
-      const terms = contentTerms(question);
-      const hits = await library.search({ query: question, collectionIds, limit: 8 }, signal);
-      return hits.filter((hit) => isRelevant(hit, terms, minSimilarity));
-    },
-    documentText: (docId) => library.documentText(docId),
-    collectionNames: (ids) => {
-      const all = library.collections();
-      return ids.flatMap((id) => all.find((c) => c.id === id)?.name ?? []);
-    },
-  };
   const chat = new ChatService(
     new ThreadRepository(db, Date.now, logger),
     settings,
@@ -149,11 +134,10 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     logger,
     (threadId) => events.emit('threads.changed', { threadId }),
     runner,
-    retriever,
+    library.retriever,
   );
   // Documents are embedded again when the embedding default changes, whichever front end changed it.
   models.onDefaultChanged((purpose) => purpose === 'embedding' && library.embeddingModelChanged());
-  const libraryRepo = new LibraryRepository(db, Date.now, logger);
   const vault = new VaultService({
     dataDir: config.dataDir,
     db,
@@ -162,12 +146,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     logger,
     appVersion: config.version,
     openStore: async () => (storePromise ? await storePromise.catch(() => null) : null),
-    documents: () => {
-      const roots = new Map(libraryRepo.sources().map((s) => [s.id, s.path]));
-      return libraryRepo
-        .documents({ status: 'indexed' })
-        .flatMap((d) => (roots.has(d.sourceId) ? [{ sourceId: d.sourceId, sourceRoot: roots.get(d.sourceId)!, path: d.path }] : []));
-    },
+    documents: () => library.indexedFiles(),
     sqliteNativeBinding: config.sqliteNativeBinding,
     ...config.vault,
   });

@@ -68,7 +68,7 @@ const rm = defineCommand({
       options,
       ctx,
       async (core) => {
-        const found = core.library.collections().find((c) => c.name.toLowerCase() === args.name.toLowerCase() || c.id === args.name);
+        const found = core.library.findCollection(args.name);
         if (!found) throw new UsageError(`No collection named "${args.name}"`, command);
         await core.library.deleteCollection(found.id);
         printResult(ctx, options.json, null, `Removed "${found.name}" from the index (the files stay where they are)`);

@@ -35,7 +35,7 @@ reciprocal rank fusion. Prints ranked passages with their file, page or lines, a
       ctx,
       async (core) => {
         const collectionIds = options.collection.map((name) => {
-          const found = core.library.collections().find((c) => c.name.toLowerCase() === name.toLowerCase() || c.id === name);
+          const found = core.library.findCollection(name);
           if (!found) throw new UsageError(`No collection named "${name}" (hearth collections ls)`, command);
           return found.id;
         });

@@ -93,6 +93,7 @@ export class ChatService {
 
   /** Scopes the chat to collections: its next replies answer from them, with citations. */
   setCollections(threadId: string, collectionIds: string[]): Thread {
+    this.retriever?.requireCollections(collectionIds);
     this.getThread(threadId);
     this.threads.setCollectionIds(threadId, [...new Set(collectionIds)]);
     this.onThreadChanged(threadId);

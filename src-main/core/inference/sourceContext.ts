@@ -9,6 +9,8 @@ export interface SourceRetriever {
   documentText(docId: string): Promise<{ text: string } | null>;
   /** Collection names, for saying plainly where nothing was found. */
   collectionNames(collectionIds: string[]): string[];
+  /** Throws COLLECTION_NOT_FOUND when an id names no collection. */
+  requireCollections(collectionIds: string[]): void;
 }
 
 /** Share of the prompt (what is left after the reply's reserve) that retrieved text may take. */

@@ -80,10 +80,7 @@ export function createHandlers(core: Core): Handlers {
     },
     'models.setGpuLayers': ({ modelId, gpuLayers }) => core.models.setGpuLayers(modelId, gpuLayers),
 
-    'threads.setCollections': ({ threadId, collectionIds }) => {
-      for (const id of collectionIds) core.library.collection(id);
-      return core.chat.setCollections(threadId, collectionIds);
-    },
+    'threads.setCollections': ({ threadId, collectionIds }) => core.chat.setCollections(threadId, collectionIds),
     'collections.list': () => core.library.collections(),
     'collections.create': ({ name }) => core.library.createCollection(name),
     'collections.rename': ({ collectionId, name }) => core.library.renameCollection(collectionId, name),
@@ -108,10 +105,7 @@ export function createHandlers(core: Core): Handlers {
       return null;
     },
     'index.status': () => core.library.status(),
-    'index.rescan': ({ sourceId }) => {
-      if (sourceId) core.library.source(sourceId);
-      return core.library.requestIndex(sourceId ? [sourceId] : 'all');
-    },
+    'index.rescan': ({ sourceId }) => core.library.rescan(sourceId),
     'search.query': (input) => core.library.search(input),
 
     'vault.status': () => core.vault.status(),

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import type { EmbeddingIndexInfo } from '#contract/dto';
+import type { ChunkStore } from '../search/chunkStore';
+import type { LibraryRepository } from '../storage/libraryRepository';
+
+/** The LanceDB table searches use now, with the model it was built with. */
+export interface ActiveIndex extends EmbeddingIndexInfo {
+  key: string;
+}
+
+/** The index a job writes to, with the model's input limit. */
+export interface TargetIndex extends ActiveIndex {
+  contextSize: number;
+}
+
+const ACTIVE_INDEX_KEY = 'library.activeIndex';
+const activeIndexSchema = z.object({ key: z.string(), modelId: z.string(), modelName: z.string(), dimension: z.number().int().positive() }) satisfies z.ZodType<ActiveIndex>;
+
+export function readActiveIndex(repo: LibraryRepository): ActiveIndex | null {
+  return repo.getState(ACTIVE_INDEX_KEY, activeIndexSchema, 'searches find nothing until the next indexing run records the index again');
+}
+
+export function writeActiveIndex(repo: LibraryRepository, index: ActiveIndex): void {
+  repo.setState(ACTIVE_INDEX_KEY, index);
+}
+
+/** The LanceDB table for a model and dimension; switching models means a new table. */
+export function indexKey(modelId: string, dimension: number): string {
+  return `chunks_${modelId.toLowerCase().replace(/[^a-z0-9]+/g, '_')}_${dimension}`;
+}
+
+/** Deletes the documents' chunks from every table (the active one and any being built). */
+export async function deleteChunksEverywhere(store: ChunkStore, docIds: readonly string[]): Promise<void> {
+  if (docIds.length === 0) return;
+  for (const table of await store.listTables()) await store.deleteDocuments(table, docIds);
+}

@@ -1,0 +1,131 @@
+import { resolve } from 'node:path';
+import type { SearchHit, SearchMode } from '#contract/dto';
+import { HearthError } from '../common/hearthError';
+import type { ModelLibrary } from '../models/modelLibrary';
+import type { ChunkStore, StoredChunk } from '../search/chunkStore';
+import { hybridSearch } from '../search/hybridSearch';
+import type { SearchFilter } from '../search/sqlFilter';
+import type { LibraryRepository } from '../storage/libraryRepository';
+import type { ModelRow } from '../storage/modelRepository';
+import { readActiveIndex } from './activeIndex';
+import type { Embedder } from './embedder';
+import type { DocumentFormat } from './types';
+
+export interface SearchInput {
+  query: string;
+  collectionIds?: string[];
+  pathPrefix?: string;
+  formats?: DocumentFormat[];
+  limit?: number;
+  mode?: SearchMode;
+  rerank?: boolean;
+}
+
+export interface LibrarySearchDeps {
+  repo: LibraryRepository;
+  store: () => Promise<ChunkStore>;
+  embedder: Embedder;
+  models: ModelLibrary;
+}
+
+/** How a passage ranked; a passage read by id (a citation) has no ranking. */
+export interface HitScores {
+  score: number;
+  bm25Rank: number | null;
+  vectorRank: number | null;
+  similarity: number | null;
+}
+
+const UNRANKED: HitScores = { score: 0, bm25Rank: null, vectorRank: null, similarity: null };
+
+/** A stored chunk as the contract shows a passage. */
+export function toSearchHit(row: StoredChunk, scores: HitScores = UNRANKED): SearchHit {
+  return {
+    chunkId: row.id,
+    docId: row.docId,
+    collectionId: row.collectionId,
+    path: row.path,
+    title: row.title,
+    format: row.format,
+    heading: row.heading ? row.heading.split(' › ') : [],
+    location: { pageStart: row.pageStart, pageEnd: row.pageEnd, lineStart: row.lineStart, lineEnd: row.lineEnd },
+    text: row.text,
+    score: scores.score,
+    bm25Rank: scores.bm25Rank,
+    vectorRank: scores.vectorRank,
+    similarity: scores.similarity,
+    rerankScore: null,
+  };
+}
+
+/** Reads from the active index: hybrid search with optional reranking, passages by id, whole documents. */
+export class LibrarySearch {
+  constructor(private readonly deps: LibrarySearchDeps) {}
+
+  async search(input: SearchInput, signal?: AbortSignal): Promise<SearchHit[]> {
+    const active = readActiveIndex(this.deps.repo);
+    if (!active) return [];
+    const store = await this.deps.store();
+    const mode = input.mode ?? 'hybrid';
+    let vector: Float32Array | null = null;
+    if (mode !== 'bm25') {
+      const current = this.deps.models.embeddingModel();
+      const row = current?.id === active.modelId ? current : this.modelRow(active.modelId);
+      vector = (await this.deps.embedder.embed(row, [input.query], { signal }))[0] ?? null;
+    }
+    const filter: SearchFilter = {
+      ...(input.collectionIds ? { collectionIds: input.collectionIds } : {}),
+      ...(input.pathPrefix ? { pathPrefix: resolve(input.pathPrefix) } : {}),
+      ...(input.formats ? { formats: input.formats } : {}),
+    };
+    const limit = input.limit ?? 10;
+    const hits = await hybridSearch(store, active.key, {
+      text: input.query,
+      vector,
+      limit: input.rerank ? Math.max(limit * 3, 20) : limit,
+      filter,
+      mode,
+    });
+    let results: SearchHit[] = hits.map((hit) =>
+      toSearchHit(hit.row, { score: hit.score, bm25Rank: hit.bm25Rank, vectorRank: hit.vectorRank, similarity: hit.vectorSimilarity }),
+    );
+    if (input.rerank && results.length > 0) {
+      const reranker = this.deps.models.defaultFor('rerank');
+      if (!reranker) throw new HearthError('RERANKER_UNAVAILABLE', 'No reranker model is set; set one as the default for reranking.');
+      const scores = await this.deps.embedder.rerank(reranker, input.query, results.map((r) => r.text));
+      results = results
+        .map((r, i) => ({ ...r, rerankScore: scores[i] ?? 0 }))
+        .sort((a, b) => b.rerankScore - a.rerankScore);
+    }
+    return results.slice(0, limit);
+  }
+
+  /** One chunk by id, for showing a citation's passage. */
+  async chunk(chunkId: string): Promise<SearchHit> {
+    const active = readActiveIndex(this.deps.repo);
+    const store = await this.deps.store();
+    const [row] = active ? await store.getChunks(active.key, [chunkId]) : [];
+    if (!row) throw new HearthError('NOT_FOUND', `No passage ${chunkId} in the index; the document may have changed since.`);
+    return toSearchHit(row);
+  }
+
+  /** A whole document's text, in order, from its chunks (overlaps between pieces included). */
+  async documentText(docId: string): Promise<{ text: string; tokenCount: number } | null> {
+    const active = readActiveIndex(this.deps.repo);
+    if (!active) return null;
+    const rows = await (await this.deps.store()).docChunks(active.key, docId);
+    if (rows.length === 0) return null;
+    return { text: rows.map((r) => r.text).join('\n\n'), tokenCount: rows.reduce((n, r) => n + r.tokenCount, 0) };
+  }
+
+  private modelRow(modelId: string): ModelRow {
+    try {
+      return this.deps.models.get(modelId);
+    } catch {
+      throw new HearthError(
+        'EMBEDDING_MODEL_MISSING',
+        'The model this index was built with is gone. Set an embedding model as the default and the documents will be embedded again.',
+      );
+    }
+  }
+}
