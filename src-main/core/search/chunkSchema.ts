@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { DOCUMENT_FORMATS, type DocumentFormatName } from '#contract/vocabulary';
 import type { DataType as DataTypeType, Field as FieldType, Schema as SchemaType } from 'apache-arrow';
 import { HearthError } from '../common/hearthError';
-import { DOCUMENT_FORMATS, type DocumentFormat } from '../library/types';
 import { arrow } from './arrow';
 
 const { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } = arrow;
@@ -23,7 +23,7 @@ export interface ChunkRow {
   sourceId: string;
   collectionId: string;
   path: string;
-  format: DocumentFormat;
+  format: DocumentFormatName;
   title: string | null;
   /** The heading path joined with ' › '. */
   heading: string;

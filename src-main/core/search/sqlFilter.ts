@@ -1,4 +1,4 @@
-import type { DocumentFormat } from '../library/types';
+import type { DocumentFormatName } from '#contract/vocabulary';
 
 /**
  * What a search may be narrowed to. Every field is optional: `undefined` means "no
@@ -10,7 +10,7 @@ export interface SearchFilter {
   docIds?: readonly string[];
   /** Matches paths that start with this exact string (no wildcards). */
   pathPrefix?: string;
-  formats?: readonly DocumentFormat[];
+  formats?: readonly DocumentFormatName[];
 }
 
 /**
