@@ -15,7 +15,7 @@ import { ChunkStore } from './search/chunkStore';
 import { LibraryRepository } from './storage/libraryRepository';
 import { ModelCatalog } from './models/catalog';
 import { HardwareFit } from './models/hardwareFit';
-import { HubClient } from './models/hubClient';
+import { HUB_TOKEN_SECRET, HubClient } from './models/hubClient';
 import { ModelDownloads } from './models/modelDownloads';
 import { ModelLibrary } from './models/modelLibrary';
 import { resolveSource } from './models/resolveSource';
@@ -58,8 +58,6 @@ export interface CorePorts {
   secrets?: SecretStore;
 }
 
-/** The secret store's name for the Hugging Face token. */
-export const HUB_TOKEN_SECRET = 'huggingface.token';
 
 export type CoreEvents = { [N in EventName]: EventPayload<N> };
 
@@ -107,7 +105,11 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const jobs = new JobManager(new JobRepository(db, Date.now, logger), logger, (job) => events.emit('jobs.update', job));
   const secrets = ports.secrets ?? new FileSecretStore(config.dataDir);
   const catalog = new ModelCatalog(config.catalogPath);
-  const hub = new HubClient({ endpoint: () => settings.get().hubEndpoint, token: () => secrets.get(HUB_TOKEN_SECRET) });
+  const hub = new HubClient({
+    endpoint: () => settings.get().hubEndpoint,
+    token: () => secrets.get(HUB_TOKEN_SECRET),
+    saveToken: (token) => secrets.set(HUB_TOKEN_SECRET, token),
+  });
   const fit = new HardwareFit(() => runtime.llama());
   const resolve = (source: ModelSource, signal?: AbortSignal) => resolveSource({ catalog, hub }, source, signal);
   const downloads = new ModelDownloads({ jobs, library: models, modelsDir: layout.models, tempDir: layout.downloads, logger, resolve });
@@ -115,6 +117,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const embedder = new Embedder(() => runtime.llama(), runtime, logger, config.threads ?? null);
   const parser = new DocumentParser({ workerPath: config.parseWorkerPath, ...config.parser });
   let storePromise: Promise<ChunkStore> | null = null;
+  const dialogs = ports.dialogs ?? new NoDialogs();
   const library = new DocumentLibrary({
     repo: new LibraryRepository(db, Date.now, logger),
     store: () => (storePromise ??= ChunkStore.open(layout.index)),
@@ -124,6 +127,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     jobs,
     logger,
     onChanged: (collectionId) => events.emit('library.changed', { collectionId }),
+    openFile: (path, page) => dialogs.openDocument(path, page),
     options: config.library,
   });
   const chat = new ChatService(
@@ -161,7 +165,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     db,
     events,
     logger,
-    dialogs: ports.dialogs ?? new NoDialogs(),
+    dialogs,
     settings,
     runtime,
     models,

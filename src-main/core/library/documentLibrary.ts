@@ -12,6 +12,7 @@ import { DEFAULT_LIBRARY_OPTIONS, type LibraryOptions } from './libraryOptions';
 import { LibraryRetriever } from './libraryRetriever';
 import { LibrarySearch, type SearchInput } from './librarySearch';
 import type { DocumentParser } from './parse/documentParser';
+import { HearthError } from '../common/hearthError';
 
 export { indexKey } from './activeIndex';
 export { INDEX_JOB, type IndexJobParams } from './indexJob';
@@ -29,6 +30,8 @@ export interface LibraryDeps {
   jobs: JobManager;
   logger: Logger;
   onChanged: (collectionId: string | null) => void;
+  /** Opens a file in the host's viewer (at a page where it can); false where the host has none. */
+  openFile?: (path: string, page: number | null) => Promise<boolean>;
   options?: Partial<LibraryOptions>;
 }
 
@@ -135,6 +138,14 @@ export class DocumentLibrary {
 
   document(id: string): DocumentRow {
     return this.catalog.document(id);
+  }
+
+  /** Opens a document's file in the system viewer; UNSUPPORTED where this host cannot (the UI then links to the file). */
+  async openDocument(docId: string, page: number | null): Promise<void> {
+    const doc = this.catalog.document(docId);
+    if (!(await this.deps.openFile?.(doc.path, page))) {
+      throw new HearthError('UNSUPPORTED', 'This host cannot open files; use the link to the file instead.');
+    }
   }
 
   /** Every indexed document's file with its source folder: what a snapshot with documents copies. */

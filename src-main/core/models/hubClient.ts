@@ -4,11 +4,16 @@ import type { HubFile, HubModelSummary } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import { httpError, networkError } from '../common/httpErrors';
 
+/** The secret store's name for the Hugging Face token. */
+export const HUB_TOKEN_SECRET = 'huggingface.token';
+
 export interface HubClientOptions {
   /** Base URL of the hub or a mirror, read on every call so a settings change applies at once. */
   endpoint: () => string;
   /** The user's Hugging Face token, if they stored one. */
   token: () => Promise<string | null>;
+  /** Keeps (or, with null, forgets) the token where the host keeps secrets; without it the token is read-only. */
+  saveToken?: (token: string | null) => Promise<void>;
   fetch?: typeof fetch;
 }
 
@@ -111,6 +116,12 @@ export class HubClient {
   /** Download URL of a file; each path segment is encoded, the slashes between them kept. */
   resolveUrl(repo: string, file: string, revision = 'main'): string {
     return `${this.base()}/${encodePath(repo)}/resolve/${encodeURIComponent(revision)}/${encodePath(file)}`;
+  }
+
+  /** Stores the user's Hugging Face token (null forgets it); the next request uses it. */
+  async setToken(token: string | null): Promise<void> {
+    if (!this.options.saveToken) throw new HearthError('UNSUPPORTED', 'This hub client cannot store a token.');
+    await this.options.saveToken(token);
   }
 
   /** Headers that authenticate a request to the hub, empty when no token is stored. */

@@ -1,6 +1,5 @@
 import { MAX_MESSAGE_CHARS, type CallInput, type CallName, type CallOutput } from '#contract/api';
-import { HUB_TOKEN_SECRET, type Core } from '../createCore';
-import { HearthError } from '../common/hearthError';
+import type { Core } from '../createCore';
 
 export type Handlers = { [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> | CallOutput<N> };
 
@@ -67,7 +66,7 @@ export function createHandlers(core: Core): Handlers {
     'hub.search': ({ query, limit }) => core.hub.search(query, { limit }),
     'hub.files': ({ repo, revision }) => core.hub.files(repo, { revision }),
     'hub.setToken': async ({ token }) => {
-      await core.secrets.set(HUB_TOKEN_SECRET, token);
+      await core.hub.setToken(token);
       return null;
     },
     'hardware.info': () => core.runner.hardware(),
@@ -98,10 +97,7 @@ export function createHandlers(core: Core): Handlers {
     'documents.list': (filter) => core.library.documents(filter),
     'documents.chunk': ({ chunkId }) => core.library.chunk(chunkId),
     'documents.open': async ({ docId, page }) => {
-      const doc = core.library.document(docId);
-      if (!(await core.dialogs.openDocument(doc.path, page ?? null))) {
-        throw new HearthError('UNSUPPORTED', 'This host cannot open files; use the link to the file instead.');
-      }
+      await core.library.openDocument(docId, page ?? null);
       return null;
     },
     'index.status': () => core.library.status(),
