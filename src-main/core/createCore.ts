@@ -91,7 +91,8 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const layout = dataLayout(config.dataDir);
   mkdirSync(layout.models, { recursive: true });
   const db = openDatabase(layout.database, { nativeBinding: config.sqliteNativeBinding });
-  const events = new Emitter<CoreEvents>();
+  // A listener that throws is logged and skipped: it never ends the work that emitted.
+  const events = new Emitter<CoreEvents>((error, event) => logger.error(`a listener of ${event} failed`, error));
 
   const settings = new SettingsRepository(db, logger);
   const runtime = new LlamaRuntime(
