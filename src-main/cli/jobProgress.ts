@@ -1,4 +1,5 @@
 import type { JobBytes, JobInfo } from '#contract/dto';
+import { IntervalGate } from '../core/common/async';
 import type { Core } from '../core/createCore';
 import type { CliContext } from './cliContext';
 import type { Interrupt } from './declare/commandSpec';
@@ -23,12 +24,11 @@ export interface ProgressBar {
 
 /** The one-line progress bar on stderr, redrawn at most every 200 ms; quiet (--json) draws nothing. */
 export function progressBar(ctx: CliContext, quiet: boolean): ProgressBar {
-  let last = 0;
+  const redraws = new IntervalGate(REDRAW_MS);
   let drawn = false;
   return {
     update(progress, detail, bytes, force = false) {
-      if (quiet || (!force && Date.now() - last < REDRAW_MS)) return;
-      last = Date.now();
+      if (quiet || !redraws.tryPass(force)) return;
       drawn = true;
       const pct = Math.floor((progress ?? 0) * 100);
       const bar = `[${'#'.repeat(Math.floor(pct / 5)).padEnd(20, '-')}] ${String(pct).padStart(3)}%`;

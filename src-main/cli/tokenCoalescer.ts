@@ -1,4 +1,5 @@
 import type { EventName, EventPayload } from '#contract/api';
+import { Throttler } from '../core/common/async';
 
 type Deliver = <N extends EventName>(name: N, payload: EventPayload<N>) => void;
 type TokenEvent = Extract<EventPayload<'chat.stream'>, { type: 'token' }>;
@@ -11,15 +12,19 @@ type TokenEvent = Extract<EventPayload<'chat.stream'>, { type: 'token' }>;
  * any other event flushes what is pending first, so order is kept.
  */
 export class TokenCoalescer {
-  private pending: TokenEvent | null = null;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private lastSent = Number.NEGATIVE_INFINITY;
+  private readonly tokens: Throttler<TokenEvent>;
 
   constructor(
     private readonly deliver: Deliver,
-    private readonly intervalMs = 16,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    intervalMs = 16,
+    now: () => number = () => performance.now(),
+  ) {
+    this.tokens = new Throttler((token) => this.deliver('chat.stream', token), {
+      intervalMs,
+      now,
+      merge: (waiting, next) => ({ ...waiting, text: waiting.text + next.text }),
+    });
+  }
 
   push<N extends EventName>(name: N, payload: EventPayload<N>): void {
     const token = name === 'chat.stream' ? (payload as EventPayload<'chat.stream'>) : null;
@@ -28,29 +33,12 @@ export class TokenCoalescer {
       this.deliver(name, payload);
       return;
     }
-    if (this.pending && this.pending.messageId === token.messageId) {
-      this.pending = { ...this.pending, text: this.pending.text + token.text };
-      return;
-    }
-    this.flush();
-    if (this.now() - this.lastSent >= this.intervalMs) {
-      this.send(token);
-      return;
-    }
-    this.pending = { ...token };
-    this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.lastSent + this.intervalMs - this.now()));
+    // Tokens of different replies are never merged.
+    if (this.tokens.pending && this.tokens.pending.value.messageId !== token.messageId) this.flush();
+    this.tokens.push(token);
   }
 
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const pending = this.pending;
-    this.pending = null;
-    if (pending) this.send(pending);
-  }
-
-  private send(token: TokenEvent): void {
-    this.lastSent = this.now();
-    this.deliver('chat.stream', token);
+    this.tokens.flush();
   }
 }

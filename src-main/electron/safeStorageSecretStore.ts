@@ -2,6 +2,7 @@ import { safeStorage } from 'electron';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { Sequencer } from '../core/common/async';
 import { writeFileAtomic } from '../core/common/atomicFile';
 import { HearthError } from '../core/common/hearthError';
 import type { Logger } from '../core/common/logger';
@@ -19,7 +20,7 @@ const sealedSecretsSchema = z.record(z.string(), z.string());
  * still read, and move here when next written.
  */
 export class SafeStorageSecretStore implements SecretStore {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly writes = new Sequencer();
 
   private constructor(
     private readonly file: string,
@@ -36,22 +37,20 @@ export class SafeStorageSecretStore implements SecretStore {
   }
 
   async get(name: string): Promise<string | null> {
-    await this.queue.catch(() => undefined);
+    await this.writes.settled();
     const sealed = (await this.readAll())[name];
     if (sealed === undefined) return this.previous.get(name);
     return (await safeStorage.decryptStringAsync(Buffer.from(sealed, 'base64'))).result;
   }
 
   async set(name: string, value: string | null): Promise<void> {
-    const next = this.queue.catch(() => undefined).then(async () => {
+    await this.writes.queue(async () => {
       const all = await this.readAll();
       if (value === null) delete all[name];
       else all[name] = (await safeStorage.encryptStringAsync(value)).toString('base64');
       await this.writeAll(all);
       await this.previous.set(name, null);
     });
-    this.queue = next;
-    await next;
   }
 
   private async readAll(): Promise<Record<string, string>> {

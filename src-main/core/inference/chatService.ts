@@ -9,6 +9,7 @@ import type {
   Thread,
   ThreadSummary,
 } from '#contract/dto';
+import { IntervalGate, Sequencer } from '../common/async';
 import { HearthError, toErrorData } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import type { SettingsRepository } from '../storage/settingsRepository';
@@ -47,7 +48,7 @@ export class ChatService {
   private readonly active = new Map<string, ActiveGeneration>();
   /** Threads whose send is waiting for a model to load: a second send meanwhile is BUSY. */
   private readonly preparing = new Set<string>();
-  private queue: Promise<void> = Promise.resolve();
+  private readonly replies = new Sequencer();
 
   constructor(
     private readonly threads: ThreadRepository,
@@ -234,8 +235,7 @@ export class ChatService {
   private startGeneration(threadId: string, messageId: string, options: ReplyOptions = {}): void {
     this.onThreadChanged(threadId);
     const controller = new AbortController();
-    const done = this.queue.then(() => this.generate(threadId, messageId, controller.signal, options));
-    this.queue = done.catch(() => undefined);
+    const done = this.replies.queue(() => this.generate(threadId, messageId, controller.signal, options));
     const active: ActiveGeneration = { messageId, controller, done: done.catch(() => undefined) };
     this.active.set(threadId, active);
     void active.done.then(() => {
@@ -299,7 +299,8 @@ export class ChatService {
     context = { used: fitted.promptTokens, total, droppedMessageIds: fitted.droppedMessageIds };
     this.emit({ type: 'start', threadId, messageId, context, sources });
 
-    let lastPersist = performance.now();
+    const persist = new IntervalGate(PERSIST_INTERVAL_MS, () => performance.now());
+    persist.pass();
     this.runtime.markGenerating(true);
     startedAt = performance.now();
     try {
@@ -314,11 +315,7 @@ export class ChatService {
         onTextChunk: (chunk) => {
           text += chunk;
           this.emit({ type: 'token', threadId, messageId, text: chunk });
-          const now = performance.now();
-          if (now - lastPersist > PERSIST_INTERVAL_MS) {
-            lastPersist = now;
-            this.threads.setMessageContent(messageId, text);
-          }
+          if (persist.tryPass()) this.threads.setMessageContent(messageId, text);
         },
       });
       text = result.response;

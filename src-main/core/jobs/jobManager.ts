@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { JobBytes, JobInfo, JobKind as KindName, JobStatus } from '#contract/dto';
+import { IntervalGate } from '../common/async';
 import { HearthError, isAbortError, toErrorData } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
@@ -173,11 +174,11 @@ export class JobManager {
     const record = this.readRecord(row, kind);
     if (!record.ok) return this.failUnreadable(row, record);
     const controller = new AbortController();
-    let lastWrite = 0;
+    const writes = new IntervalGate(this.progressIntervalMs);
     let pending: { progress: number | null; detail: string | null; bytes?: JobBytes | null } | null = null;
     const flushProgress = () => {
       if (!pending || !this.running.has(id)) return;
-      lastWrite = Date.now();
+      writes.pass();
       this.publish(this.repo.update(id, pending));
       pending = null;
     };
@@ -188,7 +189,7 @@ export class JobManager {
       onProgress: (progress, detail, bytes) => {
         // bytes undefined keeps the last figures; null clears them (a step that moves no bytes).
         pending = { progress, detail: detail ?? null, ...(bytes !== undefined ? { bytes } : {}) };
-        if (Date.now() - lastWrite >= this.progressIntervalMs) flushProgress();
+        if (writes.ready()) flushProgress();
       },
       saveCheckpoint: (checkpoint) => {
         const checked = kind.checkpoint?.safeParse(checkpoint);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EmbeddingIndexInfo, IndexStatus, JobInfo } from '#contract/dto';
 import { JOB_KIND } from '#contract/vocabulary';
+import { Throttler } from '../common/async';
 import { HearthError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import type { JobContext, JobManager } from '../jobs/jobManager';
@@ -44,7 +45,8 @@ export interface LibraryIndexerDeps {
 export class LibraryIndexer {
   /** Sources changed on disk while an indexing job was running: it scans them again before it ends. */
   private readonly dirty = new Set<string>();
-  private changedTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Status changes while indexing arrive in bursts: the UI hears of them at most every 250 ms. */
+  private readonly changedBursts = new Throttler<void>(() => this.deps.onChanged(null), { intervalMs: 250, leading: false });
 
   constructor(private readonly deps: LibraryIndexerDeps) {
     deps.jobs.register<IndexJobParams, null>(INDEX_JOB, {
@@ -56,7 +58,7 @@ export class LibraryIndexer {
   }
 
   dispose(): void {
-    if (this.changedTimer) clearTimeout(this.changedTimer);
+    this.changedBursts.dispose();
   }
 
   /**
@@ -274,14 +276,8 @@ export class LibraryIndexer {
     }
   }
 
-  /** Status changes while indexing arrive in bursts: tell the UI at most every 250 ms. */
   private changedSoon(): void {
-    if (this.changedTimer) return;
-    this.changedTimer = setTimeout(() => {
-      this.changedTimer = null;
-      this.deps.onChanged(null);
-    }, 250);
-    this.changedTimer.unref?.();
+    this.changedBursts.push();
   }
 }
 

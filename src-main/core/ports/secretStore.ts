@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Sequencer } from '../common/async';
 import { writeFileAtomic, writeFileDurably } from '../common/atomicFile';
 import { HearthError } from '../common/hearthError';
 
@@ -38,7 +39,7 @@ export class FileSecretStore implements SecretStore {
   private readonly keyPath: string;
   private readonly filePath: string;
   /** Serialises writes in this process so two set() calls never lose each other's change. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly writes = new Sequencer();
 
   constructor(private readonly dataDir: string) {
     this.keyPath = join(dataDir, 'secret.key');
@@ -47,14 +48,14 @@ export class FileSecretStore implements SecretStore {
 
   async get(name: string): Promise<string | null> {
     checkName(name);
-    await this.queue.catch(() => undefined);
+    await this.writes.settled();
     const secrets = await this.readAll();
     return Object.hasOwn(secrets, name) ? (secrets[name] ?? null) : null;
   }
 
   async set(name: string, value: string | null): Promise<void> {
     checkName(name);
-    const next = this.queue.catch(() => undefined).then(async () => {
+    await this.writes.queue(async () => {
       const secrets = await this.readAll();
       if (value === null) {
         if (!Object.hasOwn(secrets, name)) return;
@@ -64,8 +65,6 @@ export class FileSecretStore implements SecretStore {
       }
       await this.writeAll(secrets);
     });
-    this.queue = next;
-    await next;
   }
 
   private async readAll(): Promise<Record<string, string>> {

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { connect, MatchQuery, Operator, type Connection, type Table } from '@lancedb/lancedb';
+import { KeyedSequencer } from '../common/async';
 import { HearthError } from '../common/hearthError';
 import { arrow, type ArrowTable } from './arrow';
 import { byScore, column, readNumbers, readRecords, readVector, scored, toArrow, type ChunkHit, type ChunkScore } from './chunkArrow';
@@ -74,7 +75,7 @@ interface Handle {
 
 export class ChunkStore {
   private readonly handles = new Map<string, Promise<Handle>>();
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly writes = new KeyedSequencer<string>();
   private closed = false;
 
   private constructor(
@@ -420,17 +421,6 @@ export class ChunkStore {
   /** Runs writes to one table one at a time, in call order, whether or not earlier ones failed. */
   private async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     this.checkOpen();
-    const previous = this.queues.get(name) ?? Promise.resolve();
-    const run = previous.then(fn);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.queues.set(name, settled);
-    try {
-      return await run;
-    } finally {
-      if (this.queues.get(name) === settled) this.queues.delete(name);
-    }
+    return this.writes.queue(name, fn);
   }
 }

@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CID } from 'multiformats/cid';
 import type { ErrorCode } from '#contract/errors';
+import { IntervalGate } from '../common/async';
 import { HearthError, isAbortError } from '../common/hearthError';
 import { openChunk, unwrapDataKey } from './blockCipher';
 import { countLanceRows, countSqliteRows } from './dataCapture';
@@ -188,7 +189,8 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
   ctx.onBytes(written);
 
   const handle = await open(part, 'a');
-  let lastSave = Date.now();
+  const saves = new IntervalGate(200);
+  saves.pass();
   // Blocks are fetched PREFETCH ahead of the one being written: a gateway's latency is paid
   // once per window, not once per block. Prefetches left behind by an error are ignored.
   const ahead = new Map<number, Promise<Uint8Array>>();
@@ -214,11 +216,11 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
       await handle.write(plain);
       written += plain.length;
       ctx.onBytes(plain.length);
-      if (Date.now() - lastSave > 200 || i === file.chunks.length - 1) {
+      if (saves.ready() || i === file.chunks.length - 1) {
         await handle.sync();
         ctx.progress.current = { path: file.path, chunks: i + 1, bytes: written };
         await ctx.save();
-        lastSave = Date.now();
+        saves.pass();
       }
     }
     await handle.sync();

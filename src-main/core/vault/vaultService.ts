@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { CallInput } from '#contract/api';
 import type { JobInfo, VaultCreated, VaultSchedule, VaultSnapshot, VaultStatus, VaultTarget } from '#contract/dto';
 import { JOB_KIND } from '#contract/vocabulary';
+import { Sequencer } from '../common/async';
 import { HearthError } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
@@ -88,7 +89,7 @@ export class VaultService {
   private readonly targetEnv: TargetEnv;
   private readonly blocks: LocalBlockStore;
   private readonly dir: string;
-  private snapshotLock: Promise<unknown> = Promise.resolve();
+  private readonly snapshotLock = new Sequencer();
   private readonly restoreWallets = new Map<string, HDNodeWallet>();
   private timer: NodeJS.Timeout | null = null;
   private disposed = false;
@@ -438,9 +439,7 @@ export class VaultService {
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.snapshotLock.then(fn, fn);
-    this.snapshotLock = run.catch(() => undefined);
-    return run;
+    return this.snapshotLock.queue(fn);
   }
 }
 

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { Sequencer } from '../../common/async';
 import { DocumentProblem, type ParsedDocument } from '../types';
 import type { ParseReply, ParseRequest, WorkerReady } from './parseWorker';
 
@@ -60,7 +61,7 @@ export class DocumentParser {
   private readonly maxMemoryMb: number;
   private sandbox: Sandbox | null = null;
   private ready: Promise<Sandbox> | null = null;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly parses = new Sequencer();
   private nextId = 1;
   private disposed = false;
   /** Ends the parse in flight, if any (used by dispose). */
@@ -87,7 +88,7 @@ export class DocumentParser {
         if (!started) reject(signal?.reason);
       };
       signal?.addEventListener('abort', onQueuedAbort, { once: true });
-      this.queue = this.queue.then(async () => {
+      void this.parses.queue(async () => {
         started = true;
         signal?.removeEventListener('abort', onQueuedAbort);
         if (signal?.aborted) return; // already rejected while it waited

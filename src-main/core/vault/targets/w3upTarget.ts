@@ -4,6 +4,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@web3-storage/w3up-client';
 import type { AgentDataExport, ClientFactoryOptions, ServiceConf } from '@web3-storage/w3up-client/types';
+import { Sequencer } from '../../common/async';
 import { writeFileAtomic } from '../../common/atomicFile';
 import { HearthError, isAbortError } from '../../common/hearthError';
 import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, TargetUpload } from '../types';
@@ -257,14 +258,14 @@ export class W3upTarget implements PublishTarget {
  * agent's private key). The client's own StoreConf cannot be pointed at a directory.
  */
 class JsonFileAgentStore implements AgentStore {
-  private writing: Promise<void> = Promise.resolve();
+  private readonly saves = new Sequencer();
 
   constructor(private readonly path: string) {}
 
   async open(): Promise<void> {}
 
   async close(): Promise<void> {
-    await this.writing;
+    await this.saves.settled();
   }
 
   async load(): Promise<AgentDataExport | undefined> {
@@ -284,13 +285,11 @@ class JsonFileAgentStore implements AgentStore {
 
   save(data: AgentDataExport): Promise<void> {
     // Saves are chained so an older state never lands after a newer one.
-    const next = this.writing.then(() => saveState(this.path, JSON.stringify(data, replace)));
-    this.writing = next.catch(() => undefined);
-    return next;
+    return this.saves.queue(() => saveState(this.path, JSON.stringify(data, replace)));
   }
 
   async reset(): Promise<void> {
-    await this.writing;
+    await this.saves.settled();
     await rm(this.path, { force: true });
   }
 }
