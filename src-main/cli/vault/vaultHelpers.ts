@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { VaultTarget } from '#contract/dto';
+import { fileError } from '../../core/common/fsErrors';
 import { HearthError } from '../../core/common/hearthError';
 import type { Core } from '../../core/createCore';
 import type { CliContext } from '../cliContext';
@@ -34,9 +35,10 @@ async function readSecretFile(path: string, what: string, ctx: CliContext): Prom
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new HearthError('FILE_NOT_FOUND', `The ${what} file ${path} does not exist.`);
-    throw new HearthError('FILE_UNREADABLE', `Could not read the ${what} file ${path}: ${(error as Error).message}`, { cause: error });
+    throw fileError(error, path, {
+      notFound: `The ${what} file ${path} does not exist.`,
+      other: `Could not read the ${what} file ${path}: ${(error as Error).message}`,
+    });
   }
 }
 

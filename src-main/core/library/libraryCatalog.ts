@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Collection, DocumentInfo, DocumentStatus, Source } from '#contract/dto';
 import type { SourceKind } from '#contract/vocabulary';
+import { fileError } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import { toDocumentInfo, type DocumentRow, type LibraryRepository, type SourceRow } from '../storage/libraryRepository';
 import type { FolderWatcher } from './folderWatcher';
@@ -151,9 +152,10 @@ function sourceKind(absolute: string): SourceKind {
     if (info.isDirectory()) return 'folder';
     if (info.isFile()) return 'file';
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new HearthError('FILE_NOT_FOUND', `Nothing at ${absolute}.`);
-    throw new HearthError('FILE_UNREADABLE', `Cannot read ${absolute}: ${code ?? (error as Error).message}`);
+    throw fileError(error, absolute, {
+      notFound: `Nothing at ${absolute}.`,
+      other: `Cannot read ${absolute}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    });
   }
   throw new HearthError('BAD_INPUT', `${absolute} is neither a folder nor a regular file.`);
 }

@@ -1,4 +1,5 @@
 import { InvalidContentLengthError, StatusCodeError } from 'ipull';
+import { isDiskFull } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import { httpError } from '../common/httpErrors';
 
@@ -57,8 +58,7 @@ export function transferError(error: unknown, target: DownloadTarget, transferre
   if (error instanceof InvalidContentLengthError) {
     return new HearthError('DOWNLOAD_INCOMPLETE', `The server sent a different amount of ${target.fileName} than announced (at ${at}): the file there is truncated or changing. Try again later.`);
   }
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
+  if (isDiskFull(error)) {
     return new HearthError('DISK_FULL', `The disk filled up while downloading ${target.fileName} (at ${at}); free some space and start the download again.`);
   }
   if (isFileSystemError(error)) {
@@ -73,8 +73,7 @@ export function transferError(error: unknown, target: DownloadTarget, transferre
 
 /** Moving the finished file into the models folder failed. */
 export function moveError(error: unknown, to: string): HearthError {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new HearthError('DISK_FULL', `Not enough disk space to move the download into ${to}`);
+  if (isDiskFull(error)) return new HearthError('DISK_FULL', `Not enough disk space to move the download into ${to}`);
   return new HearthError('DOWNLOAD_FAILED', `Could not move the download into ${to}: ${describeError(error)}`, { cause: error });
 }
 

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { GgmlType, GgufFileType, GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
 import type { ModelKind } from '#contract/vocabulary';
+import { fileError } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import { readFilePrefix, sniffGguf } from './sniffGguf';
 
@@ -22,13 +23,14 @@ export interface GgufInspection {
   quantization: string | null;
 }
 
-/** Maps file-system errors to contract codes with a sentence a person can act on. */
-export function fileError(error: unknown, path: string): HearthError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new HearthError('FILE_NOT_FOUND', `No file at ${path}`, { cause: error });
-  if (code === 'EACCES' || code === 'EPERM') return new HearthError('FILE_UNREADABLE', `No permission to read ${path}`, { cause: error });
-  if (code === 'EISDIR') return new HearthError('FILE_UNREADABLE', `${path} is a folder, not a model file`, { cause: error });
-  return new HearthError('FILE_UNREADABLE', `Cannot read ${path}: ${(error as Error).message}`, { cause: error });
+/** A file-system error reading a model file, with a sentence a person can act on. */
+export function modelFileError(error: unknown, path: string): HearthError {
+  return fileError(error, path, {
+    notFound: `No file at ${path}`,
+    denied: `No permission to read ${path}`,
+    isFolder: `${path} is a folder, not a model file`,
+    other: `Cannot read ${path}: ${(error as Error).message}`,
+  });
 }
 
 /**
@@ -44,7 +46,7 @@ export async function assertGgufFile(path: string): Promise<number> {
     }
     return info.size;
   } catch (error) {
-    throw error instanceof HearthError ? error : fileError(error, path);
+    throw modelFileError(error, path);
   }
 }
 

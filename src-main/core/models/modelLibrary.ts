@@ -5,11 +5,12 @@ import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Llama } from 'node-llama-cpp';
 import type { ModelInfo, ModelPurpose } from '#contract/dto';
 import { Emitter } from '../common/emitter';
+import { isDiskFull } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
 import type { ModelRepository, ModelRow } from '../storage/modelRepository';
-import { assertLoadable, fileError, inspectGguf } from './ggufInspector';
+import { assertLoadable, inspectGguf, modelFileError } from './ggufInspector';
 
 /**
  * The models this machine knows: files in Hearth's models folder (downloaded, copied in, or
@@ -87,9 +88,8 @@ export class ModelLibrary {
       await rename(partial, target);
     } catch (error) {
       await rm(partial, { force: true });
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOSPC') throw new HearthError('DISK_FULL', `Not enough disk space to copy ${basename(source)} into ${this.modelsDir}.`);
-      throw fileError(error, source);
+      if (isDiskFull(error)) throw new HearthError('DISK_FULL', `Not enough disk space to copy ${basename(source)} into ${this.modelsDir}.`);
+      throw modelFileError(error, source);
     }
     try {
       return await this.add(target);
@@ -106,7 +106,7 @@ export class ModelLibrary {
       try {
         await rm(row.path, { force: true });
       } catch (error) {
-        throw fileError(error, row.path);
+        throw modelFileError(error, row.path);
       }
     }
     this.repo.remove(id);

@@ -3,6 +3,7 @@ import { link, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Sequencer } from '../common/async';
 import { writeFileAtomic, writeFileDurably } from '../common/atomicFile';
+import { fileError } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 
 /** Where the host keeps small secrets (the Hugging Face token). Null means "none stored". */
@@ -160,6 +161,6 @@ async function readIfExists(path: string, encoding: 'utf8' | null = 'utf8'): Pro
     return encoding ? await readFile(path, encoding) : await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new HearthError('FILE_UNREADABLE', `Cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    throw fileError(error, path, { other: `Cannot read ${path}: ${(error as Error).message}` });
   }
 }

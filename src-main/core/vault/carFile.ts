@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { CarWriter } from '@ipld/car/writer';
 import { createDecoder, type BytesReader } from '@ipld/car/decoder';
 import type { CID } from 'multiformats/cid';
+import { fileError, fileProblem } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import type { Block, BlockFetcher, CarFile } from './types';
 
@@ -319,15 +320,6 @@ export async function syncDirectory(dir: string): Promise<void> {
 
 /** Contract errors pass through; file-system errors name the file and what to do. */
 function fileSystemError(error: unknown, path: string): unknown {
-  if (error instanceof HearthError || (error as Error | undefined)?.name === 'AbortError') return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return new HearthError('FILE_NOT_FOUND', `${path} does not exist.`, { cause: error });
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new HearthError('DISK_FULL', `The disk holding ${path} is full; free some space and try again.`, { cause: error });
-  }
-  if (code === 'EACCES' || code === 'EPERM') {
-    return new HearthError('FILE_UNREADABLE', `Hearth may not read or write ${path} (${code}); check its permissions.`, { cause: error });
-  }
-  if (typeof code === 'string') return new HearthError('FILE_UNREADABLE', `Could not use ${path} (${code}): ${(error as Error).message}`, { cause: error });
-  return error;
+  if ((error as Error | undefined)?.name === 'AbortError' || fileProblem(error) === null) return error;
+  return fileError(error, path);
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CID } from 'multiformats/cid';
+import { isDiskFull } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import type { Block, BlockFetcher } from './types';
 
@@ -42,7 +43,7 @@ export class LocalBlockStore implements BlockFetcher {
     } catch (error) {
       await handle.close();
       await rm(temp, { force: true });
-      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+      if (isDiskFull(error)) {
         throw new HearthError('DISK_FULL', `The disk holding ${this.dir} is full; free some space and take the snapshot again.`, { cause: error });
       }
       throw error;

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CID } from 'multiformats/cid';
 import type { ErrorCode } from '#contract/errors';
 import { IntervalGate } from '../common/async';
+import { isDiskFull } from '../common/fsErrors';
 import { HearthError, isAbortError } from '../common/hearthError';
 import { openChunk, unwrapDataKey } from './blockCipher';
 import { countLanceRows, countSqliteRows } from './dataCapture';
@@ -316,11 +317,6 @@ async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const piece of createReadStream(path)) hash.update(piece as Buffer);
   return hash.digest('hex');
-}
-
-export function isDiskFull(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
 }
 
 /** Network hiccups (a reset keep-alive socket, a 503) are retried a few times; nothing else is. */

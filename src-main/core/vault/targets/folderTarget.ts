@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CID } from 'multiformats/cid';
+import { errnoOf, fileError, fileProblem } from '../../common/fsErrors';
 import { HearthError } from '../../common/hearthError';
 import { CarBlockIndex, syncDirectory, writeFully } from '../carFile';
 import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, TargetUpload } from '../types';
@@ -185,18 +186,15 @@ export class FolderTarget implements PublishTarget {
     if (error instanceof HearthError) return error;
     // Cancelled is CANCELLED, as from every target.
     if ((error as Error | undefined)?.name === 'AbortError') return new HearthError('CANCELLED', 'Cancelled', { cause: error });
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') {
-      return new HearthError('DISK_FULL', `The drive holding ${this.dir} is full; free some space there or choose another folder.`, { cause: error });
-    }
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      return new HearthError('FILE_UNREADABLE', `Hearth may not write to ${path} (${code}); check the folder's permissions, or whether the drive is read-only.`, { cause: error });
-    }
-    if (code === 'ENOENT') {
+    const problem = fileProblem(error);
+    if (problem === null) return error;
+    if (problem === 'notFound') {
       return new HearthError('TARGET_NOT_FOUND', `${path} disappeared while Hearth was using it: was the drive unplugged?`, { cause: error });
     }
-    if (typeof code === 'string') return new HearthError('FILE_UNREADABLE', `Could not use ${path} (${code}): ${(error as Error).message}`, { cause: error });
-    return error;
+    return fileError(error, path, {
+      diskFull: `The drive holding ${this.dir} is full; free some space there or choose another folder.`,
+      denied: `Hearth may not write to ${path} (${errnoOf(error)}); check the folder's permissions, or whether the drive is read-only.`,
+    });
   }
 }
 
@@ -247,7 +245,7 @@ class FolderFetcher implements BlockFetcher {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
-      throw new HearthError('FILE_UNREADABLE', `Could not list ${this.carsDir} (${code ?? 'unknown error'}); check the folder's permissions.`, { cause: error });
+      throw fileError(error, this.carsDir, { other: `Could not list ${this.carsDir} (${code ?? 'unknown error'}); check the folder's permissions.` });
     }
     for (const name of names.filter((n) => n.endsWith('.car')).sort()) {
       if (this.seen.has(name)) continue;

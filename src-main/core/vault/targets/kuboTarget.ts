@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CID } from 'multiformats/cid';
+import { fileError } from '../../common/fsErrors';
 import { HearthError } from '../../common/hearthError';
 import { httpError } from '../../common/httpErrors';
 import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, TargetUpload } from '../types';
@@ -43,10 +44,10 @@ export class KuboTarget implements PublishTarget {
     try {
       file = await open(car.path, 'r');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new HearthError('FILE_NOT_FOUND', `The CAR file ${car.path} to publish does not exist; take the snapshot again.`);
-      }
-      throw new HearthError('FILE_UNREADABLE', `Could not read ${car.path}: ${(error as Error).message}`, { cause: error });
+      throw fileError(error, car.path, {
+        notFound: `The CAR file ${car.path} to publish does not exist; take the snapshot again.`,
+        other: `Could not read ${car.path}: ${(error as Error).message}`,
+      });
     }
     try {
       const total = (await file.stat()).size;

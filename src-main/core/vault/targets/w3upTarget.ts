@@ -6,6 +6,7 @@ import type { Client } from '@web3-storage/w3up-client';
 import type { AgentDataExport, ClientFactoryOptions, ServiceConf } from '@web3-storage/w3up-client/types';
 import { Sequencer } from '../../common/async';
 import { writeFileAtomic } from '../../common/atomicFile';
+import { fileError } from '../../common/fsErrors';
 import { HearthError, isAbortError } from '../../common/hearthError';
 import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, TargetUpload } from '../types';
 import { GatewayFetcher } from './gatewayFetcher';
@@ -167,10 +168,10 @@ export class W3upTarget implements PublishTarget {
     try {
       blob = await openAsBlob(car.path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new HearthError('FILE_NOT_FOUND', `The snapshot file ${car.path} is gone; take the snapshot again.`, { cause: error });
-      }
-      throw new HearthError('FILE_UNREADABLE', `Cannot read ${car.path}: ${(error as Error).message}`, { cause: error });
+      throw fileError(error, car.path, {
+        notFound: `The snapshot file ${car.path} is gone; take the snapshot again.`,
+        other: `Cannot read ${car.path}: ${(error as Error).message}`,
+      });
     }
     let sent = 0;
     onProgress?.(0, car.size);
@@ -274,7 +275,7 @@ class JsonFileAgentStore implements AgentStore {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new HearthError('FILE_UNREADABLE', `Cannot read the Storacha agent state ${this.path}: ${(error as Error).message}`, { cause: error });
+      throw fileError(error, this.path, { other: `Cannot read the Storacha agent state ${this.path}: ${(error as Error).message}` });
     }
     try {
       return JSON.parse(text, revive) as AgentDataExport;
@@ -317,7 +318,7 @@ async function saveState(path: string, data: string): Promise<void> {
   try {
     await writeFileAtomic(path, data);
   } catch (error) {
-    throw new HearthError('FILE_UNREADABLE', `Cannot save the Storacha agent state to ${path}: ${(error as Error).message}`, { cause: error });
+    throw fileError(error, path, { other: `Cannot save the Storacha agent state to ${path}: ${(error as Error).message}` });
   }
 }
 
