@@ -1,19 +1,12 @@
 import type { BackendInfo, ModelInfo, ThreadSummary } from '#contract/dto';
+import { formatBytes } from '#contract/format';
+
+/** The one byte formatter lives in the contract, shared with the UI. */
+export { formatBytes };
 
 /** Which backend answers, and why; CPU fallbacks the user would not expect are a WARNING. */
 export function backendLine(backend: BackendInfo): string {
   return backend.warning ? `WARNING: ${backend.reason}` : `Inference: ${backend.reason}`;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 /** Left-aligned columns separated by two spaces; the last column is not padded. */

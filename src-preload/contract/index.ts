@@ -3,6 +3,7 @@ export * from './channels';
 export * from './client';
 export * from './dto';
 export * from './errors';
+export * from './format';
 export * from './limits';
 export * from './names';
 export * from './vocabulary';

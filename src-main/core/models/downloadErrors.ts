@@ -1,4 +1,5 @@
 import { InvalidContentLengthError, StatusCodeError } from 'ipull';
+import { formatBytes } from '#contract/format';
 import { isDiskFull } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import { httpError } from '../common/httpErrors';
@@ -7,18 +8,6 @@ import { httpError } from '../common/httpErrors';
 export interface DownloadTarget {
   url: string;
   fileName: string;
-}
-
-/** "1.2 MB", "870 KB": decimal units, as download sizes are usually shown. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 /**

@@ -1,6 +1,7 @@
+import { formatBytes } from '#contract/format';
 import { HearthError } from '../common/hearthError';
 import { networkError } from '../common/httpErrors';
-import { describeError, downloadHttpError, formatBytes, notAModel } from './downloadErrors';
+import { describeError, downloadHttpError, notAModel } from './downloadErrors';
 import { isHtmlType, sniffGguf } from './sniffGguf';
 
 /** What the server says about a file before the transfer. */

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatBytes } from '#contract/format';
 import { HearthError } from '../common/hearthError';
 import { moveWithoutReplacing } from '../common/moveWithoutReplacing';
-import { formatBytes, moveError, notAModel } from './downloadErrors';
+import { moveError, notAModel } from './downloadErrors';
 import { readFilePrefix, sniffGguf } from './sniffGguf';
 
 /**

@@ -1,5 +1,9 @@
 import type { ErrorData } from '#contract/errors';
+import { formatBytes } from '#contract/format';
 import type { VaultTargetKind } from '#contract/vocabulary';
+
+/** The one byte formatter lives in the contract, shared with the CLI and the core. */
+export { formatBytes };
 
 /** How every error is shown: the stable code first, then the sentence for people. */
 export function errorText(error: ErrorData): string {
@@ -13,18 +17,6 @@ const integer = new Intl.NumberFormat('en');
 
 export function formatNumber(value: number): string {
   return integer.format(Math.round(value));
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 const MINUTE = 60_000;
