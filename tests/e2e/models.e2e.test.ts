@@ -89,7 +89,7 @@ describe('models screen in the browser (e2e)', () => {
 
     await result.getByRole('button', { name: new RegExp(REPO) }).click();
     await expect.poll(() => hubFile().count(), { timeout: 20_000 }).toBe(1);
-    expect(await hubFile().innerText()).toMatch(/F32[\s\S]*1\.1 MB/);
+    expect(await hubFile().innerText()).toMatch(/F32[\s\S]*1\.2 MB/);
     const badge = hubFile().getByTestId('fit-badge');
     await expect.poll(() => badge.getAttribute('data-verdict'), { timeout: 60_000 }).toMatch(/^(gpu|partial|cpu)$/);
     expect(await badge.innerText()).toMatch(/Fits on GPU|Partly offloaded|CPU only/);
@@ -121,7 +121,7 @@ describe('models screen in the browser (e2e)', () => {
       record();
       new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
     });
-    await expect.poll(() => row.getByTestId('download-bytes').innerText(), { timeout: 20_000 }).toMatch(/of 1\.1 MB/);
+    await expect.poll(() => row.getByTestId('download-bytes').innerText(), { timeout: 20_000 }).toMatch(/of 1\.2 MB/);
     await expect.poll(() => row.getAttribute('data-status'), { timeout: 60_000 }).toBe('completed');
     await expect.poll(() => row.getByTestId('download-progress').getAttribute('aria-valuenow')).toBe('100');
     const seen = await page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
