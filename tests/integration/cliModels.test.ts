@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { createCore } from '../../src-main/core/createCore';
 import { startHubServer, type HubServer } from '../support/hubServer';
-import { assertBuilt } from '../support/server';
+import { assertBuilt, runHearth } from '../support/server';
 import { tempDir } from '../support/tempDir';
 import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
 import { testModelPath } from '../support/testModels';
 
-const root = resolve(__dirname, '..', '..');
 const REPO = 'test-org/tiny-stories-GGUF';
 const FILE = 'tiny-stories-F32.gguf';
 
@@ -19,18 +17,7 @@ describe('hearth models: the hub, fit and pull from the command line', () => {
   const data = tempDir('hearth-cli-models-');
   let hub: HubServer;
 
-  const run = (args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn(process.execPath, [join(root, 'bin', 'hearth.mjs'), ...args, '--data-dir', data.path, '--gpu', 'off'], {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => done({ code, stdout, stderr }));
-    });
+  const run = (args: string[]) => runHearth([...args, '--data-dir', data.path, '--gpu', 'off']);
 
   beforeAll(async () => {
     assertBuilt();

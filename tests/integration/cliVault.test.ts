@@ -1,24 +1,16 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VaultSnapshot, VaultStatus, VaultTarget } from '#contract/dto';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { createCore } from '../../src-main/core/createCore';
-import { assertBuilt } from '../support/server';
+import { assertBuilt, runHearth, type HearthRun } from '../support/server';
 import { tempDir } from '../support/tempDir';
 import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
 
-const root = resolve(__dirname, '..', '..');
 const PASSPHRASE = 'correct horse battery staple';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** `hearth vault ...`: the built CLI backs a library up to a folder and restores it elsewhere from the phrase. */
 // Each step spawns the CLI, and each unlock runs scrypt at its full cost: allow minutes, not the default minute.
@@ -32,19 +24,13 @@ describe('hearth vault from the command line', { timeout: 180_000 }, () => {
   let address = '';
 
   /** Runs the CLI; the passphrase travels in the environment (null leaves it out). */
-  const run = (args: string[], passphrase: string | null = PASSPHRASE) =>
-    new Promise<Run>((done) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, HEARTH_LOG: 'warn' };
-      delete env.HEARTH_DATA_DIR;
-      delete env.HEARTH_VAULT_PASSPHRASE;
-      if (passphrase !== null) env.HEARTH_VAULT_PASSPHRASE = passphrase;
-      const child = spawn(process.execPath, [join(root, 'bin', 'hearth.mjs'), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => done({ code, stdout, stderr }));
-    });
+  const run = (args: string[], passphrase: string | null = PASSPHRASE): Promise<HearthRun> => {
+    const env: NodeJS.ProcessEnv = { ...process.env, HEARTH_LOG: 'warn' };
+    delete env.HEARTH_DATA_DIR;
+    delete env.HEARTH_VAULT_PASSPHRASE;
+    if (passphrase !== null) env.HEARTH_VAULT_PASSPHRASE = passphrase;
+    return runHearth(args, env);
+  };
   /** A vault command on the seeded library. */
   const vault = (args: string[], passphrase: string | null = PASSPHRASE) => run(['vault', ...args, '--data-dir', data.path], passphrase);
   const threadTitles = (dataDir: string): string[] => {

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInfo, RuntimeState } from '#contract/dto';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
@@ -8,12 +7,10 @@ import { createCore, type Core } from '../../src-main/core/createCore';
 import { createDispatcher } from '../../src-main/core/rpc/dispatcher';
 import { createHandlers } from '../../src-main/core/rpc/handlers';
 import { indexPath } from '../support/libraryCore';
-import { assertBuilt } from '../support/server';
+import { assertBuilt, runHearth } from '../support/server';
 import { tempDir } from '../support/tempDir';
 import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
 import { testModelPath } from '../support/testModels';
-
-const root = resolve(__dirname, '..', '..');
 
 /** A real core on a data directory, CPU only, no folder watchers. */
 function openCore(dataDir: string): Core {
@@ -85,18 +82,7 @@ describe('the CLI and the contract end in the same state', () => {
   let cliModels: Seeded;
   let contractModels: Seeded;
 
-  const hearth = (args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn(process.execPath, [join(root, 'bin', 'hearth.mjs'), ...args, '--data-dir', viaCli.path, '--gpu', 'off', '--threads', '1'], {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => done({ code, stdout, stderr }));
-    });
+  const hearth = (args: string[]) => runHearth([...args, '--data-dir', viaCli.path, '--gpu', 'off', '--threads', '1']);
 
   beforeAll(async () => {
     assertBuilt();

@@ -11,6 +11,24 @@ export function assertBuilt(): void {
   }
 }
 
+export interface HearthRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `hearth` CLI once as a real child process and collects its output. */
+export function runHearth(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<HearthRun> {
+  return new Promise<HearthRun>((done) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'hearth.mjs'), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
 /** Starts `hearth serve` as a real child process and waits for the URL it prints. */
 export async function startServe(args: string[]): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
   assertBuilt();
