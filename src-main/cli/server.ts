@@ -282,13 +282,14 @@ function upgradeRejection(req: IncomingMessage, url: URL, access: LocalAccess): 
 
 async function onMessage(ws: WebSocket, data: RawData, isBinary: boolean, dispatch: Dispatch, logger: Logger): Promise<void> {
   if (isBinary) {
-    logger.debug('ignoring a binary WebSocket message');
+    logger.debug('refusing a binary WebSocket message');
+    send(ws, { t: 'result', id: null, result: { ok: false, error: { code: 'BAD_INPUT', message: 'Binary messages are not accepted; send JSON text.' } } });
     return;
   }
   const parsed = parseWireRequest(rawText(data));
   if (!parsed.ok) {
-    if (parsed.id === null) logger.debug(`ignoring a WebSocket message: ${parsed.message}`);
-    else send(ws, { t: 'result', id: parsed.id, result: { ok: false, error: { code: 'BAD_INPUT', message: parsed.message } } });
+    // Answered even without a usable id (id: null), so no caller waits forever.
+    send(ws, { t: 'result', id: parsed.id, result: { ok: false, error: { code: 'BAD_INPUT', message: parsed.message } } });
     return;
   }
   const { id, name, input } = parsed.request;

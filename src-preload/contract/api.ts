@@ -81,7 +81,9 @@ const documentStatus = z.enum(DOCUMENT_STATUSES);
 const passphrase = z.string().min(8, 'a passphrase of at least 8 characters').max(1000);
 const phrase = z.string().trim().min(1).max(1000);
 const cid = z.string().regex(/^b[a-z2-7]{20,120}$/, 'a CIDv1 in base32 (starts with "b")');
-const httpUrl = z.string().url().max(2000).refine((u) => /^https?:/i.test(u), 'an http(s) URL');
+/** Only http(s): a `javascript:` or `file:` URL is a valid URL, but never a server to talk to. */
+const httpUrlOf = (max: number) => z.string().url().max(max).refine((u) => /^https?:/i.test(u), 'an http(s) URL');
+const httpUrl = httpUrlOf(2000);
 const snapshotContent = { includeModels: z.boolean().optional(), includeDocuments: z.boolean().optional() };
 
 /** Every setting and the values it may take: checks updates, and the values read back from disk. */
@@ -90,7 +92,7 @@ export const settingsSchema = z.object({
   maxReplyTokens: z.number().int().min(1).max(131_072),
   temperature: z.number().min(0).max(2),
   idleUnloadMinutes: z.number().int().min(0).max(24 * 60),
-  hubEndpoint: z.string().url().max(500),
+  hubEndpoint: httpUrlOf(500),
 }) satisfies z.ZodType<Settings>;
 
 export const calls = {

@@ -13,5 +13,6 @@ export interface HearthBridge {
 /** Wire format of the WebSocket transport. */
 export type WireRequest = { t: 'call'; id: number; name: string; input: unknown };
 export type WireMessage =
-  | { t: 'result'; id: number; result: Result<unknown> }
+  /** id is null only in the answer to a message whose id could not be read. */
+  | { t: 'result'; id: number | null; result: Result<unknown> }
   | { t: 'event'; name: string; payload: unknown };

@@ -77,4 +77,26 @@ describe('hearth index and search from the command line', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^error FILE_NOT_FOUND: /m);
   });
+
+  it('checks its inputs with the contract schemas the API uses, creating nothing on a refusal', async () => {
+    const names = async () => (JSON.parse((await run(['collections', 'ls', '--json'])).stdout) as { name: string }[]).map((c) => c.name);
+    const before = await names();
+    const longName = 'n'.repeat(5000);
+    const create = await run(['collections', 'create', longName]);
+    expect(create.code, create.stderr).toBe(2);
+    expect(create.stderr).toMatch(/NAME: Too big: expected string to have <=100 characters/);
+    const index = await run(['index', docs.path, '--collection', longName]);
+    expect(index.code, index.stderr).toBe(2);
+    expect(index.stderr).toMatch(/--collection NAME: Too big: .*100/);
+    const blank = await run(['collections', 'create', '   ']);
+    expect(blank.code).toBe(2);
+    const longQuery = await run(['search', 'q'.repeat(2001)]);
+    expect(longQuery.code).toBe(2);
+    expect(longQuery.stderr).toMatch(/QUERY: Too big: .*2000/);
+    expect(await names()).toEqual(before);
+
+    const trimmed = await run(['collections', 'create', '  Spaced  ', '--json']);
+    expect(trimmed.code, trimmed.stderr).toBe(0);
+    expect(JSON.parse(trimmed.stdout)).toMatchObject({ name: 'Spaced' });
+  });
 });

@@ -53,6 +53,8 @@ function refusedUpgrade(url: string, headers: Record<string, string> = {}): Prom
 class WireClient {
   readonly events: { name: string; payload: unknown }[] = [];
   readonly results = new Map<number, Result<unknown>>();
+  /** Answers with id null: to messages whose id the server could not read. */
+  readonly unaddressed: Result<unknown>[] = [];
   private readonly waiters = new Set<() => void>();
   private nextId = 1;
 
@@ -60,6 +62,7 @@ class WireClient {
     ws.on('message', (data) => {
       const message = JSON.parse(String(data)) as WireMessage;
       if (message.t === 'event') this.events.push({ name: message.name, payload: message.payload });
+      else if (message.id === null) this.unaddressed.push(message.result);
       else this.results.set(message.id, message.result);
       for (const wake of this.waiters) wake();
     });
@@ -299,14 +302,17 @@ describe('local server: HTTP, auth and the contract over WebSocket', () => {
       expect(extra.ok ? null : extra.error.code).toBe('BAD_INPUT');
     });
 
-    it('answers a malformed message with BAD_INPUT when its id can be read, and ignores it otherwise', async () => {
+    it('answers a malformed message with BAD_INPUT, with its id when it can be read and id null otherwise', async () => {
       const client = await open();
       client.ws.send('{"id": 9001, "t": "call", "name": ');
       expect(await client.resultOf(9001)).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
       client.ws.send(JSON.stringify({ id: 9002, name: 'app.info' }));
       expect(await client.resultOf(9002)).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
-      client.ws.send('not json at all');
-      client.ws.send('[1,2,3]');
+      const unreadable = ['not json at all', '[1,2,3]', '{"t":"call","id":"7","name":"app.info"}', '{"t":"call","id":1.5,"name":"app.info"}'];
+      for (const text of unreadable) client.ws.send(text);
+      client.ws.send(Buffer.from('{"t":"call","id":9003,"name":"app.info"}'), { binary: true });
+      const answers = await client.until(() => (client.unaddressed.length === unreadable.length + 1 ? client.unaddressed : undefined));
+      for (const answer of answers) expect(answer).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.any(String) } });
       // Still connected and answering.
       expect((await client.call('app.info')).ok).toBe(true);
     });

@@ -42,6 +42,18 @@ describe('contract dispatcher', () => {
     expect(await dispatch('chat.send', { threadId: 'x', content: '' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
   });
 
+  it('takes only http(s) URLs for the hub endpoint', async () => {
+    for (const hubEndpoint of ['javascript:alert(1)', 'file:///etc/passwd', 'ftp://mirror.example/', 'data:text/html,hi']) {
+      const result = await dispatch('settings.update', { hubEndpoint });
+      expect(result, hubEndpoint).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringContaining('hubEndpoint') } });
+    }
+    expect(await dispatch('settings.get', {})).toMatchObject({ ok: true, value: { hubEndpoint: 'https://huggingface.co' } });
+    for (const hubEndpoint of ['http://127.0.0.1:8080', 'https://hf-mirror.example/']) {
+      expect(await dispatch('settings.update', { hubEndpoint }), hubEndpoint).toMatchObject({ ok: true, value: { hubEndpoint } });
+    }
+    await dispatch('settings.update', { hubEndpoint: 'https://huggingface.co' });
+  });
+
   it('returns results as data and core errors with their codes', async () => {
     const created = await dispatch('threads.create', { title: 'Hello' });
     expect(created).toMatchObject({ ok: true, value: { title: 'Hello', messages: [] } });

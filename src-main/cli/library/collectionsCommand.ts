@@ -4,6 +4,7 @@ import { table } from '../format';
 import { withCore } from '../openCore';
 import { printResult } from '../output';
 import { coreOptions, jsonOption } from '../sharedOptions';
+import { contractInput } from '../contractInput';
 import { UsageError } from '../usageError';
 
 const noWatch = { library: { watch: false } };
@@ -44,17 +45,19 @@ const create = defineCommand({
   description: 'Creates an empty collection. (hearth index PATH --collection NAME also creates it.)',
   options: { ...jsonOption('Print the collection as JSON'), ...coreOptions },
   positionals: { name: arg('NAME', 'The new collection’s name', 'collections create takes exactly one NAME') },
-  run: ({ options, args }, ctx) =>
-    withCore(
+  run: ({ command, options, args }, ctx) => {
+    const input = contractInput('collections.create', { name: args.name }, command, { name: 'NAME' });
+    return withCore(
       options,
       ctx,
       async (core) => {
-        const created = core.library.createCollection(args.name);
+        const created = core.library.createCollection(input.name);
         printResult(ctx, options.json, created, `Created "${created.name}" (${created.id})`);
         return 0;
       },
       noWatch,
-    ),
+    );
+  },
 });
 
 const rm = defineCommand({

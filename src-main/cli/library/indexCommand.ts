@@ -7,6 +7,7 @@ import { jobExitCode, waitForJob } from '../jobProgress';
 import { withCore } from '../openCore';
 import { printResult } from '../output';
 import { coreOptions, jsonOption } from '../sharedOptions';
+import { contractInput } from '../contractInput';
 
 const DEFAULT_COLLECTION = 'Documents';
 
@@ -27,13 +28,15 @@ reason (empty, scanned PDF without text, password-protected, unsupported type, u
     ...coreOptions,
   },
   positionals: { path: arg('PATH', 'A folder or a file', 'index takes exactly one PATH (a folder or a file)') },
-  run: ({ options, args, interrupt }, ctx) =>
-    withCore(
+  run: ({ command, options, args, interrupt }, ctx) => {
+    const { name } = contractInput('collections.create', { name: options.collection }, command, { name: '--collection NAME' });
+    return withCore(
       options,
       ctx,
       async (core) => {
-        const collection = core.library.ensureCollection(options.collection);
-        const { source, job } = core.library.addSource(collection.id, args.path);
+        const collection = core.library.ensureCollection(name);
+        const { path } = contractInput('sources.add', { collectionId: collection.id, path: args.path }, command, { path: 'PATH' });
+        const { source, job } = core.library.addSource(collection.id, path);
         const done = await waitForJob(core, job, ctx, { quiet: options.json, interrupt });
         const code = jobExitCode(done, ctx);
         const docs = core.library.documents({ sourceId: source.id });
@@ -49,7 +52,8 @@ reason (empty, scanned PDF without text, password-protected, unsupported type, u
         return code;
       },
       { library: { watch: false } },
-    ),
+    );
+  },
 });
 
 function problemTable(docs: DocumentInfo[]): string {

@@ -9,6 +9,7 @@ import { withCore } from '../openCore';
 import { printResult } from '../output';
 import { UsageError } from '../usageError';
 import { coreOptions, jsonOption } from '../sharedOptions';
+import { contractInput } from '../contractInput';
 
 const MODES: readonly SearchMode[] = SEARCH_MODES;
 
@@ -29,8 +30,21 @@ reciprocal rank fusion. Prints ranked passages with their file, page or lines, a
     ...coreOptions,
   },
   positionals: { query: words('QUERY', 'What to look for (several words are joined)', 'What to search for? hearth search "your question"') },
-  run: ({ command, options, args }, ctx) =>
-    withCore(
+  run: ({ command, options, args }, ctx) => {
+    const input = contractInput(
+      'search.query',
+      {
+        query: args.query,
+        limit: options.limit,
+        mode: options.mode,
+        rerank: options.rerank,
+        ...(options.type.length ? { formats: options.type } : {}),
+        ...(options.path ? { pathPrefix: options.path } : {}),
+      },
+      command,
+      { query: 'QUERY', formats: '--type', pathPrefix: '--path PREFIX' },
+    );
+    return withCore(
       options,
       ctx,
       async (core) => {
@@ -39,20 +53,13 @@ reciprocal rank fusion. Prints ranked passages with their file, page or lines, a
           if (!found) throw new UsageError(`No collection named "${name}" (hearth collections ls)`, command);
           return found.id;
         });
-        const hits = await core.library.search({
-          query: args.query,
-          limit: options.limit,
-          mode: options.mode,
-          rerank: options.rerank,
-          ...(collectionIds.length ? { collectionIds } : {}),
-          ...(options.type.length ? { formats: options.type } : {}),
-          ...(options.path ? { pathPrefix: options.path } : {}),
-        });
+        const hits = await core.library.search({ ...input, ...(collectionIds.length ? { collectionIds } : {}) });
         printResult(ctx, options.json, hits.map(hitJson), () => (hits.length ? hits.map(hitText).join('\n\n') : `Nothing found for "${args.query}".`));
         return 0;
       },
       { library: { watch: false } },
-    ),
+    );
+  },
 });
 
 function hitJson(hit: SearchHit) {

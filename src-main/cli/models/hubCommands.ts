@@ -5,6 +5,7 @@ import { formatBytes, table } from '../format';
 import { withCore } from '../openCore';
 import { printResult } from '../output';
 import { coreOptions, jsonOption } from '../sharedOptions';
+import { contractInput } from '../contractInput';
 
 /** `hearth models catalog|search|files`: what there is to download, and how it would run here. */
 
@@ -42,16 +43,18 @@ repositories, most downloaded first.`,
     ...coreOptions,
   },
   positionals: { query: arg('QUERY', 'Words to look for in repository names', 'models search takes exactly one argument') },
-  run: ({ options, args }, ctx) =>
-    withCore(options, ctx, async (core) => {
-      const results = await core.hub.search(args.query, { limit: options.limit });
+  run: ({ command, options, args }, ctx) => {
+    const input = contractInput('hub.search', { query: args.query, limit: options.limit }, command, { query: 'QUERY' });
+    return withCore(options, ctx, async (core) => {
+      const results = await core.hub.search(input.query, { limit: options.limit });
       printResult(ctx, options.json, results, () =>
         results.length
           ? table([['REPOSITORY', 'DOWNLOADS', 'LIKES', ''], ...results.map((r) => [r.repo, String(r.downloads), String(r.likes), r.gated ? 'gated' : ''])])
           : `No GGUF repositories match "${args.query}".`,
       );
       return 0;
-    }),
+    });
+  },
 });
 
 export const filesCommand = defineCommand({
@@ -61,8 +64,9 @@ export const filesCommand = defineCommand({
 machine (read from each file's header, not downloaded), and marks the one to choose.`,
   options: { ...jsonOption('Print the files as JSON'), ...coreOptions },
   positionals: { repo: arg('OWNER/REPO', 'A Hugging Face repository', 'models files takes exactly one argument') },
-  run: ({ options, args }, ctx) =>
-    withCore(options, ctx, async (core) => {
+  run: ({ command, options, args }, ctx) => {
+    contractInput('hub.files', { repo: args.repo }, command, { repo: 'OWNER/REPO' });
+    return withCore(options, ctx, async (core) => {
       const files = await core.hub.files(args.repo);
       const headers = await core.hub.authHeaders();
       const fits = await Promise.all(files.map((f) => core.fit.fit(core.hub.resolveUrl(args.repo, f.file), { headers }).catch(() => null)));
@@ -86,5 +90,6 @@ machine (read from each file's header, not downloaded), and marks the one to cho
           ]),
       );
       return 0;
-    }),
+    });
+  },
 });

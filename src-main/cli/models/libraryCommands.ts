@@ -8,6 +8,7 @@ import { jobExitCode, waitForJob } from '../jobProgress';
 import { withCore } from '../openCore';
 import { printResult } from '../output';
 import { coreOptions, jsonOption } from '../sharedOptions';
+import { contractInput } from '../contractInput';
 
 /** `hearth models ls|info|add|import|rm|default`: the models in the library. */
 
@@ -52,12 +53,14 @@ export const addCommand = defineCommand({
   description: 'Checks that PATH is a readable, complete GGUF model and adds it to the library where it is.',
   options: { ...jsonOption('Print the added model as JSON'), ...coreOptions },
   positionals: { path: arg('PATH', 'The GGUF file', 'models add takes exactly one argument') },
-  run: ({ options, args }, ctx) =>
-    withCore(options, ctx, async (core) => {
-      const model = await core.models.import(args.path, false);
+  run: ({ command, options, args }, ctx) => {
+    const { path } = contractInput('models.add', { path: args.path }, command, { path: 'PATH' });
+    return withCore(options, ctx, async (core) => {
+      const model = await core.models.import(path, false);
       printResult(ctx, options.json, model, `Added ${model.name} as ${model.id}${model.managed ? ` (copied to ${model.path})` : ''}`);
       return 0;
-    }),
+    });
+  },
 });
 
 export const importCommand = defineCommand({
@@ -67,12 +70,14 @@ export const importCommand = defineCommand({
 (and deleted with the model later); without, it is referenced where it is.`,
   options: { copy: flag('Copy the file into the models folder'), ...jsonOption('Print the added model as JSON'), ...coreOptions },
   positionals: { path: arg('PATH', 'The GGUF file', 'models import takes exactly one argument') },
-  run: ({ options, args }, ctx) =>
-    withCore(options, ctx, async (core) => {
-      const model = await core.models.import(args.path, options.copy);
+  run: ({ command, options, args }, ctx) => {
+    const { path, copy } = contractInput('models.import', { path: args.path, copy: options.copy }, command, { path: 'PATH' });
+    return withCore(options, ctx, async (core) => {
+      const model = await core.models.import(path, copy);
       printResult(ctx, options.json, model, `Added ${model.name} as ${model.id}${model.managed ? ` (copied to ${model.path})` : ''}`);
       return 0;
-    }),
+    });
+  },
 });
 
 export const rmCommand = defineCommand({

@@ -7,6 +7,7 @@ import { interrupted, whileInterruptible } from '../jobProgress';
 import { printResult } from '../output';
 import { coreOptions, jsonOption } from '../sharedOptions';
 import { UsageError } from '../usageError';
+import { contractInput } from '../contractInput';
 import { VAULT_EXIT, withVaultCore } from './vaultHelpers';
 
 const KINDS = VAULT_TARGET_KINDS;
@@ -43,6 +44,16 @@ web3.storage a restore needs the snapshot's CID.
     if (kind !== 'w3up' && options.space !== undefined) throw new UsageError('--space is for w3up targets', command);
     const value = args.location;
     const name = options.name === undefined ? {} : { name: options.name };
+    const input = contractInput(
+      'vault.addTarget',
+      kind === 'folder'
+        ? { kind, path: value, ...name }
+        : kind === 'kubo'
+          ? { kind, apiUrl: value, ...name }
+          : { kind: 'w3up', email: value, ...(options.space === undefined ? {} : { space: options.space }), ...name },
+      command,
+      { path: 'DIR', apiUrl: 'URL', email: 'EMAIL', name: '--name NAME', space: '--space NAME' },
+    );
     return withVaultCore(options, ctx, async (core) => {
       const abort = new AbortController();
       try {
@@ -50,15 +61,7 @@ web3.storage a restore needs the snapshot's CID.
         const target = await whileInterruptible(
           ctx,
           () => abort.abort(),
-          () =>
-            core.vault.addTarget(
-              kind === 'folder'
-                ? { kind, path: value, ...name }
-                : kind === 'kubo'
-                  ? { kind, apiUrl: value, ...name }
-                  : { kind: 'w3up', email: value, ...(options.space === undefined ? {} : { space: options.space }), ...name },
-              { signal: abort.signal },
-            ),
+          () => core.vault.addTarget(input, { signal: abort.signal }),
         );
         printResult(ctx, options.json, target, `Added ${target.name} (${target.id}). Publish to it with: hearth vault snapshot --publish ${target.id}`);
         return 0;

@@ -157,6 +157,8 @@ export class WebSocketBridge implements HearthBridge, ConnectionMonitor {
       return;
     }
     if (message.t === 'result') {
+      // id null: the server could not read the id of something sent; nothing here waits on it.
+      if (message.id === null) return;
       const resolve = this.pending.get(message.id);
       if (!resolve) return;
       this.pending.delete(message.id);
