@@ -1,4 +1,4 @@
-import type { Llama, LlamaEmbeddingContext, LlamaModel, LlamaRankingContext } from 'node-llama-cpp';
+import type { Llama, LlamaEmbeddingContext, LlamaModel, LlamaRankingContext, Token } from 'node-llama-cpp';
 import { HearthError, isAbortError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import type { ModelRow } from '../storage/modelRepository';
@@ -19,6 +19,10 @@ export interface EmbeddingModelInfo {
 }
 
 const MAX_EMBEDDING_CONTEXT = 2048;
+/** The context holds the text plus the BOS and EOS tokens llama.cpp adds, and must not be full. */
+const RESERVED_TOKENS = 3;
+
+const embeddingContextSize = (model: LlamaModel): number => Math.min(model.trainContextSize, MAX_EMBEDDING_CONTEXT);
 
 interface Loaded<T> {
   modelId: string;
@@ -55,7 +59,7 @@ export class Embedder {
       modelId: row.id,
       modelName: row.name,
       dimension: loaded.model.embeddingVectorSize,
-      contextSize: Math.min(loaded.model.trainContextSize, MAX_EMBEDDING_CONTEXT),
+      contextSize: embeddingContextSize(loaded.model),
     };
   }
 
@@ -84,8 +88,8 @@ export class Embedder {
       const unlock = await this.acquire(background ? 'low' : 'high');
       try {
         signal?.throwIfAborted();
-        const { context } = await this.loadEmbedding(row);
-        const embedding = await context.getEmbeddingFor(text);
+        const { model, context } = await this.loadEmbedding(row);
+        const embedding = await context.getEmbeddingFor(fitToContext(model, text));
         vectors.push(normalise(embedding.vector));
         this.stats.embeddedTexts++;
       } finally {
@@ -142,7 +146,7 @@ export class Embedder {
       const model = await this.openModel(llama, row);
       try {
         const context = await model.createEmbeddingContext({
-          contextSize: Math.min(model.trainContextSize, MAX_EMBEDDING_CONTEXT),
+          contextSize: embeddingContextSize(model),
           threads: this.threads ?? llama.cpuMathCores,
         });
         this.embedding = { modelId: row.id, model, context };
@@ -189,6 +193,19 @@ export class Embedder {
       throw new HearthError('MODEL_LOAD_FAILED', `Could not load ${row.name}: ${(error as Error).message}`, { cause: error });
     }
   }
+}
+
+/**
+ * The text, or its first tokens when it is longer than the embedding context takes. Chunks are
+ * cut to fit when indexed; this is for queries (up to 2,000 characters, a few thousand tokens
+ * in CJK scripts): the vector then stands for the query's start, while BM25 still gets it all.
+ */
+function fitToContext(model: LlamaModel, text: string): string | Token[] {
+  const room = embeddingContextSize(model) - RESERVED_TOKENS;
+  // Every token stands for at least one byte: a short text needs no tokenizing here.
+  if (Buffer.byteLength(text) <= room) return text;
+  const tokens = model.tokenize(text);
+  return tokens.length <= room ? text : tokens.slice(0, room);
 }
 
 /** Frees a loaded model and its context (the context first: it belongs to the model). */
