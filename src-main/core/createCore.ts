@@ -23,6 +23,7 @@ import { FileSecretStore, type SecretStore } from './ports/secretStore';
 import { dataLayout } from './ports/dataDir';
 import { NoDialogs, type Dialogs } from './ports/dialogs';
 import { openDatabase, type Db } from './storage/database';
+import { dataDirError } from './storage/databaseErrors';
 import { JobRepository } from './storage/jobRepository';
 import { ModelRepository } from './storage/modelRepository';
 import { SettingsRepository } from './storage/settingsRepository';
@@ -89,7 +90,11 @@ export interface Core {
 export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const logger = ports.logger ?? createConsoleLogger();
   const layout = dataLayout(config.dataDir);
-  mkdirSync(layout.models, { recursive: true });
+  try {
+    mkdirSync(layout.models, { recursive: true });
+  } catch (error) {
+    throw dataDirError(config.dataDir, error);
+  }
   const db = openDatabase(layout.database, { nativeBinding: config.sqliteNativeBinding });
   // A listener that throws is logged and skipped: it never ends the work that emitted.
   const events = new Emitter<CoreEvents>((error, event) => logger.error(`a listener of ${event} failed`, error));

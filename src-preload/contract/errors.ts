@@ -36,6 +36,12 @@ export const ERROR_CODES = [
   'EMBEDDING_MODEL_MISSING',
   'RERANKER_UNAVAILABLE',
   'INDEX_ERROR',
+  /** The document index (index/) is gone or lacks its tables; index.rebuild makes it again. */
+  'INDEX_MISSING',
+  /** hearth.db (or vault.db) is damaged; the message says how to save what is left. */
+  'DATABASE_CORRUPT',
+  /** The data directory cannot be written (a read-only mount, no permission). */
+  'DATA_DIR_READ_ONLY',
   'WRONG_PASSPHRASE',
   'INTEGRITY_ERROR',
   'SIGNATURE_INVALID',

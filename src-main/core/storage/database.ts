@@ -1,4 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
+import { corruptDatabase, databaseOpenError } from './databaseErrors';
 import { migrations } from './migrations';
 
 export type Db = BetterSqlite3.Database;
@@ -13,20 +14,40 @@ export interface OpenDatabaseOptions {
   migrations?: readonly string[];
 }
 
-/** Opens (creating if needed) the SQLite file in WAL mode and brings its schema up to date. */
+/**
+ * Opens (creating if needed) the SQLite file in WAL mode, checks it is sound and brings its
+ * schema up to date. A damaged file fails as DATABASE_CORRUPT and a folder that cannot be
+ * written as DATA_DIR_READ_ONLY, each with what to do (databaseErrors.ts).
+ */
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
-  const db = new BetterSqlite3(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  let db: Db;
   try {
+    db = new BetterSqlite3(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
+  } catch (error) {
+    throw databaseOpenError(file, error) ?? error;
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    checkIntegrity(db, file);
     migrate(db, options.migrations);
   } catch (error) {
     db.close();
-    throw error;
+    throw databaseOpenError(file, error) ?? error;
   }
   return db;
+}
+
+/**
+ * Reads every page once (quick_check: structure, not index contents), so a damaged page is
+ * found at start with a clear code rather than as an INTERNAL error in the middle of a call.
+ */
+function checkIntegrity(db: Db, file: string): void {
+  const problems = db.pragma('quick_check(3)', { simple: false }) as { quick_check: string }[];
+  const found = problems.map((row) => row.quick_check).filter((text) => text !== 'ok');
+  if (found.length > 0) throw corruptDatabase(file, found.join('; '));
 }
 
 /** Applies pending migrations, each in its own transaction, tracked by PRAGMA user_version. */
