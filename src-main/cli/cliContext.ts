@@ -19,4 +19,11 @@ export interface CliContext {
   readStdin(): Promise<string>;
   /** Calls handler on the first SIGINT/SIGTERM (a second one force-quits); returns an unsubscribe. */
   onSignal(handler: (signal: NodeJS.Signals) => void): () => void;
+  /**
+   * Calls handler each time the user asks a running command for more (`serve`: another
+   * one-time URL): Enter on a terminal's stdin, or SIGUSR2. Returns an unsubscribe.
+   */
+  onUserRequest(handler: () => void): () => void;
+  /** This process's id, for instructions such as `kill -USR2 PID`. */
+  pid: number;
 }

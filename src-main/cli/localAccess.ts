@@ -1,15 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { HearthError } from '../core/common/hearthError';
+import { OneTimeCodes } from './oneTimeCodes';
 
-/**
- * The cookie the page gets once it was opened with ?token=, so its assets and WebSocket carry
- * it. Browsers share cookies across ports, so the name carries the port: two servers on one
- * machine do not overwrite each other's session.
- */
-export const tokenCookieName = (port: number): string => `hearth_token_${port}`;
+/** The browser session's cookie. Its Path (the server's session prefix) keeps it to this server. */
+export const SESSION_COOKIE = 'hearth_session';
 
-/** Tokens go into URLs and cookies, so they are kept to URL-safe characters. */
+/** The cookie earlier versions set with Path=/ (sent to every port of 127.0.0.1); cleared on sign-in. */
+export const legacyCookieName = (port: number): string => `hearth_token_${port}`;
+
+/** Tokens go into headers and cookies, so they are kept to URL-safe characters. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,512}$/;
 
 /** A fresh per-start secret: 32 random bytes, base64url. */
@@ -25,19 +25,47 @@ export function assertValidToken(token: string): void {
 
 export type CredentialSource = 'query' | 'bearer' | 'cookie';
 
+export interface CredentialRequest {
+  headers: IncomingHttpHeaders;
+  /** Whether the request is under the session prefix, the only place the cookie counts. */
+  scoped: boolean;
+  /** ?token= is read only where given: on WebSocket handshakes, whose URLs never enter a browser's history. */
+  query?: URLSearchParams;
+}
+
+/** A request path with the session prefix taken off. */
+export interface RoutedPath {
+  path: string;
+  scoped: boolean;
+}
+
 /**
  * Who may talk to the local server: requests addressed to 127.0.0.1:PORT or localhost:PORT
  * (any other Host means DNS rebinding or a proxy, so it is refused) that carry the token.
+ *
+ * Browsers get the token as a cookie, in exchange for a one-time code (see OneTimeCodes).
+ * Cookies ignore ports, so a cookie with Path=/ would go to every server on 127.0.0.1; this
+ * one has Path=/s/<scope>/, where the scope is a per-start random string that only this
+ * server and the browser know, so the browser sends it to no other server.
  */
 export class LocalAccess {
   private readonly digest: Buffer;
+  private readonly scopeDigest: Buffer;
+  private readonly codes = new OneTimeCodes();
 
   constructor(
     readonly token: string,
     readonly port: number,
+    readonly scope: string = randomBytes(16).toString('base64url'),
   ) {
     assertValidToken(token);
     this.digest = sha256(token);
+    this.scopeDigest = sha256(scope);
+  }
+
+  /** Where the UI lives for a browser session: the cookie's path. */
+  get home(): string {
+    return `/s/${this.scope}/`;
   }
 
   hostAllowed(host: string | undefined): boolean {
@@ -51,18 +79,45 @@ export class LocalAccess {
     return this.hostAllowed(host) && origin.toLowerCase() === `http://${host!.toLowerCase()}`;
   }
 
-  /** Where a valid token was found (query first, so a fresh link can replace a stale cookie), or null. */
-  authorize(query: URLSearchParams, headers: IncomingHttpHeaders): CredentialSource | null {
-    for (const candidate of query.getAll('token')) if (this.matches(candidate)) return 'query';
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1];
+  /** A code for one more browser session (`/?code=…`); it works once. */
+  issueCode(): string {
+    return this.codes.issue();
+  }
+
+  /** True the first time an issued code is presented, never again. */
+  redeemCode(candidate: string): boolean {
+    return this.codes.redeem(candidate);
+  }
+
+  /**
+   * /s/<scope>/x → { path: '/x', scoped: true }; /s/<scope> alone → { path: '', scoped: true }
+   * (to be redirected to the home with its slash); any other path stays as it is.
+   */
+  route(pathname: string): RoutedPath {
+    const match = /^\/s\/([^/]*)(\/.*)?$/.exec(pathname);
+    if (match && timingSafeEqual(sha256(match[1]!), this.scopeDigest)) return { path: match[2] ?? '', scoped: true };
+    return { path: pathname, scoped: false };
+  }
+
+  /** Where a valid token was found (bearer header, the cookie under the session prefix, ?token= where allowed), or null. */
+  authorize(request: CredentialRequest): CredentialSource | null {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
     if (bearer !== undefined && this.matches(bearer)) return 'bearer';
-    for (const candidate of cookieValues(headers.cookie, tokenCookieName(this.port))) if (this.matches(candidate)) return 'cookie';
+    if (request.scoped) {
+      for (const candidate of cookieValues(request.headers.cookie, SESSION_COOKIE)) if (this.matches(candidate)) return 'cookie';
+    }
+    for (const candidate of request.query?.getAll('token') ?? []) if (this.matches(candidate)) return 'query';
     return null;
   }
 
-  /** Set-Cookie value for a page opened with the token. HttpOnly: page scripts never see it. */
+  /** Set-Cookie for a redeemed code. HttpOnly: page scripts never see it; the path keeps it here. */
   sessionCookie(): string {
-    return `${tokenCookieName(this.port)}=${this.token}; HttpOnly; SameSite=Strict; Path=/`;
+    return `${SESSION_COOKIE}=${this.token}; HttpOnly; SameSite=Strict; Path=${this.home}`;
+  }
+
+  /** Set-Cookie that deletes an earlier version's Path=/ cookie for this port, so it stops going to other servers. */
+  legacyCookieRemoval(): string {
+    return `${legacyCookieName(this.port)}=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/`;
   }
 
   /** Constant-time: both sides are hashed first so their lengths cannot leak either. */

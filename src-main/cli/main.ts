@@ -106,6 +106,23 @@ function processContext(): CliContext {
         if (receivedAt !== null) absorbSignalEcho();
       };
     },
+    onUserRequest(handler) {
+      const onSignal = () => handler();
+      // Windows has no SIGUSR2; Enter in the terminal works everywhere.
+      if (process.platform !== 'win32') process.on('SIGUSR2', onSignal);
+      const stdin = process.stdin.isTTY ? process.stdin : null;
+      const onLine = (chunk: Buffer) => {
+        for (const char of chunk.toString('utf8')) if (char === '\n') handler();
+      };
+      stdin?.on('data', onLine);
+      return () => {
+        if (process.platform !== 'win32') process.off('SIGUSR2', onSignal);
+        stdin?.off('data', onLine);
+        // A paused stdin no longer keeps the process alive.
+        stdin?.pause();
+      };
+    },
+    pid: process.pid,
   };
 }
 

@@ -14,6 +14,7 @@ import type { Core } from '../core/createCore';
 import { createDispatcher, type Dispatch } from '../core/rpc/dispatcher';
 import { createHandlers } from '../core/rpc/handlers';
 import { assertValidToken, LocalAccess, newToken } from './localAccess';
+import { admitRequest, sendText, upgradeRejection } from './requestGate';
 import { securityHeaders } from './securityHeaders';
 import { StaticFiles } from './staticFiles';
 import { parseWireRequest } from './wireRequest';
@@ -30,8 +31,11 @@ export interface ServerOptions {
 }
 
 export interface HearthServer {
-  /** The address to open, token included. */
+  /** The address to open: a one-time URL (it carries a code that works once, never the token). */
   url: string;
+  /** Another one-time URL, for one more browser. */
+  newUrl(): string;
+  /** For programmatic clients: `Authorization: Bearer`, or ?token= on the WebSocket handshake. */
   token: string;
   port: number;
   close(): Promise<void>;
@@ -48,8 +52,10 @@ const CLOSE_GRACE_MS = 500;
 
 /**
  * The headless front end: serves the built UI and carries the contract over a WebSocket
- * at /ws, on 127.0.0.1 only, for holders of the per-start token. Every call goes through
- * the same dispatcher as Electron IPC, so validation and errors are identical.
+ * at /ws, on 127.0.0.1 only, for holders of the per-start token (browsers: the session
+ * cookie a one-time URL gives them, under the session prefix /s/<scope>/; see requestGate).
+ * Every call goes through the same dispatcher as Electron IPC, so validation and errors are
+ * identical.
  */
 export async function startServer(core: Core, options: ServerOptions): Promise<HearthServer> {
   const host = options.host ?? BIND_ADDRESS;
@@ -90,8 +96,7 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const url = requestUrl(req);
-    const rejection = url ? upgradeRejection(req, url, access!) : ([400, 'Bad request'] as const);
+    const rejection = upgradeRejection(req, access!);
     if (rejection) return refuseUpgrade(socket, rejection[0], rejection[1]);
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.set(ws, { alive: true });
@@ -164,8 +169,10 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
   httpServer.on('error', (error) => logger.error('HTTP server error', error));
 
   let closing: Promise<void> | null = null;
+  const newUrl = () => `http://${BIND_ADDRESS}:${port}/?code=${access!.issueCode()}`;
   return {
-    url: `http://${BIND_ADDRESS}:${port}/?token=${token}`,
+    url: newUrl(),
+    newUrl,
     token,
     port,
     close() {
@@ -206,25 +213,17 @@ async function handleRequest(
   documentFile: (docId: string) => string | null,
 ): Promise<void> {
   for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
-  if (!access.hostAllowed(req.headers.host)) return sendText(res, 403, 'Forbidden: this server only answers to 127.0.0.1 and localhost.');
-  const url = requestUrl(req);
-  if (!url) return sendText(res, 400, 'Bad request');
-  const via = access.authorize(url.searchParams, req.headers);
-  if (!via) return sendText(res, 401, 'Unauthorized: open the full URL that `hearth serve` printed (it carries the token).');
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.setHeader('Allow', 'GET, HEAD');
-    return sendText(res, 405, 'Method not allowed');
-  }
-  if (via === 'query') res.setHeader('Set-Cookie', access.sessionCookie());
+  const path = admitRequest(req, res, access);
+  if (path === null) return;
 
-  if (url.pathname === '/healthz') {
+  if (path === '/healthz') {
     const body = JSON.stringify({ ok: true });
     res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);
     return;
   }
 
-  const documentMatch = DOCUMENT_ROUTE.exec(url.pathname);
+  const documentMatch = DOCUMENT_ROUTE.exec(path);
   if (documentMatch) {
     const path = documentFile(documentMatch[1]!);
     const info = path ? await stat(path).catch(() => null) : null;
@@ -243,9 +242,9 @@ async function handleRequest(
     return pipeFile(path, res);
   }
 
-  const file = await files.lookup(url.pathname);
+  const file = await files.lookup(path);
   if (!file) {
-    return sendText(res, 404, url.pathname === '/' ? 'Not found: the UI is not built yet (run `npm run build`).' : 'Not found');
+    return sendText(res, 404, path === '/' ? 'Not found: the UI is not built yet (run `npm run build`).' : 'Not found');
   }
   res.writeHead(200, {
     'Content-Type': file.contentType,
@@ -270,14 +269,6 @@ function pipeFile(path: string, res: ServerResponse): Promise<void> {
     });
     stream.pipe(res);
   });
-}
-
-function upgradeRejection(req: IncomingMessage, url: URL, access: LocalAccess): readonly [number, string] | null {
-  if (url.pathname !== '/ws') return [404, 'Not found'];
-  if (!access.hostAllowed(req.headers.host)) return [403, 'Forbidden: unexpected Host'];
-  if (!access.originAllowed(req.headers.origin, req.headers.host)) return [403, 'Forbidden: cross-origin WebSocket'];
-  if (!access.authorize(url.searchParams, req.headers)) return [401, 'Unauthorized'];
-  return null;
 }
 
 async function onMessage(ws: WebSocket, data: RawData, isBinary: boolean, dispatch: Dispatch, logger: Logger): Promise<void> {
@@ -317,20 +308,6 @@ function closeClient(ws: WebSocket): Promise<void> {
     });
     ws.close(1001, 'Hearth is shutting down');
   });
-}
-
-function requestUrl(req: IncomingMessage): URL | null {
-  try {
-    // Only path and query are used; the base never decides where a request goes.
-    return new URL(req.url ?? '/', 'http://127.0.0.1');
-  } catch {
-    return null;
-  }
-}
-
-function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
-  res.end(`${text}\n`);
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {

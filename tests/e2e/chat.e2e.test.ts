@@ -60,6 +60,7 @@ describe('chat in the browser (e2e)', () => {
     const badge = await page.getByTestId('backend-badge').innerText();
     if (badge.includes('CPU')) await expect.poll(() => page.getByTestId('backend-warning').isVisible()).toBe(true);
     expect(page.url()).not.toContain('token='); // the token leaves the address bar
+    expect(page.url()).not.toContain('code='); // and so does the one-time code (spent anyway)
     await expect.poll(() => page.getByTestId('runtime-status').innerText()).toMatch(/No model/i);
   });
 
@@ -144,9 +145,13 @@ describe('the server refuses requests without its token', () => {
     const data = tempDir('hearth-e2e-');
     const server = await startServe(['--data-dir', data.path, '--gpu', 'off']);
     try {
-      const bare = server.url.replace(/\?token=.*/, '');
+      const bare = server.url.replace(/\?code=.*/, '');
       expect((await fetch(bare)).status).toBe(401);
-      expect((await fetch(server.url)).status).toBe(200);
+      const signIn = await fetch(server.url, { redirect: 'manual' });
+      expect(signIn.status).toBe(303);
+      const home = new URL(signIn.headers.get('location')!, server.url);
+      expect((await fetch(home, { headers: { Cookie: signIn.headers.getSetCookie()[0]!.split(';')[0]! } })).status).toBe(200);
+      expect((await fetch(home)).status).toBe(401);
     } finally {
       await server.stop();
       data.cleanup();

@@ -146,7 +146,7 @@ describe('hearth command line (the built CLI, real models)', () => {
     }
   });
 
-  it('serves: prints the URL line, answers with the token, and exits 0 on SIGTERM', async () => {
+  it('serves: prints the one-time URL line, opens a session with it, prints another on SIGUSR2, and exits 0 on SIGTERM', async () => {
     const rendererDir = join(dataDir.path, 'ui');
     mkdirSync(rendererDir, { recursive: true });
     writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>cli test</title>');
@@ -161,7 +161,7 @@ describe('hearth command line (the built CLI, real models)', () => {
       const timer = setTimeout(() => reject(new Error(`no URL line within 60 s\n${stderr}`)), 60_000);
       child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
         stdout += chunk;
-        const match = /^Hearth is running at (http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)$/m.exec(stdout);
+        const match = /^Hearth is running at (http:\/\/127\.0\.0\.1:\d+\/\?code=[A-Za-z0-9_-]+)$/m.exec(stdout);
         if (match) {
           clearTimeout(timer);
           resolveUrl(new URL(match[1]!));
@@ -173,12 +173,29 @@ describe('hearth command line (the built CLI, real models)', () => {
     expect(stderr).toMatch(/^Data directory: /m);
     expect(stderr).toMatch(/^Inference: CPU/m);
 
-    const page = await fetch(url);
+    await expect.poll(() => stderr, { timeout: 10_000 }).toMatch(new RegExp(`That URL works once\\. For another, press Enter \\(or kill -USR2 ${child.pid}\\)`));
+
+    // The code buys the session cookie once; a script can use the cookie's value as a bearer token.
+    const signIn = await fetch(url, { redirect: 'manual' });
+    expect(signIn.status).toBe(303);
+    const home = new URL(signIn.headers.get('location')!, url);
+    const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    const page = await fetch(home, { headers: { Cookie: cookie } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('cli test');
-    const health = await fetch(new URL('/healthz', url), { headers: { Authorization: `Bearer ${url.searchParams.get('token')}` } });
+    const health = await fetch(new URL('/healthz', url), { headers: { Authorization: `Bearer ${cookie.split('=')[1]!}` } });
     expect(await health.json()).toEqual({ ok: true });
     expect((await fetch(new URL('/', url))).status).toBe(401);
+    expect((await fetch(url, { redirect: 'manual' })).status).toBe(401);
+
+    // Another browser: SIGUSR2 prints a fresh one-time URL on its own line.
+    const printed = stdout;
+    child.kill('SIGUSR2');
+    await expect.poll(() => stdout.length > printed.length, { timeout: 10_000 }).toBe(true);
+    const second = /^Hearth is running at (\S+)$/m.exec(stdout.slice(printed.length))?.[1];
+    expect(second).toMatch(/\?code=[A-Za-z0-9_-]{43}$/);
+    expect(second).not.toBe(url.href);
+    expect((await fetch(second!, { redirect: 'manual' })).status).toBe(303);
 
     child.kill('SIGTERM');
     expect(await exited).toEqual({ code: 0, signal: null });

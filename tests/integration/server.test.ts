@@ -144,6 +144,15 @@ describe('local server: HTTP, auth and the contract over WebSocket', () => {
     clients.push(client);
     return client;
   };
+  const bearer = () => ({ Authorization: `Bearer ${token}` });
+  /** Opens a fresh one-time URL as a browser would: its reply's redirect and session cookie. */
+  const signIn = async (): Promise<{ home: string; cookie: string; reply: HttpReply }> => {
+    const url = new URL(server.newUrl());
+    const reply = await httpGet(port, url.pathname + url.search);
+    const home = reply.headers.location ?? '';
+    const cookie = (reply.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
+    return { home, cookie, reply };
+  };
 
   beforeAll(async () => {
     ({ core, cleanup: cleanupCore } = createTestCore());
@@ -166,9 +175,11 @@ describe('local server: HTTP, auth and the contract over WebSocket', () => {
   });
 
   describe('HTTP', () => {
-    it('prints a URL with a fresh random token on 127.0.0.1', () => {
-      expect(server.url).toBe(`http://127.0.0.1:${port}/?token=${token}`);
+    it('prints a one-time URL on 127.0.0.1 that never carries the random token', () => {
+      expect(server.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/\\?code=[A-Za-z0-9_-]{43}$`));
+      expect(server.url).not.toContain(token);
       expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(server.newUrl()).not.toBe(server.url);
     });
 
     it('refuses a request without a token with 401', async () => {
@@ -181,14 +192,50 @@ describe('local server: HTTP, auth and the contract over WebSocket', () => {
 
     it('refuses a wrong token with 401, in the URL, a cookie or a bearer header', async () => {
       const wrong = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+      const { home } = await signIn();
       expect((await httpGet(port, `/?token=${wrong}`)).status).toBe(401);
-      expect((await httpGet(port, '/', { Cookie: `hearth_token_${port}=${wrong}` })).status).toBe(401);
+      expect((await httpGet(port, home, { Cookie: `hearth_session=${wrong}` })).status).toBe(401);
+      expect((await httpGet(port, '/', { Cookie: `hearth_token_${port}=${token}` })).status).toBe(401);
       expect((await httpGet(port, '/', { Authorization: `Bearer ${wrong}` })).status).toBe(401);
       expect((await httpGet(port, '/?token=')).status).toBe(401);
+      // The right token in a page's URL is refused too: such a URL would stay in the browser's history.
+      expect((await httpGet(port, `/?token=${token}`)).status).toBe(401);
+      expect((await httpGet(port, `${home}?token=${token}`)).status).toBe(401);
     });
 
-    it('serves the UI for ?token= with the strict CSP, the security headers and a session cookie', async () => {
-      const reply = await httpGet(port, `/?token=${token}`);
+    it('exchanges a one-time code once for a session cookie bound to its own random path', async () => {
+      const code = new URL(server.newUrl()).searchParams.get('code')!;
+      const reply = await httpGet(port, `/?code=${code}`);
+      expect(reply.status).toBe(303);
+      const home = reply.headers.location ?? '';
+      expect(home).toMatch(/^\/s\/[A-Za-z0-9_-]{22}\/$/);
+      expect(reply.headers['cache-control']).toBe('no-store');
+      expect(reply.headers['referrer-policy']).toBe('no-referrer');
+      const [session, legacy] = reply.headers['set-cookie'] ?? [];
+      expect(session).toBe(`hearth_session=${token}; HttpOnly; SameSite=Strict; Path=${home}`);
+      expect(legacy).toBe(`hearth_token_${port}=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/`);
+
+      // Spent: the same code again, or a code this server never issued, gets 401 and no cookie.
+      for (const again of [code, `${code.slice(0, -1)}A`, token]) {
+        const replay = await httpGet(port, `/?code=${again}`);
+        expect(replay.status).toBe(401);
+        expect(replay.body).toMatch(/already used/);
+        expect(replay.headers['set-cookie']).toBeUndefined();
+      }
+      // Only opening the URL spends a code; a HEAD or POST leaves it for the browser.
+      const unused = new URL(server.newUrl()).searchParams.get('code')!;
+      expect((await httpGet(port, `/?code=${unused}`, {}, 'HEAD')).status).toBe(405);
+      expect((await httpGet(port, `/?code=${unused}`, {}, 'POST')).status).toBe(405);
+      expect((await httpGet(port, `/?code=${unused}`)).status).toBe(303);
+      // The session path without its slash leads to it (the cookie is only sent with the slash).
+      const bare = await httpGet(port, home.slice(0, -1));
+      expect(bare.status).toBe(307);
+      expect(bare.headers.location).toBe(home);
+    });
+
+    it('serves the UI with the session cookie under its path, with the strict CSP and the security headers', async () => {
+      const { home, cookie } = await signIn();
+      const reply = await httpGet(port, home, { Cookie: cookie });
       expect(reply.status).toBe(200);
       expect(reply.body).toContain('<title>Hearth test</title>');
       expect(reply.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -198,15 +245,16 @@ describe('local server: HTTP, auth and the contract over WebSocket', () => {
       expect(reply.headers['x-content-type-options']).toBe('nosniff');
       expect(reply.headers['referrer-policy']).toBe('no-referrer');
       expect(reply.headers['cache-control']).toBe('no-store');
-      const cookie = reply.headers['set-cookie']?.[0] ?? '';
-      expect(cookie).toContain(`hearth_token_${port}=${token}`);
-      expect(cookie).toMatch(/HttpOnly/);
-      expect(cookie).toMatch(/SameSite=Strict/);
-      expect(cookie).toMatch(/Path=\//);
+      expect(reply.headers['set-cookie']).toBeUndefined();
+      expect(cookie).toBe(`hearth_session=${token}`);
     });
 
     it('accepts the cookie alone afterwards, for the page assets, with the right content type', async () => {
-      const reply = await httpGet(port, '/assets/app.js', { Cookie: `other=1; hearth_token_${port}=${token}` });
+      const { home, cookie } = await signIn();
+      // Outside its path the cookie is worth nothing (a browser would not even send it there).
+      expect((await httpGet(port, '/assets/app.js', { Cookie: cookie })).status).toBe(401);
+      expect((await httpGet(port, `/s/another-scope/assets/app.js`, { Cookie: cookie })).status).toBe(401);
+      const reply = await httpGet(port, `${home}assets/app.js`, { Cookie: `other=1; ${cookie}` });
       expect(reply.status).toBe(200);
       expect(reply.headers['content-type']).toBe('text/javascript; charset=utf-8');
       expect(reply.headers['content-security-policy']).toContain("frame-ancestors 'none'");
@@ -223,15 +271,21 @@ describe('local server: HTTP, auth and the contract over WebSocket', () => {
     });
 
     it('refuses a forged Host header with 403 even with the token (DNS rebinding)', async () => {
+      const code = new URL(server.newUrl()).searchParams.get('code')!;
       for (const host of [`evil.example:${port}`, `127.0.0.1:${port + 1}`, '127.0.0.1', `127.0.0.1.nip.io:${port}`]) {
-        const reply = await httpGet(port, `/?token=${token}`, { Host: host });
+        const reply = await httpGet(port, '/', { Host: host, ...bearer() });
         expect(reply.status, host).toBe(403);
-        expect(reply.headers['set-cookie'], host).toBeUndefined();
+        const exchange = await httpGet(port, `/?code=${code}`, { Host: host });
+        expect(exchange.status, host).toBe(403);
+        expect(exchange.headers['set-cookie'], host).toBeUndefined();
       }
-      expect((await httpGet(port, `/?token=${token}`, { Host: `localhost:${port}` })).status).toBe(200);
+      expect((await httpGet(port, '/', { Host: `localhost:${port}`, ...bearer() })).status).toBe(200);
+      // A refused request does not spend the code.
+      expect((await httpGet(port, `/?code=${code}`, { Host: `localhost:${port}` })).status).toBe(303);
     });
 
     it('never serves a file outside the renderer folder', async () => {
+      const { home, cookie } = await signIn();
       for (const path of [
         '/../secret.txt',
         '/../package.json',
@@ -244,9 +298,13 @@ describe('local server: HTTP, auth and the contract over WebSocket', () => {
         '/%00index.html',
         '/%E0%A4%A',
       ]) {
-        const reply = await httpGet(port, `${path}${path.includes('?') ? '&' : '?'}token=${token}`);
+        const reply = await httpGet(port, path, bearer());
         expect(reply.status, path).toBe(404);
         expect(reply.body, path).not.toContain('not for the browser');
+        // Under the session path too; a ".." that climbs out of it also leaves the cookie's reach (401).
+        const scoped = await httpGet(port, `${home}${path.slice(1)}`, { Cookie: cookie });
+        expect([401, 404], path).toContain(scoped.status);
+        expect(scoped.body, path).not.toContain('not for the browser');
       }
     });
 
@@ -272,11 +330,14 @@ describe('local server: HTTP, auth and the contract over WebSocket', () => {
       expect(await refusedUpgrade(`ws://127.0.0.1:${port}/other?token=${token}`)).toBe(404);
     });
 
-    it("accepts the page's own origin, and the session cookie instead of ?token=", async () => {
+    it("accepts the page's own origin, and the session cookie under its path instead of ?token=", async () => {
       const byOrigin = await open({ Origin: `http://127.0.0.1:${port}` });
       expect((await byOrigin.call('app.info')).ok).toBe(true);
-      const byCookie = await open({ Cookie: `hearth_token_${port}=${token}` }, `ws://127.0.0.1:${port}/ws`);
+      const { home, cookie } = await signIn();
+      const byCookie = await open({ Cookie: cookie, Origin: `http://127.0.0.1:${port}` }, `ws://127.0.0.1:${port}${home}ws`);
       expect((await byCookie.call('app.info')).ok).toBe(true);
+      expect(await refusedUpgrade(`ws://127.0.0.1:${port}/ws`, { Cookie: cookie })).toBe(401);
+      expect(await refusedUpgrade(`ws://127.0.0.1:${port}${home}ws`, { Cookie: cookie, Origin: `http://127.0.0.1:${port + 1}` })).toBe(403);
     });
   });
 
@@ -365,7 +426,9 @@ describe('local server: HTTP, auth and the contract over WebSocket', () => {
       const given = 'a-given-token-for-this-test_1234';
       const other = await startServer(core, { port: 0, host: 'localhost', rendererDir: dir.path, token: given });
       try {
-        expect(other.url).toBe(`http://127.0.0.1:${other.port}/?token=${given}`);
+        expect(other.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${other.port}/\\?code=[A-Za-z0-9_-]{43}$`));
+        // Codes are per server: this server's code opens nothing on the other.
+        expect((await httpGet(port, `/?code=${new URL(other.url).searchParams.get('code')!}`)).status).toBe(401);
         expect((await httpGet(other.port, '/healthz', { Authorization: `Bearer ${given}` })).status).toBe(200);
         expect((await httpGet(other.port, '/healthz', { Authorization: `Bearer ${token}` })).status).toBe(401);
         const client = await WireClient.open(`ws://127.0.0.1:${other.port}/ws?token=${given}`);

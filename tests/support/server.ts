@@ -29,34 +29,59 @@ export function runHearth(args: string[], env: NodeJS.ProcessEnv = process.env):
   });
 }
 
+/** The line `hearth serve` prints for each one-time URL (at start, and on Enter or SIGUSR2). */
+export const SERVE_URL_LINE = /^Hearth is running at (http:\/\/127\.0\.0\.1:\d+\/\?code=[A-Za-z0-9_-]+)$/gm;
+
+export interface ServeRun {
+  /** The one-time URL printed at start: it opens one browser session, once. */
+  url: string;
+  process: ChildProcess;
+  /** Asks the running server for another one-time URL (SIGUSR2) and waits for it. */
+  newUrl(): Promise<string>;
+  stop(): Promise<void>;
+}
+
 /** Starts `hearth serve` as a real child process and waits for the URL it prints. */
-export async function startServe(args: string[]): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
+export async function startServe(args: string[]): Promise<ServeRun> {
   assertBuilt();
   const child = spawn(process.execPath, [join(root, 'bin', 'hearth.mjs'), 'serve', '--port', '0', ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`hearth serve printed no URL in 60 s. stderr:\n${stderr}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const match = /Hearth is running at (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(out);
-      if (match) {
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  const urls = () => [...stdout.matchAll(SERVE_URL_LINE)].map((m) => m[1]!);
+  /** Waits until `hearth serve` has printed more than `count` URLs, and returns the newest. */
+  const urlAfter = (count: number) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`hearth serve printed no new URL in 60 s. stderr:\n${stderr}`)), 60_000);
+      const check = () => {
+        const all = urls();
+        if (all.length > count) done(null, all[all.length - 1]!);
+      };
+      const exited = (code: number | null) => done(new Error(`hearth serve exited with ${code}. stderr:\n${stderr}`));
+      const done = (error: Error | null, url?: string) => {
         clearTimeout(timer);
-        resolve(match[1]!);
-      }
+        child.stdout!.off('data', check);
+        child.off('exit', exited);
+        if (error) reject(error);
+        else resolve(url!);
+      };
+      child.stdout!.on('data', check);
+      child.once('exit', exited);
+      check();
     });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`hearth serve exited with ${code}. stderr:\n${stderr}`));
-    });
-  });
+  const url = await urlAfter(0);
   return {
     url,
     process: child,
+    newUrl() {
+      const count = urls().length;
+      child.kill('SIGUSR2');
+      return urlAfter(count);
+    },
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

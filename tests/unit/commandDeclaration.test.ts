@@ -23,6 +23,8 @@ function recordingContext(env: Record<string, string> = {}) {
     parseWorkerPath: '',
     readStdin: async () => '',
     onSignal: () => () => undefined,
+    onUserRequest: () => () => undefined,
+    pid: 0,
   };
   return { ctx, out };
 }

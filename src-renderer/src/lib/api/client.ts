@@ -29,25 +29,24 @@ const alwaysOpen: ConnectionMonitor = {
 /**
  * The renderer's one way to the core, and the only place that touches window.hearth:
  * the preload's bridge in the desktop app, otherwise the same contract over the local
- * server's WebSocket (authenticated by the cookie the server set with the page).
+ * server's WebSocket (authenticated by the session cookie the server set for this page).
  */
 export function createHearthClient(): HearthClient {
   const preload = window.hearth;
   if (preload) return { bridge: preload, connection: alwaysOpen, transport: 'ipc' };
 
-  dropTokenFromUrl();
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const bridge = new WebSocketBridge(`${scheme}://${location.host}/ws`);
+  const bridge = new WebSocketBridge(webSocketUrl(location.href));
   return { bridge, connection: bridge, transport: 'websocket' };
 }
 
 /**
- * The server trades ?token= for an HttpOnly cookie when it serves the page; removing the
- * token from the address bar keeps it out of history, bookmarks and screenshots.
+ * The server's WebSocket, beside the page: the page lives under the server's session prefix
+ * (/s/<scope>/), and the session cookie is sent only below it, so the socket must be too.
  */
-function dropTokenFromUrl(): void {
-  const url = new URL(location.href);
-  if (!url.searchParams.has('token')) return;
-  url.searchParams.delete('token');
-  history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+export function webSocketUrl(pageUrl: string): string {
+  const url = new URL('ws', pageUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.search = '';
+  url.hash = '';
+  return url.href;
 }
