@@ -24,7 +24,9 @@ const hasDisplay =
 const wantServer = args.includes('--server') || !hasDisplay;
 
 if (wantServer) {
-  if (!hasDisplay) console.error('No display found: starting the headless server. Open the URL below in a browser.');
+  if (!hasDisplay) {
+    console.error('No display found: starting the headless server. Open the URL below in a browser (it works once; press Enter for another).');
+  }
   run(process.execPath, [join(root, 'bin', 'hearth.mjs'), 'serve', ...args.filter((a) => a !== '--server')]);
 } else {
   // The Electron binary is fetched on first desktop start, not at npm install, so that
