@@ -8,6 +8,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { eventNames, type EventName } from '#contract/api';
 import { TokenCoalescer } from './tokenCoalescer';
 import type { WireMessage } from '#contract/client';
+import type { Result } from '#contract/errors';
 import { HearthError } from '../core/common/hearthError';
 import type { Logger } from '../core/common/logger';
 import type { Core } from '../core/createCore';
@@ -18,6 +19,9 @@ import { admitRequest, sendText, upgradeRejection } from './requestGate';
 import { securityHeaders } from './securityHeaders';
 import { StaticFiles } from './staticFiles';
 import { parseWireRequest } from './wireRequest';
+import { guardConnections } from './connectionGuard';
+import { FairScheduler, type Lane, type LaneFlow } from './fairScheduler';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './serverLimits';
 
 export interface ServerOptions {
   /** 0 picks a free port. */
@@ -28,6 +32,8 @@ export interface ServerOptions {
   rendererDir: string;
   /** Defaults to a fresh random token per start. */
   token?: string;
+  /** What one client may cost (connections, queued calls, unsent bytes); see serverLimits.ts. */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface HearthServer {
@@ -45,8 +51,6 @@ const BIND_ADDRESS = '127.0.0.1';
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost']);
 /** Largest WebSocket message: a maximal chat message, JSON-escaped, fits with room to spare. */
 const MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
-/** A client this far behind on events is stuck or gone; dropping it protects the server's memory. */
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const HEARTBEAT_MS = 30_000;
 const CLOSE_GRACE_MS = 500;
 
@@ -70,6 +74,7 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
   }
   const token = options.token ?? newToken();
   assertValidToken(token);
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
   const dispatch = createDispatcher(createHandlers(core), core.logger);
   const files = new StaticFiles(options.rendererDir);
   const logger = core.logger;
@@ -84,28 +89,35 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
   // The port is known only after listen(); until then no request can arrive anyway.
   let access: LocalAccess | null = null;
   const httpServer = createServer((req, res) => {
-    handleRequest(req, res, access!, files, documentFile).catch((error: unknown) => {
+    handleRequest(req, res, access!, files, documentFile, () => guard.trust(req.socket)).catch((error: unknown) => {
       logger.error(`HTTP ${req.method ?? ''} ${req.url ?? ''} failed`, error);
       if (!res.headersSent) sendText(res, 500, 'Internal error');
       else res.destroy();
     });
   });
 
+  const guard = guardConnections(httpServer, limits, logger);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
   const clients = new Map<WebSocket, { alive: boolean }>();
+  const scheduler = new FairScheduler(limits);
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const rejection = upgradeRejection(req, access!);
     if (rejection) return refuseUpgrade(socket, rejection[0], rejection[1]);
+    guard.trust(socket);
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.set(ws, { alive: true });
+      const lane = scheduler.open(clientFlow(ws, limits, logger));
       ws.on('pong', () => {
         const state = clients.get(ws);
         if (state) state.alive = true;
       });
-      ws.on('message', (data, isBinary) => void onMessage(ws, data, isBinary, dispatch, logger));
-      ws.on('close', () => clients.delete(ws));
+      ws.on('message', (data, isBinary) => onMessage(ws, lane, data, isBinary, dispatch, logger));
+      ws.on('close', () => {
+        clients.delete(ws);
+        lane.close();
+      });
       ws.on('error', (error) => logger.debug('WebSocket client error', error));
     });
   });
@@ -118,7 +130,7 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
     const text = JSON.stringify(message);
     for (const ws of clients.keys()) {
       if (ws.readyState !== WebSocket.OPEN) continue;
-      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      if (ws.bufferedAmount > limits.maxUnsentBytes) {
         logger.warn('dropping a WebSocket client that stopped reading events');
         ws.terminate();
         continue;
@@ -211,10 +223,12 @@ async function handleRequest(
   access: LocalAccess,
   files: StaticFiles,
   documentFile: (docId: string) => string | null,
+  trust: () => void,
 ): Promise<void> {
   for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
   const path = admitRequest(req, res, access);
   if (path === null) return;
+  trust();
 
   if (path === '/healthz') {
     const body = JSON.stringify({ ok: true });
@@ -271,25 +285,66 @@ function pipeFile(path: string, res: ServerResponse): Promise<void> {
   });
 }
 
-async function onMessage(ws: WebSocket, data: RawData, isBinary: boolean, dispatch: Dispatch, logger: Logger): Promise<void> {
+/**
+ * Answers malformed frames at once (cheaply: deep nesting is refused before JSON.parse) and
+ * queues calls in the client's own lane, so the scheduler runs them fairly against other
+ * clients' calls; a client whose queue is full gets BUSY.
+ */
+function onMessage(ws: WebSocket, lane: Lane, data: RawData, isBinary: boolean, dispatch: Dispatch, logger: Logger): void {
   if (isBinary) {
     logger.debug('refusing a binary WebSocket message');
-    send(ws, { t: 'result', id: null, result: { ok: false, error: { code: 'BAD_INPUT', message: 'Binary messages are not accepted; send JSON text.' } } });
+    reply(ws, lane, null, { ok: false, error: { code: 'BAD_INPUT', message: 'Binary messages are not accepted; send JSON text.' } });
     return;
   }
-  const parsed = parseWireRequest(rawText(data));
+  const text = rawText(data);
+  const parsed = parseWireRequest(text);
   if (!parsed.ok) {
     // Answered even without a usable id (id: null), so no caller waits forever.
-    send(ws, { t: 'result', id: parsed.id, result: { ok: false, error: { code: 'BAD_INPUT', message: parsed.message } } });
+    reply(ws, lane, parsed.id, { ok: false, error: { code: 'BAD_INPUT', message: parsed.message } });
     return;
   }
   const { id, name, input } = parsed.request;
-  const result = await dispatch(name, input);
-  send(ws, { t: 'result', id, result });
+  const queued = lane.submit(text.length, async () => {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    reply(ws, lane, id, await dispatch(name, input));
+  });
+  if (!queued) {
+    const message = 'Too many calls are waiting on this connection; wait for their answers before sending more.';
+    reply(ws, lane, id, { ok: false, error: { code: 'BUSY', message } });
+  }
 }
 
-function send(ws: WebSocket, message: WireMessage): void {
-  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+/** Sends an answer; once it has gone out, the lane checks whether its client can be read again. */
+function reply(ws: WebSocket, lane: Lane, id: number | null, result: Result<unknown>): void {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  const message: WireMessage = { t: 'result', id, result };
+  ws.send(JSON.stringify(message), () => lane.wake());
+  lane.updateFlow();
+}
+
+/**
+ * How the scheduler sees one client: its calls wait (and it is not read) while more than
+ * pauseUnsentBytes have not been taken by the network, and it is dropped past maxUnsentBytes.
+ */
+function clientFlow(ws: WebSocket, limits: ServerLimits, logger: Logger): LaneFlow {
+  let told = false;
+  return {
+    writable() {
+      if (ws.bufferedAmount > limits.maxUnsentBytes) {
+        logger.warn(`dropping a WebSocket client with ${ws.bufferedAmount} bytes of answers it does not read`);
+        ws.terminate();
+        return false;
+      }
+      if (ws.bufferedAmount <= limits.pauseUnsentBytes) return true;
+      if (!told) {
+        told = true;
+        logger.info(`a WebSocket client is not reading its answers (${ws.bufferedAmount} bytes unsent): its calls wait until it does`);
+      }
+      return false;
+    },
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
+  };
 }
 
 function rawText(data: RawData): string {

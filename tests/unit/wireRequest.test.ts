@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nestsDeeperThan } from '../../src-main/cli/jsonDepth';
 import { parseWireRequest } from '../../src-main/cli/wireRequest';
 
 describe('parseWireRequest', () => {
@@ -19,5 +20,23 @@ describe('parseWireRequest', () => {
     for (const text of ['', 'nope', '[]', 'null', '42', '{"t":"call","name":"app.info"}', '{"id":"7"}', '{"id":1.5}', '{"a":{"id":8}']) {
       expect(parseWireRequest(text), text).toMatchObject({ ok: false, id: null });
     }
+  });
+
+  it('refuses a frame nested too deeply before parsing it, keeping its leading id', () => {
+    const deep = `{"t":"call","id":9,"name":"app.info","input":${'['.repeat(100)}${']'.repeat(100)}}`;
+    expect(parseWireRequest(deep)).toEqual({ ok: false, id: 9, message: 'The message nests deeper than 32 levels.' });
+  });
+});
+
+describe('nestsDeeperThan', () => {
+  it('counts brackets outside strings only', () => {
+    expect(nestsDeeperThan('[[[]]]', 3)).toBe(false);
+    expect(nestsDeeperThan('[[[[]]]]', 3)).toBe(true);
+    expect(nestsDeeperThan('{"a":{"b":[1]}}', 3)).toBe(false);
+    expect(nestsDeeperThan('{"a":{"b":[{}]}}', 3)).toBe(true);
+    expect(nestsDeeperThan(`{"s":"${'[{'.repeat(50)}"}`, 2)).toBe(false);
+    expect(nestsDeeperThan(String.raw`{"s":"\\\"[[[[["}`, 1)).toBe(false);
+    expect(nestsDeeperThan(String.raw`{"s":"\\"}[[[[`, 3)).toBe(true);
+    expect(nestsDeeperThan('[]'.repeat(1000), 1)).toBe(false);
   });
 });
