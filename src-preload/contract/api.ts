@@ -178,6 +178,11 @@ export const calls = {
   'index.status': call<IndexStatus>()(empty),
   /** Looks for changes in one source, or all; returns the indexing job, or null when nothing changed on disk. */
   'index.rescan': call<JobInfo | null>()(z.object({ sourceId: id.optional() }).strict()),
+  /**
+   * Makes the document index again after index/ was deleted or moved (status.blocker INDEX_MISSING):
+   * a job that re-embeds every document. With the index intact, a full rescan.
+   */
+  'index.rebuild': call<JobInfo>()(empty),
   'search.query': call<SearchHit[]>()(
     z
       .object({

@@ -51,6 +51,7 @@ export const CALL_NAMES = [
   'documents.open',
   'index.status',
   'index.rescan',
+  'index.rebuild',
   'search.query',
   'vault.status',
   'vault.create',

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import type { Browser, Page } from 'playwright-core';
@@ -310,8 +310,28 @@ describe('documents and cited answers in the browser (e2e)', () => {
     await expect.poll(() => page.getByTestId('collection-item').count(), { timeout: 20_000 }).toBe(1);
     // The remaining collection is shown again.
     await expect.poll(() => page.getByTestId('collection-title').innerText(), { timeout: 20_000 }).toBe('Handbook');
-    expect(await page.getByTestId('document-row').count()).toBe(5);
+    // The title can show before the collection's files arrive.
+    await expect.poll(() => page.getByTestId('document-row').count(), { timeout: 20_000 }).toBe(5);
   });
+
+  it('offers to rebuild the index when index/ is gone, and searches again once it is rebuilt', async () => {
+    rmSync(join(data.path, 'index'), { recursive: true });
+    await page.reload();
+    await page.getByTestId('nav-documents').click();
+    const blocker = page.getByTestId('index-blocker');
+    await expect.poll(() => blocker.getAttribute('data-code'), { timeout: 20_000 }).toBe('INDEX_MISSING');
+    expect(await blocker.innerText()).toContain('Rebuild');
+    await page.screenshot({ path: join(outDir, 'documents-index-missing.png') });
+
+    await blocker.getByTestId('index-blocker-rebuild').click();
+    await expect.poll(() => blocker.count(), { timeout: 90_000 }).toBe(0);
+    await expect.poll(() => page.getByTestId('index-progress').getAttribute('data-state'), { timeout: 90_000 }).toBe('idle');
+    await page.getByTestId('search-input').fill('orchids misting');
+    await page.getByTestId('search-submit').click();
+    const hits = page.getByTestId('search-hit');
+    await expect.poll(() => hits.count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(await hits.first().getAttribute('data-path')).toMatch(/orchids\.txt$/);
+  }, 180_000);
 
   it('logged no page errors', () => {
     expect(errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
@@ -76,6 +76,17 @@ describe('hearth index and search from the command line', () => {
     const missing = await run(['index', join(docs.path, 'nope')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^error FILE_NOT_FOUND: /m);
+  });
+
+  it('hearth index PATH rebuilds an index whose folder was deleted, and search finds the same passages again', async () => {
+    const { query } = LABELLED_QUERIES[2]!;
+    const before = JSON.parse((await run(['search', '--json', query])).stdout) as { chunkId: string }[];
+    rmSync(join(data.path, 'index'), { recursive: true });
+    const index = await run(['index', docs.path, '--collection', 'Handbook']);
+    expect(index.code, index.stderr).toBe(0);
+    const after = await run(['search', '--json', query]);
+    expect(after.code, after.stderr).toBe(0);
+    expect((JSON.parse(after.stdout) as { chunkId: string }[]).map((h) => h.chunkId)).toEqual(before.map((h) => h.chunkId));
   });
 
   it('checks its inputs with the contract schemas the API uses, creating nothing on a refusal', async () => {

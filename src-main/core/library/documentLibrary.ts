@@ -65,8 +65,9 @@ export class DocumentLibrary {
     this.retriever = new LibraryRetriever(this.catalog, this.finder, this.options.minSimilarity);
   }
 
-  /** Starts watching folder sources (call once the core is built). */
+  /** Starts watching folder sources, and rebuilds the index if it went missing (call once the core is built). */
   start(): void {
+    this.indexer.rebuildIfMissing().catch((error: unknown) => this.deps.logger.error('could not check the document index', error));
     if (!this.options.watch) return;
     for (const source of this.deps.repo.sources()) if (source.kind === 'folder') this.watcher.add(source.id, source.path);
   }
@@ -180,6 +181,15 @@ export class DocumentLibrary {
   /** The indexing job under way or paused, if any. */
   currentJob(): JobInfo | null {
     return this.indexer.currentJob();
+  }
+
+  /**
+   * Makes the index again after index/ was lost: a job that embeds every document whose chunks
+   * are missing (all of them when the folder is gone). With the index intact it looks at every
+   * source for changes, as a full rescan does.
+   */
+  async rebuild(): Promise<JobInfo> {
+    return (await this.indexer.rebuildIfMissing()) ?? this.indexer.requestIndex('all');
   }
 
   async status(): Promise<IndexStatus> {

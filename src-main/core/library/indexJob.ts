@@ -10,6 +10,7 @@ import type { ChunkStore } from '../search/chunkStore';
 import type { DocumentRow, LibraryRepository } from '../storage/libraryRepository';
 import { deleteChunksEverywhere, indexKey, readActiveIndex, writeActiveIndex, type TargetIndex } from './activeIndex';
 import type { Embedder } from './embedder';
+import { indexMissingError, missingActiveIndex } from './indexHealth';
 import { processDocument, scanForChanges, type Processed } from './indexDocument';
 import type { LibraryOptions } from './libraryOptions';
 import type { DocumentParser } from './parse/documentParser';
@@ -97,8 +98,25 @@ export class LibraryIndexer {
     return this.deps.jobs.find<IndexJobParams>(INDEX_JOB, ['running', 'queued', 'paused'], () => true);
   }
 
-  status(): IndexStatus {
+  /**
+   * Makes the index again from the documents when its table is gone (index/ deleted or moved):
+   * the indexing job recreates the table and its reconcile step sends every document whose
+   * chunks are missing back to embedding. Null when the index is there (nothing to do).
+   */
+  async rebuildIfMissing(): Promise<JobInfo | null> {
+    // Nothing indexed yet: no index to miss, and no reason to open LanceDB.
+    if (!readActiveIndex(this.deps.repo)) return null;
+    const store = await this.deps.store();
+    const missing = missingActiveIndex(this.deps.repo, store);
+    if (!missing) return null;
+    this.deps.logger.warn(`the document index ${missing.key} is missing from ${store.dir}: rebuilding it`);
+    return this.requestIndex('all');
+  }
+
+  async status(): Promise<IndexStatus> {
     const active = readActiveIndex(this.deps.repo);
+    const store = active ? await this.deps.store() : null;
+    const missing = store !== null && missingActiveIndex(this.deps.repo, store) !== null;
     const targetRow = this.deps.models.embeddingModel() ?? null;
     let target: EmbeddingIndexInfo | null = null;
     let blocker: IndexStatus['blocker'] = null;
@@ -107,9 +125,13 @@ export class LibraryIndexer {
         code: 'EMBEDDING_MODEL_MISSING',
         message: 'No embedding model yet: download one from the catalog (Models → Discover, purpose "embedding") or set a model as the default for embeddings, so documents can be indexed.',
       };
-    } else if (active?.modelId === targetRow.id) {
+    } else if (store && missing && !this.currentJob()) {
+      // Once the rebuild job runs it is the status to show, not a blocker.
+      blocker = indexMissingError(store).toData();
+    }
+    if (targetRow && active?.modelId === targetRow.id) {
       target = { modelId: active.modelId, modelName: active.modelName, dimension: active.dimension };
-    } else {
+    } else if (targetRow) {
       target = { modelId: targetRow.id, modelName: targetRow.name, dimension: 0 };
     }
     return {
@@ -117,7 +139,7 @@ export class LibraryIndexer {
       target,
       blocker,
       documents: this.deps.repo.counts(),
-      chunks: active ? this.deps.repo.totalChunks(active.key) : 0,
+      chunks: active && !missing ? this.deps.repo.totalChunks(active.key) : 0,
       watching: this.deps.watching(),
       job: this.currentJob(),
     };

@@ -9,6 +9,7 @@ import type { LibraryRepository } from '../storage/libraryRepository';
 import type { ModelRow } from '../storage/modelRepository';
 import { readActiveIndex } from './activeIndex';
 import type { Embedder } from './embedder';
+import { assertIndexPresent } from './indexHealth';
 import type { DocumentFormat } from './types';
 
 export interface SearchInput {
@@ -66,6 +67,7 @@ export class LibrarySearch {
     const active = readActiveIndex(this.deps.repo);
     if (!active) return [];
     const store = await this.deps.store();
+    assertIndexPresent(this.deps.repo, store);
     const mode = input.mode ?? 'hybrid';
     let vector: Float32Array | null = null;
     if (mode !== 'bm25') {
@@ -104,6 +106,7 @@ export class LibrarySearch {
   async chunk(chunkId: string): Promise<SearchHit> {
     const active = readActiveIndex(this.deps.repo);
     const store = await this.deps.store();
+    assertIndexPresent(this.deps.repo, store);
     const [row] = active ? await store.getChunks(active.key, [chunkId]) : [];
     if (!row) throw new HearthError('NOT_FOUND', `No passage ${chunkId} in the index; the document may have changed since.`);
     return toSearchHit(row);
@@ -113,7 +116,9 @@ export class LibrarySearch {
   async documentText(docId: string): Promise<{ text: string; tokenCount: number } | null> {
     const active = readActiveIndex(this.deps.repo);
     if (!active) return null;
-    const rows = await (await this.deps.store()).docChunks(active.key, docId);
+    const store = await this.deps.store();
+    assertIndexPresent(this.deps.repo, store);
+    const rows = await store.docChunks(active.key, docId);
     if (rows.length === 0) return null;
     return { text: rows.map((r) => r.text).join('\n\n'), tokenCount: rows.reduce((n, r) => n + r.tokenCount, 0) };
   }

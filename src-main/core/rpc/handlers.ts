@@ -102,6 +102,7 @@ export function createHandlers(core: Core): Handlers {
     },
     'index.status': () => core.library.status(),
     'index.rescan': ({ sourceId }) => core.library.rescan(sourceId),
+    'index.rebuild': () => core.library.rebuild(),
     'search.query': (input) => core.library.search(input),
 
     'vault.status': () => core.vault.status(),

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, MatchQuery, Operator, type Connection, type Table } from '@lancedb/lancedb';
 import { KeyedSequencer } from '../common/async';
 import { HearthError } from '../common/hearthError';
@@ -81,6 +82,8 @@ export class ChunkStore {
   private constructor(
     private readonly db: Connection,
     private readonly vectorIndexThreshold: number,
+    /** The LanceDB folder (index/ in the data directory). */
+    readonly dir: string,
   ) {}
 
   /** Opens (creating if needed) the LanceDB database in `dir`. */
@@ -90,7 +93,7 @@ export class ChunkStore {
     const db = await connect(dir, consistency === null ? {} : { readConsistencyInterval: consistency });
     const threshold = options.vectorIndexThreshold ?? DEFAULT_VECTOR_INDEX_THRESHOLD;
     if (!Number.isInteger(threshold) || threshold < 1) throw new HearthError('BAD_INPUT', 'vectorIndexThreshold must be a positive integer');
-    return new ChunkStore(db, threshold);
+    return new ChunkStore(db, threshold, dir);
   }
 
   close(): void {
@@ -119,9 +122,20 @@ export class ChunkStore {
     return hold(0);
   }
 
+  /**
+   * Whether the table's folder is on disk: false once index/ (or the table in it) was deleted
+   * or moved under a running Hearth, which LanceDB itself only reports as raw I/O errors.
+   */
+  hasTable(name: string): boolean {
+    checkTableName(name);
+    return existsSync(join(this.dir, `${name}.lance`));
+  }
+
   /** Creates the table if it is missing; an existing one must match the model and dimension. */
   async ensureTable(name: string, spec: TableSpec): Promise<TableInfo> {
     checkTableName(name);
+    // index/ itself may have been deleted since open (a rebuild then starts from nothing).
+    mkdirSync(this.dir, { recursive: true });
     if (!Number.isInteger(spec.dimension) || spec.dimension < 1 || spec.dimension > MAX_DIMENSION) {
       throw new HearthError('BAD_INPUT', `Invalid embedding dimension ${spec.dimension}`);
     }
@@ -383,12 +397,14 @@ export class ChunkStore {
 
   private async exists(name: string): Promise<boolean> {
     this.checkOpen();
+    this.forgetIfGone(name);
     if (this.handles.has(name)) return true;
     return (await this.db.tableNames()).includes(name);
   }
 
   private handle(name: string): Promise<Handle> {
     this.checkOpen();
+    this.forgetIfGone(name);
     let handle = this.handles.get(name);
     if (!handle) {
       handle = this.openHandle(name);
@@ -396,6 +412,14 @@ export class ChunkStore {
       handle.catch(() => this.handles.delete(name));
     }
     return handle;
+  }
+
+  /** A cached handle to a table whose folder is gone would only give LanceDB's I/O errors. */
+  private forgetIfGone(name: string): void {
+    const handle = this.handles.get(name);
+    if (!handle || this.hasTable(name)) return;
+    this.handles.delete(name);
+    handle.then((h) => h.table.close()).catch(() => undefined);
   }
 
   private async openHandle(name: string): Promise<Handle> {

@@ -274,6 +274,19 @@ export class DocumentsStore {
     });
   }
 
+  /** After index/ was lost (blocker INDEX_MISSING): a job that embeds every document again. */
+  async rebuildIndex(): Promise<void> {
+    await this.withPending('rebuild', async () => {
+      const result = await this.bridge.call('index.rebuild', {});
+      if (!result.ok) {
+        this.toasts.error(result.error);
+        return;
+      }
+      this.handleJob(result.value);
+      await this.refreshStatus();
+    });
+  }
+
   pauseJob(): Promise<void> {
     return this.actOnJob('jobs.pause');
   }
