@@ -24,6 +24,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import type { CallName } from '#contract/api';
 import type { WireMessage } from '#contract/client';
 
 const here = fileURLToPath(import.meta.url);
@@ -139,7 +140,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 /** The probe: cheap calls one after another for the phase, with a per-call timeout of the whole phase. */
 async function probe(ws: WebSocket, ms: number): Promise<number[]> {
-  const names = ['app.info', 'settings.get', 'jobs.list'];
+  const names: CallName[] = ['app.info', 'settings.get', 'jobs.list'];
   const times: number[] = [];
   const deadline = performance.now() + ms;
   let id = 0;
