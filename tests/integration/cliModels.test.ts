@@ -75,6 +75,14 @@ describe('hearth models: the hub, fit and pull from the command line', () => {
     expect(unknown.stderr).toMatch(/^error MODEL_NOT_FOUND: /m);
   });
 
+  it('checks a pull source with the contract schema the API uses', async () => {
+    const badSha = await run(['models', 'pull', 'http://127.0.0.1:9/model.gguf', '--sha256', 'not-hex']);
+    expect(badSha.code, badSha.stderr).toBe(2);
+    expect(badSha.stderr).toMatch(/^hearth: SOURCE: .*sha256/m);
+    const longUrl = await run(['models', 'pull', `http://127.0.0.1:9/${'a'.repeat(5000)}.gguf`]);
+    expect(longUrl.code, longUrl.stderr).toBe(2);
+  });
+
   it('lists the curated catalog', async () => {
     const catalog = await run(['models', 'catalog', '--json']);
     expect(catalog.code, catalog.stderr).toBe(0);

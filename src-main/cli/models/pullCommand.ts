@@ -7,6 +7,7 @@ import { withCore } from '../openCore';
 import { printResult } from '../output';
 import { coreOptions, jsonOption } from '../sharedOptions';
 import { quantOption, SOURCE_HELP } from './sourceArg';
+import { contractInput } from '../contractInput';
 
 /** `hearth models pull SOURCE`: a resumable download job with a progress bar. */
 export const pullCommand = defineCommand({
@@ -24,7 +25,12 @@ library.`,
   },
   positionals: { source: arg('SOURCE', SOURCE_HELP, 'models pull takes exactly one argument') },
   async run({ command, options, args, interrupt }, ctx) {
-    const source = parseModelSource(args.source, command, { quant: options.quant, sha256: options.sha256 });
+    const { source } = contractInput(
+      'models.pull',
+      { source: parseModelSource(args.source, command, { quant: options.quant, sha256: options.sha256 }) },
+      command,
+      { source: 'SOURCE' },
+    );
     return withCore(options, ctx, async (core) => {
       const started = await core.downloads.pull(source);
       const done = await waitForJob(core, started, ctx, { quiet: options.json, interrupt });
