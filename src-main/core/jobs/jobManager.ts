@@ -5,6 +5,7 @@ import { HearthError, isAbortError, toErrorData } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
 import type { JobRepository, JobRow } from '../storage/jobRepository';
+import { JobStateStore } from './jobStateStore';
 import { decodeJson, describeIssues, type Decoded } from '../storage/storedJson';
 
 export interface JobContext<C> {
@@ -56,13 +57,17 @@ export class JobManager {
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private readonly stopReasons = new Map<string, StopReason>();
   private readonly waiters = new Map<string, ((job: JobInfo) => void)[]>();
+  /** The job table; a state it cannot write (a full disk) is kept in memory, so jobs still end. */
+  private readonly store: JobStateStore;
 
   constructor(
-    private readonly repo: JobRepository,
+    repo: JobRepository,
     private readonly logger: Logger,
     private readonly onUpdate: (job: JobInfo) => void,
     private readonly progressIntervalMs = 100,
-  ) {}
+  ) {
+    this.store = new JobStateStore(repo, logger);
+  }
 
   register<P, C>(kind: KindName, definition: JobKind<P, C>): void {
     this.kinds.set(kind, definition as JobKind<unknown, unknown>);
@@ -73,14 +78,14 @@ export class JobManager {
    * when the process ended resume if their kind can, and are marked interrupted otherwise.
    */
   recover(): void {
-    for (const row of this.repo.withStatus('running', 'queued')) {
+    for (const row of this.store.withStatus('running', 'queued')) {
       const kind = this.kinds.get(row.kind);
       if (kind?.resumable) {
         this.logger.info(`resuming job ${row.id} (${row.kind})`);
         this.launch(row.id);
       } else {
         this.publish(
-          this.repo.update(row.id, {
+          this.store.update(row.id, {
             status: 'interrupted',
             error: { code: 'CANCELLED', message: 'Interrupted when Hearth stopped; start it again.' },
           }),
@@ -94,7 +99,7 @@ export class JobManager {
     if (!definition) throw new HearthError('BAD_INPUT', `Unknown job kind "${kind}"`);
     const checked = definition.params.safeParse(params);
     if (!checked.success) throw new HearthError('BAD_INPUT', `Bad parameters for a "${kind}" job: ${describeIssues(checked.error)}`);
-    const row = this.repo.insert({ id: newId('job'), kind, title: definition.title(checked.data), params: checked.data });
+    const row = this.store.insert({ id: newId('job'), kind, title: definition.title(checked.data), params: checked.data });
     this.publish(row);
     this.launch(row.id);
     return toInfo(row);
@@ -107,7 +112,7 @@ export class JobManager {
   find<P>(kind: KindName, statuses: readonly JobStatus[], match: (params: P) => boolean): JobInfo | null {
     const schema = this.kinds.get(kind)?.params;
     if (!schema) return null;
-    const rows = this.repo.withStatus(...statuses).filter((row) => {
+    const rows = this.store.withStatus(...statuses).filter((row) => {
       if (row.kind !== kind) return false;
       const params = decodeJson(schema, row.paramsJson);
       return params.ok && match(params.value as P);
@@ -117,39 +122,40 @@ export class JobManager {
   }
 
   list(): JobInfo[] {
-    return this.repo.list().map(toInfo);
+    return this.store.list().map(toInfo);
   }
 
   get(id: string): JobInfo {
-    const row = this.repo.get(id);
+    const row = this.store.get(id);
     if (!row) throw new HearthError('JOB_NOT_FOUND', `No job with id ${id}`);
     return toInfo(row);
   }
 
   cancel(id: string): void {
-    const row = this.repo.get(id);
+    const row = this.store.get(id);
     if (!row) throw new HearthError('JOB_NOT_FOUND', `No job with id ${id}`);
     if (this.running.has(id)) return this.stop(id, 'cancel');
-    if (row.status === 'paused' || row.status === 'queued' || row.status === 'interrupted') {
+    // A job marked running that runs nowhere in this process (its end could not be recorded) is cancelled too.
+    if (row.status === 'paused' || row.status === 'queued' || row.status === 'interrupted' || row.status === 'running') {
       this.discard(row);
-      this.finish(id, this.repo.update(id, { status: 'cancelled' }));
+      this.finish(id, this.store.update(id, { status: 'cancelled' }));
     }
   }
 
   pause(id: string): void {
-    if (!this.repo.get(id)) throw new HearthError('JOB_NOT_FOUND', `No job with id ${id}`);
+    if (!this.store.get(id)) throw new HearthError('JOB_NOT_FOUND', `No job with id ${id}`);
     if (this.running.has(id)) this.stop(id, 'pause');
   }
 
   resume(id: string): void {
-    const row = this.repo.get(id);
+    const row = this.store.get(id);
     if (!row) throw new HearthError('JOB_NOT_FOUND', `No job with id ${id}`);
     if (row.status === 'paused' || row.status === 'interrupted' || row.status === 'failed') this.launch(id);
   }
 
   /** Resolves with the job's final state (completed, failed, cancelled, paused or interrupted). */
   wait(id: string): Promise<JobInfo> {
-    const row = this.repo.get(id);
+    const row = this.store.get(id);
     if (!row) return Promise.reject(new HearthError('JOB_NOT_FOUND', `No job with id ${id}`));
     if (!this.running.has(id) && row.status !== 'queued' && row.status !== 'running') return Promise.resolve(toInfo(row));
     return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]));
@@ -160,6 +166,7 @@ export class JobManager {
     const runs = [...this.running.entries()];
     for (const [id] of runs) this.stop(id, 'shutdown');
     await Promise.all(runs.map(([, run]) => run.done));
+    this.store.dispose();
   }
 
   private stop(id: string, reason: StopReason): void {
@@ -168,7 +175,7 @@ export class JobManager {
   }
 
   private launch(id: string): void {
-    const row = this.repo.get(id);
+    const row = this.store.get(id);
     const kind = row && this.kinds.get(row.kind);
     if (!row || !kind || this.running.has(id)) return;
     const record = this.readRecord(row, kind);
@@ -179,7 +186,7 @@ export class JobManager {
     const flushProgress = () => {
       if (!pending || !this.running.has(id)) return;
       writes.pass();
-      this.publish(this.repo.update(id, pending));
+      this.publish(this.store.update(id, pending));
       pending = null;
     };
     const context: JobContext<unknown> = {
@@ -197,25 +204,25 @@ export class JobManager {
           const problem = checked ? describeIssues(checked.error) : 'its kind declares no checkpoint schema';
           throw new HearthError('JOB_RECORD_INVALID', `Job ${id} (${row.kind}) tried to save a checkpoint it could not read back: ${problem}`);
         }
-        this.repo.update(id, { checkpoint: checked.data });
+        this.store.update(id, { checkpoint: checked.data });
       },
     };
-    this.publish(this.repo.update(id, { status: 'running', error: null }));
+    this.publish(this.store.update(id, { status: 'running', error: null }));
     const done = (async () => {
       try {
         await kind.run(record.params, context);
         flushProgress();
-        this.finish(id, this.repo.update(id, { status: 'completed', progress: 1 }));
+        this.finish(id, this.store.update(id, { status: 'completed', progress: 1 }));
       } catch (error) {
         flushProgress();
         const reason = this.stopReasons.get(id);
         if (reason && (isAbortError(error) || controller.signal.aborted)) {
           const status = reason === 'cancel' ? 'cancelled' : reason === 'pause' ? 'paused' : kind.resumable ? 'queued' : 'interrupted';
           if (status === 'cancelled') this.discard(row, record.params);
-          this.finish(id, this.repo.update(id, { status }));
+          this.finish(id, this.store.update(id, { status }));
         } else {
           this.logger.warn(`job ${id} (${row.kind}) failed`, error);
-          this.finish(id, this.repo.update(id, { status: 'failed', error: toErrorData(error) }));
+          this.finish(id, this.store.update(id, { status: 'failed', error: toErrorData(error) }));
         }
       }
     })();
@@ -262,12 +269,12 @@ export class JobManager {
   private failUnreadable(row: JobRow, bad: Extract<JobRecord, { ok: false }>): void {
     this.logger.warn(`job ${row.id} (${row.kind}): its ${bad.part} cannot be read back (${bad.problem}); marking it failed`);
     this.discard(row);
-    this.repo.update(row.id, { checkpoint: null });
+    this.store.update(row.id, { checkpoint: null });
     const message =
       bad.part === 'checkpoint'
         ? `"${row.title}" could not continue: the progress it saved cannot be read (${bad.problem}). Resume it to start over.`
         : `"${row.title}" cannot run: its parameters were stored in a shape this version of Hearth cannot read (${bad.problem}). Start it again.`;
-    this.finish(row.id, this.repo.update(row.id, { status: 'failed', error: { code: 'JOB_RECORD_INVALID', message } }));
+    this.finish(row.id, this.store.update(row.id, { status: 'failed', error: { code: 'JOB_RECORD_INVALID', message } }));
   }
 
   private finish(id: string, row: JobRow): void {

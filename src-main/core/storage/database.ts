@@ -1,5 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { corruptDatabase, databaseOpenError } from './databaseErrors';
+import { guardDiskFull } from './diskFullGuard';
 import { migrations } from './migrations';
 
 export type Db = BetterSqlite3.Database;
@@ -22,7 +23,8 @@ export interface OpenDatabaseOptions {
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
   let db: Db;
   try {
-    db = new BetterSqlite3(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
+    // A full disk reads as DISK_FULL naming this file, from every write path.
+    db = guardDiskFull(new BetterSqlite3(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}), file);
   } catch (error) {
     throw databaseOpenError(file, error) ?? error;
   }
