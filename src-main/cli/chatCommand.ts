@@ -52,7 +52,10 @@ far is kept in the chat.`,
         unsubscribeStream = core.events.on('chat.stream', (event) => {
           if (event.threadId !== thread.id) return;
           if (event.type === 'token') ctx.stdout(event.text);
-          else if (event.type === 'end') done(event.message);
+          else if (event.type === 'end') {
+            if (event.saveError) ctx.stderr(`\nnote: ${event.saveError.message}\n`);
+            done(event.message);
+          }
         });
       });
       await core.chat.send(thread.id, args.question, { maxReplyTokens: options['max-tokens'] });

@@ -189,7 +189,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     async dispose() {
       if (disposed) return;
       disposed = true;
-      await chat.stopAll();
+      await chat.dispose();
       await library.dispose();
       await jobs.shutdown();
       await parser.dispose();

@@ -139,7 +139,11 @@ export type ChatStreamEvent =
   | { type: 'start'; threadId: string; messageId: string; context: ContextUsage; sources: MessageSources | null }
   /** text is the next piece of the reply: one token's text, or several (a transport may merge them). */
   | { type: 'token'; threadId: string; messageId: string; text: string }
-  | { type: 'end'; threadId: string; message: Message; context: ContextUsage; tokensPerSecond: number };
+  /**
+   * saveError: set when the reply could not be saved (a full disk). It is kept in memory, shown
+   * as it is, and saved as soon as a write succeeds again.
+   */
+  | { type: 'end'; threadId: string; message: Message; context: ContextUsage; tokensPerSecond: number; saveError?: ErrorData };
 
 export interface JobBytes {
   done: number;

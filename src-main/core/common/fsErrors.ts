@@ -13,8 +13,9 @@ export const FILE_PROBLEM_CODES: Readonly<Record<FileProblem, ErrorCode>> = {
   other: 'FILE_UNREADABLE',
 };
 
-// A full quota is as full as a full disk; SQLite says SQLITE_FULL when its file cannot grow.
-const DISK_FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+// A full quota is as full as a full disk; SQLite says SQLITE_FULL when its file cannot grow;
+// DISK_FULL is one of ours already mapped (a HearthError), still a full disk.
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', 'DISK_FULL']);
 const NOT_FOUND = new Set(['ENOENT', 'ENOTDIR']);
 const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
 

@@ -16,6 +16,7 @@ import type { SettingsRepository } from '../storage/settingsRepository';
 import type { ThreadRepository } from '../storage/threadRepository';
 import type { LlamaRuntime, LoadedSession } from './llamaRuntime';
 import type { ModelRunner } from './modelRunner';
+import { ReplySaver } from './replySaver';
 import { buildSourceContext, sourceBudget, type SourceRetriever } from './sourceContext';
 
 const DEFAULT_TITLE = 'New chat';
@@ -49,6 +50,8 @@ export class ChatService {
   /** Threads whose send is waiting for a model to load: a second send meanwhile is BUSY. */
   private readonly preparing = new Set<string>();
   private readonly replies = new Sequencer();
+  /** Writes replies; keeps one whose save fails (a full disk) and saves it later. */
+  private readonly saver: ReplySaver;
 
   constructor(
     private readonly threads: ThreadRepository,
@@ -64,6 +67,7 @@ export class ChatService {
     private readonly retriever: SourceRetriever | null = null,
   ) {
     runner?.addUser(this);
+    this.saver = new ReplySaver(threads, logger, onThreadChanged);
     const closed = threads.closeInterruptedMessages();
     if (closed > 0) logger.info(`closed ${closed} reply(ies) interrupted by the last shutdown`);
   }
@@ -81,7 +85,7 @@ export class ChatService {
   getThread(threadId: string): Thread {
     const row = this.threads.get(threadId);
     if (!row) throw new HearthError('THREAD_NOT_FOUND', `No chat with id ${threadId}; it may have been deleted.`);
-    const messages = this.threads.messages(threadId);
+    const messages = this.messagesOf(threadId);
     return { ...row, messages, messageCount: messages.length, collectionIds: this.threads.collectionIds(threadId) };
   }
 
@@ -180,6 +184,17 @@ export class ChatService {
     await Promise.all([...this.active.keys()].map((threadId) => this.stop(threadId)));
   }
 
+  /** At quit: stops every reply and saves what waits to be saved, if it can. */
+  async dispose(): Promise<void> {
+    await this.stopAll();
+    this.saver.dispose();
+  }
+
+  /** The thread's messages, with replies not saved yet (a full disk) as they are in memory. */
+  private messagesOf(threadId: string): Message[] {
+    return this.saver.overlay(this.threads.messages(threadId));
+  }
+
   /**
    * Checks the thread can take a message and returns the model to answer with, loading the
    * default chat model first if none is loaded (load on first use).
@@ -249,12 +264,13 @@ export class ChatService {
     let generatedTokens = 0;
     let startedAt = 0;
     const finish = (status: Message['status'], error: unknown = null) => {
-      const message = this.threads.finishMessage(messageId, {
+      const { message, saveError } = this.saver.finish(messageId, {
+        threadId,
         content: text,
         status,
         error: error === null ? null : toErrorData(error),
+        context: context.total > 0 ? context : null,
       });
-      if (context.total > 0) this.threads.update(threadId, { context });
       const seconds = startedAt ? (performance.now() - startedAt) / 1000 : 0;
       this.emit({
         type: 'end',
@@ -262,6 +278,7 @@ export class ChatService {
         message,
         context,
         tokensPerSecond: seconds > 0 ? generatedTokens / seconds : 0,
+        ...(saveError ? { saveError } : {}),
       });
     };
 
@@ -288,7 +305,7 @@ export class ChatService {
       if (signal.aborted) return finish('stopped');
       sources = built.sources;
       sourcePrompt = built.prompt;
-      this.threads.setMessageSources(messageId, sources);
+      this.saver.sources(messageId, sources);
     }
     let fitted: FittedHistory;
     try {
@@ -315,7 +332,7 @@ export class ChatService {
         onTextChunk: (chunk) => {
           text += chunk;
           this.emit({ type: 'token', threadId, messageId, text: chunk });
-          if (persist.tryPass()) this.threads.setMessageContent(messageId, text);
+          if (persist.tryPass()) this.saver.progress(messageId, text);
         },
       });
       text = result.response;
@@ -345,7 +362,7 @@ export class ChatService {
     sourcePrompt: string | null = null,
   ): FittedHistory {
     const thread = this.threads.get(threadId)!;
-    const all = this.threads.messages(threadId);
+    const all = this.messagesOf(threadId);
     const replyIndex = all.findIndex((m) => m.id === replyId);
     const earlier = all.slice(0, replyIndex === -1 ? all.length : replyIndex).filter((m) => m.role === 'assistant' ? m.content.length > 0 : true);
     const total = session.context.contextSize;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { connect, MatchQuery, Operator, type Connection, type Table } from '@lancedb/lancedb';
 import { KeyedSequencer } from '../common/async';
 import { HearthError } from '../common/hearthError';
+import { lanceWriteError } from './lanceErrors';
 import { arrow, type ArrowTable } from './arrow';
 import { byScore, column, readNumbers, readRecords, readVector, scored, toArrow, type ChunkHit, type ChunkScore } from './chunkArrow';
 import { ftsRanks, keepFtsRanked, refreshTableIndexes, type RefreshResult } from './chunkIndexes';
@@ -88,9 +89,11 @@ export class ChunkStore {
 
   /** Opens (creating if needed) the LanceDB database in `dir`. */
   static async open(dir: string, options: ChunkStoreOptions = {}): Promise<ChunkStore> {
-    mkdirSync(dir, { recursive: true });
     const consistency = options.readConsistencySeconds === undefined ? 0 : options.readConsistencySeconds;
-    const db = await connect(dir, consistency === null ? {} : { readConsistencyInterval: consistency });
+    const db = await (async () => {
+      mkdirSync(dir, { recursive: true });
+      return connect(dir, consistency === null ? {} : { readConsistencyInterval: consistency });
+    })().catch((error: unknown) => Promise.reject(lanceWriteError(error, dir)));
     const threshold = options.vectorIndexThreshold ?? DEFAULT_VECTOR_INDEX_THRESHOLD;
     if (!Number.isInteger(threshold) || threshold < 1) throw new HearthError('BAD_INPUT', 'vectorIndexThreshold must be a positive integer');
     return new ChunkStore(db, threshold, dir);
@@ -445,6 +448,6 @@ export class ChunkStore {
   /** Runs writes to one table one at a time, in call order, whether or not earlier ones failed. */
   private async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     this.checkOpen();
-    return this.writes.queue(name, fn);
+    return this.writes.queue(name, () => fn().catch((error: unknown) => Promise.reject(lanceWriteError(error, this.dir))));
   }
 }

@@ -241,6 +241,8 @@ export class ChatStore {
           Object.assign(view, event.message, { tokensPerSecond: event.tokensPerSecond || null });
           if (event.context.total > 0) this.context = event.context;
         }
+        // The reply is shown, but it could not be saved (a full disk): say so.
+        if (event.saveError) this.toasts.error(event.saveError);
         this.onThreadTouched(event.threadId);
         break;
       }
