@@ -24,6 +24,7 @@ import { dataLayout } from './ports/dataDir';
 import { NoDialogs, type Dialogs } from './ports/dialogs';
 import { openDatabase, type Db } from './storage/database';
 import { dataDirError } from './storage/databaseErrors';
+import { PRIVATE_DIR_MODE, PrivateDataDir } from './storage/privateDataDir';
 import { JobRepository } from './storage/jobRepository';
 import { ModelRepository } from './storage/modelRepository';
 import { SettingsRepository } from './storage/settingsRepository';
@@ -83,6 +84,8 @@ export interface Core {
   library: DocumentLibrary;
   embedder: Embedder;
   vault: VaultService;
+  /** Keeps the data directory 0700 and its files 0600; settle() makes private what was written since. */
+  privacy: PrivateDataDir;
   dispose(): Promise<void>;
 }
 
@@ -90,8 +93,11 @@ export interface Core {
 export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const logger = ports.logger ?? createConsoleLogger();
   const layout = dataLayout(config.dataDir);
+  // Private before anything is written: the data directory 0700, what is already in it fixed (logged).
+  const privacy = new PrivateDataDir(config.dataDir, logger);
   try {
-    mkdirSync(layout.models, { recursive: true });
+    privacy.prepare();
+    mkdirSync(layout.models, { recursive: true, mode: PRIVATE_DIR_MODE });
   } catch (error) {
     throw dataDirError(config.dataDir, error);
   }
@@ -108,7 +114,11 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     () => settings.get().idleUnloadMinutes * 60_000,
   );
   const models = new ModelLibrary(new ModelRepository(db), () => runtime.llama(), [layout.models, ...(config.extraModelDirs ?? [])], logger);
-  const jobs = new JobManager(new JobRepository(db, Date.now, logger), logger, (job) => events.emit('jobs.update', job));
+  const jobs = new JobManager(new JobRepository(db, Date.now, logger), logger, (job) => {
+    events.emit('jobs.update', job);
+    // What a job's libraries wrote (LanceDB files, downloads, snapshot blocks) is made private once it ends.
+    if (job.status !== 'running' && job.status !== 'queued') privacy.settle().catch((error: unknown) => logger.warn('could not make new files in the data directory private', error));
+  });
   const secrets = ports.secrets ?? new FileSecretStore(config.dataDir);
   const catalog = new ModelCatalog(config.catalogPath);
   const hub = new HubClient({
@@ -186,6 +196,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     library,
     embedder,
     vault,
+    privacy,
     async dispose() {
       if (disposed) return;
       disposed = true;
@@ -197,6 +208,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
       if (storePromise) (await storePromise.catch(() => null))?.close();
       await runtime.dispose();
       vault.dispose();
+      await privacy.idle();
       db.close();
     },
   };

@@ -96,8 +96,8 @@ export class ModelDownloads {
     // file: seen with 16 KiB pieces), so pieces are never smaller than 256 KiB.
     this.chunkSize = Math.max(256 * 1024, Math.floor(deps.chunkSizeBytes ?? DEFAULT_CHUNK));
     this.retry = deps.retry ?? DEFAULT_RETRY;
-    mkdirSync(deps.tempDir, { recursive: true });
-    mkdirSync(deps.modelsDir, { recursive: true });
+    mkdirSync(deps.tempDir, { recursive: true, mode: 0o700 });
+    mkdirSync(deps.modelsDir, { recursive: true, mode: 0o700 });
     deps.jobs.register<DownloadParams, DownloadCheckpoint>(MODEL_DOWNLOAD_JOB, {
       params: downloadParamsSchema,
       checkpoint: downloadCheckpointSchema,
@@ -141,8 +141,8 @@ export class ModelDownloads {
 
   private async run(params: DownloadParams, context: JobContext<DownloadCheckpoint>): Promise<void> {
     const { signal, jobId } = context;
-    await mkdir(this.deps.tempDir, { recursive: true });
-    await mkdir(this.deps.modelsDir, { recursive: true });
+    await mkdir(this.deps.tempDir, { recursive: true, mode: 0o700 });
+    await mkdir(this.deps.modelsDir, { recursive: true, mode: 0o700 });
     const temp = this.tempPaths(jobId);
 
     // Already in the models folder with the sha256 it should have: register it, no network.

@@ -91,7 +91,7 @@ export class ChunkStore {
   static async open(dir: string, options: ChunkStoreOptions = {}): Promise<ChunkStore> {
     const consistency = options.readConsistencySeconds === undefined ? 0 : options.readConsistencySeconds;
     const db = await (async () => {
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       return connect(dir, consistency === null ? {} : { readConsistencyInterval: consistency });
     })().catch((error: unknown) => Promise.reject(lanceWriteError(error, dir)));
     const threshold = options.vectorIndexThreshold ?? DEFAULT_VECTOR_INDEX_THRESHOLD;

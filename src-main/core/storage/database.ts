@@ -1,7 +1,9 @@
+import { closeSync, existsSync, openSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { corruptDatabase, databaseOpenError } from './databaseErrors';
 import { guardDiskFull } from './diskFullGuard';
 import { migrations } from './migrations';
+import { PRIVATE_FILE_MODE } from './privateDataDir';
 
 export type Db = BetterSqlite3.Database;
 
@@ -21,6 +23,7 @@ export interface OpenDatabaseOptions {
  * written as DATA_DIR_READ_ONLY, each with what to do (databaseErrors.ts).
  */
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
+  createPrivate(file);
   let db: Db;
   try {
     // A full disk reads as DISK_FULL naming this file, from every write path.
@@ -50,6 +53,20 @@ function checkIntegrity(db: Db, file: string): void {
   const problems = db.pragma('quick_check(3)', { simple: false }) as { quick_check: string }[];
   const found = problems.map((row) => row.quick_check).filter((text) => text !== 'ok');
   if (found.length > 0) throw corruptDatabase(file, found.join('; '));
+}
+
+/**
+ * Creates a missing database file readable by its owner alone; SQLite gives the WAL and SHM
+ * files it makes the database file's mode. A file that cannot be made is left to SQLite, whose
+ * error says why.
+ */
+function createPrivate(file: string): void {
+  if (existsSync(file)) return;
+  try {
+    closeSync(openSync(file, 'a', PRIVATE_FILE_MODE));
+  } catch {
+    // SQLite reports it when it opens the file.
+  }
 }
 
 /** Applies pending migrations, each in its own transaction, tracked by PRAGMA user_version. */

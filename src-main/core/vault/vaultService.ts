@@ -97,7 +97,7 @@ export class VaultService {
 
   constructor(private readonly deps: VaultServiceDeps) {
     this.dir = vaultDir(deps.dataDir);
-    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.repo = VaultRepository.open(join(this.dir, 'vault.db'), deps.sqliteNativeBinding, deps.logger);
     this.blocks = new LocalBlockStore(join(this.dir, 'blocks'));
     this.identity = new WalletIdentity(join(this.dir, 'keystore.json'), deps.secrets, deps.scryptN);
