@@ -61,11 +61,14 @@ describe('a full disk (the data directory on a real 20 MB tmpfs)', () => {
     hub = await startHubServer({}, { plainFiles: Object.fromEntries(files.map((bytes, i) => [`m${i}.gguf`, bytes])) });
   });
   afterAll(async () => {
-    disk?.free();
-    await core?.dispose();
-    await hub?.close();
-    docs.cleanup();
-    disk?.unmount();
+    try {
+      disk?.free();
+      await core?.dispose();
+      await hub?.close();
+      docs.cleanup();
+    } finally {
+      disk?.unmount();
+    }
   });
 
   it('a reply that finishes on a full disk ends, is shown with a note, logs once and is saved when space returns', async () => {

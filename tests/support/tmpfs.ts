@@ -53,8 +53,18 @@ export function mountTmpfs(sizeMb: number): Tmpfs {
       return stats.bavail * stats.bsize;
     },
     unmount() {
-      const result = spawnSync('umount', [dir.path], { encoding: 'utf8' });
-      if (result.status !== 0) throw new Error(`Cannot unmount ${dir.path}: ${result.stderr}`);
+      // A file closed a moment ago (a child process exiting, a native handle let go) can keep the
+      // mount busy briefly: try for a few seconds, then say what still holds it.
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const result = spawnSync('umount', [dir.path], { encoding: 'utf8' });
+        if (result.status === 0) break;
+        if (Date.now() > deadline) {
+          const holders = spawnSync('fuser', ['-vm', dir.path], { encoding: 'utf8' });
+          throw new Error(`Cannot unmount ${dir.path}: ${result.stderr}${holders.stderr ?? ''}${holders.stdout ?? ''}`);
+        }
+        spawnSync('sleep', ['0.2']);
+      }
       dir.cleanup();
     },
   };
