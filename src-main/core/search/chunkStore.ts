@@ -138,7 +138,7 @@ export class ChunkStore {
   async ensureTable(name: string, spec: TableSpec): Promise<TableInfo> {
     checkTableName(name);
     // index/ itself may have been deleted since open (a rebuild then starts from nothing).
-    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     if (!Number.isInteger(spec.dimension) || spec.dimension < 1 || spec.dimension > MAX_DIMENSION) {
       throw new HearthError('BAD_INPUT', `Invalid embedding dimension ${spec.dimension}`);
     }
