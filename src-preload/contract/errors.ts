@@ -7,6 +7,10 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'FILE_NOT_FOUND',
   'FILE_UNREADABLE',
+  /** A path named a FIFO, a socket or a device where a file was expected; Hearth never opens one. */
+  'NOT_A_REGULAR_FILE',
+  /** A file-system step on a user-named path (stat, open, read) took longer than its time limit. */
+  'FILE_TIMEOUT',
   'CORRUPT_FILE',
   'MODEL_NOT_FOUND',
   'MODEL_NOT_LOADED',

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import type { VaultTarget } from '#contract/dto';
 import { fileError } from '../../core/common/fsErrors';
 import { HearthError } from '../../core/common/hearthError';
+import { readFileOrPipe } from '../../core/common/regularFile';
 import type { Core } from '../../core/createCore';
 import type { CliContext } from '../cliContext';
 import { flag, text } from '../declare/options';
@@ -29,11 +29,19 @@ export function rememberOption(help = "Keep the passphrase in the data directory
   return { remember: flag(help) } as const;
 }
 
-/** A secret from a file, or from standard input when the name is '-'. */
+/** How long a named pipe (`<(pass show hearth)`) may take to give the secret. */
+const SECRET_PIPE_TIMEOUT_MS = 60_000;
+/** A phrase or passphrase is short; a pipe that gives more is not one (and could be endless). */
+const SECRET_MAX_BYTES = 64 * 1024;
+
+/**
+ * A secret from a file, or from standard input when the name is '-'. A named pipe works (a
+ * shell's `<(command)`), read within a time limit; a socket or a device is refused.
+ */
 async function readSecretFile(path: string, what: string, ctx: CliContext): Promise<string> {
   if (path === '-') return ctx.readStdin();
   try {
-    return await readFile(path, 'utf8');
+    return (await readFileOrPipe(path, { expected: `the ${what}`, pipeTimeoutMs: SECRET_PIPE_TIMEOUT_MS, maxBytes: SECRET_MAX_BYTES })).toString('utf8');
   } catch (error) {
     throw fileError(error, path, {
       notFound: `The ${what} file ${path} does not exist.`,

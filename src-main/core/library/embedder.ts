@@ -1,6 +1,7 @@
 import type { Llama, LlamaEmbeddingContext, LlamaModel, LlamaRankingContext, Token } from 'node-llama-cpp';
 import { HearthError, isAbortError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
+import { statRegularFile } from '../common/regularFile';
 import type { ModelRow } from '../storage/modelRepository';
 
 /** What the chat side tells background work, so indexing yields while a reply is written. */
@@ -186,6 +187,10 @@ export class Embedder {
   }
 
   private async openModel(llama: Llama, row: ModelRow): Promise<LlamaModel> {
+    // A FIFO or device put in the model's place is refused before llama.cpp opens it.
+    await statRegularFile(row.path, { expected: 'a model file' }).catch((error: unknown) => {
+      if (error instanceof HearthError) throw error;
+    });
     try {
       return await llama.loadModel({ modelPath: row.path, gpuLayers: row.gpuLayers ?? 'auto' });
     } catch (error) {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import type { DocumentStatus } from '#contract/dto';
 import type { DocumentReasonCode } from '#contract/vocabulary';
 import { HearthError } from '../common/hearthError';
+import { openRegularFile } from '../common/regularFile';
 import type { ChunkRow, ChunkStore } from '../search/chunkStore';
 import type { DocumentRow, LibraryRepository } from '../storage/libraryRepository';
 import type { ModelRow } from '../storage/modelRepository';
@@ -165,12 +165,14 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function hashFile(path: string): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (data) => hash.update(data))
-      .on('error', reject)
-      .on('end', () => resolvePromise(hash.digest('hex')));
+/** The file's sha256, read from a handle checked to be a regular file (a FIFO swapped in is refused, never read). */
+async function hashFile(path: string): Promise<string> {
+  const handle = await openRegularFile(path).catch((error: unknown) => {
+    // The file, not the index, is at fault: this document is reported, the job goes on.
+    if (error instanceof HearthError) throw new DocumentProblem(error.code === 'NOT_A_REGULAR_FILE' ? 'UNSUPPORTED' : 'UNREADABLE', error.message);
+    throw error;
   });
+  const hash = createHash('sha256');
+  for await (const chunk of handle.createReadStream()) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

@@ -1,9 +1,10 @@
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Collection, DocumentInfo, DocumentStatus, Source } from '#contract/dto';
 import type { SourceKind } from '#contract/vocabulary';
 import { fileError } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
+import { nonRegularKind, notRegularFileError } from '../common/regularFile';
 import { toDocumentInfo, type DocumentRow, type LibraryRepository, type SourceRow } from '../storage/libraryRepository';
 import type { FolderWatcher } from './folderWatcher';
 
@@ -147,8 +148,9 @@ export class LibraryCatalog {
 }
 
 function sourceKind(absolute: string): SourceKind {
+  let info: Stats;
   try {
-    const info = statSync(absolute);
+    info = statSync(absolute);
     if (info.isDirectory()) return 'folder';
     if (info.isFile()) return 'file';
   } catch (error) {
@@ -157,5 +159,6 @@ function sourceKind(absolute: string): SourceKind {
       other: `Cannot read ${absolute}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     });
   }
-  throw new HearthError('BAD_INPUT', `${absolute} is neither a folder nor a regular file.`);
+  // A FIFO, socket or device: stat does not block on it, but reading it would.
+  throw notRegularFileError(absolute, nonRegularKind(info) ?? 'not a regular file', 'a folder or a regular file');
 }

@@ -1,9 +1,9 @@
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { GgmlType, GgufFileType, GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
 import type { ModelKind } from '#contract/vocabulary';
 import { fileError } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
+import { statRegularFile } from '../common/regularFile';
 import { readFilePrefix, sniffGguf } from './sniffGguf';
 
 export interface GgufInspection {
@@ -35,12 +35,13 @@ export function modelFileError(error: unknown, path: string): HearthError {
 
 /**
  * Checks that a local path is a readable file that starts like a GGUF, and returns its size:
- * FILE_NOT_FOUND or FILE_UNREADABLE for the file system's refusals, CORRUPT_FILE otherwise.
+ * FILE_NOT_FOUND or FILE_UNREADABLE for the file system's refusals, NOT_A_REGULAR_FILE for a
+ * FIFO, socket or device, CORRUPT_FILE otherwise.
  */
 export async function assertGgufFile(path: string): Promise<number> {
   try {
-    const info = await stat(path);
-    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    // A FIFO, socket or device is refused before anything opens it (NOT_A_REGULAR_FILE).
+    const info = await statRegularFile(path, { expected: 'a model file' });
     if (!sniffGguf(await readFilePrefix(path, 4)).gguf) {
       throw new HearthError('CORRUPT_FILE', `${basename(path)} is not a GGUF model file (it does not start with "GGUF")`);
     }

@@ -1,13 +1,15 @@
-import { existsSync } from 'node:fs';
-import { copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Llama } from 'node-llama-cpp';
 import type { ModelInfo, ModelPurpose } from '#contract/dto';
 import { Emitter } from '../common/emitter';
 import { isDiskFull } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import { newId } from '../common/ids';
+import { nonRegularKind, openRegularFile } from '../common/regularFile';
 import type { Logger } from '../common/logger';
 import type { ModelRepository, ModelRow } from '../storage/modelRepository';
 import { assertLoadable, inspectGguf, modelFileError } from './ggufInspector';
@@ -20,6 +22,8 @@ import { assertLoadable, inspectGguf, modelFileError } from './ggufInspector';
 export class ModelLibrary {
   private readonly modelsDir: string;
   private readonly events = new Emitter<{ defaultChanged: ModelPurpose }>();
+  /** Non-regular *.gguf entries already logged, so a listing says so once, not on every call. */
+  private readonly skipped = new Set<string>();
 
   constructor(
     private readonly repo: ModelRepository,
@@ -84,7 +88,9 @@ export class ModelLibrary {
     const target = this.freeName(basename(source));
     const partial = `${target}.partial`;
     try {
-      await copyFile(source, partial);
+      // Copied from the handle that was checked: a FIFO swapped in for the file cannot block the copy.
+      const handle = await openRegularFile(source, { expected: 'a model file' });
+      await pipeline(handle.createReadStream(), createWriteStream(partial));
       await rename(partial, target);
     } catch (error) {
       await rm(partial, { force: true });
@@ -184,6 +190,19 @@ export class ModelLibrary {
     return true;
   }
 
+  /**
+   * A FIFO, socket or device named *.gguf is skipped with a log line and never opened (opening
+   * a FIFO blocks until a writer comes). Stat does not block on one.
+   */
+  private async isSpecialFile(path: string): Promise<boolean> {
+    const info = await stat(path).catch(() => null);
+    const kind = info ? nonRegularKind(info) : null;
+    if (kind === null || kind === 'a folder') return false;
+    if (!this.skipped.has(path)) this.logger.warn(`not listing ${path}: it is ${kind}, not a model file`);
+    this.skipped.add(path);
+    return true;
+  }
+
   private async scanFolders(): Promise<void> {
     for (const dir of this.modelDirs) {
       let names: string[];
@@ -195,6 +214,7 @@ export class ModelLibrary {
       for (const name of names.filter((n) => n.toLowerCase().endsWith('.gguf')).sort()) {
         const path = resolve(dir, name);
         if (this.repo.getByPath(path)) continue;
+        if (await this.isSpecialFile(path)) continue;
         if (await this.relocate(path, name)) continue;
         try {
           await this.add(path);

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { readRegularFilePrefix } from '../common/regularFile';
 
 const GGUF_MAGIC = Buffer.from('GGUF', 'ascii');
 
@@ -35,14 +35,7 @@ export function isHtmlType(contentType: string | null): boolean {
   return /^\s*(text\/html|application\/xhtml)/i.test(contentType ?? '');
 }
 
-/** Up to n bytes from the start of a file. */
-export async function readFilePrefix(path: string, n: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(n);
-    const { bytesRead } = await handle.read(buffer, 0, n, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+/** Up to n bytes from the start of a file; a FIFO, a socket or a device is refused, never opened. */
+export function readFilePrefix(path: string, n: number): Promise<Buffer> {
+  return readRegularFilePrefix(path, n, { expected: 'a model file' });
 }

@@ -5,6 +5,7 @@ import { createDecoder, type BytesReader } from '@ipld/car/decoder';
 import type { CID } from 'multiformats/cid';
 import { fileError, fileProblem } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
+import { openRegularFile } from '../common/regularFile';
 import type { Block, BlockFetcher, CarFile } from './types';
 
 /** Encoder output is many small pieces (varint, CID, bytes): written in batches of this size. */
@@ -164,7 +165,7 @@ export class CarBlockIndex implements BlockFetcher {
     const path = this.paths[location.file]!;
     let handle: FileHandle;
     try {
-      handle = await open(path, 'r');
+      handle = await openRegularFile(path, { expected: 'a CAR file' });
     } catch (error) {
       throw fileSystemError(error, path);
     }
@@ -200,7 +201,7 @@ function blockKey(cid: CID): string {
 async function indexFile(path: string, file: number, entries: Map<string, BlockLocation>, signal?: AbortSignal): Promise<CID[]> {
   let handle: FileHandle;
   try {
-    handle = await open(path, 'r');
+    handle = await openRegularFile(path, { expected: 'a CAR file' });
   } catch (error) {
     throw fileSystemError(error, path);
   }

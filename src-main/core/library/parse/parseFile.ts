@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readRegularFile } from '../../common/regularFile';
 import { DocumentProblem, type DocumentFormat, type ParsedDocument } from '../types';
 import { formatFor } from './detectFormat';
 import { parseCode } from './parseCode';
@@ -49,7 +50,8 @@ export async function parseFile(path: string, options: ParseFileOptions): Promis
 
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    // Opened non-blocking and checked again: a FIFO swapped in after the stat is refused, not read.
+    bytes = await readRegularFile(path);
   } catch (error) {
     throw unreadable(error);
   }

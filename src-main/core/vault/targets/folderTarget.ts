@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CID } from 'multiformats/cid';
 import { errnoOf, fileError, fileProblem } from '../../common/fsErrors';
 import { HearthError } from '../../common/hearthError';
+import { openRegularFile, readRegularFile } from '../../common/regularFile';
 import { CarBlockIndex, syncDirectory, writeFully } from '../carFile';
 import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, TargetUpload } from '../types';
 
@@ -37,7 +38,7 @@ export class FolderTarget implements PublishTarget {
     await this.makeDirs(this.carsDir);
     let source: FileHandle;
     try {
-      source = await open(car.path, 'r');
+      source = await openRegularFile(car.path, { expected: 'a CAR file' });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new HearthError('FILE_NOT_FOUND', `The CAR file ${car.path} to publish does not exist; take the snapshot again.`);
@@ -111,7 +112,8 @@ export class FolderTarget implements PublishTarget {
     options.signal?.throwIfAborted();
     const path = join(this.pointersDir, name);
     try {
-      return new Uint8Array(await readFile(path, { signal: options.signal }));
+      // A FIFO or device where the pointer should be is refused, never opened (NOT_A_REGULAR_FILE).
+      return new Uint8Array(await readRegularFile(path, { expected: 'a pointer file', signal: options.signal }));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw this.writeError(error, path);
     }
