@@ -2,9 +2,10 @@ import type { Message } from '#contract/dto';
 import { defineCommand } from './declare/commandSpec';
 import { integer, text } from './declare/options';
 import { words } from './declare/positionals';
-import { backendLine } from './format';
+import { backendLine, terminalSafe } from './format';
 import { INTERRUPTED } from './jobProgress';
 import { openCore } from './openCore';
+import { printError } from './output';
 import { coreOptions } from './sharedOptions';
 
 /**
@@ -42,7 +43,7 @@ far is kept in the chat.`,
       const model = await core.models.add(options.model);
       if (interrupted) return INTERRUPTED;
       const loaded = await core.runner.load(model.id, { contextSize: options.context });
-      ctx.stderr(`Model: ${loaded.name} (context ${loaded.contextSize} tokens, ${loaded.chatTemplate})\n`);
+      ctx.stderr(`Model: ${terminalSafe(loaded.name)} (context ${loaded.contextSize} tokens, ${loaded.chatTemplate})\n`);
       if (interrupted) return INTERRUPTED;
 
       const thread = core.chat.createThread(undefined, options.system);
@@ -51,9 +52,9 @@ far is kept in the chat.`,
       const ended = new Promise<Message>((done) => {
         unsubscribeStream = core.events.on('chat.stream', (event) => {
           if (event.threadId !== thread.id) return;
-          if (event.type === 'token') ctx.stdout(event.text);
+          if (event.type === 'token') ctx.stdout(terminalSafe(event.text, { keepLines: true }));
           else if (event.type === 'end') {
-            if (event.saveError) ctx.stderr(`\nnote: ${event.saveError.message}\n`);
+            if (event.saveError) ctx.stderr(`\nnote: ${terminalSafe(event.saveError.message)}\n`);
             done(event.message);
           }
         });
@@ -63,7 +64,7 @@ far is kept in the chat.`,
       ctx.stdout('\n');
 
       if (reply.status === 'error') {
-        ctx.stderr(`error ${reply.error?.code ?? 'INTERNAL'}: ${reply.error?.message ?? 'The reply failed.'}\n`);
+        printError(ctx, reply.error?.code ?? 'INTERNAL', reply.error?.message ?? 'The reply failed.');
         return 1;
       }
       if (reply.status === 'stopped') return INTERRUPTED;

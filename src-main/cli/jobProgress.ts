@@ -3,7 +3,8 @@ import { IntervalGate } from '../core/common/async';
 import type { Core } from '../core/createCore';
 import type { CliContext } from './cliContext';
 import type { Interrupt } from './declare/commandSpec';
-import { clip, formatBytes } from './format';
+import { clip, formatBytes, terminalSafe } from './format';
+import { printError } from './output';
 
 /** Exit code of a command the user stopped with Ctrl+C (128 + SIGINT, as shells report it). */
 export const INTERRUPTED = 130;
@@ -32,7 +33,8 @@ export function progressBar(ctx: CliContext, quiet: boolean): ProgressBar {
       drawn = true;
       const pct = Math.floor((progress ?? 0) * 100);
       const bar = `[${'#'.repeat(Math.floor(pct / 5)).padEnd(20, '-')}] ${String(pct).padStart(3)}%`;
-      const parts = [detail ? clip(detail, 70) : ''];
+      // The detail names files ("Indexing <name>"): escaped, so a name cannot drive the terminal.
+      const parts = [detail ? clip(terminalSafe(detail), 70) : ''];
       if (bytes && bytes.total) {
         const speed = bytes.perSecond ? ` ${formatBytes(bytes.perSecond)}/s` : '';
         const eta = bytes.etaSeconds !== null && bytes.etaSeconds !== undefined && !force ? ` ETA ${Math.ceil(bytes.etaSeconds)}s` : '';
@@ -92,7 +94,7 @@ export function jobExitCode(done: JobInfo, ctx: CliContext): number {
   if (done.status === 'completed') return 0;
   if (done.status === 'paused' || done.status === 'interrupted') return interrupted('pause', ctx);
   if (done.status === 'cancelled') return interrupted('cancel', ctx);
-  ctx.stderr(`error ${done.error?.code ?? 'INTERNAL'}: ${done.error?.message ?? `The job ended ${done.status} without saying why.`}\n`);
+  printError(ctx, done.error?.code ?? 'INTERNAL', done.error?.message ?? `The job ended ${done.status} without saying why.`);
   return 1;
 }
 

@@ -7,6 +7,8 @@ import type { CliContext } from './cliContext';
 import { ROOT_TEXT, rootCommand } from './commands';
 import { helpFor, runNode } from './declare/dispatch';
 import { rootHelp } from './declare/help';
+import { terminalSafe } from './format';
+import { printError } from './output';
 import { UsageError } from './usageError';
 
 /** A signal this soon after the first is a library's echo of it, not a second Ctrl+C. */
@@ -24,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   // ipull can leave a rejected promise behind when a download connection fails mid-transfer
   // (the download itself is already handled and reported); log it rather than crash the server.
   process.on('unhandledRejection', (reason) => {
-    ctx.stderr(`hearth: ignored an unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+    ctx.stderr(`hearth: ignored an unhandled rejection: ${terminalSafe(reason instanceof Error ? reason.message : String(reason))}\n`);
   });
   const [name, ...args] = argv;
   try {
@@ -56,15 +58,15 @@ function report(error: unknown, ctx: CliContext): number {
   if (error instanceof UsageError) {
     const help = error.command ? `hearth ${error.command} --help` : 'hearth --help';
     if (error.command === null) ctx.stderr(`${rootHelp(rootCommand, ROOT_TEXT)}\n\n`);
-    ctx.stderr(`hearth: ${error.message}\nRun "${help}" for usage.\n`);
+    ctx.stderr(`hearth: ${terminalSafe(error.message)}\nRun "${terminalSafe(help)}" for usage.\n`);
     return 2;
   }
   if (error instanceof HearthError) {
-    ctx.stderr(`error ${error.code}: ${error.message}\n`);
+    printError(ctx, error.code, error.message);
     return 1;
   }
   const message = error instanceof Error ? error.message : String(error);
-  ctx.stderr(`error INTERNAL: ${message}\n`);
+  printError(ctx, 'INTERNAL', message);
   if (ctx.env.HEARTH_LOG === 'debug' && error instanceof Error && error.stack) ctx.stderr(`${error.stack}\n`);
   return 1;
 }

@@ -1,6 +1,6 @@
 import { defineCommand, defineGroup } from '../declare/commandSpec';
 import { arg } from '../declare/positionals';
-import { table } from '../format';
+import { table, terminalSafe } from '../format';
 import { withCore } from '../openCore';
 import { printResult } from '../output';
 import { coreOptions, jsonOption } from '../sharedOptions';
@@ -52,7 +52,7 @@ const create = defineCommand({
       ctx,
       async (core) => {
         const created = core.library.createCollection(input.name);
-        printResult(ctx, options.json, created, `Created "${created.name}" (${created.id})`);
+        printResult(ctx, options.json, created, `Created "${terminalSafe(created.name)}" (${created.id})`);
         return 0;
       },
       noWatch,
@@ -74,7 +74,7 @@ const rm = defineCommand({
         const found = core.library.findCollection(args.name);
         if (!found) throw new UsageError(`No collection named "${args.name}"`, command);
         await core.library.deleteCollection(found.id);
-        printResult(ctx, options.json, null, `Removed "${found.name}" from the index (the files stay where they are)`);
+        printResult(ctx, options.json, null, `Removed "${terminalSafe(found.name)}" from the index (the files stay where they are)`);
         return 0;
       },
       noWatch,

@@ -2,7 +2,7 @@ import type { DocumentInfo } from '#contract/dto';
 import { defineCommand } from '../declare/commandSpec';
 import { text } from '../declare/options';
 import { arg } from '../declare/positionals';
-import { table } from '../format';
+import { table, terminalSafe } from '../format';
 import { jobExitCode, waitForJob } from '../jobProgress';
 import { withCore } from '../openCore';
 import { printResult } from '../output';
@@ -44,7 +44,7 @@ reason (empty, scanned PDF without text, password-protected, unsupported type, u
         const data = { collection: core.library.collection(collection.id), source: core.library.source(source.id), job: done, documents: docs };
         printResult(ctx, options.json, data, () => {
           const summary =
-            `${source.path} in "${collection.name}": ${counts.indexed} indexed, ${counts.skipped} skipped, ${counts.failed} failed` +
+            `${terminalSafe(source.path)} in "${terminalSafe(collection.name)}": ${counts.indexed} indexed, ${counts.skipped} skipped, ${counts.failed} failed` +
             `${counts.pending ? `, ${counts.pending} pending` : ''}`;
           const problems = docs.filter((d) => d.status === 'skipped' || d.status === 'failed');
           return problems.length > 0 ? `${summary}\n${problemTable(problems)}` : summary;

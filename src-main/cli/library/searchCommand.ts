@@ -4,7 +4,7 @@ import { DOCUMENT_FORMATS, SEARCH_MODES } from '#contract/vocabulary';
 import { defineCommand } from '../declare/commandSpec';
 import { choice, flag, integer, text } from '../declare/options';
 import { words } from '../declare/positionals';
-import { clip } from '../format';
+import { clip, terminalSafe } from '../format';
 import { withCore } from '../openCore';
 import { printResult } from '../output';
 import { UsageError } from '../usageError';
@@ -54,7 +54,7 @@ reciprocal rank fusion. Prints ranked passages with their file, page or lines, a
           return found.id;
         });
         const hits = await core.library.search({ ...input, ...(collectionIds.length ? { collectionIds } : {}) });
-        printResult(ctx, options.json, hits.map(hitJson), () => (hits.length ? hits.map(hitText).join('\n\n') : `Nothing found for "${args.query}".`));
+        printResult(ctx, options.json, hits.map(hitJson), () => (hits.length ? hits.map(hitText).join('\n\n') : `Nothing found for "${terminalSafe(args.query)}".`));
         return 0;
       },
       { library: { watch: false } },
@@ -83,5 +83,5 @@ function hitJson(hit: SearchHit) {
 
 function hitText(hit: SearchHit, index: number): string {
   const where = [hit.path, locationLabel(hit.location), hit.heading.join(' › ')].filter(Boolean).join(' — ');
-  return `${index + 1}. ${where}  (score ${hit.score.toFixed(4)})\n   ${clip(hit.text.replace(/\s+/g, ' '), 300)}`;
+  return `${index + 1}. ${terminalSafe(where)}  (score ${hit.score.toFixed(4)})\n   ${clip(hit.text.replace(/\s+/g, ' '), 300)}`;
 }

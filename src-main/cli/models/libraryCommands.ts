@@ -3,7 +3,7 @@ import { MODEL_PURPOSES } from '#contract/vocabulary';
 import { defineCommand } from '../declare/commandSpec';
 import { choice, flag } from '../declare/options';
 import { arg } from '../declare/positionals';
-import { formatBytes, modelTable, table } from '../format';
+import { formatBytes, modelTable, table, terminalSafe } from '../format';
 import { jobExitCode, waitForJob } from '../jobProgress';
 import { withCore } from '../openCore';
 import { printResult } from '../output';
@@ -57,7 +57,7 @@ export const addCommand = defineCommand({
     const { path } = contractInput('models.add', { path: args.path }, command, { path: 'PATH' });
     return withCore(options, ctx, async (core) => {
       const model = await core.models.import(path, false);
-      printResult(ctx, options.json, model, `Added ${model.name} as ${model.id}${model.managed ? ` (copied to ${model.path})` : ''}`);
+      printResult(ctx, options.json, model, `Added ${terminalSafe(model.name)} as ${model.id}${model.managed ? ` (copied to ${terminalSafe(model.path)})` : ''}`);
       return 0;
     });
   },
@@ -74,7 +74,7 @@ export const importCommand = defineCommand({
     const { path, copy } = contractInput('models.import', { path: args.path, copy: options.copy }, command, { path: 'PATH' });
     return withCore(options, ctx, async (core) => {
       const model = await core.models.import(path, copy);
-      printResult(ctx, options.json, model, `Added ${model.name} as ${model.id}${model.managed ? ` (copied to ${model.path})` : ''}`);
+      printResult(ctx, options.json, model, `Added ${terminalSafe(model.name)} as ${model.id}${model.managed ? ` (copied to ${terminalSafe(model.path)})` : ''}`);
       return 0;
     });
   },
@@ -91,7 +91,7 @@ elsewhere (added by path or found in a --models-dir) is left where it is.`,
     withCore(options, ctx, async (core) => {
       const model = core.models.info(args.id);
       await core.runner.remove(args.id);
-      printResult(ctx, options.json, null, model.managed ? `Removed ${model.name} and deleted ${model.path}` : `Removed ${model.name} (the file stays at ${model.path})`);
+      printResult(ctx, options.json, null, model.managed ? `Removed ${terminalSafe(model.name)} and deleted ${terminalSafe(model.path)}` : `Removed ${terminalSafe(model.name)} (the file stays at ${terminalSafe(model.path)})`);
       return 0;
     }),
 });

@@ -1,6 +1,7 @@
 import { defineCommand } from '../declare/commandSpec';
 import { text } from '../declare/options';
 import { arg } from '../declare/positionals';
+import { terminalSafe } from '../format';
 import { jobExitCode, waitForJob } from '../jobProgress';
 import { parseModelSource } from '../modelSourceArg';
 import { withCore } from '../openCore';
@@ -35,7 +36,7 @@ library.`,
       const started = await core.downloads.pull(source);
       const done = await waitForJob(core, started, ctx, { quiet: options.json, interrupt });
       const code = jobExitCode(done, ctx);
-      if (code === 0) printResult(ctx, options.json, done, `${done.title}: done. It is in the library (hearth models ls).`);
+      if (code === 0) printResult(ctx, options.json, done, `${terminalSafe(done.title)}: done. It is in the library (hearth models ls).`);
       return code;
     });
   },

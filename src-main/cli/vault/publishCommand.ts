@@ -2,7 +2,7 @@ import { HearthError } from '../../core/common/hearthError';
 import { defineCommand } from '../declare/commandSpec';
 import { text } from '../declare/options';
 import { optionalArg } from '../declare/positionals';
-import { formatBytes } from '../format';
+import { formatBytes, terminalSafe } from '../format';
 import { jobExitCode, waitForJob } from '../jobProgress';
 import { printResult } from '../output';
 import { coreOptions, jsonOption, passphraseOption } from '../sharedOptions';
@@ -38,7 +38,7 @@ the target does not have yet, then, for folders and IPFS nodes, the signed and s
       const snapshot = core.vault.snapshots().find((s) => s.cid === cid);
       printResult(ctx, options.json, snapshot ?? null, () => {
         const publication = snapshot?.publications.filter((p) => p.targetId === target.id).at(-1);
-        return `Published ${cid} to ${target.name}${publication ? ` (${publication.location}, ${formatBytes(publication.carBytes)} sent)` : ''}.`;
+        return `Published ${cid} to ${terminalSafe(target.name)}${publication ? ` (${publication.location}, ${formatBytes(publication.carBytes)} sent)` : ''}.`;
       });
       return 0;
     });

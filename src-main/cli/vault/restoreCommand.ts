@@ -11,10 +11,10 @@ import { walletFromPhrase } from '../../core/vault/walletIdentity';
 import type { CliContext } from '../cliContext';
 import { defineCommand } from '../declare/commandSpec';
 import { text } from '../declare/options';
-import { formatBytes } from '../format';
+import { formatBytes, terminalSafe } from '../format';
 import { interrupted, progressBar, whileInterruptible } from '../jobProgress';
 import { openCore, type CoreArgs } from '../openCore';
-import { printResult } from '../output';
+import { printError, printResult } from '../output';
 import { inferenceOptions, jsonOption, modelsDirOption, passphraseOption } from '../sharedOptions';
 import { UsageError } from '../usageError';
 import { phraseFileOption, readPassphrase, readPhrase, rememberOption } from './vaultHelpers';
@@ -98,7 +98,7 @@ INTEGRITY_ERROR, NOT_FOUND), 2 bad usage, 130 interrupted (run it again to resum
         () => abort.abort(),
         async () => {
           root ??= await latestFromPointer(target, wallet, abort.signal);
-          if (!quiet) ctx.stderr(`Restoring snapshot ${root} of ${wallet.address} from ${fetcher.description} into ${dataDir}\n`);
+          if (!quiet) ctx.stderr(`Restoring snapshot ${root} of ${wallet.address} from ${terminalSafe(fetcher.description)} into ${terminalSafe(dataDir)}\n`);
           return restoreSnapshot({
             wallet,
             root,
@@ -117,7 +117,8 @@ INTEGRITY_ERROR, NOT_FOUND), 2 bad usage, 130 interrupted (run it again to resum
       if (abort.signal.aborted && isAbortError(error)) return interrupted('pause', ctx);
       const staging = root === null ? null : restoreStagingDir(dataDir, root);
       if (error instanceof HearthError && staging && existsSync(staging)) {
-        ctx.stderr(`error ${error.code}: ${error.message}\nWhat was restored so far is kept in ${staging}; run the same command again to resume.\n`);
+        printError(ctx, error.code, error.message);
+        ctx.stderr(`What was restored so far is kept in ${terminalSafe(staging)}; run the same command again to resume.\n`);
         return 1;
       }
       throw error;

@@ -1,7 +1,7 @@
 import { HearthError } from '../../core/common/hearthError';
 import { defineCommand } from '../declare/commandSpec';
 import { flag, text } from '../declare/options';
-import { formatBytes } from '../format';
+import { formatBytes, terminalSafe } from '../format';
 import { jobExitCode, waitForJob } from '../jobProgress';
 import { printResult } from '../output';
 import { coreOptions, jsonOption, passphraseOption } from '../sharedOptions';
@@ -45,7 +45,7 @@ snapshot's CID on stdout (a summary goes to stderr).`,
       if (!made) throw new HearthError('INTERNAL', 'The snapshot job finished but recorded no snapshot.');
       printResult(ctx, options.json, made, `${made.cid}`);
       if (!options.json) {
-        const where = target ? `; published to ${target.name}` : '; kept on this machine (publish it with: hearth vault publish --to TARGET)';
+        const where = target ? `; published to ${terminalSafe(target.name)}` : '; kept on this machine (publish it with: hearth vault publish --to TARGET)';
         ctx.stderr(`Snapshot of ${made.files} files (${formatBytes(made.bytes)}), ${formatBytes(made.newBytes)} new${where}.\n`);
       }
       return 0;

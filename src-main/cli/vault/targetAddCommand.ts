@@ -3,6 +3,7 @@ import { isAbortError } from '../../core/common/hearthError';
 import { defineCommand } from '../declare/commandSpec';
 import { text } from '../declare/options';
 import { arg } from '../declare/positionals';
+import { terminalSafe } from '../format';
 import { interrupted, whileInterruptible } from '../jobProgress';
 import { printResult } from '../output';
 import { coreOptions, jsonOption } from '../sharedOptions';
@@ -57,13 +58,13 @@ web3.storage a restore needs the snapshot's CID.
     return withVaultCore(options, ctx, async (core) => {
       const abort = new AbortController();
       try {
-        if (kind === 'w3up') ctx.stderr(`Check ${value} and click the link web3.storage sent to authorise Hearth (Ctrl+C gives up).\n`);
+        if (kind === 'w3up') ctx.stderr(`Check ${terminalSafe(value)} and click the link web3.storage sent to authorise Hearth (Ctrl+C gives up).\n`);
         const target = await whileInterruptible(
           ctx,
           () => abort.abort(),
           () => core.vault.addTarget(input, { signal: abort.signal }),
         );
-        printResult(ctx, options.json, target, `Added ${target.name} (${target.id}). Publish to it with: hearth vault snapshot --publish ${target.id}`);
+        printResult(ctx, options.json, target, `Added ${terminalSafe(target.name)} (${target.id}). Publish to it with: hearth vault snapshot --publish ${target.id}`);
         return 0;
       } catch (error) {
         if (abort.signal.aborted && isAbortError(error)) return interrupted('cancel', ctx);

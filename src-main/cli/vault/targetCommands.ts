@@ -1,5 +1,6 @@
 import { defineCommand, defineGroup } from '../declare/commandSpec';
 import { arg } from '../declare/positionals';
+import { terminalSafe } from '../format';
 import { printResult } from '../output';
 import { coreOptions, jsonOption } from '../sharedOptions';
 import { targetAddCommand } from './targetAddCommand';
@@ -33,7 +34,7 @@ const rm = defineCommand({
     withVaultCore(options, ctx, async (core) => {
       const target = findTarget(core, args.target);
       core.vault.removeTarget({ targetId: target.id });
-      printResult(ctx, options.json, target, `Removed ${target.name} (${target.id}); what was published there stays there.`);
+      printResult(ctx, options.json, target, `Removed ${terminalSafe(target.name)} (${target.id}); what was published there stays there.`);
       return 0;
     }),
 });
