@@ -113,12 +113,16 @@ describe('hearth with FIFOs and hostile file names', () => {
   it('`hearth serve` keeps answering models.list, GET / and vault.status after many listings and refusals', async () => {
     const server = await startServe(['--data-dir', data.path, '--gpu', 'off', '--threads', '1']);
     const url = new URL(server.url);
-    const token = url.searchParams.get('token')!;
+    // The one-time code buys the session cookie; its value serves as a bearer token for a script.
+    const signIn = await fetch(url, { redirect: 'manual' });
+    expect(signIn.status).toBe(303);
+    const home = new URL(signIn.headers.get('location')!, url).pathname;
+    const token = signIn.headers.getSetCookie()[0]!.split(';')[0]!.split('=')[1]!;
     const ws = new WebSocket(`ws://${url.host}/ws`, { headers: { Authorization: `Bearer ${token}` } });
     const results = new Map<number, (result: Result<unknown>) => void>();
     ws.on('message', (raw) => {
       const message = JSON.parse(String(raw)) as WireMessage;
-      if (message.t === 'result') results.get(message.id)?.(message.result);
+      if (message.t === 'result' && message.id !== null) results.get(message.id)?.(message.result);
     });
     let nextId = 1;
     const call = (name: string, input: unknown, ms = 5_000) =>
@@ -139,7 +143,7 @@ describe('hearth with FIFOs and hostile file names', () => {
         const added = await call('models.add', { path: fifo });
         expect(added).toMatchObject({ ok: false, error: { code: 'NOT_A_REGULAR_FILE' } });
       }
-      expect(await get(url, '/', token)).toBe(200);
+      expect(await get(url, home, token)).toBe(200);
       expect(await get(url, '/healthz', token)).toBe(200);
       expect(await call('vault.status', {}, 2_000)).toMatchObject({ ok: true });
     } finally {
