@@ -22,6 +22,29 @@ export class LocalBlockStore implements BlockFetcher {
     return join(this.dir, cid.slice(-2), cid);
   }
 
+  /** Whether the blocks folder is there at all (it can be deleted under a running app). */
+  async present(): Promise<boolean> {
+    return stat(this.dir).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
+  }
+
+  /**
+   * Throws INTEGRITY_ERROR when any of the blocks is not here (one stat each), so a publish of a
+   * snapshot whose blocks were deleted under the app says so before packing anything.
+   */
+  async requireAll(cids: Iterable<string>, what: string): Promise<void> {
+    let lost = 0;
+    for (const cid of cids) if (!(await this.has(cid))) lost++;
+    if (lost > 0) {
+      throw new HearthError(
+        'INTEGRITY_ERROR',
+        `${what} cannot be published: ${lost} of its blocks are missing from ${this.description}; take a new snapshot and publish that.`,
+      );
+    }
+  }
+
   async has(cid: CID | string): Promise<boolean> {
     try {
       await stat(this.pathOf(cid.toString()));

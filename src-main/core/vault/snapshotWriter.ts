@@ -39,6 +39,10 @@ export interface WrittenSnapshot {
   /** Chunk blocks sealed for this snapshot (the others were already stored). */
   newChunks: number;
   reusedChunks: number;
+  /** Chunks the dedup index named whose blocks were gone from the block store, sealed again. */
+  resealedChunks: number;
+  /** The whole blocks folder was gone, so the dedup index was cleared first. */
+  blocksFolderLost: boolean;
 }
 
 /**
@@ -61,6 +65,10 @@ export async function writeSnapshot(
   const files: ManifestFile[] = [];
   let done = 0;
   let reused = 0;
+  let resealed = 0;
+  // The blocks folder deleted under a running app: the dedup index names nothing that exists.
+  const blocksFolderLost = !(await deps.blocks.present()) && deps.repo.chunkCount() > 0;
+  if (blocksFolderLost) deps.repo.clearChunks();
   const writes = new WriteQueue(8);
   // Blocks this run added, deleted again if it fails: a failed snapshot leaves nothing behind.
   const added: string[] = [];
@@ -80,7 +88,12 @@ export async function writeSnapshot(
           hash.update(chunk);
           const id = chunkId(keys.chunkIdKey, chunk);
           let known = sealedNow.get(id) ?? deps.repo.chunkBlock(id);
-          if (known && !(await deps.blocks.has(known.blockCid))) known = null;
+          if (known && !sealedNow.has(id) && !(await deps.blocks.has(known.blockCid))) {
+            // Its block is gone (deleted under the app): forget it and seal the chunk again.
+            deps.repo.forgetChunk(id);
+            resealed++;
+            known = null;
+          }
           if (known) {
             reused++;
           } else {
@@ -148,7 +161,7 @@ export async function writeSnapshot(
       blocks,
       newChunks,
     });
-    return { cid, files: files.length, bytes: done, newChunks: newChunks.length, reusedChunks: reused };
+    return { cid, files: files.length, bytes: done, newChunks: newChunks.length, reusedChunks: reused, resealedChunks: resealed, blocksFolderLost };
   } catch (error) {
     await writes.drain().catch(() => undefined);
     await deps.blocks.delete(added).catch(() => undefined);

@@ -233,6 +233,21 @@ export class VaultRepository {
     return row ? { blockCid: row.block_cid, sealedSize: row.sealed_size } : null;
   }
 
+  /** How many chunks the dedup index holds. */
+  chunkCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM chunks').get() as { n: number }).n;
+  }
+
+  /** Empties the dedup index (its blocks are gone); the next snapshot seals every chunk again. */
+  clearChunks(): void {
+    this.db.prepare('DELETE FROM chunks').run();
+  }
+
+  /** Forgets one chunk whose block is gone, so nothing reuses it. */
+  forgetChunk(id: string): void {
+    this.db.prepare('DELETE FROM chunks WHERE id = ?').run(id);
+  }
+
   /** Records a snapshot, its blocks and the chunks sealed for it, in one transaction. */
   addSnapshot(snapshot: NewSnapshot): void {
     this.db.transaction(() => {

@@ -269,6 +269,8 @@ export class VaultService {
             onProgress: (done, total, file) => progress.onProgress?.(total > 0 ? done / total : null, `Sealing ${file}`, { done, total }),
           },
         );
+        const lost = written.blocksFolderLost ? 'the block store folder' : `${written.resealedChunks} blocks`;
+        if (written.blocksFolderLost || written.resealedChunks > 0) this.deps.logger.warn(`vault: ${lost} had gone missing; the dedup index forgot them and the chunks were sealed again`);
         this.deps.logger.info(`vault: snapshot ${written.cid}: ${written.files} files, ${written.newChunks} new chunks, ${written.reusedChunks} unchanged`);
         await this.blocks.delete(this.repo.prune(this.repo.schedule().keep));
         return this.repo.snapshot(written.cid);
@@ -298,6 +300,7 @@ export class VaultService {
     const missing = this.repo.blocksMissingFrom(cid, targetId);
     // The root first: a reader of a partial CAR learns what it is before the rest.
     missing.sort((a, b) => (a.cid === cid ? -1 : b.cid === cid ? 1 : 0));
+    await this.blocks.requireAll(missing.map((b) => b.cid), `Snapshot ${cid}`);
     const outbox = join(this.dir, 'outbox');
     await mkdir(outbox, { recursive: true });
     const blocks = this.blocks;
