@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../src-main/core/createCore';
 import { createTestCore } from '../support/testCore';
 import { tempDir } from '../support/tempDir';
-import { sqliteDigest } from '../support/vaultData';
+import { seedUserData, sqliteDigest } from '../support/vaultData';
 
 /** The vault's block store (vault/blocks) deleted under a running app: the next snapshot notices and seals again. */
 describe('vault block store lost under a running app', () => {
@@ -17,7 +17,8 @@ describe('vault block store lost under a running app', () => {
 
   beforeAll(async () => {
     ({ core, dataDir, cleanup } = createTestCore({ vault: { scryptN: 1 << 12 } }));
-    for (let i = 0; i < 3; i++) core.chat.createThread(`Chat ${i}`);
+    // Enough data that most chunks are unchanged between snapshots (and so reused).
+    await seedUserData(core, { threads: 10, messagesPerThread: 100 });
     phrase = (await core.vault.create({ passphrase: 'a long passphrase' })).phrase;
   });
 
@@ -45,6 +46,17 @@ describe('vault block store lost under a running app', () => {
     try {
       const sql = `SELECT DISTINCT b.block_cid FROM snapshot_blocks b ${join_} WHERE b.snapshot_cid = ?`;
       return (db.prepare(sql).all(snapshotCid) as { block_cid: string }[]).map((r) => r.block_cid);
+    } finally {
+      db.close();
+    }
+  }
+
+  /** The dedup-index entries (chunk id -> block) for the given blocks. */
+  function chunkIdsOf(blockCids: string[]): { id: string; block: string }[] {
+    const db = new BetterSqlite3(join(dataDir, 'vault', 'vault.db'), { readonly: true });
+    try {
+      const byBlock = db.prepare('SELECT id, block_cid AS block FROM chunks WHERE block_cid = ?');
+      return blockCids.flatMap((cid) => byBlock.all(cid) as { id: string; block: string }[]);
     } finally {
       db.close();
     }
@@ -99,12 +111,17 @@ describe('vault block store lost under a running app', () => {
     // Delete the sealed chunks of the latest snapshot, one file each (the folder stays).
     const lostBlocks = blocksOf(before.cid, 'JOIN chunks c ON c.block_cid = b.block_cid');
     expect(lostBlocks.length).toBeGreaterThan(0);
+    const lostIds = chunkIdsOf(lostBlocks).map((c) => c.id);
     for (const cid of lostBlocks) rmSync(join(blocksDir, cid.slice(-2), cid));
 
     const after = await snapshot(folder.id);
     expect(after.publications.map((p) => p.targetId)).toEqual([folder.id]);
     // Every block the new snapshot references is on disk: none was reused from the stale index.
     expect(blocksOf(after.cid).filter((cid) => !existsSync(join(blocksDir, cid.slice(-2), cid)))).toEqual([]);
+    // Unchanged chunks whose blocks were lost were sealed again under the same chunk id.
+    const nowIds = new Set(chunkIdsOf(blocksOf(after.cid)).map((c) => c.id));
+    const resealed = lostIds.filter((id) => nowIds.has(id));
+    expect(resealed.length).toBeGreaterThan(0);
     const restored = join(scratch.path, 'restored-2');
     const job = core.vault.startRestore({ phrase, cid: after.cid, from: { kind: 'target', targetId: folder.id }, dataDir: restored });
     const done = await core.jobs.wait(job.id);
