@@ -1,4 +1,6 @@
+import { MAX_MESSAGE_CHARS } from '#contract/api';
 import type { Message } from '#contract/dto';
+import { contractFields } from './contractInput';
 import { defineCommand } from './declare/commandSpec';
 import { integer, text } from './declare/options';
 import { words } from './declare/positionals';
@@ -7,6 +9,7 @@ import { INTERRUPTED } from './jobProgress';
 import { openCore } from './openCore';
 import { printError } from './output';
 import { coreOptions } from './sharedOptions';
+import { UsageError } from './usageError';
 
 /**
  * `hearth chat --model PATH QUESTION`: one question, the answer streamed to stdout. Uses
@@ -29,7 +32,13 @@ far is kept in the chat.`,
     question: words('QUESTION', 'What to ask (several words are joined)', 'Ask a question, e.g. hearth chat --model model.gguf "What is a GGUF file?"'),
   },
   notes: 'Exit codes: 0 answered, 1 error (printed as "error CODE: message"), 2 bad usage,\n130 interrupted.',
-  async run({ options, args }, ctx) {
+  async run({ command, options, args }, ctx) {
+    // What chat.send and threads.create take, checked before a model is loaded or a chat saved.
+    const { content: question } = contractFields('chat.send', { content: args.question }, command, { content: 'QUESTION' });
+    if (question.length > MAX_MESSAGE_CHARS) {
+      throw new UsageError(`QUESTION: ${question.length.toLocaleString('en')} characters; the limit is ${MAX_MESSAGE_CHARS.toLocaleString('en')}`, command);
+    }
+    const { systemPrompt } = contractFields('threads.create', { systemPrompt: options.system }, command, { systemPrompt: '--system TEXT' });
     const core = openCore(options, ctx, 'warn');
     let threadId: string | null = null;
     let interrupted = false;
@@ -46,7 +55,7 @@ far is kept in the chat.`,
       ctx.stderr(`Model: ${terminalSafe(loaded.name)} (context ${loaded.contextSize} tokens, ${loaded.chatTemplate})\n`);
       if (interrupted) return INTERRUPTED;
 
-      const thread = core.chat.createThread(undefined, options.system);
+      const thread = core.chat.createThread(undefined, systemPrompt);
       threadId = thread.id;
       // Subscribe before sending; the thread is new, so every event for it is this reply's.
       const ended = new Promise<Message>((done) => {
@@ -59,7 +68,7 @@ far is kept in the chat.`,
           }
         });
       });
-      await core.chat.send(thread.id, args.question, { maxReplyTokens: options['max-tokens'] });
+      await core.chat.send(thread.id, question, { maxReplyTokens: options['max-tokens'] });
       const reply = await ended;
       ctx.stdout('\n');
 

@@ -1,9 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { eventNames, type EventName } from '#contract/api';
 import { TokenCoalescer } from './tokenCoalescer';
@@ -11,6 +10,7 @@ import type { WireMessage } from '#contract/client';
 import type { Result } from '#contract/errors';
 import { HearthError } from '../core/common/hearthError';
 import type { Logger } from '../core/common/logger';
+import { openRegularFile } from '../core/common/regularFile';
 import type { Core } from '../core/createCore';
 import { createDispatcher, type Dispatch } from '../core/rpc/dispatcher';
 import { createHandlers } from '../core/rpc/handlers';
@@ -203,6 +203,7 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
 }
 
 /** /documents/<id>/file: the original of an indexed document, so a citation can open it (PDFs at #page=N). */
+const DOCUMENT_GONE = 'Not found: the document is no longer in the library or on disk.';
 const DOCUMENT_ROUTE = /^\/documents\/(doc_[0-9a-f]{24})\/file$/;
 
 /**
@@ -240,8 +241,24 @@ async function handleRequest(
   const documentMatch = DOCUMENT_ROUTE.exec(path);
   if (documentMatch) {
     const path = documentFile(documentMatch[1]!);
-    const info = path ? await stat(path).catch(() => null) : null;
-    if (!path || !info?.isFile()) return sendText(res, 404, 'Not found: the document is no longer in the library or on disk.');
+    if (!path) return sendText(res, 404, DOCUMENT_GONE);
+    // The shared opener: a FIFO, socket or device put in the file's place is refused (never
+    // opened, so no read hangs the server), and a slow drive answers within its deadline.
+    const opened = await openRegularFile(path).then(
+      (handle) => ({ handle }),
+      (error: unknown) => ({ error }),
+    );
+    if ('error' in opened) {
+      const code = opened.error instanceof HearthError ? opened.error.code : null;
+      if (code === 'FILE_TIMEOUT') return sendText(res, 503, 'The document did not open in time; is its drive slow or disconnected?');
+      return sendText(res, 404, code === 'NOT_A_REGULAR_FILE' ? 'Not found: the document on disk is no longer a regular file.' : DOCUMENT_GONE);
+    }
+    const { handle } = opened;
+    const info = await handle.stat().catch(() => null);
+    if (!info) {
+      await handle.close().catch(() => undefined);
+      return sendText(res, 404, DOCUMENT_GONE);
+    }
     const { type, inline } = documentContentType(path);
     res.writeHead(200, {
       'Content-Type': type,
@@ -250,10 +267,11 @@ async function handleRequest(
       'Cache-Control': 'no-store',
     });
     if (req.method === 'HEAD') {
+      await handle.close().catch(() => undefined);
       res.end();
       return;
     }
-    return pipeFile(path, res);
+    return pipeStream(handle.createReadStream(), res);
   }
 
   const file = await files.lookup(path);
@@ -274,8 +292,11 @@ async function handleRequest(
 }
 
 function pipeFile(path: string, res: ServerResponse): Promise<void> {
+  return pipeStream(createReadStream(path), res);
+}
+
+function pipeStream(stream: Readable, res: ServerResponse): Promise<void> {
   return new Promise<void>((done, fail) => {
-    const stream = createReadStream(path);
     stream.on('error', fail);
     res.on('close', () => {
       stream.destroy();

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_MESSAGE_CHARS } from '#contract/api';
 import type { ModelInfo, ThreadSummary } from '#contract/dto';
 import { tempDir } from '../support/tempDir';
 import { testModelPath } from '../support/testModels';
@@ -229,6 +230,18 @@ describe('hearth command line (the built CLI, real models)', () => {
     const result = await run(['--version']);
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('refuses a question over MAX_MESSAGE_CHARS and an over-long --system as bad usage, saving no chat', async () => {
+    const before = JSON.parse((await run(['threads', 'ls', '--json'])).stdout) as ThreadSummary[];
+    const long = await run(['chat', ...cpu, '--model', stories, 'x'.repeat(MAX_MESSAGE_CHARS + 1)]);
+    expect(long.code, long.stderr).toBe(2);
+    expect(long.stderr).toMatch(/QUESTION: 100,001 characters; the limit is 100,000/);
+    const system = await run(['chat', ...cpu, '--model', stories, '--system', 's'.repeat(20_001), 'hi']);
+    expect(system.code, system.stderr).toBe(2);
+    expect(system.stderr).toMatch(/--system TEXT:/);
+    const after = JSON.parse((await run(['threads', 'ls', '--json'])).stdout) as ThreadSummary[];
+    expect(after).toHaveLength(before.length);
   });
 
   it('exits 2 with usage on stderr for an unknown command or bad options', async () => {

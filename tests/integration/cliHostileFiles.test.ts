@@ -151,4 +151,25 @@ describe('hearth with FIFOs and hostile file names', () => {
       await server.stop();
     }
   });
+
+  it('`hearth serve` answers a document replaced by a FIFO with 404 at once, and keeps answering', async () => {
+    const listed = JSON.parse((await run(['docs', 'ls', '--json'])).stdout) as { id: string; path: string }[];
+    const plain = listed.find((d) => d.path === join(docs.path, 'plain.md'))!;
+    expect(plain).toBeDefined();
+    const server = await startServe(['--data-dir', data.path, '--gpu', 'off', '--threads', '1']);
+    const url = new URL(server.url);
+    const signIn = await fetch(url, { redirect: 'manual' });
+    expect(signIn.status).toBe(303);
+    const token = signIn.headers.getSetCookie()[0]!.split(';')[0]!.split('=')[1]!;
+    try {
+      expect(await get(url, `/documents/${plain.id}/file`, token)).toBe(200);
+      rmSync(plain.path);
+      execFileSync('mkfifo', [plain.path]);
+      // Each fetch is answered within 2 s (a FIFO opened for reading would block until a writer came).
+      for (let i = 0; i < 6; i++) expect(await get(url, `/documents/${plain.id}/file`, token, 2_000)).toBe(404);
+      expect(await get(url, '/healthz', token, 2_000)).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
 });

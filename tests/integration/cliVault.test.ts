@@ -145,6 +145,17 @@ describe('hearth vault from the command line', { timeout: 180_000 }, () => {
     expect(noSource.code).toBe(2);
   });
 
+  it('refuses what vault.restore refuses (a bad CID, a non-http gateway) as bad usage, and writes nothing', async () => {
+    const target = join(elsewhere.path, 'restored-bad-input');
+    const badCid = await run(['vault', 'restore', '--data-dir', target, '--folder', backup.path, '--phrase-file', phraseFile, '--cid', 'Qm-not-a-cid']);
+    expect(badCid.code, badCid.stderr).toBe(2);
+    expect(badCid.stderr).toMatch(/--cid CID: a CIDv1 in base32/);
+    const badGateway = await run(['vault', 'restore', '--data-dir', target, '--from', 'file:///etc', '--phrase-file', phraseFile, '--cid', cid]);
+    expect(badGateway.code, badGateway.stderr).toBe(2);
+    expect(badGateway.stderr).toMatch(/--from GATEWAY_URL/);
+    expect(existsSync(target)).toBe(false);
+  });
+
   it('refuses a wrong passphrase for a snapshot', async () => {
     const snapshot = await vault(['snapshot'], 'not the passphrase');
     expect(snapshot.code).toBe(1);
