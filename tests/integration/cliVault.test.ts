@@ -154,6 +154,19 @@ describe('hearth vault from the command line', { timeout: 180_000 }, () => {
     expect(badGateway.code, badGateway.stderr).toBe(2);
     expect(badGateway.stderr).toMatch(/--from GATEWAY_URL/);
     expect(existsSync(target)).toBe(false);
+    const longPhrase = join(elsewhere.path, 'long-phrase.txt');
+    writeFileSync(longPhrase, 'word '.repeat(300));
+    const tooLong = await run(['vault', 'restore', '--data-dir', target, '--folder', backup.path, '--phrase-file', longPhrase, '--cid', cid]);
+    expect(tooLong.code, tooLong.stderr).toBe(2);
+    expect(tooLong.stderr).toMatch(/--phrase-file F:/);
+    expect(existsSync(target)).toBe(false);
+    // The same for publish's CID and the schedule's ranges (those of the app's settings).
+    const publish = await vault(['publish', 'Qm-not-a-cid', '--to', 'anything']);
+    expect(publish.code, publish.stderr).toBe(2);
+    expect(publish.stderr).toMatch(/CID: a CIDv1 in base32/);
+    const schedule = await vault(['schedule', '--every', '1000']);
+    expect(schedule.code, schedule.stderr).toBe(2);
+    expect(schedule.stderr).toMatch(/--every HOURS:/);
   });
 
   it('refuses a wrong passphrase for a snapshot', async () => {

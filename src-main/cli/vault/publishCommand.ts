@@ -1,4 +1,5 @@
 import { HearthError } from '../../core/common/hearthError';
+import { contractFields } from '../contractInput';
 import { defineCommand } from '../declare/commandSpec';
 import { text } from '../declare/options';
 import { optionalArg } from '../declare/positionals';
@@ -25,6 +26,7 @@ the target does not have yet, then, for folders and IPFS nodes, the signed and s
   positionals: { cid: optionalArg('CID', 'The snapshot to publish (default: the latest)') },
   notes: VAULT_EXIT,
   async run({ command, options, args, interrupt }, ctx) {
+    if (args.cid !== undefined) contractFields('vault.publish', { cid: args.cid }, command, { cid: 'CID' });
     const passphrase = await readPassphrase(options, ctx, command);
     return withVaultCore(options, ctx, async (core) => {
       const target = findTarget(core, options.to);

@@ -75,10 +75,10 @@ INTEGRITY_ERROR, NOT_FOUND), 2 bad usage, 130 interrupted (run it again to resum
       throw new UsageError('A gateway keeps no record of the latest snapshot: give --cid CID with --from', command);
     }
     // What vault.restore's input takes (a CID, a path, a gateway URL), checked before anything is read or written.
-    const labels = { cid: '--cid CID', dataDir: '--data-dir NEW', from: '--from GATEWAY_URL', phrase: '--phrase-file F' };
+    const labels = { cid: '--cid CID', dataDir: '--data-dir NEW', from: '--from GATEWAY_URL' };
     contractFields('vault.restore', { cid: options.cid, dataDir: options['data-dir'] }, command, labels);
     if (options.from !== undefined) contractFields('vault.restore', { from: { kind: 'gateway', url: options.from } }, command, labels);
-    const { phrase } = contractFields('vault.restore', { phrase: await readPhrase(options, ctx, command) }, command, labels);
+    const phrase = await readPhrase(options, ctx, command);
     const passphrase = await readPassphrase(options, ctx, command);
     const wallet = walletFromPhrase(phrase);
     const dataDir = resolve(options['data-dir']);

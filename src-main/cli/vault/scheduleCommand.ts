@@ -1,4 +1,5 @@
 import type { VaultSchedule } from '#contract/dto';
+import { contractFields } from '../contractInput';
 import { defineCommand } from '../declare/commandSpec';
 import { flag, integer, text, yesNo } from '../declare/options';
 import { printResult } from '../output';
@@ -34,6 +35,8 @@ runs and the vault is unlocked (remember the passphrase: hearth vault unlock --r
     if (options.keep !== undefined) patch.keep = options.keep;
     if (options.models !== undefined) patch.includeModels = options.models;
     if (options.documents !== undefined) patch.includeDocuments = options.documents;
+    // What vault.setSchedule takes (the same ranges the app's settings allow).
+    contractFields('vault.setSchedule', patch, command, { intervalHours: '--every HOURS', keep: '--keep N' });
     return withVaultCore(options, ctx, async (core) => {
       if (options.to !== undefined) patch.targetId = options.to.toLowerCase() === 'none' ? null : findTarget(core, options.to).id;
       const schedule = Object.keys(patch).length ? core.vault.setSchedule(patch) : (await core.vault.status()).schedule;

@@ -7,6 +7,7 @@ import type { CliContext } from '../cliContext';
 import { flag, text } from '../declare/options';
 import { withCore, type CoreArgs } from '../openCore';
 import { PASSPHRASE_ENV } from '../sharedOptions';
+import { contractFields } from '../contractInput';
 import { UsageError } from '../usageError';
 
 /** What the vault commands share: their secrets, unlocking, finding a target. */
@@ -59,7 +60,8 @@ export async function readPhrase(
   if (file === '-' && values['passphrase-file'] === '-') throw new UsageError('Only one of --phrase-file and --passphrase-file can be "-"', command);
   const phrase = (await readSecretFile(file, 'recovery phrase', ctx)).trim();
   if (!phrase) throw new UsageError(`The recovery phrase file ${file} is empty`, command);
-  return phrase;
+  // What vault.import and vault.restore take (a phrase of at most 1,000 characters).
+  return contractFields('vault.import', { phrase }, command, { phrase: '--phrase-file F' }).phrase;
 }
 
 /** --passphrase-file (one trailing newline dropped), else $HEARTH_VAULT_PASSPHRASE; null when neither is given. */
