@@ -49,6 +49,8 @@ export const ERROR_CODES = [
   'WRONG_PASSPHRASE',
   'INTEGRITY_ERROR',
   'SIGNATURE_INVALID',
+  /** An answer receipt (stored, or read from a file) is malformed or its fields do not match its hash. */
+  'RECEIPT_INVALID',
   'VAULT_NOT_SET_UP',
   'VAULT_LOCKED',
   'TARGET_NOT_FOUND',

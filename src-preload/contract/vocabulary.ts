@@ -46,6 +46,10 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 export const MESSAGE_STATUSES = ['complete', 'streaming', 'stopped', 'length', 'error'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
+/** A reply's answer receipt: signed by the vault's wallet, stored unsigned (the wallet was locked), or none. */
+export const RECEIPT_STATUSES = ['signed', 'unsigned', 'none'] as const;
+export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
+
 // ---- Jobs ----
 
 /** The kinds of long-running work, by name: `job.kind === JOB_KIND.modelDownload`. */

@@ -19,6 +19,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   search: ['common'],
   models: ['common', 'jobs', 'storage'],
   inference: ['common', 'models', 'storage'],
+  receipts: ['common'],
   library: ['common', 'jobs', 'models', 'search', 'storage'],
   vault: ['common', 'jobs', 'ports', 'search', 'storage'],
   rpc: ['common', 'createCore'],
