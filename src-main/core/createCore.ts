@@ -5,6 +5,7 @@ import type { AppHost } from '#contract/vocabulary';
 import { Emitter } from './common/emitter';
 import { createConsoleLogger, type Logger } from './common/logger';
 import { ChatService } from './inference/chatService';
+import { ReplyReceipts } from './inference/replyReceipts';
 import { LlamaRuntime, type GpuSetting } from './inference/llamaRuntime';
 import { ModelRunner } from './inference/modelRunner';
 import { JobManager } from './jobs/jobManager';
@@ -17,6 +18,7 @@ import { ModelCatalog } from './models/catalog';
 import { HardwareFit } from './models/hardwareFit';
 import { HUB_TOKEN_SECRET, HubClient } from './models/hubClient';
 import { ModelDownloads } from './models/modelDownloads';
+import { ModelFileHashes } from './models/modelFileHashes';
 import { ModelLibrary } from './models/modelLibrary';
 import { resolveSource } from './models/resolveSource';
 import { FileSecretStore, type SecretStore } from './ports/secretStore';
@@ -24,6 +26,7 @@ import { dataLayout } from './ports/dataDir';
 import { NoDialogs, type Dialogs } from './ports/dialogs';
 import { openDatabase, type Db } from './storage/database';
 import { dataDirError } from './storage/databaseErrors';
+import { FileHashRepository } from './storage/fileHashRepository';
 import { PRIVATE_DIR_MODE, PrivateDataDir } from './storage/privateDataDir';
 import { JobRepository } from './storage/jobRepository';
 import { ModelRepository } from './storage/modelRepository';
@@ -75,6 +78,8 @@ export interface Core {
   /** Fit, load, unload and remove models: what every front end calls to run one. */
   runner: ModelRunner;
   chat: ChatService;
+  /** Answer receipts: made with each reply, signed later when the wallet was locked. */
+  receipts: ReplyReceipts;
   jobs: JobManager;
   secrets: SecretStore;
   catalog: ModelCatalog;
@@ -128,14 +133,16 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   });
   const fit = new HardwareFit(() => runtime.llama());
   const resolve = (source: ModelSource, signal?: AbortSignal) => resolveSource({ catalog, hub }, source, signal);
-  const downloads = new ModelDownloads({ jobs, library: models, modelsDir: layout.models, tempDir: layout.downloads, logger, resolve });
+  const hashes = new ModelFileHashes(new FileHashRepository(db));
+  const downloads = new ModelDownloads({ jobs, library: models, modelsDir: layout.models, tempDir: layout.downloads, logger, resolve, hashes });
   const runner = new ModelRunner({ runtime, models, settings, fit, resolve });
   const embedder = new Embedder(() => runtime.llama(), runtime, logger, config.threads ?? null);
   const parser = new DocumentParser({ workerPath: config.parseWorkerPath, ...config.parser });
   let storePromise: Promise<ChunkStore> | null = null;
   const dialogs = ports.dialogs ?? new NoDialogs();
+  const libraryRepo = new LibraryRepository(db, Date.now, logger);
   const library = new DocumentLibrary({
-    repo: new LibraryRepository(db, Date.now, logger),
+    repo: libraryRepo,
     store: () => (storePromise ??= ChunkStore.open(layout.index)),
     parser,
     embedder,
@@ -146,18 +153,6 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     openFile: (path, page) => dialogs.openDocument(path, page),
     options: config.library,
   });
-  const chat = new ChatService(
-    new ThreadRepository(db, Date.now, logger),
-    settings,
-    runtime,
-    (e) => events.emit('chat.stream', e),
-    logger,
-    (threadId) => events.emit('threads.changed', { threadId }),
-    runner,
-    library.retriever,
-  );
-  // Documents are embedded again when the embedding default changes, whichever front end changed it.
-  models.onDefaultChanged((purpose) => purpose === 'embedding' && library.embeddingModelChanged());
   const vault = new VaultService({
     dataDir: config.dataDir,
     db,
@@ -170,6 +165,30 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     sqliteNativeBinding: config.sqliteNativeBinding,
     ...config.vault,
   });
+  const threads = new ThreadRepository(db, Date.now, logger);
+  const receipts = new ReplyReceipts({
+    threads,
+    hashes,
+    signer: { current: () => vault.signingWallet() },
+    enabled: () => settings.get().answerReceipts,
+    documentSha256: (docId) => libraryRepo.document(docId)?.contentHash ?? null,
+    hearthVersion: config.version,
+    logger,
+    onThreadChanged: (threadId) => events.emit('threads.changed', { threadId }),
+  });
+  const chat = new ChatService(
+    threads,
+    settings,
+    runtime,
+    (e) => events.emit('chat.stream', e),
+    logger,
+    (threadId) => events.emit('threads.changed', { threadId }),
+    runner,
+    library.retriever,
+    receipts,
+  );
+  // Documents are embedded again when the embedding default changes, whichever front end changed it.
+  models.onDefaultChanged((purpose) => purpose === 'embedding' && library.embeddingModelChanged());
   // Every job kind is registered: jobs left running by a crash or quit resume now.
   jobs.recover();
   library.start();
@@ -187,6 +206,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     models,
     runner,
     chat,
+    receipts,
     jobs,
     secrets,
     catalog,

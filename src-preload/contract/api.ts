@@ -19,6 +19,7 @@ import type {
   LoadedModel,
   ModelInfo,
   RuntimeState,
+  ReceiptSigning,
   SendResult,
   Settings,
   Thread,
@@ -93,6 +94,7 @@ export const settingsSchema = z.object({
   temperature: z.number().min(0).max(2),
   idleUnloadMinutes: z.number().int().min(0).max(24 * 60),
   hubEndpoint: httpUrlOf(500),
+  answerReceipts: z.boolean(),
 }) satisfies z.ZodType<Settings>;
 
 export const calls = {
@@ -128,6 +130,8 @@ export const calls = {
   'chat.stop': call<null>()(threadRef),
   'chat.regenerate': call<SendResult>()(threadRef),
   'chat.edit': call<SendResult>()(z.object({ threadId: id, messageId: id, content: z.string().min(1) }).strict()),
+  /** Signs the answer receipts stored unsigned while the vault was locked: one chat's, or every chat's. */
+  'receipts.sign': call<ReceiptSigning>()(z.object({ threadId: id.optional() }).strict()),
 
   'jobs.list': call<JobInfo[]>()(empty),
   'jobs.cancel': call<null>()(z.object({ jobId: id }).strict()),

@@ -113,6 +113,8 @@ export interface Message {
   error: ErrorData | null;
   /** Assistant replies in a chat scoped to collections: what was retrieved and cited. */
   sources: MessageSources | null;
+  /** Assistant replies: the answer receipt is signed by the vault's wallet, stored unsigned (sign it later), or there is none. */
+  receipt: ReceiptStatus;
 }
 
 export interface ContextUsage {
@@ -186,6 +188,8 @@ export interface Settings {
   idleUnloadMinutes: number;
   /** Hugging Face (or a mirror) base URL for search and downloads. */
   hubEndpoint: string;
+  /** Make a signed answer receipt for every reply (it takes effect once a wallet exists). */
+  answerReceipts: boolean;
 }
 
 export interface CatalogFile {
@@ -496,7 +500,10 @@ export interface ReceiptFields {
   };
   /** The exact token sequence given to the model: sha256 of its ids (uint32 little-endian each), and how many. */
   input: { tokensSha256: string; tokenCount: number };
-  /** Retrieved passages in prompt order: chunk id, the document's sha256, the passage text's sha256. */
+  /**
+   * Retrieved passages in prompt order: the chunk id (the document id when the whole document
+   * was given), the document file's sha256 when it was indexed (zeros: unknown), the passage text's sha256.
+   */
   passages: { id: string; documentSha256: string; textSha256: string }[];
   output: { tokensSha256: string; tokenCount: number; textSha256: string; stopReason: string };
 }
@@ -509,4 +516,10 @@ export interface AnswerReceipt {
   hash: string;
   signer: string | null;
   signature: string | null;
+}
+
+/** What receipts.sign did: how many receipts it signed, and which it would not sign, with why. */
+export interface ReceiptSigning {
+  signed: number;
+  refused: { messageId: string; reason: string }[];
 }

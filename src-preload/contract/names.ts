@@ -23,6 +23,7 @@ export const CALL_NAMES = [
   'chat.stop',
   'chat.regenerate',
   'chat.edit',
+  'receipts.sign',
   'jobs.list',
   'jobs.cancel',
   'jobs.pause',

@@ -18,7 +18,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   jobs: ['common', 'storage'],
   search: ['common'],
   models: ['common', 'jobs', 'storage'],
-  inference: ['common', 'models', 'storage'],
+  inference: ['common', 'models', 'receipts', 'storage'],
   receipts: ['common'],
   library: ['common', 'jobs', 'models', 'search', 'storage'],
   vault: ['common', 'jobs', 'ports', 'search', 'storage'],

@@ -1,8 +1,9 @@
-import type { ChatHistoryItem } from 'node-llama-cpp';
+import type { Token } from 'node-llama-cpp';
 import { MAX_MESSAGE_CHARS } from '#contract/api';
 import type {
   ChatStreamEvent,
   ContextUsage,
+  AnswerReceipt,
   Message,
   MessageSources,
   SendResult,
@@ -16,6 +17,8 @@ import type { SettingsRepository } from '../storage/settingsRepository';
 import type { ThreadRepository } from '../storage/threadRepository';
 import type { LlamaRuntime, LoadedSession } from './llamaRuntime';
 import type { ModelRunner } from './modelRunner';
+import type { ReplyReceipts } from './replyReceipts';
+import { fitHistory, promptTokens, samplingFor, type FittedHistory } from './promptBuilder';
 import { ReplySaver } from './replySaver';
 import { buildSourceContext, sourceBudget, type SourceRetriever } from './sourceContext';
 
@@ -32,12 +35,9 @@ interface ActiveGeneration {
 /** Per-reply overrides of the saved settings (the CLI's --max-tokens must not rewrite them). */
 export interface ReplyOptions {
   maxReplyTokens?: number;
-}
-
-interface FittedHistory {
-  history: ChatHistoryItem[];
-  promptTokens: number;
-  droppedMessageIds: string[];
+  temperature?: number;
+  /** The sampler's seed; a random one is chosen (and recorded in the receipt) when none is given. */
+  seed?: number;
 }
 
 /**
@@ -65,6 +65,8 @@ export class ChatService {
     private readonly runner: ModelRunner | null = null,
     /** Finds passages in the thread's collections; absent, chats never use documents. */
     private readonly retriever: SourceRetriever | null = null,
+    /** Makes each reply's answer receipt; absent, replies get none. */
+    private readonly receipts: ReplyReceipts | null = null,
   ) {
     runner?.addUser(this);
     this.saver = new ReplySaver(threads, logger, onThreadChanged);
@@ -211,6 +213,7 @@ export class ChatService {
         throw new HearthError('MODEL_NOT_LOADED', 'No model is loaded. Choose a model first, or set a default chat model.');
       }
       this.getThread(threadId); // it may have been deleted while the model loaded
+      this.receipts?.warm(session);
       return session;
     } finally {
       this.preparing.delete(threadId);
@@ -225,10 +228,10 @@ export class ChatService {
       );
     }
     const systemPrompt = this.threads.get(threadId)?.systemPrompt ?? '';
-    const needed = this.countTokens(session, [
+    const needed = promptTokens(session, [
       ...(systemPrompt ? [{ type: 'system', text: systemPrompt } as const] : []),
       { type: 'user', text: content },
-    ]);
+    ]).length;
     const total = session.context.contextSize;
     if (needed >= total) {
       throw new HearthError(
@@ -263,13 +266,14 @@ export class ChatService {
     let context: ContextUsage = { used: 0, total: 0, droppedMessageIds: [] };
     let generatedTokens = 0;
     let startedAt = 0;
-    const finish = (status: Message['status'], error: unknown = null) => {
+    const finish = (status: Message['status'], error: unknown = null, receipt: AnswerReceipt | null = null) => {
       const { message, saveError } = this.saver.finish(messageId, {
         threadId,
         content: text,
         status,
         error: error === null ? null : toErrorData(error),
         context: context.total > 0 ? context : null,
+        receipt,
       });
       const seconds = startedAt ? (performance.now() - startedAt) / 1000 : 0;
       this.emit({
@@ -313,7 +317,11 @@ export class ChatService {
     } catch (error) {
       return finish('error', error);
     }
-    context = { used: fitted.promptTokens, total, droppedMessageIds: fitted.droppedMessageIds };
+    const promptTokens = fitted.inputTokens.length;
+    context = { used: promptTokens, total, droppedMessageIds: fitted.droppedMessageIds };
+    const maxTokens = Math.max(1, Math.min(maxReplyTokens, total - promptTokens - 1));
+    const sampling = samplingFor(options.temperature ?? settings.temperature, maxTokens, options.seed);
+    const outputTokens: Token[] = [];
     this.emit({ type: 'start', threadId, messageId, context, sources });
 
     const persist = new IntervalGate(PERSIST_INTERVAL_MS, () => performance.now());
@@ -324,10 +332,16 @@ export class ChatService {
       const result = await session.chat.generateResponse([...fitted.history, { type: 'model', response: [] }], {
         signal,
         stopOnAbortSignal: true,
-        maxTokens: Math.max(1, Math.min(maxReplyTokens, total - fitted.promptTokens - 1)),
-        temperature: settings.temperature,
+        maxTokens,
+        temperature: Number(sampling.temperature),
+        topP: Number(sampling.topP),
+        topK: sampling.topK,
+        minP: Number(sampling.minP),
+        seed: sampling.seed,
+        repeatPenalty: false,
         onToken: (tokens) => {
           generatedTokens += tokens.length;
+          outputTokens.push(...tokens);
         },
         onTextChunk: (chunk) => {
           text += chunk;
@@ -336,9 +350,21 @@ export class ChatService {
         },
       });
       text = result.response;
-      context = { ...context, used: fitted.promptTokens + generatedTokens };
+      context = { ...context, used: promptTokens + generatedTokens };
       const reason = result.metadata.stopReason;
-      finish(reason === 'abort' || signal.aborted ? 'stopped' : reason === 'maxTokens' ? 'length' : 'complete');
+      const receipt = await this.receiptFor({
+        threadId,
+        messageId,
+        session,
+        sampling,
+        inputTokens: fitted.inputTokens,
+        outputTokens,
+        text,
+        stopReason: reason,
+        sources,
+        previous: this.saver.latestReceipt(threadId),
+      });
+      finish(reason === 'abort' || signal.aborted ? 'stopped' : reason === 'maxTokens' ? 'length' : 'complete', null, receipt);
     } catch (error) {
       if (signal.aborted) finish('stopped');
       else {
@@ -350,46 +376,23 @@ export class ChatService {
     }
   }
 
-  /**
-   * The history that fits the context with room for a reply. Oldest turns go first; the
-   * system prompt and the newest question always stay. What was left out is reported.
-   */
-  private fitHistory(
-    session: LoadedSession,
-    threadId: string,
-    replyId: string,
-    maxReplyTokens: number,
-    sourcePrompt: string | null = null,
-  ): FittedHistory {
-    const thread = this.threads.get(threadId)!;
+  /** The reply's receipt; a failure to make one is logged and the reply is kept without it. */
+  private async receiptFor(reply: Parameters<ReplyReceipts['create']>[0]): Promise<AnswerReceipt | null> {
+    if (!this.receipts) return null;
+    try {
+      return await this.receipts.create(reply);
+    } catch (error) {
+      this.logger.warn(`the reply ${reply.messageId} gets no receipt`, error);
+      return null;
+    }
+  }
+
+  /** The thread's history up to this reply, fitted to the context (see fitHistory). */
+  private fitHistory(session: LoadedSession, threadId: string, replyId: string, maxReplyTokens: number, sourcePrompt: string | null = null): FittedHistory {
     const all = this.messagesOf(threadId);
     const replyIndex = all.findIndex((m) => m.id === replyId);
-    const earlier = all.slice(0, replyIndex === -1 ? all.length : replyIndex).filter((m) => m.role === 'assistant' ? m.content.length > 0 : true);
-    const total = session.context.contextSize;
-    const budget = total - Math.min(maxReplyTokens, Math.floor(total / 2));
-
-    // Retrieved sources ride in the system message: they were sized to their own budget
-    // beforehand, so dropping old turns below never drops them.
-    const systemText = [thread.systemPrompt, sourcePrompt].filter((part) => !!part).join('\n\n');
-    const system: ChatHistoryItem[] = systemText ? [{ type: 'system', text: systemText }] : [];
-    let kept = earlier;
-    const dropped: string[] = [];
-    for (;;) {
-      const history = [...system, ...kept.map(toHistoryItem)];
-      const promptTokens = this.countTokens(session, history);
-      if (promptTokens <= budget) return { history, promptTokens, droppedMessageIds: dropped };
-      if (kept.length <= 1) {
-        throw new HearthError(
-          'CONTEXT_OVERFLOW',
-          `The system prompt and question need ${promptTokens} tokens, leaving no room for a reply in the ${total}-token context.`,
-        );
-      }
-      // Drop the oldest turn: a question together with its answer.
-      const [first, second] = kept;
-      const count = first!.role === 'user' && second?.role === 'assistant' && kept.length > 2 ? 2 : 1;
-      dropped.push(...kept.slice(0, count).map((m) => m.id));
-      kept = kept.slice(count);
-    }
+    const earlier = all.slice(0, replyIndex === -1 ? all.length : replyIndex);
+    return fitHistory(session, this.threads.get(threadId)!.systemPrompt, earlier, maxReplyTokens, sourcePrompt);
   }
 
   /** The question a reply answers: the last user message before it. */
@@ -400,16 +403,6 @@ export class ChatService {
     return before.findLast((m) => m.role === 'user')?.content ?? '';
   }
 
-  private countTokens(session: LoadedSession, history: ChatHistoryItem[]): number {
-    const { contextText } = session.chatWrapper.generateContextState({
-      chatHistory: [...history, { type: 'model', response: [] }],
-    });
-    return contextText.tokenize(session.model.tokenizer).length;
-  }
-}
-
-function toHistoryItem(message: Message): ChatHistoryItem {
-  return message.role === 'user' ? { type: 'user', text: message.content } : { type: 'model', response: [message.content] };
 }
 
 function titleFrom(content: string): string {

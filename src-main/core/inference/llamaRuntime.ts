@@ -35,6 +35,11 @@ export interface LoadedSession {
   sequence: LlamaContextSequence;
   chatWrapper: ChatWrapper;
   chat: LlamaChat;
+  /** From the library's row, for answer receipts. */
+  architecture: string | null;
+  quantization: string | null;
+  /** True when the chat wrapper was resolved from the model's own chat template. */
+  usesModelTemplate: boolean;
 }
 
 const DEFAULT_MAX_CONTEXT = 8192;
@@ -221,6 +226,9 @@ export class LlamaRuntime {
         sequence,
         chatWrapper,
         chat: new LlamaChat({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false }),
+        architecture: row.architecture,
+        quantization: row.quantization,
+        usesModelTemplate: inspection.hasChatTemplate,
       };
       this.current = session;
       this.touch();

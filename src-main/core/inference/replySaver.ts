@@ -1,7 +1,8 @@
-import type { ContextUsage, Message, MessageSources, MessageStatus } from '#contract/dto';
+import type { AnswerReceipt, ContextUsage, Message, MessageSources, MessageStatus } from '#contract/dto';
 import type { ErrorData } from '#contract/errors';
 import { toErrorData } from '../common/hearthError';
 import type { Logger } from '../common/logger';
+import { receiptStatus } from '../receipts/receiptFormat';
 import type { ThreadRepository } from '../storage/threadRepository';
 
 /** How often replies that could not be saved are tried again while some wait. */
@@ -15,6 +16,8 @@ interface FinalReply {
   /** Sources that could not be saved when they were retrieved; undefined when they were. */
   sources?: MessageSources | null;
   context: ContextUsage | null;
+  /** The reply's answer receipt; null when it has none. Written with the reply, in one transaction. */
+  receipt: AnswerReceipt | null;
 }
 
 /**
@@ -79,9 +82,16 @@ export class ReplySaver {
     return messages.map((message) => {
       const kept = this.pending.get(message.id);
       if (!kept) return message;
-      const { threadId: _t, context: _c, sources, ...shown } = kept;
-      return { ...message, ...shown, ...(sources !== undefined ? { sources } : {}) };
+      const { threadId: _t, context: _c, sources, receipt, ...shown } = kept;
+      return { ...message, ...shown, ...(sources !== undefined ? { sources } : {}), receipt: receiptStatus(receipt) };
     });
+  }
+
+  /** The latest receipt of the thread still waiting to be saved (the next receipt chains to it), or null. */
+  latestReceipt(threadId: string): AnswerReceipt | null {
+    let latest: AnswerReceipt | null = null;
+    for (const kept of this.pending.values()) if (kept.threadId === threadId && kept.receipt) latest = kept.receipt;
+    return latest;
   }
 
   /** Tries once more to save what waits (at quit); what still cannot be saved is logged as lost. */
@@ -100,7 +110,7 @@ export class ReplySaver {
     } catch {
       // Reading failed too: the reply is shown from memory alone.
     }
-    return { id: messageId, threadId: final.threadId, role: 'assistant', content: '', status: 'streaming', createdAt: Date.now(), modelName: null, error: null, sources: null };
+    return { id: messageId, threadId: final.threadId, role: 'assistant', content: '', status: 'streaming', createdAt: Date.now(), modelName: null, error: null, sources: null, receipt: 'none' };
   }
 
   private write(messageId: string, final: FinalReply): void {
@@ -108,6 +118,7 @@ export class ReplySaver {
       this.threads.finishMessage(messageId, { content: final.content, status: final.status, error: final.error });
       if (final.sources !== undefined) this.threads.setMessageSources(messageId, final.sources);
       if (final.context) this.threads.update(final.threadId, { context: final.context });
+      if (final.receipt) this.threads.setMessageReceipt(messageId, final.receipt);
     });
   }
 

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatBytes } from '#contract/format';
 import { HearthError } from '../common/hearthError';
 import { moveWithoutReplacing } from '../common/moveWithoutReplacing';
 import { moveError, notAModel } from './downloadErrors';
+import { sha256File } from './modelFileHashes';
 import { readFilePrefix, sniffGguf } from './sniffGguf';
 
 /**
@@ -102,10 +102,4 @@ signal: AbortSignal,
 function candidatePath(modelsDir: string, fileName: string, n: number): string {
   const stem = fileName.replace(/\.gguf$/i, '');
   return join(modelsDir, n === 1 ? `${stem}.gguf` : `${stem} (${n}).gguf`);
-}
-
-async function sha256File(path: string, signal: AbortSignal): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024, signal })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

@@ -11,6 +11,7 @@ import type { Logger } from '../common/logger';
 import type { JobContext, JobManager } from '../jobs/jobManager';
 import { allocatedBytes, freeDiskBytes } from './diskSpace';
 import { findDownloaded, placeDownload, verifyDownload } from './downloadedFile';
+import type { ModelFileHashes } from './modelFileHashes';
 import { describeError, transferError } from './downloadErrors';
 import { probeDownload, type RemoteFile } from './downloadProbe';
 import { RateMeter } from './rateMeter';
@@ -27,6 +28,8 @@ export interface ModelDownloadsDeps {
   /** dataDir/downloads: partial files live here (same file system as modelsDir, so the move is a rename). */
   tempDir: string;
   logger: Logger;
+  /** Keeps a verified file's sha256, so answer receipts never read the model through again. */
+  hashes?: Pick<ModelFileHashes, 'record'>;
   /** Resolves a source to a URL, headers (auth) and the expected sha256/size when known. Without it only URL sources work. */
   resolve?(source: ModelSource): Promise<ResolvedSource>;
   /** Connections per download; default 4, at least 2 (see `transfer`). */
@@ -153,6 +156,7 @@ export class ModelDownloads {
         this.removeTempFiles(jobId);
         this.pendingHeaders.delete(targetKey(params));
         context.onProgress(1, 'Already downloaded');
+        await this.recordHash(present, params.sha256);
         await this.deps.library.add(present);
         return;
       }
@@ -180,12 +184,18 @@ export class ModelDownloads {
     context.onProgress(1, 'Adding to the library');
     const placed = await placeDownload(this.deps.modelsDir, temp.done, params.fileName, signal);
     try {
+      if (params.sha256) await this.recordHash(placed.path, params.sha256);
       await this.deps.library.add(placed.path);
     } catch (error) {
       // Nothing half-registered: a file the library refuses does not stay in its folder.
       if (placed.created) await rm(placed.path, { force: true });
       throw error;
     }
+  }
+
+  /** Best effort: a hash not kept is computed again when a receipt needs it. */
+  private async recordHash(path: string, sha256: string): Promise<void> {
+    await this.deps.hashes?.record(path, sha256).catch((error: unknown) => this.deps.logger.warn(`could not keep the sha256 of ${path}`, error));
   }
 
   private async headersFor(params: DownloadParams): Promise<Record<string, string>> {

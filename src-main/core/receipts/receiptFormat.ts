@@ -23,8 +23,11 @@ import { HearthError } from '../common/hearthError';
 /** The EIP-712 domain: "Hearth", this format's version, no chain id and no contract. */
 export const RECEIPT_DOMAIN = Object.freeze({ name: 'Hearth', version: '1' });
 
+/** A bytes32 of zeros: "none" where a hash is expected (no chat template, no document hash). */
+export const ZERO_BYTES32 = `0x${'0'.repeat(64)}`;
+
 /** The previousReceipt of a thread's first receipt. */
-export const NO_PREVIOUS_RECEIPT = `0x${'0'.repeat(64)}`;
+export const NO_PREVIOUS_RECEIPT = ZERO_BYTES32;
 
 /** The EIP-712 types of a receipt (EIP712Domain is derived from RECEIPT_DOMAIN by ethers). */
 export const RECEIPT_TYPES: Readonly<Record<string, readonly TypedDataField[]>> = Object.freeze({
@@ -256,4 +259,15 @@ export function tokenIdsSha256(tokens: readonly number[]): string {
 export function decimal(value: number): string {
   if (!Number.isFinite(value)) throw new HearthError('INTERNAL', `Not a finite number: ${value}`);
   return String(value);
+}
+
+// ---- The signer port: how the chat reaches the vault's wallet without importing the vault ----
+
+/**
+ * The wallet that signs receipts, as the chat sees it: the unlocked wallet, 'locked' when a
+ * wallet exists but is locked (receipts are stored unsigned and signed later), or null when
+ * there is no wallet (no receipts are made).
+ */
+export interface ReceiptSigner {
+  current(): Promise<ReceiptWallet | 'locked' | null>;
 }

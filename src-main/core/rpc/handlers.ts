@@ -47,6 +47,7 @@ export function createHandlers(core: Core): Handlers {
     },
     'chat.regenerate': ({ threadId }) => core.chat.regenerate(threadId),
     'chat.edit': ({ threadId, messageId, content }) => core.chat.edit(threadId, messageId, content),
+    'receipts.sign': ({ threadId }) => core.receipts.signPending(threadId ?? null),
 
     'jobs.list': () => core.jobs.list(),
     'jobs.cancel': ({ jobId }) => {

@@ -133,4 +133,16 @@ export const migrations: readonly string[] = [
 
   ALTER TABLE messages ADD COLUMN sources_json TEXT;
   `,
+  /* 5: answer receipts stored with their replies; model files' sha256, computed once */ `
+  ALTER TABLE messages ADD COLUMN receipt_json TEXT;
+
+  -- A file's sha256, valid while its size and modification time are these (a changed file is hashed again).
+  CREATE TABLE file_hashes (
+    path       TEXT PRIMARY KEY,
+    size_bytes INTEGER NOT NULL,
+    mtime_ms   INTEGER NOT NULL,
+    sha256     TEXT NOT NULL,
+    hashed_at  INTEGER NOT NULL
+  );
+  `,
 ];

@@ -11,6 +11,7 @@ export const DEFAULT_SETTINGS: Settings = {
   temperature: 0.7,
   idleUnloadMinutes: 30,
   hubEndpoint: 'https://huggingface.co',
+  answerReceipts: true,
 };
 
 const isSettingKey = (key: string): key is keyof Settings => Object.hasOwn(DEFAULT_SETTINGS, key);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Citation, ContextUsage, Message, MessageRole, MessageSources, MessageStatus, ThreadSummary } from '#contract/dto';
+import type { AnswerReceipt, Citation, ContextUsage, Message, MessageRole, MessageSources, MessageStatus, ReceiptStatus, ThreadSummary } from '#contract/dto';
 import { isErrorCode, type ErrorData } from '#contract/errors';
 import { newId } from '../common/ids';
 import { createConsoleLogger, type Logger } from '../common/logger';
@@ -35,7 +35,26 @@ interface RawMessage {
   error_message: string | null;
   sources_json: string | null;
   created_at: number;
+  /** Computed by MESSAGE_SELECT from receipt_json. */
+  receipt_status: ReceiptStatus;
 }
+
+/** A stored receipt, as text: the receipts module parses and checks it. */
+export interface StoredReceipt {
+  messageId: string;
+  threadId: string;
+  json: string;
+}
+
+/**
+ * Messages with their receipt's status, read from the JSON without parsing it in JavaScript. A
+ * receipt that is not JSON at all reads as none (verifying it says why).
+ */
+const MESSAGE_SELECT = `SELECT m.*, CASE
+    WHEN m.receipt_json IS NULL OR NOT json_valid(m.receipt_json) THEN 'none'
+    WHEN json_type(m.receipt_json, '$.signature') = 'text' THEN 'signed'
+    ELSE 'unsigned' END AS receipt_status
+  FROM messages m`;
 
 /** The shapes of the JSON columns, checked when a row is read back. */
 const contextUsageSchema = z.object({
@@ -105,6 +124,7 @@ export class ThreadRepository {
       sources: r.sources_json
         ? this.stored.read(messageSourcesSchema, r.sources_json, `The sources of message ${r.id}`, null, 'showing the reply without them')
         : null,
+      receipt: r.receipt_status,
     };
   }
 
@@ -152,12 +172,12 @@ export class ThreadRepository {
 
   messages(threadId: string): Message[] {
     return (
-      this.db.prepare('SELECT * FROM messages WHERE thread_id = ? ORDER BY seq').all(threadId) as RawMessage[]
+      this.db.prepare(`${MESSAGE_SELECT} WHERE m.thread_id = ? ORDER BY m.seq`).all(threadId) as RawMessage[]
     ).map((r) => this.messageFromRaw(r));
   }
 
   message(id: string): Message | undefined {
-    const row = this.db.prepare('SELECT * FROM messages WHERE id = ?').get(id) as RawMessage | undefined;
+    const row = this.db.prepare(`${MESSAGE_SELECT} WHERE m.id = ?`).get(id) as RawMessage | undefined;
     return row && this.messageFromRaw(row);
   }
 
@@ -194,6 +214,45 @@ export class ThreadRepository {
 
   setMessageSources(id: string, sources: MessageSources | null): void {
     this.db.prepare('UPDATE messages SET sources_json = ? WHERE id = ?').run(sources && JSON.stringify(sources), id);
+  }
+
+  /** Stores (or replaces, once signed) a reply's receipt. */
+  setMessageReceipt(id: string, receipt: AnswerReceipt | null): void {
+    this.db.prepare('UPDATE messages SET receipt_json = ? WHERE id = ?').run(receipt && JSON.stringify(receipt), id);
+  }
+
+  /** A message's stored receipt, as text; null when it has none. */
+  receipt(messageId: string): StoredReceipt | null {
+    const row = this.db.prepare('SELECT id, thread_id, receipt_json FROM messages WHERE id = ? AND receipt_json IS NOT NULL').get(messageId) as
+      | { id: string; thread_id: string; receipt_json: string }
+      | undefined;
+    return row ? { messageId: row.id, threadId: row.thread_id, json: row.receipt_json } : null;
+  }
+
+  /**
+   * The receipt a new one in this thread chains to: the stored receipt of the latest earlier
+   * message that has one (null when none does).
+   */
+  previousReceipt(threadId: string, messageId: string): StoredReceipt | null {
+    const row = this.db
+      .prepare(
+        `SELECT id, thread_id, receipt_json FROM messages
+         WHERE thread_id = ? AND receipt_json IS NOT NULL AND seq < COALESCE((SELECT seq FROM messages WHERE id = ?), 1e18)
+         ORDER BY seq DESC LIMIT 1`,
+      )
+      .get(threadId, messageId) as { id: string; thread_id: string; receipt_json: string } | undefined;
+    return row ? { messageId: row.id, threadId: row.thread_id, json: row.receipt_json } : null;
+  }
+
+  /** Every receipt of a thread (or of all threads) in order, for signing or checking the chain. */
+  receipts(threadId: string | null): StoredReceipt[] {
+    const rows = this.db
+      .prepare(
+        `SELECT m.id, m.thread_id, m.receipt_json FROM messages m JOIN threads t ON t.id = m.thread_id
+         WHERE m.receipt_json IS NOT NULL AND (? IS NULL OR m.thread_id = ?) ORDER BY t.created_at, t.rowid, m.seq`,
+      )
+      .all(threadId, threadId) as { id: string; thread_id: string; receipt_json: string }[];
+    return rows.map((row) => ({ messageId: row.id, threadId: row.thread_id, json: row.receipt_json }));
   }
 
   /** The collections a chat answers from. */

@@ -208,6 +208,13 @@ export class VaultService {
     await this.identity.wallet();
   }
 
+  /** The wallet that signs answer receipts: unlocked, 'locked', or null when there is none. */
+  async signingWallet(): Promise<HDNodeWallet | 'locked' | null> {
+    const state = await this.identity.state();
+    if (state === 'none') return null;
+    return state === 'locked' ? 'locked' : this.identity.wallet();
+  }
+
   /** The recovery phrase, for the right passphrase only (WRONG_PASSPHRASE otherwise). */
   async revealPhrase({ passphrase }: CallInput<'vault.revealPhrase'>): Promise<{ phrase: string }> {
     return { phrase: await this.identity.revealPhrase(passphrase) };

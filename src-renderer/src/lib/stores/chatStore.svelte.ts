@@ -355,6 +355,7 @@ export class ChatStore {
       modelName: null,
       error: null,
       sources: null,
+      receipt: 'none',
       tokensPerSecond: null,
     };
   }
