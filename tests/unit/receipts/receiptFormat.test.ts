@@ -18,6 +18,7 @@ import {
   textSha256,
   tokenIdsSha256,
 } from '../../../src-main/core/receipts/receiptFormat';
+import { receiptMutations } from '../../support/receiptMutations';
 
 const sha = (s: string) => `0x${createHash('sha256').update(s).digest('hex')}`;
 const wallet = Wallet.fromPhrase('test test test test test test test test test test test junk');
@@ -103,29 +104,6 @@ function specDigest(f: ReceiptFields): string {
   return keccak256(`0x1901${domainSeparator.slice(2)}${message.slice(2)}`);
 }
 
-/** Every leaf of the fields, by path, with a value one byte (or one unit) different. */
-function mutations(f: ReceiptFields): { path: string; changed: ReceiptFields }[] {
-  const out: { path: string; changed: ReceiptFields }[] = [];
-  const visit = (node: unknown, path: (string | number)[]) => {
-    if (node !== null && typeof node === 'object') {
-      for (const [key, child] of Object.entries(node)) visit(child, [...path, Array.isArray(node) ? Number(key) : key]);
-      return;
-    }
-    const changed = structuredClone(f);
-    let parent: Record<string | number, unknown> = changed as unknown as Record<string, unknown>;
-    for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
-    const last = path.at(-1)!;
-    if (typeof node === 'number') parent[last] = node + 1;
-    else if (typeof node === 'boolean') parent[last] = !node;
-    else if (typeof node === 'string' && /^0x[0-9a-f]{64}$/.test(node)) parent[last] = `${node.slice(0, -1)}${node.endsWith('0') ? '1' : '0'}`;
-    else if (typeof node === 'string' && /^\d/.test(node)) parent[last] = String(Number(node) + 1);
-    else parent[last] = `${node as string}x`;
-    out.push({ path: path.join('.'), changed });
-  };
-  visit(f, []);
-  return out;
-}
-
 function thrown(fn: () => unknown): HearthError {
   try {
     fn();
@@ -160,7 +138,7 @@ describe('answer receipts: format', () => {
 
   it('a changed byte in any field breaks the signature and the stored hash', () => {
     const signed = signReceipt(buildReceipt(fields()), wallet);
-    const all = mutations(fields());
+    const all = receiptMutations(fields());
     expect(all.length).toBe(41);
     for (const { path, changed } of all) {
       const tampered: AnswerReceipt = { ...signed, fields: changed };
