@@ -8,9 +8,11 @@ import type { JobInfo, ModelSource } from '#contract/dto';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { createCore, type Core } from '../../src-main/core/createCore';
 import { MODEL_DOWNLOAD_JOB, ModelDownloads, type ModelDownloadsDeps } from '../../src-main/core/models/modelDownloads';
+import { ModelFileHashes } from '../../src-main/core/models/modelFileHashes';
 import { resolveUrlSource } from '../../src-main/core/models/resolveSource';
 import type { ResolvedSource } from '../../src-main/core/models/resolveSource';
 import { openDatabase } from '../../src-main/core/storage/database';
+import { FileHashRepository } from '../../src-main/core/storage/fileHashRepository';
 import { startHubServer, type Fault, type HubServer } from '../support/hubServer';
 import { CATALOG_PATH, createTestCore, PARSE_WORKER_PATH } from '../support/testCore';
 import { tempDir } from '../support/tempDir';
@@ -95,6 +97,7 @@ describe('model downloads (real HTTP server, real SQLite, real files)', () => {
       tempDir: downloadsDir,
       logger,
       resolve,
+      hashes: new ModelFileHashes(new FileHashRepository(test.core.db)),
       chunkSizeBytes: CHUNK,
       retry: FAST_RETRY,
       ...overrides,
@@ -154,6 +157,8 @@ describe('model downloads (real HTTP server, real SQLite, real files)', () => {
     expect(fileSha(target)).toBe(hub.sha256(REPO, STORIES));
     expect(await registeredPaths(core)).toContain(target);
     expect(filesIn(downloadsDir)).toEqual([]);
+    // The verified sha256 is kept, so answer receipts never read the model through again.
+    expect(core.db.prepare('SELECT sha256 FROM file_hashes WHERE path = ?').get(target)).toEqual({ sha256: hub.sha256(REPO, STORIES) });
 
     const progress = updates.filter((u) => u.id === job.id && u.bytes);
     expect(progress.length).toBeGreaterThan(3);
