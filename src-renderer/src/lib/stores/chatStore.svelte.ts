@@ -170,6 +170,18 @@ export class ChatStore {
     return result.ok;
   }
 
+  /** Signs this chat's answer receipts stored unsigned while the vault was locked; says what happened. */
+  async signReceipts(): Promise<void> {
+    const thread = this.thread;
+    if (!thread) return;
+    const result = await this.bridge.call('receipts.sign', { threadId: thread.id });
+    if (!result.ok) return this.toasts.error(result.error);
+    const { signed, refused } = result.value;
+    if (refused.length > 0) this.toasts.error({ code: 'RECEIPT_INVALID', message: `${refused.length} receipt(s) were not signed: ${refused[0]!.reason}` });
+    else this.toasts.info(signed === 1 ? 'Signed 1 receipt.' : `Signed ${signed} receipts.`);
+    await this.refresh();
+  }
+
   async stop(): Promise<void> {
     const thread = this.thread;
     if (!thread) return;
