@@ -5,6 +5,7 @@ import { docsCommand } from './library/docsCommand';
 import { indexCommand } from './library/indexCommand';
 import { searchCommand } from './library/searchCommand';
 import { modelsCommand } from './models/modelsCommand';
+import { networkCommand } from './networkCommand';
 import { serveCommand } from './serveCommand';
 import { threadsCommand } from './threadsCommand';
 import { vaultCommand } from './vault/vaultCommand';
@@ -13,7 +14,7 @@ import { vaultCommand } from './vault/vaultCommand';
 export const rootCommand = defineGroup({
   name: '',
   summary: '',
-  commands: [serveCommand, chatCommand, modelsCommand, threadsCommand, indexCommand, searchCommand, collectionsCommand, docsCommand, vaultCommand],
+  commands: [serveCommand, chatCommand, modelsCommand, threadsCommand, indexCommand, searchCommand, collectionsCommand, docsCommand, vaultCommand, networkCommand],
 });
 
 export const ROOT_TEXT = {

@@ -15,6 +15,7 @@ import { DocumentParser, type DocumentParserOptions } from './library/parse/docu
 import { ChunkStore } from './search/chunkStore';
 import { LibraryRepository } from './storage/libraryRepository';
 import { ModelCatalog } from './models/catalog';
+import { NetworkLedger } from './network/networkLedger';
 import { HardwareFit } from './models/hardwareFit';
 import { HUB_TOKEN_SECRET, HubClient } from './models/hubClient';
 import { ModelDownloads } from './models/modelDownloads';
@@ -91,6 +92,8 @@ export interface Core {
   vault: VaultService;
   /** Keeps the data directory 0700 and its files 0600; settle() makes private what was written since. */
   privacy: PrivateDataDir;
+  /** Every outbound request this process sends (host, purpose, bytes), in network/ledger.db. */
+  network: NetworkLedger;
   dispose(): Promise<void>;
 }
 
@@ -110,6 +113,8 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   // A listener that throws is logged and skipped: it never ends the work that emitted.
   const events = new Emitter<CoreEvents>((error, event) => logger.error(`a listener of ${event} failed`, error));
 
+  // Listening before any service exists, so no request goes unrecorded.
+  const network = NetworkLedger.open({ file: layout.networkLedger, logger, sqliteNativeBinding: config.sqliteNativeBinding });
   const settings = new SettingsRepository(db, logger);
   const runtime = new LlamaRuntime(
     config.gpu ?? 'auto',
@@ -217,6 +222,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     embedder,
     vault,
     privacy,
+    network,
     async dispose() {
       if (disposed) return;
       disposed = true;
@@ -229,6 +235,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
       await runtime.dispose();
       vault.dispose();
       await privacy.idle();
+      network.close();
       db.close();
     },
   };

@@ -18,6 +18,7 @@ import type {
   Source,
   LoadedModel,
   ModelInfo,
+  NetworkLedgerView,
   RuntimeState,
   ReceiptSigning,
   SendResult,
@@ -251,6 +252,11 @@ export const calls = {
         dataDir: localPath,
       })
       .strict(),
+  ),
+
+  /** Every outbound request Hearth made (host, purpose, bytes, status), newest first; remoteOnly leaves out loopback. */
+  'network.ledger': call<NetworkLedgerView>()(
+    z.object({ limit: z.number().int().min(1).max(10_000).optional(), remoteOnly: z.boolean().optional() }).strict(),
   ),
 } as const satisfies Record<CallName, CallDef<unknown, unknown>>;
 

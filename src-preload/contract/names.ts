@@ -68,6 +68,7 @@ export const CALL_NAMES = [
   'vault.removeTarget',
   'vault.setSchedule',
   'vault.restore',
+  'network.ledger',
 ] as const;
 
 export const EVENT_NAMES = ['chat.stream', 'runtime.state', 'jobs.update', 'threads.changed', 'library.changed'] as const;

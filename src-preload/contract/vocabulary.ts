@@ -117,3 +117,15 @@ export type VaultState = (typeof VAULT_STATES)[number];
 /** Where a restore reads from: one of the user's targets, or a trustless gateway URL. */
 export const RESTORE_ORIGINS = ['target', 'gateway'] as const;
 export type RestoreOrigin = (typeof RESTORE_ORIGINS)[number];
+
+// ---- The network ----
+
+/**
+ * Why Hearth made an outbound request, recorded with each one in the network ledger.
+ * hub-api: Hugging Face search and file lists; model-probe: a download's HEAD and first bytes,
+ * a remote model's GGUF header (fit); model-download: the transfer itself; vault-account:
+ * Storacha sign-in, spaces and upload lists; vault-publish / vault-restore: snapshot blocks out
+ * and back; unattributed: a request no code declared a purpose for (shown, never hidden).
+ */
+export const NETWORK_PURPOSES = ['hub-api', 'model-probe', 'model-download', 'vault-account', 'vault-publish', 'vault-restore', 'unattributed'] as const;
+export type NetworkPurpose = (typeof NETWORK_PURPOSES)[number];

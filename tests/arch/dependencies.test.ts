@@ -22,8 +22,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   receipts: ['common'],
   library: ['common', 'jobs', 'models', 'search', 'storage'],
   vault: ['common', 'jobs', 'ports', 'search', 'storage'],
+  network: ['common', 'storage'],
   rpc: ['common', 'createCore'],
-  createCore: ['common', 'inference', 'jobs', 'library', 'models', 'ports', 'search', 'storage', 'vault'],
+  createCore: ['common', 'inference', 'jobs', 'library', 'models', 'network', 'ports', 'search', 'storage', 'vault'],
 };
 
 function sourceFiles(dir: string): string[] {

@@ -1,4 +1,5 @@
 import { formatBytes } from '#contract/format';
+import { egressFetch } from '../common/egress';
 import { HearthError } from '../common/hearthError';
 import { networkError } from '../common/httpErrors';
 import { describeError, downloadHttpError, notAModel } from './downloadErrors';
@@ -82,7 +83,7 @@ export async function probeDownload(
 
 async function request(url: string, init: RequestInit, signal: AbortSignal): Promise<Response> {
   try {
-    return await fetch(url, { ...init, redirect: 'follow', signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) });
+    return await egressFetch('model-probe', url, { ...init, redirect: 'follow', signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) });
   } catch (error) {
     // A stopped job ends with its signal's reason, as everywhere else in a job.
     if (signal.aborted) throw signal.reason;

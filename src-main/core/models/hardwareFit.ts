@@ -2,6 +2,7 @@ import { availableParallelism, cpus, freemem, totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { GgufInsights, readGgufFileInfo, type GgufFileInfo, type Llama } from 'node-llama-cpp';
 import type { FitResult, HardwareInfo } from '#contract/dto';
+import { egressFetch, withPurpose } from '../common/egress';
 import { HearthError } from '../common/hearthError';
 import { assertGgufFile } from './ggufInspector';
 import { hubNetworkError, statusError } from './hubClient';
@@ -168,7 +169,7 @@ async function readNetworkHeader(url: string, options: FitOptions): Promise<Gguf
   let response: Response;
   let first: Buffer;
   try {
-    response = await fetch(url, { headers: { ...headers, Range: 'bytes=0-3' }, signal: probeSignal });
+    response = await egressFetch('model-probe', url, { headers: { ...headers, Range: 'bytes=0-3' }, signal: probeSignal });
     if (!response.ok) throw statusError(response, await response.text(), subjectOf(url));
     first = await readFirstBytes(response, 4);
   } catch (error) {
@@ -185,14 +186,15 @@ async function readNetworkHeader(url: string, options: FitOptions): Promise<Gguf
   }
 
   try {
-    return await readGgufFileInfo(url, {
+    // node-llama-cpp reads the header with fetch of its own, in ranged requests.
+    return await withPurpose('model-probe', () => readGgufFileInfo(url, {
       sourceType: 'network',
       fetchHeaders: headers,
       logWarnings: false,
       signal: withTimeout(options.signal, HEADER_TIMEOUT_MS),
       // The probe just succeeded, so failures now are brief; node-llama-cpp's default retries for minutes.
       fetchRetryOptions: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
-    });
+    }));
   } catch (error) {
     if (options.signal?.aborted) throw new HearthError('CANCELLED', 'Cancelled', { cause: error });
     const status = /Failed to fetch byte range: (\d{3})/.exec((error as Error).message)?.[1];

@@ -1,6 +1,7 @@
 import { ggufFileQuantNames } from 'node-llama-cpp';
 import { z } from 'zod';
 import type { HubFile, HubModelSummary } from '#contract/dto';
+import { withPurpose } from '../common/egress';
 import { HearthError } from '../common/hearthError';
 import { httpError, networkError } from '../common/httpErrors';
 
@@ -144,7 +145,8 @@ export class HubClient {
     let response: Response;
     let text: string;
     try {
-      response = await this.fetchImpl(url, { headers: { accept: 'application/json', ...(await this.authHeaders()) }, signal });
+      const headers = { accept: 'application/json', ...(await this.authHeaders()) };
+      response = await withPurpose('hub-api', () => this.fetchImpl(url, { headers, signal }));
       text = await response.text();
     } catch (error) {
       throw hubNetworkError(error, this.base(), context.signal);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { JobInfo, JobStatus, ModelInfo, ModelSource } from '#contract/dto';
 import { formatBytes } from '#contract/format';
 import { JOB_KIND } from '#contract/vocabulary';
+import { withPurpose } from '../common/egress';
 import { HearthError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import type { JobContext, JobManager } from '../jobs/jobManager';
@@ -176,7 +177,8 @@ export class ModelDownloads {
         this.removeTempFiles(jobId);
       }
       context.saveCheckpoint({ etag: remote.etag, sizeBytes: remote.size });
-      await this.transfer(params, remote, headers, temp, context);
+      // ipull fetches on its own: every ranged request it sends is recorded as the download.
+      await withPurpose('model-download', () => this.transfer(params, remote, headers, temp, context));
     }
 
     context.onProgress(1, 'Checking the file');

@@ -28,5 +28,7 @@ export function dataLayout(dataDir: string) {
     downloads: join(dataDir, 'downloads'),
     /** LanceDB tables of document chunks, one per embedding model. */
     index: join(dataDir, 'index'),
+    /** The network ledger: every request that left (or tried to leave) the machine. Not in snapshots. */
+    networkLedger: join(dataDir, 'network', 'ledger.db'),
   };
 }

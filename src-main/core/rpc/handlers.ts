@@ -120,5 +120,7 @@ export function createHandlers(core: Core): Handlers {
     'vault.removeTarget': (input) => core.vault.removeTarget(input),
     'vault.setSchedule': (patch) => core.vault.setSchedule(patch),
     'vault.restore': (input) => core.vault.startRestore(input),
+
+    'network.ledger': (input) => core.network.view(input),
   };
 }

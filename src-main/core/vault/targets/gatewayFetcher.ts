@@ -1,4 +1,5 @@
 import type { CID } from 'multiformats/cid';
+import { egressFetch } from '../../common/egress';
 import { HearthError } from '../../common/hearthError';
 import { httpError } from '../../common/httpErrors';
 import type { BlockFetcher } from '../types';
@@ -31,7 +32,7 @@ export class GatewayFetcher implements BlockFetcher {
     let response: Response;
     let body: Uint8Array | null;
     try {
-      response = await fetch(url, { headers: { accept: RAW_BLOCK }, signal });
+      response = await egressFetch('vault-restore', url, { headers: { accept: RAW_BLOCK }, signal });
       if (!response.ok) {
         await response.body?.cancel().catch(() => undefined);
         throw httpError(

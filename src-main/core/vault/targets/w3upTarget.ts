@@ -6,6 +6,7 @@ import type { Client } from '@web3-storage/w3up-client';
 import type { AgentDataExport, ClientFactoryOptions, ServiceConf } from '@web3-storage/w3up-client/types';
 import { Sequencer } from '../../common/async';
 import { writeFileAtomic } from '../../common/atomicFile';
+import { withPurpose } from '../../common/egress';
 import { fileError } from '../../common/fsErrors';
 import { HearthError, isAbortError } from '../../common/hearthError';
 import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, TargetUpload } from '../types';
@@ -110,7 +111,7 @@ export class W3upTarget implements PublishTarget {
     if (!EMAIL.test(address)) throw new HearthError('BAD_INPUT', `"${email}" is not an email address.`);
     options.signal?.throwIfAborted();
     try {
-      await this.client.login(address as `${string}@${string}`, { signal: options.signal });
+      await withPurpose('vault-account', () => this.client.login(address as `${string}@${string}`, { signal: options.signal }));
     } catch (error) {
       throw this.translate(error, 'sign in to', options.signal);
     }
@@ -137,10 +138,9 @@ export class W3upTarget implements PublishTarget {
     try {
       const { connection } = await import('@web3-storage/access/agent');
       const gateway = connection({ principal: { did: () => this.gatewayDid }, url: new URL(this.gatewayUrl) });
-      const space = await this.client.createSpace(trimmed, {
-        account,
-        authorizeGatewayServices: [gateway as unknown as GatewayConnection],
-      });
+      const space = await withPurpose('vault-account', () =>
+        this.client.createSpace(trimmed, { account, authorizeGatewayServices: [gateway as unknown as GatewayConnection] }),
+      );
       await this.client.setCurrentSpace(space.did());
       return space.did();
     } catch (error) {
@@ -176,7 +176,8 @@ export class W3upTarget implements PublishTarget {
     let sent = 0;
     onProgress?.(0, car.size);
     try {
-      const root = await this.client.uploadCAR(blob, {
+      // The client fetches on its own (the service's RPC, the PUTs of each shard): all recorded as the publish.
+      const root = await withPurpose('vault-publish', () => this.client.uploadCAR(blob, {
         signal,
         // Node's fetch reports no upload progress, so progress moves a shard at a time.
         onShardStored: (meta) => {
@@ -185,7 +186,7 @@ export class W3upTarget implements PublishTarget {
           // Only the PUTs honour the signal; stop between shards too.
           signal?.throwIfAborted();
         },
-      });
+      }));
       if (root.toString() !== car.root.toString()) {
         throw new HearthError('CORRUPT_FILE', `The CAR file ${car.path} has root ${root.toString()}, not the snapshot ${car.root.toString()}; take the snapshot again.`);
       }
@@ -206,7 +207,7 @@ export class W3upTarget implements PublishTarget {
         options.signal?.throwIfAborted();
         // A fresh nonce: the same invocation signed twice within a second has the same CID, and
         // the service answers it with the receipt it stored the first time (a stale list).
-        const page = await this.client.capability.upload.list({ cursor, size: 1000, nonce: randomUUID() });
+        const page = await withPurpose('vault-account', () => this.client.capability.upload.list({ cursor, size: 1000, nonce: randomUUID() }));
         for (const item of page.results) uploads.push({ root: item.root.toString(), at: item.insertedAt ?? null });
         if (!page.cursor || page.results.length === 0 || page.cursor === cursor) break;
         cursor = page.cursor;

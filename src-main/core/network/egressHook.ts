@@ -1,0 +1,124 @@
+import type { NetworkPurpose } from '#contract/vocabulary';
+import { currentPurpose } from '../common/egress';
+import { meterHandler, requestHeadBytes, type MeteredRequest } from './meteredHandler';
+
+/** A request as the hook saw it end: what the ledger records. */
+export interface EgressRecord {
+  at: number;
+  host: string;
+  local: boolean;
+  purpose: NetworkPurpose;
+  method: string;
+  status: number | null;
+  bytesOut: number;
+  bytesIn: number;
+  durationMs: number;
+  error: string | null;
+}
+
+export type EgressListener = (record: EgressRecord) => void;
+
+/** Node's fetch (undici) sends every request through the dispatcher stored under this symbol. */
+const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+
+interface Dispatcher {
+  dispatch(options: DispatchOptions, handler: object): boolean;
+}
+
+interface DispatchOptions {
+  origin?: string | URL;
+  path?: string;
+  method?: string;
+  headers?: unknown;
+}
+
+const listeners = new Set<EgressListener>();
+let installed: Dispatcher | null = null;
+
+/**
+ * Starts telling `listener` about every request Node's fetch sends in this process (Hearth's own,
+ * and every library's that uses fetch: ipull, node-llama-cpp, the web3.storage client), once
+ * each has ended. Returns the function that stops it.
+ *
+ * fetch is process-wide, so the hook is too: installed once, it wraps the global dispatcher
+ * undici keeps under a well-known symbol and counts each request's bytes in its handler's
+ * callbacks, below fetch's decompression (the bytes that crossed the wire, less TLS framing).
+ */
+export function listenToEgress(listener: EgressListener): () => void {
+  install();
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function install(): void {
+  const globals = globalThis as unknown as Record<symbol, Dispatcher | undefined>;
+  if (installed && globals[GLOBAL_DISPATCHER] === installed) return;
+  // Node loads undici (and creates its global Agent) lazily, on first use of fetch or its classes.
+  void globalThis.Response;
+  const inner = globals[GLOBAL_DISPATCHER];
+  if (!inner) throw new Error("Node's fetch has no global dispatcher to watch: this Node version is not supported.");
+  installed = wrap(inner);
+  // undici defines the symbol writable but not configurable: an assignment is what setGlobalDispatcher does too.
+  globals[GLOBAL_DISPATCHER] = installed;
+}
+
+/** The dispatcher as it was, with each dispatch metered; every other member passes through. */
+function wrap(inner: Dispatcher): Dispatcher {
+  return new Proxy(inner, {
+    get(target, key) {
+      if (key === 'dispatch') return (options: DispatchOptions, handler: object) => target.dispatch(options, meter(options, handler));
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+function meter(options: DispatchOptions, handler: object): object {
+  let url: URL;
+  try {
+    url = new URL(String(options.origin ?? ''));
+  } catch {
+    return handler; // not an HTTP origin undici could connect to either
+  }
+  const request: MeteredRequest = {
+    at: Date.now(),
+    started: performance.now(),
+    host: url.host,
+    local: isLoopback(url.hostname),
+    purpose: currentPurpose() ?? 'unattributed',
+    method: (options.method ?? 'GET').toUpperCase(),
+    bytesOut: requestHeadBytes(url, options),
+    bytesIn: 0,
+    status: null,
+  };
+  return meterHandler(handler, request, (error) => {
+    const record: EgressRecord = {
+      at: request.at,
+      host: request.host,
+      local: request.local,
+      purpose: request.purpose,
+      method: request.method,
+      status: request.status,
+      bytesOut: request.bytesOut,
+      bytesIn: request.bytesIn,
+      durationMs: Math.round(performance.now() - request.started),
+      error,
+    };
+    for (const listener of listeners) {
+      try {
+        listener(record);
+      } catch {
+        // A ledger that cannot write must not break the request it records; it logs for itself.
+      }
+    }
+  });
+}
+
+/** localhost, 127.0.0.0/8 and ::1 (also as an IPv4-mapped address): this machine. */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
+  const v4 = host.startsWith('::ffff:') ? host.slice(7) : host;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
