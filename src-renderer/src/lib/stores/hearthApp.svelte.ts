@@ -7,6 +7,7 @@ import { DiscoverStore } from './discoverStore.svelte';
 import { DocumentsStore } from './documentsStore.svelte';
 import { DownloadStore } from './downloadStore.svelte';
 import { LibraryStore } from './libraryStore.svelte';
+import { NetworkLedgerStore } from './networkLedgerStore.svelte';
 import { PassageStore } from './passageStore.svelte';
 import { RuntimeStore } from './runtimeStore.svelte';
 import { SettingsStore } from './settingsStore.svelte';
@@ -42,6 +43,7 @@ export class HearthApp {
   readonly documents: DocumentsStore;
   readonly passages: PassageStore;
   readonly vault: VaultStore;
+  readonly network: NetworkLedgerStore;
   readonly markdown: MarkdownRenderer = createMarkdownRenderer();
 
   info = $state<AppInfo | null>(null);
@@ -71,6 +73,7 @@ export class HearthApp {
     this.documents = new DocumentsStore(bridge, this.toasts);
     this.passages = new PassageStore(bridge, this.toasts);
     this.vault = new VaultStore(bridge, this.toasts);
+    this.network = new NetworkLedgerStore(bridge, this.toasts);
   }
 
   /** True where an Electron shell hosts the UI (it can pick files and open them). */
