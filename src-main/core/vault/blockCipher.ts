@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto';
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { HearthError } from '../common/hearthError';
+import { xchachaOpen, xchachaSealInto } from './xchacha';
 
 /**
  * Sealed format, for every kind of payload:
@@ -69,7 +69,7 @@ export function openPointerBytes(pointerKey: Uint8Array, sealed: Uint8Array, lab
 
 export function wrapDataKey(wrapKey: Uint8Array, dataKey: Uint8Array): Uint8Array {
   assertKey(dataKey, 'data key');
-  return seal(wrapKey, dataKey, DATA_KEY_AAD);
+  return seal(wrapKey, [dataKey], DATA_KEY_AAD);
 }
 
 export function unwrapDataKey(wrapKey: Uint8Array, wrapped: Uint8Array): Uint8Array {
@@ -90,14 +90,19 @@ export function unwrapDataKey(wrapKey: Uint8Array, wrapped: Uint8Array): Uint8Ar
   }
 }
 
+/** Zero bytes for the padding, shared (only ever read). */
+const ZEROS = new Uint8Array(256 * 1024);
+
 function sealPadded(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
   if (plaintext.length > 0xffffffff - LENGTH_FIELD) {
     throw new HearthError('BAD_INPUT', 'A sealed block cannot hold 4 GiB or more.');
   }
-  const body = new Uint8Array(padmeLength(LENGTH_FIELD + plaintext.length));
-  new DataView(body.buffer).setUint32(0, plaintext.length, true);
-  body.set(plaintext, LENGTH_FIELD);
-  return seal(key, body, aad);
+  const bodyLength = padmeLength(LENGTH_FIELD + plaintext.length);
+  const length = new Uint8Array(LENGTH_FIELD);
+  new DataView(length.buffer).setUint32(0, plaintext.length, true);
+  const padding = bodyLength - LENGTH_FIELD - plaintext.length;
+  // The body is encrypted in pieces (length, plaintext, padding): the plaintext is never copied.
+  return seal(key, [length, plaintext, padding <= ZEROS.length ? ZEROS.subarray(0, padding) : new Uint8Array(padding)], aad);
 }
 
 function openPadded(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array, what: string): Uint8Array {
@@ -126,21 +131,21 @@ function openPadded(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array, what: 
   return body.subarray(LENGTH_FIELD, LENGTH_FIELD + length);
 }
 
-function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+function seal(key: Uint8Array, parts: readonly Uint8Array[], aad: Uint8Array): Uint8Array {
   assertKey(key, 'key');
-  const nonce = randomFillSync(new Uint8Array(NONCE_LENGTH));
-  const ciphertext = xchacha20poly1305(key, nonce, aad).encrypt(plaintext);
-  const sealed = new Uint8Array(HEADER_LENGTH + ciphertext.length);
+  const plaintextLength = parts.reduce((sum, p) => sum + p.length, 0);
+  const sealed = new Uint8Array(HEADER_LENGTH + plaintextLength + TAG_LENGTH);
   sealed[0] = VERSION;
-  sealed.set(nonce, 1);
-  sealed.set(ciphertext, HEADER_LENGTH);
+  const nonce = sealed.subarray(1, HEADER_LENGTH);
+  randomFillSync(nonce);
+  xchachaSealInto(key, nonce, aad, parts, sealed, HEADER_LENGTH);
   return sealed;
 }
 
-/** Throws noble's error on authentication failure; callers turn it into a HearthError. */
+/** Throws OpenSSL's error on authentication failure; callers turn it into a HearthError. */
 function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   const nonce = sealed.subarray(1, HEADER_LENGTH);
-  return xchacha20poly1305(key, nonce, aad).decrypt(sealed.subarray(HEADER_LENGTH));
+  return xchachaOpen(key, nonce, aad, sealed.subarray(HEADER_LENGTH));
 }
 
 function assertKey(key: Uint8Array, name: string): void {
