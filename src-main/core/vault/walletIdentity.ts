@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../common/atomicFile';
 import type { VaultState } from '#contract/vocabulary';
 import { HearthError } from '../common/hearthError';
 import type { SecretStore } from '../ports/secretStore';
+import { useNativeKdf } from './nativeKdf';
 
 /** The secret store's name for a remembered vault passphrase. */
 export const VAULT_PASSPHRASE_SECRET = 'vault.passphrase';
@@ -27,7 +28,9 @@ export class WalletIdentity {
     private readonly secrets: SecretStore,
     /** scrypt cost; tests lower it, everyone else keeps ethers' default (2^17). */
     private readonly scryptN?: number,
-  ) {}
+  ) {
+    useNativeKdf();
+  }
 
   async state(): Promise<IdentityState> {
     if (this.unlocked) return 'unlocked';
@@ -152,6 +155,7 @@ export function walletFromPhrase(phrase: string): HDNodeWallet {
   if (!Mnemonic.isValidMnemonic(normalized)) {
     throw new HearthError('WRONG_PASSPHRASE', 'That is not a valid recovery phrase: a word is misspelled, missing or out of order.');
   }
+  useNativeKdf();
   return Wallet.fromPhrase(normalized);
 }
 

@@ -1,0 +1,23 @@
+import { pbkdf2Sync, scrypt as nodeScrypt } from 'node:crypto';
+import { pbkdf2, scrypt } from 'ethers';
+
+let registered = false;
+
+/**
+ * Points ethers' key derivations at OpenSSL's (Node's crypto) instead of its pure-JavaScript
+ * ones: the keystore's scrypt (run on every unlock: about a third faster, and off the main
+ * thread) and the recovery phrase's PBKDF2. Same parameters, same bytes. Idempotent.
+ */
+export function useNativeKdf(): void {
+  if (registered) return;
+  registered = true;
+  scrypt.register(
+    (password, salt, N, r, p, dkLen) =>
+      new Promise<Uint8Array>((resolve, reject) => {
+        // scrypt needs 128·N·r bytes; Node refuses more than maxmem (32 MiB by default).
+        const maxmem = 128 * N * r * Math.max(p, 1) + 64 * 1024 * 1024;
+        nodeScrypt(password, salt, dkLen, { N, r, p, maxmem }, (error, key) => (error ? reject(error) : resolve(new Uint8Array(key))));
+      }),
+  );
+  pbkdf2.register((password, salt, iterations, keylen, algo) => pbkdf2Sync(password, salt, iterations, keylen, algo));
+}
