@@ -4,15 +4,26 @@ import { join } from 'node:path';
 import type { CID } from 'multiformats/cid';
 import { isDiskFull } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
+import { syncDirectory } from './carFile';
 import type { Block, BlockFetcher } from './types';
+
+/** Folder flushes in flight at once (they wait on the disk, not the CPU). */
+const SYNC_PARALLEL = 16;
 
 /**
  * The sealed blocks of this machine's snapshots, one file per block named by its CID (under a
  * two-character fan-out folder). Blocks are immutable, so a write that finds the file there
- * is done; writes go through a temp file and a rename, so a crash never leaves half a block.
+ * is done; writes go through a temp file that is flushed to the disk (fsync) before it is
+ * renamed into place, so a block's name never stands for half a block, even after a power
+ * cut. The renames become durable when sync() flushes the folders they happened in: callers
+ * sync() before they record anything that names the blocks.
  */
 export class LocalBlockStore implements BlockFetcher {
   readonly description: string;
+  /** Fan-out folders this store has made or seen, so each put does not mkdir again. */
+  private readonly madeDirs = new Set<string>();
+  /** Folders with renames (or new fan-out folders) not yet flushed. */
+  private readonly unsynced = new Set<string>();
 
   constructor(private readonly dir: string) {
     this.description = `the local block store ${dir}`;
@@ -58,11 +69,18 @@ export class LocalBlockStore implements BlockFetcher {
   async put(block: Block): Promise<boolean> {
     const path = this.pathOf(block.cid.toString());
     if (await this.has(block.cid)) return false;
-    await mkdir(join(this.dir, block.cid.toString().slice(-2)), { recursive: true });
+    const fanOut = join(this.dir, block.cid.toString().slice(-2));
+    if (!this.madeDirs.has(fanOut)) await this.makeFanOut(fanOut);
     const temp = `${path}.${randomUUID()}.tmp`;
-    const handle = await open(temp, 'wx');
+    const handle = await open(temp, 'wx').catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      // The folder was deleted under the running app since this store made it.
+      await this.makeFanOut(fanOut);
+      return open(temp, 'wx');
+    });
     try {
       await handle.writeFile(block.bytes);
+      await handle.sync();
     } catch (error) {
       await handle.close();
       await rm(temp, { force: true });
@@ -73,7 +91,21 @@ export class LocalBlockStore implements BlockFetcher {
     }
     await handle.close();
     await rename(temp, path);
+    this.unsynced.add(fanOut);
     return true;
+  }
+
+  private async makeFanOut(fanOut: string): Promise<void> {
+    // A new fan-out folder is an entry in the store's folder: that needs flushing too.
+    if ((await mkdir(fanOut, { recursive: true })) !== undefined) this.unsynced.add(this.dir);
+    this.madeDirs.add(fanOut);
+  }
+
+  /** Makes every put so far durable: flushes the folders the blocks were renamed into. */
+  async sync(): Promise<void> {
+    const dirs = [...this.unsynced];
+    this.unsynced.clear();
+    for (let i = 0; i < dirs.length; i += SYNC_PARALLEL) await Promise.all(dirs.slice(i, i + SYNC_PARALLEL).map(syncDirectory));
   }
 
   async get(cid: CID): Promise<Uint8Array> {

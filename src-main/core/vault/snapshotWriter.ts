@@ -150,6 +150,8 @@ export async function writeSnapshot(
     blocks.set(root.cid.toString(), root.bytes.length);
 
     const cid = root.cid.toString();
+    // Every block and its name on the disk (fsync) before the snapshot that names them is recorded.
+    await deps.blocks.sync();
     deps.repo.addSnapshot({
       cid,
       createdAt: Date.parse(manifest.createdAt),

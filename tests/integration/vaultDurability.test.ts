@@ -1,0 +1,109 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/tempDir';
+
+const STORE_MODULE = fileURLToPath(new URL('../../src-main/core/vault/localBlockStore.ts', import.meta.url));
+const FORMAT_MODULE = fileURLToPath(new URL('../../src-main/core/vault/snapshotFormat.ts', import.meta.url));
+
+/** One system call as strace printed it, with "<unfinished ...>" and "<... resumed>" joined. */
+interface Call {
+  name: string;
+  text: string;
+}
+
+function parseStrace(log: string): Call[] {
+  const pending = new Map<string, string>();
+  const calls: Call[] = [];
+  for (const line of log.split('\n')) {
+    const m = /^(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const [, pid, rest] = m as unknown as [string, string, string];
+    const unfinished = /^(.*) <unfinished \.\.\.>$/.exec(rest);
+    if (unfinished) {
+      pending.set(pid, unfinished[1]!);
+      continue;
+    }
+    const resumed = /^<\.\.\. (\w+) resumed>(.*)$/.exec(rest);
+    const text = resumed ? `${pending.get(pid) ?? `${resumed[1]}(`}${resumed[2]}` : rest;
+    const name = /^(\w+)\(/.exec(text)?.[1];
+    if (name) calls.push({ name, text });
+  }
+  return calls;
+}
+
+/**
+ * The local block store's durability, seen in the system calls it makes (strace): each block's
+ * bytes are flushed (fsync) before its temp file is renamed to the block's name, and sync()
+ * flushes every folder a block was renamed into, and the store's folder that gained new
+ * fan-out folders, so a snapshot recorded after sync() names only blocks that survive a power cut.
+ */
+describe('the local block store is durable before a snapshot is recorded', () => {
+  it('fsyncs each block before its rename, and each folder after the renames', () => {
+    const straced = spawnSync('strace', ['-V'], { encoding: 'utf8' });
+    if (straced.error) throw new Error('This test watches system calls with strace: install it (apt-get install strace).');
+    const dir = tempDir('hearth-durable-');
+    try {
+      const blocksDir = join(dir.path, 'blocks');
+      const log = join(dir.path, 'strace.log');
+      const script = `
+        const { LocalBlockStore } = await import(${JSON.stringify(pathToFileURL(STORE_MODULE).href)});
+        const { rawBlock } = await import(${JSON.stringify(pathToFileURL(FORMAT_MODULE).href)});
+        const store = new LocalBlockStore(${JSON.stringify(blocksDir)});
+        const names = [];
+        for (let i = 0; i < 6; i++) {
+          const block = await rawBlock(new TextEncoder().encode('block ' + i));
+          await store.put(block);
+          names.push(block.cid.toString());
+        }
+        await store.sync();
+        console.log(JSON.stringify(names));`;
+      const run = spawnSync(
+        'strace',
+        ['-f', '-qq', '-o', log, '-e', 'trace=openat,open,fsync,fdatasync,rename,renameat,renameat2', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script],
+        { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) },
+      );
+      expect(run.status, run.stderr).toBe(0);
+      const names = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as string[];
+      const calls = parseStrace(readFileSync(log, 'utf8'));
+
+      // Which path each descriptor named when it was fsynced.
+      const fdPath = new Map<string, string>();
+      const synced: { path: string; at: number }[] = [];
+      const renamed = new Map<string, number>();
+      calls.forEach((call, at) => {
+        if (call.name === 'openat' || call.name === 'open') {
+          const opened = /"([^"]+)".*= (\d+)$/.exec(call.text);
+          if (opened) fdPath.set(opened[2]!, opened[1]!);
+        } else if (call.name === 'fsync' || call.name === 'fdatasync') {
+          const fd = /^\w+\((\d+)/.exec(call.text)?.[1];
+          const path = fd === undefined ? undefined : fdPath.get(fd);
+          if (path) synced.push({ path, at });
+        } else if (call.name.startsWith('rename')) {
+          const to = [...call.text.matchAll(/"([^"]+)"/g)].map((m) => m[1]!).at(-1);
+          if (to) renamed.set(to, at);
+        }
+      });
+      expect(names).toHaveLength(6);
+      let lastRename = 0;
+      const fanOuts = new Set<string>();
+      for (const name of names) {
+        const path = join(blocksDir, name.slice(-2), name);
+        const renameAt = renamed.get(path);
+        expect(renameAt, `${name} renamed into place`).toBeDefined();
+        const tempSynced = synced.find((s) => s.path.startsWith(`${path}.`) && s.path.endsWith('.tmp'));
+        expect(tempSynced, `${name}'s temp file fsynced`).toBeDefined();
+        expect(tempSynced!.at).toBeLessThan(renameAt!);
+        lastRename = Math.max(lastRename, renameAt!);
+        fanOuts.add(join(blocksDir, name.slice(-2)));
+      }
+      for (const folder of [...fanOuts, blocksDir]) {
+        expect(synced.some((s) => s.path === folder && s.at > lastRename), `${folder} fsynced after the renames`).toBe(true);
+      }
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
