@@ -1,8 +1,8 @@
 import BetterSqlite3 from 'better-sqlite3';
 import type { HDNodeWallet } from 'ethers';
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, open, readdir, rename, rm, rmdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, rm, rmdir, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CID } from 'multiformats/cid';
@@ -133,7 +133,10 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     }
 
     await checkCounts(filesDir, manifest, root.toString());
-    if (kept) await writeRestoredRecord(kept, filesDir, { root: root.toString(), rootBlock, manifest, wallet });
+    if (kept) {
+      await kept.sync();
+      await writeRestoredRecord(kept, filesDir, { root: root.toString(), rootBlock, manifest, wallet });
+    }
     const keptAside = await moveIntoPlace(filesDir, options.dataDir);
     await rm(staging, { recursive: true, force: true });
     return {
@@ -188,6 +191,8 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
   }
   if (start === 0) await writeFile(part, new Uint8Array(0));
   ctx.onBytes(written);
+  // The file's sha256 is taken as it is written (a resumed file's kept part is read once first).
+  const hash = start === 0 ? createHash('sha256') : await sha256Of(part);
 
   const handle = await open(part, 'a');
   const saves = new IntervalGate(200);
@@ -214,7 +219,8 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
       if (plain.length !== chunk.size || chunkId(ctx.chunkIdKey, plain) !== chunk.id) {
         throw new HearthError('INTEGRITY_ERROR', `Block ${chunk.cid} decrypts to data that is not chunk ${i + 1} of ${file.path}.`);
       }
-      await handle.write(plain);
+      await writeFully(handle, plain);
+      hash.update(plain);
       written += plain.length;
       ctx.onBytes(plain.length);
       if (saves.ready() || i === file.chunks.length - 1) {
@@ -229,7 +235,7 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
     await handle.close();
   }
 
-  const digest = await sha256File(part);
+  const digest = hash.digest('hex');
   if (written !== file.size || digest !== file.sha256) {
     await rm(part, { force: true });
     throw new HearthError('INTEGRITY_ERROR', `${file.path} restored with sha256 ${digest}, but the snapshot recorded ${file.sha256}.`);
@@ -313,10 +319,17 @@ async function moveIntoPlace(from: string, dataDir: string): Promise<string | nu
   return keptAside;
 }
 
-async function sha256File(path: string): Promise<string> {
+/** A running sha256 over the file's bytes so far. */
+async function sha256Of(path: string): Promise<Hash> {
   const hash = createHash('sha256');
   for await (const piece of createReadStream(path)) hash.update(piece as Buffer);
-  return hash.digest('hex');
+  return hash;
+}
+
+/** A short write is continued, so the bytes hashed are the bytes on the disk. */
+async function writeFully(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) done += (await handle.write(bytes, done, bytes.length - done)).bytesWritten;
 }
 
 /** Network hiccups (a reset keep-alive socket, a 503) are retried a few times; nothing else is. */
