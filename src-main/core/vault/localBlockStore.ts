@@ -65,10 +65,13 @@ export class LocalBlockStore implements BlockFetcher {
     }
   }
 
-  /** Stores the block; false when it was already there. */
-  async put(block: Block): Promise<boolean> {
+  /**
+   * Stores the block; false when it was already there. `fresh`: the block was just sealed under
+   * a random nonce, so no block of that CID can exist yet and the look-up is skipped.
+   */
+  async put(block: Block, fresh = false): Promise<boolean> {
     const path = this.pathOf(block.cid.toString());
-    if (await this.has(block.cid)) return false;
+    if (!fresh && (await this.has(block.cid))) return false;
     const fanOut = join(this.dir, block.cid.toString().slice(-2));
     if (!this.madeDirs.has(fanOut)) await this.makeFanOut(fanOut);
     const temp = `${path}.${randomUUID()}.tmp`;

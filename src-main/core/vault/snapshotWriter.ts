@@ -72,8 +72,8 @@ export async function writeSnapshot(
   const writes = new WriteQueue(8);
   // Blocks this run added, deleted again if it fails: a failed snapshot leaves nothing behind.
   const added: string[] = [];
-  const put = async (block: Block) => {
-    if (await deps.blocks.put(block)) added.push(block.cid.toString());
+  const put = async (block: Block, fresh = false) => {
+    if (await deps.blocks.put(block, fresh)) added.push(block.cid.toString());
   };
   try {
     for (const file of capture.files) {
@@ -98,7 +98,7 @@ export async function writeSnapshot(
             reused++;
           } else {
             const block = await rawBlock(sealChunk(dataKey, chunk));
-            await writes.add(put(block));
+            await writes.add(put(block, true));
             known = { blockCid: block.cid.toString(), sealedSize: block.bytes.length };
             sealedNow.set(id, known);
             newChunks.push({ id, ...known });
