@@ -109,14 +109,25 @@ interface BlockLocation {
   length: number;
 }
 
+/** How long a CAR file stays open after its last read (a restore reads thousands in a row). */
+const IDLE_CLOSE_MS = 200;
+
+interface OpenCar {
+  handle: Promise<FileHandle>;
+  users: number;
+  idle: NodeJS.Timeout | null;
+}
+
 /**
  * Reads blocks out of CAR files without loading them: an index of where each block's bytes
- * lie, and a positioned read per block. Files are opened per read rather than held, because a
- * vault folder collects one CAR per snapshot and a BlockFetcher has no close().
+ * lie, and a positioned read per block. A file is held open only while reads keep coming
+ * (closed IDLE_CLOSE_MS after the last one), because a vault folder collects one CAR per
+ * snapshot and a BlockFetcher has no close().
  */
 export class CarBlockIndex implements BlockFetcher {
   readonly description: string;
   private closed = false;
+  private readonly open = new Map<string, OpenCar>();
 
   private constructor(
     private readonly paths: string[],
@@ -165,7 +176,7 @@ export class CarBlockIndex implements BlockFetcher {
     const path = this.paths[location.file]!;
     let handle: FileHandle;
     try {
-      handle = await openRegularFile(path, { expected: 'a CAR file' });
+      handle = await this.acquire(path);
     } catch (error) {
       throw fileSystemError(error, path);
     }
@@ -183,13 +194,45 @@ export class CarBlockIndex implements BlockFetcher {
     } catch (error) {
       throw fileSystemError(error, path);
     } finally {
-      await handle.close().catch(() => undefined);
+      this.release(path);
     }
   }
 
-  /** Nothing is held open between reads; this only stops further use. */
+  /** Closes the files held open and stops further use. */
   async close(): Promise<void> {
     this.closed = true;
+    const open = [...this.open.values()];
+    this.open.clear();
+    for (const car of open) if (car.idle) clearTimeout(car.idle);
+    await Promise.all(open.map((car) => car.handle.then((h) => h.close()).catch(() => undefined)));
+  }
+
+  private async acquire(path: string): Promise<FileHandle> {
+    let car = this.open.get(path);
+    if (!car) {
+      car = { handle: openRegularFile(path, { expected: 'a CAR file' }), users: 0, idle: null };
+      this.open.set(path, car);
+      // A file that failed to open is tried again on the next read.
+      const opened = car;
+      car.handle.catch(() => {
+        if (this.open.get(path) === opened) this.open.delete(path);
+      });
+    }
+    if (car.idle) clearTimeout(car.idle);
+    car.idle = null;
+    car.users++;
+    return car.handle;
+  }
+
+  private release(path: string): void {
+    const car = this.open.get(path);
+    if (!car || --car.users > 0) return;
+    car.idle = setTimeout(() => {
+      if (this.open.get(path) !== car || car.users > 0) return;
+      this.open.delete(path);
+      void car.handle.then((h) => h.close()).catch(() => undefined);
+    }, IDLE_CLOSE_MS);
+    car.idle.unref();
   }
 }
 
