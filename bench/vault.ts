@@ -1,122 +1,188 @@
 /**
- * bench:vault — snapshot and restore throughput against raw AEAD encryption of the same bytes,
- * in the same process and run.
+ * bench:vault — Hearth's vault against restic and BorgBackup on the same data, in the same run.
  *
- * Data: a data directory like a heavy user's (tests/support/vaultData: 8000 chat messages,
- * their full-text index, a copied model) plus a file of random bytes standing in for model
- * weights (--mb, default 256), all included in the snapshot.
- * Snapshot: the real path (SQLite online backup, content-defined chunking, keyed chunk ids,
- * padding, XChaCha20-Poly1305 per chunk, sha256 CIDs, blocks written to the local store,
- * signed manifest). Reported as plaintext MB/s.
- * Baseline: the very files the snapshot captured (read back from the restored copy), read in
- * 1 MiB pieces and sealed with XChaCha20-Poly1305 from @noble/ciphers, nothing else. The ratio
- * snapshot MB/s ÷ raw MB/s is the share of bare encryption speed the snapshot keeps.
- * Also: an unchanged second snapshot, packing + publishing the CAR to a folder, and restore
- * (fetch, verify every CID, open, check the keyed hash, write, sha256 every file, count rows)
- * from the local block store and from the folder's CAR.
+ * Data: a data directory like a heavy user's (tests/support/vaultData: chat messages with their
+ * full-text index, a copied model) plus files of random bytes standing in for model weights
+ * (--models, MiB each; default the issue's 512 and 50). Every tool runs as real child processes
+ * (the built `hearth` CLI, `restic`, `borg`), measured with GNU time:
+ *   first backup: Hearth `vault snapshot --models` + `vault publish` to a folder; restic
+ *     `backup`; borg `create --compression lz4` (each into its own repository folder)
+ *   second backup after a change of about 1 % (rows added to the database, a few regions of
+ *     every weights file rewritten)
+ *   restore of the latest backup into an empty folder
+ * Reported per step: CPU seconds (user + sys), wall seconds, max RSS, bytes the backup added
+ * to its repository, and Hearth ÷ the best of restic and borg. restic and borg are skipped
+ * (and said so) when not installed: `apt-get install restic borgbackup`.
  *
- *   npm run bench:vault -- [--mb N]
+ *   npm run build && npm run bench:vault -- [--models 512,50] [--threads 40] [--change 0.01]
  */
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { randomBytes } from 'node:crypto';
-import { createReadStream, writeFileSync, mkdirSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, createReadStream, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { restoreSnapshot } from '../src-main/core/vault/snapshotRestorer';
-import { FolderTarget } from '../src-main/core/vault/targets/folderTarget';
-import { walletFromPhrase } from '../src-main/core/vault/walletIdentity';
 import { createTestCore } from '../tests/support/testCore';
 import { tempDir } from '../tests/support/tempDir';
 import { readTreeFiles, seedUserData } from '../tests/support/vaultData';
+import { borgTool, combine, hearthTool, installed, resticTool, treeBytes, type BackupTool, type Measured, type Step } from './vaultTools';
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '256' } } });
-const weightsMb = Number(values.mb);
+const { values } = parseArgs({
+  options: { models: { type: 'string', default: '512,50' }, threads: { type: 'string', default: '40' }, change: { type: 'string', default: '0.01' } },
+});
+const modelMib = values.models.split(',').filter(Boolean).map(Number);
+const threads = Number(values.threads);
+const changeFraction = Number(values.change);
+const hearthBin = join(import.meta.dirname, '..', 'bin', 'hearth.mjs');
 
-const test = createTestCore({ vault: { scryptN: 1 << 14 } });
-const { core, dataDir } = test;
 const scratch = tempDir('hearth-bench-vault-');
-await seedUserData(core);
+const test = createTestCore();
+const { core, dataDir } = test;
+await seedUserData(core, { threads });
 mkdirSync(join(dataDir, 'models'), { recursive: true });
-const weights = join(dataDir, 'models', 'bench-weights.bin');
-{
+const weights = modelMib.map((mib, i) => {
+  const path = join(dataDir, 'models', `bench-weights-${i}.bin`);
+  const fd = openSync(path, 'w');
   const piece = 16 * 1024 * 1024;
-  const { openSync, writeSync, closeSync } = await import('node:fs');
-  const fd = openSync(weights, 'w');
-  for (let written = 0; written < weightsMb * 1024 * 1024; written += piece) writeSync(fd, randomBytes(Math.min(piece, weightsMb * 1024 * 1024 - written)));
+  for (let written = 0; written < mib * 1024 * 1024; written += piece) writeSync(fd, randomBytes(Math.min(piece, mib * 1024 * 1024 - written)));
   closeSync(fd);
-}
+  return path;
+});
 const { phrase } = await core.vault.create({ passphrase: 'bench passphrase' });
-const seconds = (start: number) => (performance.now() - start) / 1000;
-
-let start = performance.now();
-const first = await core.vault.snapshot({ includeModels: true, includeDocuments: false });
-const snapshotSeconds = seconds(start);
-
-start = performance.now();
-const second = await core.vault.snapshot({ includeModels: true, includeDocuments: false });
-const secondSeconds = seconds(start);
-
-const usb = join(scratch.path, 'usb');
+const phraseFile = join(scratch.path, 'phrase.txt');
+writeFileSync(phraseFile, `${phrase}\n`, { mode: 0o600 });
+const usb = join(scratch.path, 'hearth-usb');
 mkdirSync(usb);
 const target = await core.vault.addTarget({ kind: 'folder', path: usb });
-start = performance.now();
-const published = await core.vault.publish(first.cid, target.id);
-const publishSeconds = seconds(start);
-const carBytes = published.publications[0]!.carBytes;
+await core.dispose();
 
-const wallet = walletFromPhrase(phrase);
-start = performance.now();
-const fromStore = await restoreSnapshot({ wallet, root: first.cid, fetcher: core.vault['blocks'], dataDir: join(scratch.path, 'restored-local') });
-const restoreLocalSeconds = seconds(start);
-start = performance.now();
-await restoreSnapshot({ wallet, root: first.cid, fetcher: new FolderTarget(usb).fetcher(), dataDir: join(scratch.path, 'restored-car') });
-const restoreCarSeconds = seconds(start);
-
-// Baseline: the same plaintext bytes (the restored copy of what was captured), sealed in 1 MiB pieces.
-const key = randomBytes(32);
-let rawBytes = 0;
-start = performance.now();
-for (const file of readTreeFiles(join(scratch.path, 'restored-local'))) {
-  for await (const piece of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
-    const nonce = randomBytes(24);
-    xchacha20poly1305(key, nonce).encrypt(piece as Buffer);
-    rawBytes += (piece as Buffer).length;
-  }
+const dataFiles = readTreeFiles(dataDir).filter((f) => !relative(dataDir, f).startsWith('vault'));
+const dataBytes = dataFiles.reduce((sum, f) => sum + statSync(f).size, 0);
+const tools: BackupTool[] = [hearthTool({ hearth: hearthBin, dataDir, usb, targetId: target.id, phraseFile })];
+const skipped: string[] = [];
+for (const [name, make] of [['restic', resticTool], ['borg', borgTool]] as const) {
+  if (installed(name)) tools.push(make({ dataDir, repo: join(scratch.path, `${name}-repo`) }));
+  else skipped.push(name);
 }
-const rawSeconds = seconds(start);
+console.log(`bench:vault: ${dataFiles.length} files, ${(dataBytes / 1e6).toFixed(1)} MB (models ${modelMib.join(' + ')} MiB); tools: ${tools.map((t) => t.name).join(', ')}`);
+if (skipped.length > 0) console.log(`not installed, so no baseline: ${skipped.join(', ')} (apt-get install restic borgbackup)`);
 
-const mb = (bytes: number) => bytes / 1e6;
-const result = {
-  date: new Date().toISOString(),
-  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, ramGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  data: { files: first.files, megabytes: mb(first.bytes), weightsMegabytes: weightsMb },
-  snapshot: { seconds: snapshotSeconds, megabytesPerSecond: mb(first.bytes) / snapshotSeconds, storedMegabytes: mb(first.storedBytes) },
-  rawAead: { seconds: rawSeconds, megabytes: mb(rawBytes), megabytesPerSecond: mb(rawBytes) / rawSeconds },
-  ratio: { snapshotOverRawAead: mb(first.bytes) / snapshotSeconds / (mb(rawBytes) / rawSeconds) },
-  unchangedSecondSnapshot: { seconds: secondSeconds, newMegabytes: mb(second.newBytes) },
-  publishToFolder: { seconds: publishSeconds, carMegabytes: mb(carBytes), megabytesPerSecond: mb(carBytes) / publishSeconds },
-  restore: {
-    fromLocalStore: { seconds: restoreLocalSeconds, megabytesPerSecond: mb(fromStore.bytes) / restoreLocalSeconds },
-    fromFolderCar: { seconds: restoreCarSeconds, megabytesPerSecond: mb(fromStore.bytes) / restoreCarSeconds },
-    overRawAead: mb(fromStore.bytes) / restoreLocalSeconds / (mb(rawBytes) / rawSeconds),
-  },
+type Row = Omit<Measured, 'stdout'> & { addedMegabytes?: number; parts?: Omit<Measured, 'stdout'>[] };
+const results: Record<string, Partial<Record<Step, Row>>> = {};
+for (const tool of tools) {
+  await tool.init();
+  results[tool.name] = {};
+}
+const backup = async (step: 'firstBackup' | 'secondBackup') => {
+  for (const tool of tools) {
+    const before = treeBytes(tool.repo);
+    const parts = await tool.backup(step);
+    results[tool.name]![step] = { ...combine(parts), addedMegabytes: (treeBytes(tool.repo) - before) / 1e6, ...(parts.length > 1 ? { parts: parts.map(strip) } : {}) };
+    console.log(`${step} ${tool.name}: ${describe(results[tool.name]![step]!)}`);
+  }
 };
 
+await backup('firstBackup');
+changeData();
+await backup('secondBackup');
+const expected = await digests(dataDir, weights);
+for (const tool of tools) {
+  const into = join(scratch.path, `restore-${tool.name}`);
+  results[tool.name]!.restore = combine(await tool.restore(into));
+  console.log(`restore ${tool.name}: ${describe(results[tool.name]!.restore!)}`);
+  await checkRestored(tool.name, into, expected);
+}
 await test.cleanup();
 scratch.cleanup();
 
-const fmt = (n: number, digits = 1) => n.toFixed(digits);
-console.log(`bench:vault on ${result.machine.cpu} (${result.machine.cores} cores), Node ${process.version}`);
-console.log(`data: ${result.data.files} files, ${fmt(result.data.megabytes)} MB (${weightsMb} MB of random model weights)`);
-console.log(`snapshot:        ${fmt(result.snapshot.megabytesPerSecond)} MB/s (${fmt(snapshotSeconds, 2)} s; ${fmt(result.snapshot.storedMegabytes)} MB sealed)`);
-console.log(`raw AEAD:        ${fmt(result.rawAead.megabytesPerSecond)} MB/s (read + XChaCha20-Poly1305 of the same ${fmt(result.rawAead.megabytes)} MB)`);
-console.log(`ratio snapshot/raw: ${fmt(result.ratio.snapshotOverRawAead, 3)}`);
-console.log(`unchanged 2nd snapshot: ${fmt(secondSeconds, 2)} s, ${fmt(result.unchangedSecondSnapshot.newMegabytes, 3)} MB new`);
-console.log(`publish (CAR to a folder): ${fmt(result.publishToFolder.megabytesPerSecond)} MB/s (${fmt(result.publishToFolder.carMegabytes)} MB)`);
-console.log(`restore from the local store: ${fmt(result.restore.fromLocalStore.megabytesPerSecond)} MB/s; from the folder's CAR: ${fmt(result.restore.fromFolderCar.megabytesPerSecond)} MB/s`);
-console.log(`ratio restore/raw: ${fmt(result.restore.overRawAead, 3)}`);
+const steps: Step[] = ['firstBackup', 'secondBackup', 'restore'];
+const baselines = tools.filter((t) => t.name !== 'hearth').map((t) => t.name);
+const ratios: Record<string, Record<string, number>> = {};
+if (baselines.length > 0) {
+  for (const step of steps) {
+    const hearth = results.hearth![step]!;
+    const best = (key: 'cpuSeconds' | 'wallSeconds' | 'maxRssMegabytes') => Math.min(...baselines.map((b) => results[b]![step]![key]));
+    ratios[step] = { cpu: hearth.cpuSeconds / best('cpuSeconds'), wall: hearth.wallSeconds / best('wallSeconds'), maxRss: hearth.maxRssMegabytes / best('maxRssMegabytes') };
+  }
+}
+
+const result = {
+  date: new Date().toISOString(),
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, ramGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  data: { files: dataFiles.length, megabytes: dataBytes / 1e6, modelMib, threads, changeFraction },
+  results,
+  ratiosHearthOverBest: ratios,
+};
+console.log('');
+console.log(`| ${['', ...tools.map((t) => t.name), ...(baselines.length > 0 ? ['Hearth ÷ best'] : [])].join(' | ')} |`);
+console.log(`|${' --- |'.repeat(tools.length + 1 + (baselines.length > 0 ? 1 : 0))}`);
+for (const step of steps) {
+  for (const [label, key, digits] of [['CPU s', 'cpuSeconds', 2], ['wall s', 'wallSeconds', 2], ['max RSS MB', 'maxRssMegabytes', 0]] as const) {
+    const ratioKey = key === 'cpuSeconds' ? 'cpu' : key === 'wallSeconds' ? 'wall' : 'maxRss';
+    const cells = tools.map((t) => results[t.name]![step]![key].toFixed(digits));
+    const ratio = ratios[step]?.[ratioKey];
+    console.log(`| ${step} ${label} | ${cells.join(' | ')}${ratio === undefined ? '' : ` | ${ratio.toFixed(2)}`} |`);
+  }
+  if (step !== 'restore') console.log(`| ${step} MB added | ${tools.map((t) => results[t.name]![step]!.addedMegabytes!.toFixed(1)).join(' | ')}${baselines.length > 0 ? ' | ' : ''} |`);
+}
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
 const out = join(import.meta.dirname, 'results', `vault-${result.date.replace(/:/g, '-')}.json`);
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-console.log(`written to ${out}`);
+console.log(`\nwritten to ${out}`);
+
+function strip(m: Measured): Omit<Measured, 'stdout'> {
+  const { stdout: _stdout, ...rest } = m;
+  return rest;
+}
+
+function describe(row: Row): string {
+  const added = row.addedMegabytes === undefined ? '' : `, ${row.addedMegabytes.toFixed(1)} MB added`;
+  return `${row.cpuSeconds.toFixed(2)} s CPU, ${row.wallSeconds.toFixed(2)} s wall, ${row.maxRssMegabytes.toFixed(0)} MB max RSS${added}`;
+}
+
+
+/** About `changeFraction` of the data: rows added to the database, regions of each weights file rewritten. */
+function changeData(): void {
+  const db = new BetterSqlite3(join(dataDir, 'hearth.db'));
+  try {
+    const threadIds = (db.prepare('SELECT id FROM threads').all() as { id: string }[]).map((r) => r.id);
+    const insert = db.prepare(
+      `INSERT INTO messages (id, thread_id, seq, role, content, status, model_name, created_at) VALUES (?, ?, ?, 'user', ?, 'complete', 'stories260K', ?)`,
+    );
+    const rows = Math.max(1, Math.round((threads * 200 * changeFraction)));
+    db.transaction(() => {
+      for (let i = 0; i < rows; i++) insert.run(`bench_${i}`, threadIds[i % threadIds.length], 100_000 + i, randomBytes(1100).toString('base64'), Date.now());
+    })();
+  } finally {
+    db.close();
+  }
+  for (const [i, path] of weights.entries()) {
+    const size = modelMib[i]! * 1024 * 1024;
+    const regions = 4;
+    const length = Math.max(1, Math.floor((size * changeFraction) / regions));
+    const fd = openSync(path, 'r+');
+    for (let r = 0; r < regions; r++) writeSync(fd, randomBytes(length), 0, length, Math.floor(((r + 0.5) * size) / regions));
+    closeSync(fd);
+  }
+}
+
+async function digests(root: string, files: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const file of files) out.set(relative(root, file), await sha256File(file));
+  return out;
+}
+
+/** The restored weights must equal the source: a fast tool that restores the wrong bytes does not count. */
+async function checkRestored(tool: string, into: string, expected: Map<string, string>): Promise<void> {
+  const restored = readTreeFiles(into);
+  for (const [path, digest] of expected) {
+    const match = restored.find((f) => f.endsWith(`/${path}`));
+    if (!match || (await sha256File(match)) !== digest) throw new Error(`${tool} did not restore ${path} as it was backed up`);
+  }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const piece of createReadStream(path)) hash.update(piece as Buffer);
+  return hash.digest('hex');
+}
