@@ -6,4 +6,5 @@ export * from './errors';
 export * from './format';
 export * from './limits';
 export * from './names';
+export * from './verify';
 export * from './vocabulary';

@@ -129,3 +129,17 @@ export type RestoreOrigin = (typeof RESTORE_ORIGINS)[number];
  */
 export const NETWORK_PURPOSES = ['hub-api', 'model-probe', 'model-download', 'vault-account', 'vault-publish', 'vault-restore', 'unattributed'] as const;
 export type NetworkPurpose = (typeof NETWORK_PURPOSES)[number];
+
+// ---- Verifying replies ----
+
+/** How a replay compared with the recorded output: the same tokens, a first difference, or no replay possible. */
+export const REPLAY_OUTCOMES = ['identical', 'differs', 'not-replayable'] as const;
+export type ReplayOutcome = (typeof REPLAY_OUTCOMES)[number];
+
+/** What `hearth verify` and the Verify button check, in the order they run. */
+export const VERIFY_CHECKS = ['format', 'signature', 'chain', 'transcript', 'model', 'replay', 'sources'] as const;
+export type VerifyCheck = (typeof VERIFY_CHECKS)[number];
+
+/** One check's result: passed, failed, passed with a caveat, or not run (and why). */
+export const CHECK_STATUSES = ['pass', 'fail', 'warn', 'skipped'] as const;
+export type CheckStatus = (typeof CHECK_STATUSES)[number];

@@ -19,6 +19,7 @@ import { HearthError, toErrorData } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import { assertLoadable, inspectGguf } from '../models/ggufInspector';
 import type { ModelRow } from '../storage/modelRepository';
+import { GENERATION_BATCH_SIZE } from './inferenceBuild';
 
 export type { GpuSetting };
 
@@ -199,6 +200,9 @@ export class LlamaRuntime {
         context = await model.createContext({
           contextSize: options.contextSize ?? { max: DEFAULT_MAX_CONTEXT },
           sequences: 1,
+          // Fixed, so a reply can be replayed bit for bit (see inferenceBuild.ts).
+          batchSize: GENERATION_BATCH_SIZE,
+          flashAttention: false,
           threads: this.threads ?? llama.cpuMathCores,
         });
       } catch (error) {
