@@ -21,7 +21,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createConsoleLogger } from '../src-main/core/common/logger';
-import { LLAMA_CHAT_REPEAT_PENALTY, type GenerationSampling } from '../src-main/core/inference/generationSampling';
+import type { GenerationSampling } from '../src-main/core/inference/generationSampling';
 import { ReplayEngine, type ReplayRequest } from '../src-main/core/inference/replayEngine';
 import { ChatPathRecorder, type RecordedReply } from '../tests/support/recordedReplies';
 import { testModelPath } from '../tests/support/testModels';
@@ -64,7 +64,7 @@ for (let seed = 1; seed <= 200 && !reply; seed++) {
     minP: 0,
     seed,
     maxTokens: tokens,
-    repeatPenalty: { ...LLAMA_CHAT_REPEAT_PENALTY },
+    repeatPenalty: null,
   };
   const recorded = await recorder.reply(history, candidate);
   if (recorded.outputTokens.length === tokens) {
@@ -84,7 +84,7 @@ await recorder.close();
 const request: ReplayRequest = {
   modelPath,
   inputTokens: reply.inputTokens,
-  recordedOutputTokens: reply.outputTokens,
+  recorded: reply.output,
   contextSize,
   sampling,
   recordedBuild: null,

@@ -11,12 +11,16 @@ import {
 } from 'node-llama-cpp';
 import { chatSamplingOptions, type GenerationSampling } from '../../src-main/core/inference/generationSampling';
 import { GENERATION_BATCH_SIZE } from '../../src-main/core/inference/inferenceBuild';
+import type { RecordedOutput } from '../../src-main/core/inference/replayEngine';
+import { tokenIdsSha256 } from '../../src-main/core/receipts/receiptFormat';
 
 /** A reply as the chat path generates it, with the exact tokens the model was given and gave. */
 export interface RecordedReply {
   inputTokens: Token[];
   outputTokens: Token[];
   text: string;
+  /** As a receipt records the output: count, hash, text. */
+  output: RecordedOutput;
 }
 
 /**
@@ -59,7 +63,16 @@ export class ChatPathRecorder {
     // The tokens counted above are the ones the model was given: the sequence starts with them.
     const given = this.chat.sequence.contextTokens.slice(0, inputTokens.length);
     if (given.some((token, i) => token !== inputTokens[i])) throw new Error('the recorded input tokens are not what the model was given');
-    return { inputTokens, outputTokens, text: result.response };
+    return { inputTokens, outputTokens, text: result.response, output: { tokenCount: outputTokens.length, tokensSha256: tokenIdsSha256(outputTokens), text: result.response } };
+  }
+
+  /** What a receipt would record of these output tokens (their text as the model writes it after the input). */
+  recorded(reply: Pick<RecordedReply, 'inputTokens'>, outputTokens: readonly Token[]): RecordedOutput {
+    return {
+      tokenCount: outputTokens.length,
+      tokensSha256: tokenIdsSha256(outputTokens),
+      text: this.model.detokenize(outputTokens, false, reply.inputTokens.slice(-8)),
+    };
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { LLamaChatGenerateResponseOptions, SequenceEvaluateOptions, Token } from 'node-llama-cpp';
+import type { ReceiptFields } from '#contract/dto';
 
 /** Penalties on recently generated tokens, as LlamaChat applies them. */
 export interface RepeatPenaltySettings {
@@ -26,14 +27,27 @@ export interface GenerationSampling {
   repeatPenalty: RepeatPenaltySettings | null;
 }
 
-/** What LlamaChat uses when it is given nothing (node-llama-cpp 3.x), written out so it can be recorded. */
-export const LLAMA_CHAT_REPEAT_PENALTY: Readonly<RepeatPenaltySettings> = {
-  penalty: 1.1,
-  frequencyPenalty: 0,
-  presencePenalty: 0,
-  lastTokens: 64,
-  penalizeNewLine: false,
-};
+/**
+ * A receipt's sampling as numbers. No penalty is what the chat uses (repeatPenalty false):
+ * penalties that change nothing (1, 0, 0) or look at no tokens read as none.
+ */
+export function samplingFromReceipt(sampling: ReceiptFields['sampling']): GenerationSampling {
+  const penalty = Number(sampling.repeatPenalty);
+  const frequencyPenalty = Number(sampling.frequencyPenalty);
+  const presencePenalty = Number(sampling.presencePenalty);
+  const noPenalty = sampling.penaltyLastTokens === 0 || (penalty === 1 && frequencyPenalty === 0 && presencePenalty === 0);
+  return {
+    temperature: Number(sampling.temperature),
+    topK: sampling.topK,
+    topP: Number(sampling.topP),
+    minP: Number(sampling.minP),
+    seed: sampling.seed,
+    maxTokens: sampling.maxTokens,
+    repeatPenalty: noPenalty
+      ? null
+      : { penalty, frequencyPenalty, presencePenalty, lastTokens: sampling.penaltyLastTokens, penalizeNewLine: sampling.penalizeNewLine },
+  };
+}
 
 /** The options that make LlamaChat.generateResponse sample exactly as `sampling` says. */
 export function chatSamplingOptions(
