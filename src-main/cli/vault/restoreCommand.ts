@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HearthError, isAbortError } from '../../core/common/hearthError';
+import { createConsoleLogger } from '../../core/common/logger';
+import { holdRequests } from '../../core/network/networkLedger';
+import { dataLayout } from '../../core/ports/dataDir';
 import { restoreSnapshot, restoreStagingDir, type RestoreResult } from '../../core/vault/snapshotRestorer';
 import { FolderTarget } from '../../core/vault/targets/folderTarget';
 import { GatewayFetcher } from '../../core/vault/targets/gatewayFetcher';
@@ -97,6 +100,8 @@ INTEGRITY_ERROR, NOT_FOUND), 2 bad usage, 130 interrupted (run it again to resum
     const abort = new AbortController();
     let root: string | null = options.cid ?? null;
     let result: RestoreResult;
+    // No core is open here: what the gateway or Kubo node is asked goes into the restored directory's ledger.
+    const traffic = holdRequests();
     try {
       result = await whileInterruptible(
         ctx,
@@ -117,7 +122,9 @@ INTEGRITY_ERROR, NOT_FOUND), 2 bad usage, 130 interrupted (run it again to resum
       );
       bar.update(1, `${result.files} files verified`, { done: result.bytes, total: result.bytes }, true);
       bar.end();
+      traffic.writeTo(dataLayout(result.dataDir).networkLedger, createConsoleLogger('warn'));
     } catch (error) {
+      traffic.stop();
       bar.end();
       if (abort.signal.aborted && isAbortError(error)) return interrupted('pause', ctx);
       const staging = root === null ? null : restoreStagingDir(dataDir, root);

@@ -219,3 +219,31 @@ function toTotal(row: TotalRow): NetworkHostTotal {
     lastAt: row.last_at,
   };
 }
+
+/**
+ * For a command that runs without a core, and so without a ledger open (the CLI's restore,
+ * whose data directory only exists once it is done): keeps the requests sent from now on in
+ * memory, to be written into a ledger once there is one (writeTo never throws: it logs).
+ */
+export function holdRequests(): { stop(): void; writeTo(file: string, logger: Logger, sqliteNativeBinding?: string): void } {
+  const held: EgressRecord[] = [];
+  const stop = listenToEgress((record) => held.push(record));
+  return {
+    stop,
+    writeTo(file, logger, sqliteNativeBinding) {
+      stop();
+      if (held.length === 0) return;
+      // The work it records is done: a ledger that cannot be written is said, never a failure of that work.
+      try {
+        const ledger = NetworkLedger.open({ file, logger, sqliteNativeBinding });
+        try {
+          for (const record of held) ledger.record(record);
+        } finally {
+          ledger.close();
+        }
+      } catch (error) {
+        logger.warn(`could not write ${held.length} requests into the network ledger ${file}`, error);
+      }
+    },
+  };
+}
