@@ -211,8 +211,11 @@ export const calls = {
   'vault.lock': call<VaultStatus>()(empty),
   /** The recovery phrase, only for the right passphrase (WRONG_PASSPHRASE otherwise). */
   'vault.revealPhrase': call<{ phrase: string }>()(z.object({ passphrase }).strict()),
-  /** Starts a snapshot job (incremental); with targetId it is published there when done. */
-  'vault.snapshot': call<JobInfo>()(z.object({ ...snapshotContent, targetId: id.optional() }).strict()),
+  /**
+   * Starts a snapshot job (incremental: files unchanged since the last one are not read); with
+   * targetId it is published there when done; `full` reads every file (a full verify).
+   */
+  'vault.snapshot': call<JobInfo>()(z.object({ ...snapshotContent, targetId: id.optional(), full: z.boolean().optional() }).strict()),
   'vault.snapshots': call<VaultSnapshot[]>()(empty),
   /** Starts a job that sends the blocks the target lacks as one CAR. */
   'vault.publish': call<JobInfo>()(z.object({ cid, targetId: id }).strict()),

@@ -432,6 +432,11 @@ export interface VaultSnapshot {
   storedBytes: number;
   /** Encrypted bytes this snapshot added (blocks no earlier snapshot had). */
   newBytes: number;
+  /**
+   * Plaintext bytes read from disk to take it: files unchanged since the previous snapshot
+   * (size, mtime, inode, ctime) are skipped, so this follows the change, not the data.
+   */
+  readBytes: number;
   includeModels: boolean;
   includeDocuments: boolean;
   publications: VaultPublication[];

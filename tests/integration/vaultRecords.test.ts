@@ -7,6 +7,7 @@ import { createCore, type Core } from '../../src-main/core/createCore';
 import type { Logger } from '../../src-main/core/common/logger';
 import { restoreSnapshot, restoreStagingDir } from '../../src-main/core/vault/snapshotRestorer';
 import { walletFromPhrase } from '../../src-main/core/vault/walletIdentity';
+import { VAULT_SCHEMA_VERSION } from '../../src-main/core/vault/vaultRepository';
 import { tempDir } from '../support/tempDir';
 import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
 import { sqliteDigest } from '../support/vaultData';
@@ -73,7 +74,8 @@ describe('vault records read back from disk', () => {
     const db = new BetterSqlite3(vaultDb(), { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(VAULT_SCHEMA_VERSION);
+      expect(VAULT_SCHEMA_VERSION).toBeGreaterThanOrEqual(2);
     } finally {
       db.close();
     }

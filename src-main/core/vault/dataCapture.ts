@@ -12,7 +12,16 @@ export interface CapturedFile {
   source: string;
   size: number;
   mode: number;
+  /**
+   * How the source relates to the live file, which decides what the files cache may trust:
+   * 'copy' is made anew each time (the database backup: always read); 'link' is a hard link to
+   * an immutable file (the index: our own linking changes its ctime, so size, mtime and inode
+   * identify it); 'live' is read in place (models, documents: size, mtime, inode and ctime).
+   */
+  origin: CaptureOrigin;
 }
+
+export type CaptureOrigin = 'copy' | 'link' | 'live';
 
 export interface Capture {
   files: CapturedFile[];
@@ -56,7 +65,7 @@ export async function captureData(options: CaptureOptions): Promise<Capture> {
   const dbCopy = join(stagingDir, 'hearth.db');
   await options.db.backup(dbCopy);
   const sqlite = finishDatabaseCopy(dbCopy, options.sqliteNativeBinding);
-  files.push(await describe('hearth.db', dbCopy));
+  files.push(await describe('hearth.db', dbCopy, 'copy'));
   signal?.throwIfAborted();
 
   const indexDir = join(options.dataDir, 'index');
@@ -71,7 +80,7 @@ export async function captureData(options: CaptureOptions): Promise<Capture> {
     if (options.store) await options.store.quiesced(linkAll);
     else await linkAll();
     Object.assign(lance, await countLanceRows(stagedIndex));
-    for (const file of await walk(stagedIndex)) files.push(await describe(`index/${toPosix(relative(stagedIndex, file))}`, file));
+    for (const file of await walk(stagedIndex)) files.push(await describe(`index/${toPosix(relative(stagedIndex, file))}`, file, 'link'));
   }
   signal?.throwIfAborted();
 
@@ -80,7 +89,7 @@ export async function captureData(options: CaptureOptions): Promise<Capture> {
     if (await exists(modelsDir)) {
       for (const file of await walk(modelsDir)) {
         if (file.endsWith('.part')) continue;
-        files.push(await describe(`models/${toPosix(relative(modelsDir, file))}`, file));
+        files.push(await describe(`models/${toPosix(relative(modelsDir, file))}`, file, 'live'));
       }
     }
   }
@@ -90,7 +99,7 @@ export async function captureData(options: CaptureOptions): Promise<Capture> {
     const inside = rel === '' ? doc.path.split(sep).pop()! : rel;
     if (inside.startsWith('..')) continue;
     try {
-      files.push(await describe(`sources/${doc.sourceId}/${toPosix(inside)}`, doc.path));
+      files.push(await describe(`sources/${doc.sourceId}/${toPosix(inside)}`, doc.path, 'live'));
     } catch {
       skipped.push(doc.path);
     }
@@ -166,9 +175,9 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
   }
 }
 
-async function describe(path: string, source: string): Promise<CapturedFile> {
+async function describe(path: string, source: string, origin: CaptureOrigin): Promise<CapturedFile> {
   const info = await stat(source);
-  return { path, source, size: info.size, mode: info.mode & 0o777 };
+  return { path, source, size: info.size, mode: info.mode & 0o777, origin };
 }
 
 /** Regular files under dir, sorted, so snapshots list files in a stable order. */

@@ -28,8 +28,8 @@ const restoredRecordSchema = z.object({
   bytes: size,
   /** Every block of the snapshot and its sealed size. */
   blocks: z.record(cid, size),
-  /** Keyed chunk id -> block. */
-  chunks: z.array(z.object({ id: z.string().min(1), cid })),
+  /** Keyed chunk id -> block (and its offset in a pack block). */
+  chunks: z.array(z.object({ id: z.string().min(1), cid, offset: size.optional() })),
 });
 
 export type RestoredRecord = z.infer<typeof restoredRecordSchema>;
@@ -59,7 +59,7 @@ export function adoptRestored(dataDir: string, repo: VaultRepository, logger: Lo
         includeModels: record.options.includeModels,
         includeDocuments: record.options.includeDocuments,
         blocks: new Map(Object.entries(record.blocks)),
-        newChunks: record.chunks.map((c) => ({ id: c.id, blockCid: c.cid, sealedSize: record.blocks[c.cid] ?? 0 })),
+        newChunks: record.chunks.map((c) => ({ id: c.id, blockCid: c.cid, sealedSize: record.blocks[c.cid] ?? 0, ...(c.offset === undefined ? {} : { offset: c.offset }) })),
       });
       if (repo.getState('dataKey', dataKeyState) === null) repo.setState('dataKey', { address: record.address, wrapped: record.wrappedKey });
       logger.info(`vault: carrying on from restored snapshot ${record.root}`);

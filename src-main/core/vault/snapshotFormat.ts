@@ -12,6 +12,11 @@ import { openManifestBytes, openPointerBytes, sealManifestBytes, sealPointerByte
 import type { Block, SnapshotManifest, SnapshotRoot } from './types';
 
 export const ROOT_FORMAT = 'hearth-snapshot/1';
+/**
+ * The manifest format this Hearth writes. /2 adds `offset` to a chunk reference: a small file
+ * is a slice of a pack block (smallFilePacker.ts). /1 (every chunk a whole block) still opens.
+ */
+export const MANIFEST_FORMAT = 'hearth-manifest/2';
 
 const MANIFEST_DOMAIN = 'Hearth snapshot manifest v1';
 const POINTER_DOMAIN = 'Hearth snapshot pointer v1';
@@ -124,24 +129,31 @@ function cidArray(value: unknown): CID[] | null {
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 const count = z.number().int().nonnegative();
 
-const manifestSchema = z.strictObject({
-  format: z.literal('hearth-manifest/1'),
-  createdAt: z.string(),
-  appVersion: z.string(),
-  address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-  previous: z.string().min(1).nullable(),
-  options: z.strictObject({ includeModels: z.boolean(), includeDocuments: z.boolean() }),
-  files: z.array(
-    z.strictObject({
-      path: z.string(),
-      size: count,
-      sha256: hex64,
-      mode: z.number().int().min(0).max(0o7777),
-      chunks: z.array(z.strictObject({ cid: z.string().min(1), size: z.number().int().positive(), id: hex64 })),
-    }),
-  ),
-  counts: z.strictObject({ sqlite: z.record(z.string(), count), lance: z.record(z.string(), count) }),
-}) satisfies z.ZodType<SnapshotManifest>;
+const chunkV1 = z.strictObject({ cid: z.string().min(1), size: z.number().int().positive(), id: hex64 });
+const chunkV2 = chunkV1.extend({ offset: count.optional() });
+
+function manifestSchemaOf<F extends SnapshotManifest['format'], C extends z.ZodType<SnapshotManifest['files'][number]['chunks'][number]>>(format: F, chunk: C) {
+  return z.strictObject({
+    format: z.literal(format),
+    createdAt: z.string(),
+    appVersion: z.string(),
+    address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    previous: z.string().min(1).nullable(),
+    options: z.strictObject({ includeModels: z.boolean(), includeDocuments: z.boolean() }),
+    files: z.array(
+      z.strictObject({
+        path: z.string(),
+        size: count,
+        sha256: hex64,
+        mode: z.number().int().min(0).max(0o7777),
+        chunks: z.array(chunk),
+      }),
+    ),
+    counts: z.strictObject({ sqlite: z.record(z.string(), count), lance: z.record(z.string(), count) }),
+  });
+}
+
+const manifestSchema = z.discriminatedUnion('format', [manifestSchemaOf('hearth-manifest/2', chunkV2), manifestSchemaOf('hearth-manifest/1', chunkV1)]) satisfies z.ZodType<SnapshotManifest>;
 
 const envelopeSchema = z.strictObject({ manifest: z.string(), signature: z.string() });
 const pointerEnvelopeSchema = z.strictObject({ pointer: z.string(), signature: z.string() });

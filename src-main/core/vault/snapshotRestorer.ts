@@ -16,7 +16,7 @@ import { decodeList, decodeRoot, openManifest, verifyBlock } from './snapshotFor
 import { LocalBlockStore } from './localBlockStore';
 import { RESTORED_RECORD, type RestoredRecord } from './restoredAdoption';
 import { readRestoreProgress, writeRestoreProgress, type RestoreProgress } from './restoreProgress';
-import type { Block, BlockFetcher, ManifestFile, SnapshotManifest, SnapshotRoot } from './types';
+import type { Block, BlockFetcher, ManifestChunk, ManifestFile, SnapshotManifest, SnapshotRoot } from './types';
 import { chunkId, deriveVaultKeys } from './vaultKeys';
 
 export interface RestoreOptions {
@@ -110,6 +110,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     }
     const progress = await readRestoreProgress(staging, root.toString());
     const totalBytes = manifest.files.reduce((sum, f) => sum + f.size, 0);
+    const packs = new Map<string, Uint8Array>();
     let doneBytes = manifest.files.filter((f) => progress.done.includes(f.path)).reduce((sum, f) => sum + f.size, 0);
 
     for (const file of manifest.files) {
@@ -121,6 +122,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         fetch: fetchVerified,
         openChunk: (cid, bytes) => openChunk(dataKey, bytes, `Block ${cid}`),
         chunkIdKey: keys.chunkIdKey,
+        packs,
         signal,
         onBytes: (n) => {
           doneBytes += n;
@@ -167,8 +169,24 @@ interface FileContext {
   fetch: (cid: CID) => Promise<Uint8Array>;
   openChunk: (cid: CID, bytes: Uint8Array) => Uint8Array;
   chunkIdKey: Uint8Array;
+  /** The last few pack blocks opened: consecutive small files share one. */
+  packs: Map<string, Uint8Array>;
   signal?: AbortSignal;
   onBytes: (n: number) => void;
+}
+
+const PACKS_KEPT = 4;
+
+/** A chunk's plaintext: the whole opened block, or its slice of a pack (manifest /2), opened once for its neighbours. */
+async function chunkPlaintext(chunk: ManifestChunk, ctx: FileContext, open: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  if (chunk.offset === undefined) return open();
+  let pack = ctx.packs.get(chunk.cid);
+  if (!pack) {
+    pack = await open();
+    ctx.packs.set(chunk.cid, pack);
+    if (ctx.packs.size > PACKS_KEPT) ctx.packs.delete(ctx.packs.keys().next().value!);
+  }
+  return pack.subarray(chunk.offset, chunk.offset + chunk.size);
 }
 
 /** Appends the file's chunks to <path>.part, saving how far it got every few chunks. */
@@ -215,7 +233,7 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
     for (let i = start; i < file.chunks.length; i++) {
       const chunk = file.chunks[i]!;
       const cid = parseCid(chunk.cid);
-      const plain = ctx.openChunk(cid, await fetchAt(i));
+      const plain = await chunkPlaintext(chunk, ctx, () => fetchAt(i).then((bytes) => ctx.openChunk(cid, bytes)));
       if (plain.length !== chunk.size || chunkId(ctx.chunkIdKey, plain) !== chunk.id) {
         throw new HearthError('INTEGRITY_ERROR', `Block ${chunk.cid} decrypts to data that is not chunk ${i + 1} of ${file.path}.`);
       }
@@ -274,7 +292,7 @@ async function writeRestoredRecord(
     files: manifest.files.length,
     bytes: manifest.files.reduce((sum, f) => sum + f.size, 0),
     blocks,
-    chunks: manifest.files.flatMap((f) => f.chunks.map((c) => ({ id: c.id, cid: c.cid }))),
+    chunks: manifest.files.flatMap((f) => f.chunks.map((c) => (c.offset === undefined ? { id: c.id, cid: c.cid } : { id: c.id, cid: c.cid, offset: c.offset }))),
   };
   await writeFile(join(filesDir, RESTORED_RECORD), JSON.stringify(record));
 }

@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { CID } from 'multiformats/cid';
+import { readFile } from 'node:fs/promises';
 import { HearthError } from '../common/hearthError';
-import { sealChunk } from './blockCipher';
+import { ChunkSealer, type ChunkRef } from './chunkSealer';
 import { ContentChunker, DEFAULT_CHUNK_SIZES, type ChunkerOptions } from './contentChunker';
-import type { Capture } from './dataCapture';
+import type { Capture, CapturedFile } from './dataCapture';
+import { fileIdentity, identitySize, type CachedFile } from './filesCache';
 import type { LocalBlockStore } from './localBlockStore';
-import { ROOT_FORMAT, encodeLists, encodeRoot, rawBlock, sealManifest, type ManifestSigner } from './snapshotFormat';
-import type { Block, ManifestFile, SnapshotManifest, SnapshotOptions } from './types';
-import { chunkId, type VaultKeys } from './vaultKeys';
-import type { NewSnapshot, VaultRepository } from './vaultRepository';
+import { PACKING, SmallFilePacker } from './smallFilePacker';
+import { MANIFEST_FORMAT, ROOT_FORMAT, encodeLists, encodeRoot, sealManifest, type ManifestSigner } from './snapshotFormat';
+import type { ManifestChunk, ManifestFile, SnapshotManifest, SnapshotOptions } from './types';
+import type { VaultKeys } from './vaultKeys';
+import type { VaultRepository } from './vaultRepository';
 
 /**
  * Chunk sizes: small for the files that change a little at a time (the SQLite database, index
@@ -28,6 +30,8 @@ export interface WriteSnapshotInput {
   options: SnapshotOptions;
   previous: string | null;
   appVersion: string;
+  /** Read every file, even those the files cache says are unchanged (a full verify). */
+  full: boolean;
   signal?: AbortSignal;
   onProgress?: (doneBytes: number, totalBytes: number, file: string) => void;
 }
@@ -43,14 +47,22 @@ export interface WrittenSnapshot {
   resealedChunks: number;
   /** The whole blocks folder was gone, so the dedup index was cleared first. */
   blocksFolderLost: boolean;
+  /** Plaintext bytes read from disk (files the cache vouched for are not read). */
+  readBytes: number;
+  /** Files not read because their identity had not changed since the previous snapshot. */
+  skippedFiles: number;
+  /** Files a full verify found changed although size, mtime, inode and ctime had not. */
+  unnoticedChanges: string[];
 }
 
 /**
- * Turns a capture into a snapshot in the local block store: every file cut into
- * content-defined chunks; a chunk this vault already sealed (same keyed hash) is referenced,
- * not sealed again, so unchanged data costs nothing; new chunks are padded and sealed under
- * the data key. Then the signed, sealed manifest, the CID lists and the root. Recorded in the
- * vault's repository only once every block is on disk.
+ * Turns a capture into a snapshot in the local block store. A file whose identity on disk is
+ * what the files cache recorded is not read: its chunk references are reused, so the cost of a
+ * snapshot follows the change. Every other file is read and cut into content-defined chunks (a
+ * small one is packed with others, see smallFilePacker.ts); a chunk this vault already sealed
+ * (same keyed hash) is referenced, not sealed again; new chunks are padded and sealed under the
+ * data key. Then the signed, sealed manifest, the CID lists and the root. Recorded in the
+ * vault's repository, with the files cache for the next snapshot, only once every block is on disk.
  */
 export async function writeSnapshot(
   deps: { repo: VaultRepository; blocks: LocalBlockStore },
@@ -58,74 +70,56 @@ export async function writeSnapshot(
 ): Promise<WrittenSnapshot> {
   const { keys, dataKey, capture, signal } = input;
   const totalBytes = capture.files.reduce((sum, f) => sum + f.size, 0);
-  const blocks = new Map<string, number>();
-  const chunkOrder: CID[] = [];
-  const newChunks: NewSnapshot['newChunks'] = [];
-  const sealedNow = new Map<string, { blockCid: string; sealedSize: number }>();
-  const files: ManifestFile[] = [];
-  let done = 0;
-  let reused = 0;
-  let resealed = 0;
   // The blocks folder deleted under a running app: the dedup index names nothing that exists.
   const blocksFolderLost = !(await deps.blocks.present()) && deps.repo.chunkCount() > 0;
   if (blocksFolderLost) deps.repo.clearChunks();
-  const writes = new WriteQueue(8);
-  // Blocks this run added, deleted again if it fails: a failed snapshot leaves nothing behind.
-  const added: string[] = [];
-  const put = async (block: Block, fresh = false) => {
-    if (await deps.blocks.put(block, fresh)) added.push(block.cid.toString());
+  const cache = deps.repo.cachedFiles(input.signer.address);
+  const sealer = new ChunkSealer(deps, dataKey, keys.chunkIdKey);
+  const packer = new SmallFilePacker(sealer);
+  const files: ManifestFile[] = [];
+  const nextCache: CachedFile[] = [];
+  const unnoticedChanges: string[] = [];
+  let done = 0;
+  let readBytes = 0;
+  let skippedFiles = 0;
+  const progress = (bytes: number, path: string) => {
+    done += bytes;
+    input.onProgress?.(done, totalBytes, path);
   };
   try {
     for (const file of capture.files) {
       signal?.throwIfAborted();
-      const sizes: Omit<ChunkerOptions, 'seed'> = file.size >= BIG_FILE_BYTES ? DEFAULT_CHUNK_SIZES : SMALL_FILE_CHUNKS;
-      const chunker = new ContentChunker({ ...sizes, seed: keys.chunkerSeed });
-      const hash = createHash('sha256');
+      const identity = await vanishedAsNotFound(file, () => fileIdentity(file));
+      const cached = identity === null ? undefined : cache.get(file.path);
+      const unchanged = cached !== undefined && cached.identity === identity;
       const entry: ManifestFile = { path: file.path, size: 0, sha256: '', mode: file.mode, chunks: [] };
-      const stream = createReadStream(file.source, { highWaterMark: 1024 * 1024, signal });
-      try {
-        for await (const chunk of chunker.chunks(stream as AsyncIterable<Uint8Array>)) {
-          hash.update(chunk);
-          const id = chunkId(keys.chunkIdKey, chunk);
-          let known = sealedNow.get(id) ?? deps.repo.chunkBlock(id);
-          if (known && !sealedNow.has(id) && !(await deps.blocks.has(known.blockCid))) {
-            // Its block is gone (deleted under the app): forget it and seal the chunk again.
-            deps.repo.forgetChunk(id);
-            resealed++;
-            known = null;
-          }
-          if (known) {
-            reused++;
-          } else {
-            const block = await rawBlock(sealChunk(dataKey, chunk));
-            await writes.add(put(block, true));
-            known = { blockCid: block.cid.toString(), sealedSize: block.bytes.length };
-            sealedNow.set(id, known);
-            newChunks.push({ id, ...known });
-          }
-          if (!blocks.has(known.blockCid)) {
-            blocks.set(known.blockCid, known.sealedSize);
-            chunkOrder.push(CID.parse(known.blockCid));
-          }
-          entry.chunks.push({ cid: known.blockCid, size: chunk.length, id });
-          entry.size += chunk.length;
-          done += chunk.length;
-          input.onProgress?.(done, totalBytes, file.path);
-        }
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-          throw new HearthError('FILE_NOT_FOUND', `${file.source} disappeared while the snapshot was read; take the snapshot again.`, { cause: error });
-        }
-        throw error;
+      const refs: ChunkRef[] = [];
+      const add = (ref: ChunkRef) => {
+        refs.push(ref);
+        entry.chunks.push(manifestChunk(ref));
+      };
+      if (unchanged && !input.full && (await sealer.reuse(cached.chunks))) {
+        for (const ref of cached.chunks) add(ref);
+        entry.size = cached.size;
+        entry.sha256 = cached.sha256;
+        skippedFiles++;
+        progress(cached.size, file.path);
+      } else {
+        const read = await vanishedAsNotFound(file, () => readInto(file, { sealer, packer, keys, signal }, add, (n) => progress(n, file.path)));
+        entry.size = read.size;
+        entry.sha256 = read.sha256;
+        readBytes += read.size;
+        if (unchanged && cached.sha256 !== read.sha256) unnoticedChanges.push(file.path);
       }
-      entry.sha256 = hash.digest('hex');
       files.push(entry);
+      // Kept only when the file read is the file the identity describes (it did not grow or shrink meanwhile).
+      if (identity !== null && identitySize(identity) === entry.size) nextCache.push({ path: file.path, identity, size: entry.size, sha256: entry.sha256, chunks: refs });
     }
-
-    await writes.drain();
+    await packer.flush();
+    await sealer.drain();
 
     const manifest: SnapshotManifest = {
-      format: 'hearth-manifest/1',
+      format: MANIFEST_FORMAT,
       createdAt: new Date().toISOString(),
       appVersion: input.appVersion,
       address: input.signer.address,
@@ -135,19 +129,15 @@ export async function writeSnapshot(
       counts: capture.counts,
     };
     const manifestBlocks = await sealManifest(manifest, input.signer, dataKey);
-    const listBlocks = await encodeLists(chunkOrder);
-    for (const block of [...manifestBlocks, ...listBlocks]) {
-      await put(block);
-      blocks.set(block.cid.toString(), block.bytes.length);
-    }
+    const listBlocks = await encodeLists(sealer.chunkOrder);
+    for (const block of [...manifestBlocks, ...listBlocks]) await sealer.store(block);
     const root = await encodeRoot({
       format: ROOT_FORMAT,
       wrappedKey: input.wrappedKey,
       manifest: manifestBlocks.map((b) => b.cid),
       lists: listBlocks.map((b) => b.cid),
     });
-    await put(root);
-    blocks.set(root.cid.toString(), root.bytes.length);
+    await sealer.store(root);
 
     const cid = root.cid.toString();
     // Every block and its name on the disk (fsync) before the snapshot that names them is recorded.
@@ -160,42 +150,88 @@ export async function writeSnapshot(
       bytes: done,
       includeModels: input.options.includeModels,
       includeDocuments: input.options.includeDocuments,
-      blocks,
-      newChunks,
+      blocks: sealer.blocks,
+      newChunks: sealer.newChunks,
+      readBytes,
+      // Entries of files this snapshot left out by choice (models, documents) stay for the next one that includes them.
+      fileCache: { address: input.signer.address, files: nextCache, keepPrefixes: [...(input.options.includeModels ? [] : ['models/']), ...(input.options.includeDocuments ? [] : ['sources/'])] },
     });
-    return { cid, files: files.length, bytes: done, newChunks: newChunks.length, reusedChunks: reused, resealedChunks: resealed, blocksFolderLost };
+    return {
+      cid,
+      files: files.length,
+      bytes: done,
+      newChunks: sealer.newChunks.length,
+      reusedChunks: sealer.reused,
+      resealedChunks: sealer.resealed,
+      blocksFolderLost,
+      readBytes,
+      skippedFiles,
+      unnoticedChanges,
+    };
   } catch (error) {
-    await writes.drain().catch(() => undefined);
-    await deps.blocks.delete(added).catch(() => undefined);
+    await sealer.rollback();
     throw error;
   }
 }
 
-/**
- * Block writes overlap the sealing of the next chunks (a snapshot is otherwise idle a third of
- * the time waiting on the disk); at most `limit` in flight, and the first failure surfaces.
- */
-class WriteQueue {
-  private readonly inFlight = new Set<Promise<void>>();
-  private failure: unknown = null;
+interface ReadContext {
+  sealer: ChunkSealer;
+  packer: SmallFilePacker;
+  keys: VaultKeys;
+  signal?: AbortSignal;
+}
 
-  constructor(private readonly limit: number) {}
-
-  async add(write: Promise<void>): Promise<void> {
-    const tracked: Promise<void> = write.then(
-      () => void this.inFlight.delete(tracked),
-      (error: unknown) => {
-        this.inFlight.delete(tracked);
-        this.failure ??= error;
-      },
-    );
-    this.inFlight.add(tracked);
-    if (this.inFlight.size >= this.limit) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
+/** Reads a file once: its sha256, and its chunks sealed (or packed, for a small file) as they come. */
+async function readInto(file: CapturedFile, ctx: ReadContext, add: (ref: ChunkRef) => void, onBytes: (n: number) => void): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  if (file.size < PACKING.below) {
+    const bytes = new Uint8Array(await readFile(file.source, { signal: ctx.signal }));
+    hash.update(bytes);
+    if (bytes.length > 0 && bytes.length < PACKING.below) {
+      await ctx.packer.add(bytes, add);
+      onBytes(bytes.length);
+      return { size: bytes.length, sha256: hash.digest('hex') };
+    }
+    // It grew past the packing size since the capture: chunked like any file.
+    for await (const chunk of chunkerFor(bytes.length, ctx.keys).chunks(once(bytes))) {
+      add(await ctx.sealer.chunk(chunk));
+      size += chunk.length;
+      onBytes(chunk.length);
+    }
+    return { size, sha256: hash.digest('hex') };
   }
+  const stream = createReadStream(file.source, { highWaterMark: 1024 * 1024, signal: ctx.signal });
+  for await (const chunk of chunkerFor(file.size, ctx.keys).chunks(stream as AsyncIterable<Uint8Array>)) {
+    hash.update(chunk);
+    add(await ctx.sealer.chunk(chunk));
+    size += chunk.length;
+    onBytes(chunk.length);
+  }
+  return { size, sha256: hash.digest('hex') };
+}
 
-  async drain(): Promise<void> {
-    await Promise.all(this.inFlight);
-    if (this.failure) throw this.failure;
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+function chunkerFor(size: number, keys: VaultKeys): ContentChunker {
+  const sizes: Omit<ChunkerOptions, 'seed'> = size >= BIG_FILE_BYTES ? DEFAULT_CHUNK_SIZES : SMALL_FILE_CHUNKS;
+  return new ContentChunker({ ...sizes, seed: keys.chunkerSeed });
+}
+
+/** The manifest's form of a reference: no sealed size; an offset only for a slice of a pack. */
+function manifestChunk(ref: ChunkRef): ManifestChunk {
+  return ref.offset === undefined ? { cid: ref.cid, size: ref.size, id: ref.id } : { cid: ref.cid, size: ref.size, id: ref.id, offset: ref.offset };
+}
+
+async function vanishedAsNotFound<T>(file: CapturedFile, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new HearthError('FILE_NOT_FOUND', `${file.source} disappeared while the snapshot was read; take the snapshot again.`, { cause: error });
+    }
+    throw error;
   }
 }

@@ -5,7 +5,8 @@ import type { VaultTargetKind } from '#contract/dto';
  * The vault's shared vocabulary. A snapshot is a set of content-addressed blocks:
  *
  * - chunk blocks: raw (codec 0x55) blocks, each one content-defined chunk of a file, padded
- *   and sealed with XChaCha20-Poly1305 under the vault's data key;
+ *   and sealed with XChaCha20-Poly1305 under the vault's data key; a pack block is sealed the
+ *   same way and holds several small files, each referenced by offset and length;
  * - manifest blocks: raw blocks holding the sealed, signed manifest (split when large);
  * - list blocks: dag-cbor arrays of chunk-block CIDs, so the root's DAG is complete and an
  *   IPFS node that pins the root pins every block;
@@ -41,6 +42,11 @@ export interface ManifestChunk {
   size: number;
   /** Keyed hash of the plaintext (hex): finds unchanged chunks without decrypting. */
   id: string;
+  /**
+   * Where the chunk starts in the block's plaintext, for a slice of a pack block (small files
+   * packed together, manifest format /2); absent: the chunk is the whole block.
+   */
+  offset?: number;
 }
 
 export interface ManifestFile {
@@ -56,7 +62,8 @@ export interface ManifestFile {
 
 /** What a snapshot holds; encrypted and signed, never published in the clear. */
 export interface SnapshotManifest {
-  format: 'hearth-manifest/1';
+  /** /1: every chunk is a whole block; /2: a chunk may be a slice of a pack block. */
+  format: 'hearth-manifest/1' | 'hearth-manifest/2';
   createdAt: string;
   appVersion: string;
   /** The wallet address that signed it (checksummed). */

@@ -4,6 +4,7 @@ import { HearthError } from '../common/hearthError';
 import { createConsoleLogger, type Logger } from '../common/logger';
 import { openDatabase, type Db } from '../storage/database';
 import { decodeJson, StoredJsonReader, type Decoded } from '../storage/storedJson';
+import { cachedChunksSchema, type CachedFile } from './filesCache';
 import { targetConfigSchema, type TargetConfig } from './targets/targetConfig';
 import { isTargetKind } from './targets/targetRegistry';
 
@@ -62,7 +63,28 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (snapshot_cid, target_id)
   );
   `,
+  `
+  -- The files cache: what the latest snapshot read from each file, by the file's identity on
+  -- disk (filesCache.ts), so the next one skips files whose identity has not changed.
+  CREATE TABLE file_cache (
+    path     TEXT PRIMARY KEY,
+    address  TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    size     INTEGER NOT NULL,
+    sha256   TEXT NOT NULL,
+    chunks   TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  -- A chunk inside a pack block (small files packed together) starts at this plaintext offset.
+  ALTER TABLE chunks ADD COLUMN pack_offset INTEGER;
+
+  -- Plaintext bytes the snapshot read from disk (unchanged files skipped by the cache are not).
+  ALTER TABLE snapshots ADD COLUMN read_bytes INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
+
+/** vault.db's schema version (PRAGMA user_version) once every migration ran. */
+export const VAULT_SCHEMA_VERSION = MIGRATIONS.length;
 
 export const DEFAULT_SCHEDULE: VaultSchedule = {
   intervalHours: null,
@@ -117,8 +139,20 @@ export interface NewSnapshot {
   includeDocuments: boolean;
   /** Every block the snapshot references, with its size. */
   blocks: Map<string, number>;
-  /** Chunks sealed for this snapshot: keyed plaintext hash -> block. */
-  newChunks: { id: string; blockCid: string; sealedSize: number }[];
+  /** Chunks sealed for this snapshot: keyed plaintext hash -> block (and where in a pack). */
+  newChunks: KnownChunk[];
+  /** Plaintext bytes read from disk; absent for a record adopted from a restore. */
+  readBytes?: number;
+  /** The files cache this snapshot leaves for the next one (replacing the old), for this wallet. */
+  fileCache?: { address: string; files: CachedFile[]; keepPrefixes: string[] };
+}
+
+/** Where a chunk's plaintext lies: a whole sealed block, or a slice of a pack block from `offset`. */
+export interface KnownChunk {
+  id: string;
+  blockCid: string;
+  sealedSize: number;
+  offset?: number;
 }
 
 interface SnapshotRow {
@@ -131,6 +165,7 @@ interface SnapshotRow {
   new_bytes: number;
   include_models: number;
   include_documents: number;
+  read_bytes: number;
 }
 
 export class VaultRepository {
@@ -226,11 +261,32 @@ export class VaultRepository {
 
   // --- chunks and blocks ---
 
-  chunkBlock(id: string): { blockCid: string; sealedSize: number } | null {
-    const row = this.db.prepare('SELECT block_cid, sealed_size FROM chunks WHERE id = ?').get(id) as
-      | { block_cid: string; sealed_size: number }
+  chunkBlock(id: string): Omit<KnownChunk, 'id'> | null {
+    const row = this.db.prepare('SELECT block_cid, sealed_size, pack_offset FROM chunks WHERE id = ?').get(id) as
+      | { block_cid: string; sealed_size: number; pack_offset: number | null }
       | undefined;
-    return row ? { blockCid: row.block_cid, sealedSize: row.sealed_size } : null;
+    if (!row) return null;
+    return row.pack_offset === null
+      ? { blockCid: row.block_cid, sealedSize: row.sealed_size }
+      : { blockCid: row.block_cid, sealedSize: row.sealed_size, offset: row.pack_offset };
+  }
+
+  /** The files cache the latest snapshot left for this wallet, by path (empty for another wallet). */
+  cachedFiles(address: string): Map<string, CachedFile> {
+    const rows = this.db.prepare('SELECT path, identity, size, sha256, chunks FROM file_cache WHERE address = ?').all(address) as {
+      path: string;
+      identity: string;
+      size: number;
+      sha256: string;
+      chunks: string;
+    }[];
+    const out = new Map<string, CachedFile>();
+    for (const row of rows) {
+      // A damaged entry is not used: that file is read again, which is always right.
+      const chunks = decodeJson(cachedChunksSchema, row.chunks);
+      if (chunks.ok) out.set(row.path, { path: row.path, identity: row.identity, size: row.size, sha256: row.sha256, chunks: chunks.value });
+    }
+    return out;
   }
 
   /** How many chunks the dedup index holds. */
@@ -238,9 +294,10 @@ export class VaultRepository {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM chunks').get() as { n: number }).n;
   }
 
-  /** Empties the dedup index (its blocks are gone); the next snapshot seals every chunk again. */
+  /** Empties the dedup index and the files cache (their blocks are gone); the next snapshot seals every chunk again. */
   clearChunks(): void {
     this.db.prepare('DELETE FROM chunks').run();
+    this.db.prepare('DELETE FROM file_cache').run();
   }
 
   /** Forgets one chunk whose block is gone, so nothing reuses it. */
@@ -260,8 +317,8 @@ export class VaultRepository {
       }
       this.db
         .prepare(
-          `INSERT INTO snapshots (cid, created_at, previous, files, bytes, stored_bytes, new_bytes, include_models, include_documents)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO snapshots (cid, created_at, previous, files, bytes, stored_bytes, new_bytes, include_models, include_documents, read_bytes)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           snapshot.cid,
@@ -273,11 +330,20 @@ export class VaultRepository {
           added,
           snapshot.includeModels ? 1 : 0,
           snapshot.includeDocuments ? 1 : 0,
+          snapshot.readBytes ?? 0,
         );
       const insertBlock = this.db.prepare('INSERT OR IGNORE INTO snapshot_blocks (snapshot_cid, block_cid, size) VALUES (?, ?, ?)');
       for (const [cid, size] of snapshot.blocks) insertBlock.run(snapshot.cid, cid, size);
-      const insertChunk = this.db.prepare('INSERT OR REPLACE INTO chunks (id, block_cid, sealed_size) VALUES (?, ?, ?)');
-      for (const chunk of snapshot.newChunks) insertChunk.run(chunk.id, chunk.blockCid, chunk.sealedSize);
+      const insertChunk = this.db.prepare('INSERT OR REPLACE INTO chunks (id, block_cid, sealed_size, pack_offset) VALUES (?, ?, ?, ?)');
+      for (const chunk of snapshot.newChunks) insertChunk.run(chunk.id, chunk.blockCid, chunk.sealedSize, chunk.offset ?? null);
+      if (snapshot.fileCache) {
+        const { address, keepPrefixes } = snapshot.fileCache;
+        const keep = keepPrefixes.map(() => 'substr(path, 1, length(?)) = ?');
+        const kept = keepPrefixes.flatMap((prefix) => [prefix, prefix]);
+        this.db.prepare(`DELETE FROM file_cache WHERE address != ?${keep.length > 0 ? ` OR NOT (${keep.join(' OR ')})` : ''}`).run(address, ...kept);
+        const insertFile = this.db.prepare('INSERT OR REPLACE INTO file_cache (path, address, identity, size, sha256, chunks) VALUES (?, ?, ?, ?, ?, ?)');
+        for (const f of snapshot.fileCache.files) insertFile.run(f.path, address, f.identity, f.size, f.sha256, JSON.stringify(f.chunks));
+      }
     })();
   }
 
@@ -305,6 +371,7 @@ export class VaultRepository {
       bytes: r.bytes,
       storedBytes: r.stored_bytes,
       newBytes: r.new_bytes,
+      readBytes: r.read_bytes,
       includeModels: r.include_models === 1,
       includeDocuments: r.include_documents === 1,
       publications: pubs

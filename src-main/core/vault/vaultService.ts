@@ -19,6 +19,7 @@ import type { Db } from '../storage/database';
 import { newDataKey, unwrapDataKey, wrapDataKey } from './blockCipher';
 import { writeCar } from './carFile';
 import { captureData } from './dataCapture';
+import { fullVerifyDue, fullVerifyState } from './filesCache';
 import { LocalBlockStore } from './localBlockStore';
 import { jobProgress, type Progress } from './jobProgress';
 import { latestFromPointer, writeLatestPointer } from './latestPointer';
@@ -38,10 +39,15 @@ export const SNAPSHOT_JOB = JOB_KIND.vaultSnapshot;
 export const PUBLISH_JOB = JOB_KIND.vaultPublish;
 export const RESTORE_JOB = JOB_KIND.vaultRestore;
 
+/** vault.db state key: when the last full verify ran and how many snapshots since. */
+const FULL_VERIFY_STATE = 'fullVerify';
+
 export interface SnapshotJobParams {
   includeModels: boolean;
   includeDocuments: boolean;
   targetId: string | null;
+  /** Read every file, even those the files cache says are unchanged (absent in jobs queued by an older Hearth). */
+  full?: boolean;
 }
 
 interface RestoreJobParams {
@@ -105,7 +111,7 @@ export class VaultService {
     adoptRestored(deps.dataDir, this.repo, deps.logger);
 
     deps.jobs.register<SnapshotJobParams, never>(SNAPSHOT_JOB, {
-      params: z.object({ includeModels: z.boolean(), includeDocuments: z.boolean(), targetId: z.string().nullable() }),
+      params: z.object({ includeModels: z.boolean(), includeDocuments: z.boolean(), targetId: z.string().nullable(), full: z.boolean().optional() }),
       title: (p) => (p.targetId ? `Snapshot and publish to ${this.targetName(p.targetId)}` : 'Snapshot'),
       resumable: false,
       run: async (params, ctx) => {
@@ -231,20 +237,28 @@ export class VaultService {
     return this.repo.snapshots();
   }
 
-  startSnapshot(options: { includeModels?: boolean; includeDocuments?: boolean; targetId?: string | null }): JobInfo {
+  startSnapshot(options: { includeModels?: boolean; includeDocuments?: boolean; targetId?: string | null; full?: boolean }): JobInfo {
     const schedule = this.repo.schedule();
     if (options.targetId) this.repo.target(options.targetId);
     return this.deps.jobs.start<SnapshotJobParams>(SNAPSHOT_JOB, {
       includeModels: options.includeModels ?? schedule.includeModels,
       includeDocuments: options.includeDocuments ?? schedule.includeDocuments,
       targetId: options.targetId ?? null,
+      ...(options.full ? { full: true } : {}),
     });
   }
 
-  /** Captures, chunks, seals and records a snapshot; then keeps only the newest `keep`. */
-  async snapshot(options: SnapshotOptions, progress: Progress = {}): Promise<VaultSnapshot> {
+  /**
+   * Captures, chunks, seals and records a snapshot; then keeps only the newest `keep`. Files the
+   * files cache vouches for are not read, unless `full` is asked for or a full verify is due
+   * (filesCache.ts: FULL_VERIFY).
+   */
+  async snapshot(options: SnapshotOptions & { full?: boolean }, progress: Progress = {}): Promise<VaultSnapshot> {
     const wallet = await this.identity.wallet();
     return this.exclusive(async () => {
+      const startedAt = Date.now();
+      const lastFull = this.repo.stateOrNull(FULL_VERIFY_STATE, fullVerifyState, 'the next snapshot reads every file');
+      const full = fullVerifyDue(lastFull, startedAt, options.full ?? false);
       const keys = deriveVaultKeys(wallet.privateKey);
       const { dataKey, wrappedKey } = this.dataKey(wallet, keys.wrapKey);
       const staging = join(this.dir, 'capture');
@@ -272,13 +286,20 @@ export class VaultService {
             options: { includeModels: options.includeModels, includeDocuments: options.includeDocuments },
             previous: this.repo.latestSnapshot()?.cid ?? this.repo.stateOrNull('previous', z.string(), 'the next snapshot names no previous one'),
             appVersion: this.deps.appVersion,
+            full,
             signal: progress.signal,
             onProgress: (done, total, file) => progress.onProgress?.(total > 0 ? done / total : null, `Sealing ${file}`, { done, total }),
           },
         );
         const lost = written.blocksFolderLost ? 'the block store folder' : `${written.resealedChunks} blocks`;
         if (written.blocksFolderLost || written.resealedChunks > 0) this.deps.logger.warn(`vault: ${lost} had gone missing; the dedup index forgot them and the chunks were sealed again`);
-        this.deps.logger.info(`vault: snapshot ${written.cid}: ${written.files} files, ${written.newChunks} new chunks, ${written.reusedChunks} unchanged`);
+        this.deps.logger.info(
+          `vault: snapshot ${written.cid}: ${written.files} files (${written.skippedFiles} unchanged, not read${full ? '; a full verify' : ''}), ${written.readBytes} bytes read, ${written.newChunks} new chunks, ${written.reusedChunks} unchanged`,
+        );
+        if (written.unnoticedChanges.length > 0) {
+          this.deps.logger.warn(`vault: ${written.unnoticedChanges.length} files had changed although their size, time and inode had not (first: ${written.unnoticedChanges[0]}); this full verify took them in`);
+        }
+        this.repo.setState(FULL_VERIFY_STATE, full || !lastFull ? { at: startedAt, since: 0 } : { at: lastFull.at, since: lastFull.since + 1 });
         await this.blocks.delete(this.repo.prune(this.repo.schedule().keep));
         return this.repo.snapshot(written.cid);
       } catch (error) {

@@ -198,6 +198,21 @@ describe('manifest', () => {
     const badHash = manifest([{ ...file('a'), sha256: 'xyz' }]);
     expect((await open(badHash)).message).toContain('files.0.sha256');
   });
+
+  it('format /2 references slices of pack blocks by offset; /1 (whole blocks only) still opens and takes no offset', async () => {
+    const key = newDataKey();
+    const packed: ManifestFile = { ...file('small'), size: 100, chunks: [{ cid: 'bafkreipack', size: 100, id: 'c'.repeat(64), offset: 4096 }] };
+    const v2: SnapshotManifest = { ...manifest([file('a'), packed]), format: 'hearth-manifest/2' };
+    expect(await openManifest((await sealManifest(v2, wallet, key)).map((b) => b.bytes), key, wallet.address, LABEL)).toEqual(v2);
+    const v1 = manifest([file('a')]);
+    expect(await openManifest((await sealManifest(v1, wallet, key)).map((b) => b.bytes), key, wallet.address, LABEL)).toEqual(v1);
+    const v1WithOffset = manifest([packed]);
+    const error = await errorOf(async () => openManifest((await sealManifest(v1WithOffset, wallet, key)).map((b) => b.bytes), key, wallet.address, LABEL));
+    expect(error.code).toBe('CORRUPT_FILE');
+    expect(error.message).toContain('files.0.chunks.0');
+    const unknown = { ...v2, format: 'hearth-manifest/9' } as unknown as SnapshotManifest;
+    expect((await errorOf(async () => openManifest((await sealManifest(unknown, wallet, key)).map((b) => b.bytes), key, wallet.address, LABEL))).code).toBe('CORRUPT_FILE');
+  });
 });
 
 describe('pointer', () => {

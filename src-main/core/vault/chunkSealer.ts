@@ -1,0 +1,181 @@
+import { CID } from 'multiformats/cid';
+import { sealChunk } from './blockCipher';
+import type { CachedChunk } from './filesCache';
+import type { LocalBlockStore } from './localBlockStore';
+import { rawBlock } from './snapshotFormat';
+import type { Block } from './types';
+import { chunkId } from './vaultKeys';
+import type { KnownChunk, VaultRepository } from './vaultRepository';
+
+/** A chunk reference as a snapshot's file entry and the files cache keep it. */
+export type ChunkRef = CachedChunk;
+
+/**
+ * Seals the chunks of one snapshot, or finds them already sealed: a chunk this vault sealed
+ * before (same keyed hash) and whose block is still stored is referenced, not sealed again.
+ * Collects every block the snapshot references (in first-use order, for the list blocks), the
+ * chunks sealed now (for the dedup index) and the blocks this run wrote, so a failed snapshot
+ * deletes them again (rollback).
+ */
+export class ChunkSealer {
+  /** Every block the snapshot references, with its sealed size. */
+  readonly blocks = new Map<string, number>();
+  /** Chunk and pack blocks in first-use order. */
+  readonly chunkOrder: CID[] = [];
+  readonly newChunks: KnownChunk[] = [];
+  reused = 0;
+  /** Chunks the dedup index named whose blocks were gone from the block store, sealed again. */
+  resealed = 0;
+  private readonly added: string[] = [];
+  private readonly sealedNow = new Map<string, Omit<KnownChunk, 'id'>>();
+  private readonly present = new Map<string, Promise<boolean>>();
+  private readonly writes = new WriteQueue(8);
+
+  constructor(
+    private readonly deps: { repo: VaultRepository; blocks: LocalBlockStore },
+    private readonly dataKey: Uint8Array,
+    private readonly chunkIdKey: Uint8Array,
+  ) {}
+
+  id(plaintext: Uint8Array): string {
+    return chunkId(this.chunkIdKey, plaintext);
+  }
+
+  /** Where a chunk with this id is already sealed, or null (a block gone from the store is forgotten). */
+  async known(id: string): Promise<Omit<KnownChunk, 'id'> | null> {
+    const now = this.sealedNow.get(id);
+    if (now) return now;
+    const known = this.deps.repo.chunkBlock(id);
+    if (known && !(await this.blockPresent(known.blockCid))) {
+      // Its block is gone (deleted under the app): forget it and seal the chunk again.
+      this.deps.repo.forgetChunk(id);
+      this.resealed++;
+      return null;
+    }
+    return known;
+  }
+
+  /** References an already sealed chunk with this id and plaintext size, or null when there is none. */
+  async reference(id: string, size: number): Promise<ChunkRef | null> {
+    const known = await this.known(id);
+    if (!known) return null;
+    this.reused++;
+    this.use(known.blockCid, known.sealedSize);
+    return { cid: known.blockCid, size, id, sealedSize: known.sealedSize, ...(known.offset === undefined ? {} : { offset: known.offset }) };
+  }
+
+  /** Seals one chunk (or reuses it) and references it. */
+  async chunk(plaintext: Uint8Array): Promise<ChunkRef> {
+    const id = this.id(plaintext);
+    const existing = await this.reference(id, plaintext.length);
+    if (existing) return existing;
+    const block = await rawBlock(sealChunk(this.dataKey, plaintext));
+    await this.writes.add(this.put(block, true));
+    const known = { blockCid: block.cid.toString(), sealedSize: block.bytes.length };
+    this.sealedNow.set(id, known);
+    this.newChunks.push({ id, ...known });
+    this.use(known.blockCid, known.sealedSize);
+    return { cid: known.blockCid, size: plaintext.length, id, sealedSize: known.sealedSize };
+  }
+
+  /**
+   * Seals several pieces as one pack block (zero-filled up to minBytes, then padded and sealed
+   * like a chunk), each referenced by its offset in the pack's plaintext.
+   */
+  async pack(pieces: { id: string; bytes: Uint8Array }[], minBytes: number): Promise<ChunkRef[]> {
+    const length = pieces.reduce((sum, p) => sum + p.bytes.length, 0);
+    const plaintext = new Uint8Array(Math.max(length, minBytes));
+    let offset = 0;
+    const placed: { id: string; offset: number; size: number }[] = [];
+    for (const piece of pieces) {
+      plaintext.set(piece.bytes, offset);
+      placed.push({ id: piece.id, offset, size: piece.bytes.length });
+      offset += piece.bytes.length;
+    }
+    const block = await rawBlock(sealChunk(this.dataKey, plaintext));
+    await this.writes.add(this.put(block, true));
+    const blockCid = block.cid.toString();
+    const sealedSize = block.bytes.length;
+    this.use(blockCid, sealedSize);
+    return placed.map(({ id, offset: at, size }) => {
+      const known = { blockCid, sealedSize, offset: at };
+      this.sealedNow.set(id, known);
+      this.newChunks.push({ id, ...known });
+      return { cid: blockCid, size, id, offset: at, sealedSize };
+    });
+  }
+
+  /** References a file's chunks from the files cache, if every block is still stored; false otherwise. */
+  async reuse(chunks: readonly ChunkRef[]): Promise<boolean> {
+    for (const chunk of chunks) if (!(await this.blockPresent(chunk.cid))) return false;
+    for (const chunk of chunks) this.use(chunk.cid, chunk.sealedSize);
+    this.reused += chunks.length;
+    return true;
+  }
+
+  /** Stores a block outside the chunk order (manifest, lists, root). */
+  async store(block: Block): Promise<void> {
+    await this.put(block);
+    this.blocks.set(block.cid.toString(), block.bytes.length);
+  }
+
+  async drain(): Promise<void> {
+    await this.writes.drain();
+  }
+
+  /** Deletes what this run wrote: a failed snapshot leaves nothing behind. */
+  async rollback(): Promise<void> {
+    await this.writes.drain().catch(() => undefined);
+    await this.deps.blocks.delete(this.added).catch(() => undefined);
+  }
+
+  private use(cid: string, sealedSize: number): void {
+    if (this.blocks.has(cid)) return;
+    this.blocks.set(cid, sealedSize);
+    this.chunkOrder.push(CID.parse(cid));
+  }
+
+  private blockPresent(cid: string): Promise<boolean> {
+    let known = this.present.get(cid);
+    if (!known) {
+      known = this.deps.blocks.has(cid);
+      this.present.set(cid, known);
+    }
+    return known;
+  }
+
+  /** `fresh`: just sealed under a random nonce, so no block of that CID can exist yet (no look-up). */
+  private async put(block: Block, fresh = false): Promise<void> {
+    if (await this.deps.blocks.put(block, fresh)) this.added.push(block.cid.toString());
+    this.present.set(block.cid.toString(), Promise.resolve(true));
+  }
+}
+
+/**
+ * Block writes overlap the sealing of the next chunks (a snapshot is otherwise idle a third of
+ * the time waiting on the disk); at most `limit` in flight, and the first failure surfaces.
+ */
+class WriteQueue {
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown = null;
+
+  constructor(private readonly limit: number) {}
+
+  async add(write: Promise<void>): Promise<void> {
+    const tracked: Promise<void> = write.then(
+      () => void this.inFlight.delete(tracked),
+      (error: unknown) => {
+        this.inFlight.delete(tracked);
+        this.failure ??= error;
+      },
+    );
+    this.inFlight.add(tracked);
+    if (this.inFlight.size >= this.limit) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+}

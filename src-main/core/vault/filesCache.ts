@@ -1,0 +1,67 @@
+import { stat } from 'node:fs/promises';
+import { z } from 'zod';
+import type { CapturedFile } from './dataCapture';
+import type { ManifestChunk } from './types';
+
+/**
+ * The files cache (restic's parent snapshot, borg's files cache): what this machine's previous
+ * snapshot of this vault read from each file, keyed by the file's identity on disk. A file
+ * whose identity is unchanged is not read or hashed again; its chunk references are reused.
+ *
+ * Identity: size, mtime (ns), inode and device, and for files read in place also ctime (ns),
+ * which every write, rename over, chmod or `touch -m` back to an old time changes. A hard link
+ * the capture made (the index) leaves ctime out: making and removing our own link changes it
+ * every time, and LanceDB never rewrites a data file in place. The database copy is new every
+ * time, so it is always read (its unchanged chunks are still deduplicated, not sealed again).
+ *
+ * A full verify reads every file anyway: on request (`hearth vault snapshot --full`), and on its
+ * own once FULL_VERIFY.days have passed or FULL_VERIFY.snapshots snapshots were taken since the
+ * last one, so a change that kept every stat field the same is caught within a week.
+ */
+export const FULL_VERIFY = { days: 7, snapshots: 50 } as const;
+
+/** A chunk reference as the cache keeps it: the manifest's fields and the sealed block's size. */
+export interface CachedChunk extends ManifestChunk {
+  sealedSize: number;
+}
+
+export interface CachedFile {
+  path: string;
+  identity: string;
+  size: number;
+  sha256: string;
+  chunks: CachedChunk[];
+}
+
+/** When the last full verify ran and how many snapshots used the cache since. */
+export const fullVerifyState = z.object({ at: z.number(), since: z.number().int().nonnegative() });
+export type FullVerifyState = z.infer<typeof fullVerifyState>;
+
+export const cachedChunksSchema = z.array(
+  z.object({
+    cid: z.string().min(1),
+    size: z.number().int().positive(),
+    id: z.string().regex(/^[0-9a-f]{64}$/),
+    offset: z.number().int().nonnegative().optional(),
+    sealedSize: z.number().int().positive(),
+  }),
+);
+
+/** Whether this snapshot must read every file: asked for, never done, or due by age or count. */
+export function fullVerifyDue(last: FullVerifyState | null, now: number, requested: boolean): boolean {
+  if (requested || last === null) return true;
+  return now - last.at >= FULL_VERIFY.days * 86_400_000 || last.since + 1 >= FULL_VERIFY.snapshots;
+}
+
+/** The file's identity now (stat before reading), or null for a capture copy, which has none worth keeping. */
+export async function fileIdentity(file: CapturedFile): Promise<string | null> {
+  if (file.origin === 'copy') return null;
+  const info = await stat(file.source, { bigint: true });
+  const ctime = file.origin === 'live' ? info.ctimeNs.toString() : '-';
+  return `${info.size}:${info.mtimeNs}:${ctime}:${info.ino}:${info.dev}:${Number(info.mode & 0o7777n)}`;
+}
+
+/** The size an identity records (its first field). */
+export function identitySize(identity: string): number {
+  return Number(identity.slice(0, identity.indexOf(':')));
+}
