@@ -235,6 +235,7 @@ export const calls = {
         intervalHours: z.number().min(0.25).max(24 * 30).nullable().optional(),
         targetId: id.nullable().optional(),
         keep: z.number().int().min(1).max(1000).optional(),
+        keepModelBlocks: z.boolean().optional(),
         ...snapshotContent,
       })
       .strict(),

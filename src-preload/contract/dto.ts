@@ -408,6 +408,12 @@ export interface VaultSchedule {
   keep: number;
   includeModels: boolean;
   includeDocuments: boolean;
+  /**
+   * Keep the sealed blocks of models in vault/blocks once a target holds them. Off: they are
+   * deleted from this machine after each publish (the models themselves stay) and fetched from
+   * that target when needed (a restore, publishing them elsewhere).
+   */
+  keepModelBlocks: boolean;
 }
 
 export interface VaultPublication {

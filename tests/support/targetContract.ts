@@ -8,7 +8,7 @@ import { latestFromPointer, writeLatestPointer } from '../../src-main/core/vault
 import { targetConfigSchema, type TargetConfig } from '../../src-main/core/vault/targets/targetConfig';
 import { capabilitiesOf, openTarget, targetLocation, type TargetEnv } from '../../src-main/core/vault/targets/targetRegistry';
 import type { Block, CarFile, PublishTarget } from '../../src-main/core/vault/types';
-import { carOf, errorOf, randomBlocks, rawBlock, sameBytes } from './carBlocks';
+import { carOf, errorOf, listBlock, randomBlocks, rawBlock, sameBytes, slowly } from './carBlocks';
 import { tempDir } from './tempDir';
 
 /** A target of one kind, set up for the contract: created, saved as the vault saves it. */
@@ -118,6 +118,33 @@ export function describeTargetContract(kind: VaultTargetKind, make: () => Promis
       expect(sameBytes(await target.fetcher().get(first.blocks[3]!.cid), first.blocks[3]!.bytes)).toBe(true);
     });
 
+    it(capabilities.streamsCar ? 'takes a CAR as a stream of blocks, with progress; a cancelled stream holds none of it' : 'takes no stream (UNSUPPORTED): the vault hands it a CAR file', async () => {
+      const blocks = await randomBlocks(Array.from({ length: 12 }, () => 40 * 1024 + Math.floor(Math.random() * 100 * 1024)));
+      const root = await listBlock(blocks);
+      const totalBytes = [root, ...blocks].reduce((sum, b) => sum + b.bytes.length, 0);
+      if (!capabilities.streamsCar) {
+        expect((await errorOf(target.publishStream(root.cid, slowly([root, ...blocks]), { totalBytes }))).code).toBe('UNSUPPORTED');
+        return;
+      }
+      const progress: Array<[number, number]> = [];
+      const result = await target.publishStream(root.cid, slowly([root, ...blocks]), { totalBytes, onProgress: (sent, total) => progress.push([sent, total]) });
+      expect(result.carBytes).toBeGreaterThan(totalBytes);
+      expect(progress[0]).toEqual([0, totalBytes]);
+      expect(progress.at(-1)).toEqual([totalBytes, totalBytes]);
+      const fetcher = (await openTarget(fixture.config, fixture.env)).fetcher();
+      for (const block of [root, ...blocks]) expect(sameBytes(await fetcher.get(block.cid), block.bytes)).toBe(true);
+      if (capabilities.listUploads) expect((await target.listUploads()).map((u) => u.root)).toContain(root.cid.toString());
+
+      const cancelledBlocks = await randomBlocks([300 * 1024, 300 * 1024, 300 * 1024]);
+      const cancelledRoot = await listBlock(cancelledBlocks);
+      const controller = new AbortController();
+      const stream = slowly([cancelledRoot, ...cancelledBlocks]);
+      const error = await errorOf(target.publishStream(cancelledRoot.cid, stream, { signal: controller.signal, onProgress: (sent) => sent > 0 && controller.abort() }));
+      expect(error.code).toBe('CANCELLED');
+      expect((await errorOf((await openTarget(fixture.config, fixture.env)).fetcher().get(cancelledRoot.cid))).code).toBe('NOT_FOUND');
+      if (capabilities.listUploads) expect((await target.listUploads()).map((u) => u.root)).not.toContain(cancelledRoot.cid.toString());
+    });
+
     if (capabilities.latestPointer) {
       it('keeps the latest-snapshot pointer: absent, written, replaced, read back; bad names refused', async () => {
         const name = `contract${randomBytes(4).toString('hex')}`;
@@ -162,6 +189,7 @@ export function describeTargetContract(kind: VaultTargetKind, make: () => Promis
       const { target: gone, code, mentions } = await fixture.unreachable();
       const attempts: Array<() => Promise<unknown>> = [() => gone.publish(first.car), () => gone.fetcher().get(first.root.cid)];
       if (capabilities.latestPointer) attempts.push(() => gone.readPointer('latest0001'));
+      if (capabilities.streamsCar) attempts.push(() => gone.publishStream(first.root.cid, slowly([first.root])));
       if (capabilities.listUploads) attempts.push(() => gone.listUploads());
       // Thunks: each attempt starts only when awaited, so none rejects unobserved.
       for (const attempt of attempts) {

@@ -13,7 +13,8 @@ export const scheduleCommand = defineCommand({
   name: 'schedule',
   summary: 'Automatic snapshots while the app or server runs',
   usage: `[--every HOURS | --manual] [--to TARGET|none] [--keep N]
-                            [--models yes|no] [--documents yes|no] [--json] [options]`,
+                            [--models yes|no] [--documents yes|no]
+                            [--keep-model-blocks yes|no] [--json] [options]`,
   description: `Shows or changes automatic snapshots. They run while the desktop app or "hearth serve"
 runs and the vault is unlocked (remember the passphrase: hearth vault unlock --remember).`,
   options: {
@@ -23,6 +24,7 @@ runs and the vault is unlocked (remember the passphrase: hearth vault unlock --r
     keep: integer('N', 'How many snapshots this machine keeps', { min: 1, max: 10_000 }),
     models: yesNo('yes|no', 'Include downloaded models'),
     documents: yesNo('yes|no', 'Include source documents'),
+    'keep-model-blocks': yesNo('yes|no', 'Keep the sealed blocks of models here once a target holds them (no: fetched from it when needed)'),
     ...jsonOption('Print the schedule as JSON'),
     ...coreOptions,
   },
@@ -35,6 +37,7 @@ runs and the vault is unlocked (remember the passphrase: hearth vault unlock --r
     if (options.keep !== undefined) patch.keep = options.keep;
     if (options.models !== undefined) patch.includeModels = options.models;
     if (options.documents !== undefined) patch.includeDocuments = options.documents;
+    if (options['keep-model-blocks'] !== undefined) patch.keepModelBlocks = options['keep-model-blocks'];
     // What vault.setSchedule takes (the same ranges the app's settings allow).
     contractFields('vault.setSchedule', patch, command, { intervalHours: '--every HOURS', keep: '--keep N' });
     return withVaultCore(options, ctx, async (core) => {

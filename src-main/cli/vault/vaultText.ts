@@ -13,7 +13,7 @@ export function scheduleText(schedule: VaultSchedule, targets: VaultTarget[]): s
   const what = ['data', ...(schedule.includeModels ? ['models'] : []), ...(schedule.includeDocuments ? ['documents'] : [])].join(', ');
   const target = schedule.targetId ? (targets.find((t) => t.id === schedule.targetId)?.name ?? schedule.targetId) : null;
   const cadence = schedule.intervalHours === null ? 'manual only' : `every ${schedule.intervalHours} h while the app or server runs`;
-  return `${cadence}; ${what}; ${target ? `published to ${terminalSafe(target)}` : 'kept on this machine'}; keeps the last ${schedule.keep}`;
+  return `${cadence}; ${what}; ${target ? `published to ${terminalSafe(target)}` : 'kept on this machine'}; keeps the last ${schedule.keep}${schedule.keepModelBlocks ? '' : '; model blocks kept only on the target'}`;
 }
 
 export function statusText(status: VaultStatus, targets: VaultTarget[]): string {

@@ -135,10 +135,11 @@ export class ChunkSealer {
     this.chunkOrder.push(CID.parse(cid));
   }
 
+  /** Stored here, or held by a target when this machine keeps no copy of it (remote_blocks). */
   private blockPresent(cid: string): Promise<boolean> {
     let known = this.present.get(cid);
     if (!known) {
-      known = this.deps.blocks.has(cid);
+      known = this.deps.repo.remoteHolder(cid) === null ? this.deps.blocks.has(cid) : Promise.resolve(true);
       this.present.set(cid, known);
     }
     return known;

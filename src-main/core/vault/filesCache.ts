@@ -53,6 +53,11 @@ export function fullVerifyDue(last: FullVerifyState | null, now: number, request
   return now - last.at >= FULL_VERIFY.days * 86_400_000 || last.since + 1 >= FULL_VERIFY.snapshots;
 }
 
+/** The state after a snapshot: a full verify starts the count again; another adds one. */
+export function fullVerifyAfter(last: FullVerifyState | null, full: boolean, at: number): FullVerifyState {
+  return full || last === null ? { at, since: 0 } : { at: last.at, since: last.since + 1 };
+}
+
 /** The file's identity now (stat before reading), or null for a capture copy, which has none worth keeping. */
 export async function fileIdentity(file: CapturedFile): Promise<string | null> {
   if (file.origin === 'copy') return null;

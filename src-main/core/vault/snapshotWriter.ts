@@ -79,6 +79,7 @@ export async function writeSnapshot(
   const files: ManifestFile[] = [];
   const nextCache: CachedFile[] = [];
   const unnoticedChanges: string[] = [];
+  const refsByFile: { path: string; refs: ChunkRef[] }[] = [];
   let done = 0;
   let readBytes = 0;
   let skippedFiles = 0;
@@ -112,11 +113,14 @@ export async function writeSnapshot(
         if (unchanged && cached.sha256 !== read.sha256) unnoticedChanges.push(file.path);
       }
       files.push(entry);
+      refsByFile.push({ path: file.path, refs });
       // Kept only when the file read is the file the identity describes (it did not grow or shrink meanwhile).
       if (identity !== null && identitySize(identity) === entry.size) nextCache.push({ path: file.path, identity, size: entry.size, sha256: entry.sha256, chunks: refs });
     }
     await packer.flush();
     await sealer.drain();
+    // Filled in now that the last pack is sealed.
+    const bulkBlocks = modelOnlyBlocks(refsByFile);
 
     const manifest: SnapshotManifest = {
       format: MANIFEST_FORMAT,
@@ -151,6 +155,7 @@ export async function writeSnapshot(
       includeModels: input.options.includeModels,
       includeDocuments: input.options.includeDocuments,
       blocks: sealer.blocks,
+      bulkBlocks,
       newChunks: sealer.newChunks,
       readBytes,
       // Entries of files this snapshot left out by choice (models, documents) stay for the next one that includes them.
@@ -172,6 +177,19 @@ export async function writeSnapshot(
     await sealer.rollback();
     throw error;
   }
+}
+
+/** What the log says about a written snapshot, and a warning when a full verify caught a change the cache missed. */
+export function writtenSummary(written: WrittenSnapshot, full: boolean): { info: string; warning: string | null } {
+  const read = `${written.skippedFiles} unchanged and not read${full ? '; a full verify' : ''}`;
+  const first = written.unnoticedChanges[0];
+  return {
+    info: `vault: snapshot ${written.cid}: ${written.files} files (${read}), ${written.readBytes} bytes read, ${written.newChunks} new chunks, ${written.reusedChunks} unchanged`,
+    warning:
+      first === undefined
+        ? null
+        : `vault: ${written.unnoticedChanges.length} files had changed although their size, time and inode had not (first: ${first}); this full verify took them in`,
+  };
 }
 
 interface ReadContext {
@@ -209,6 +227,15 @@ async function readInto(file: CapturedFile, ctx: ReadContext, add: (ref: ChunkRe
     onBytes(chunk.length);
   }
   return { size, sha256: hash.digest('hex') };
+}
+
+/** Blocks that only files under models/ reference: a machine may keep those on a target alone (keepModelBlocks off). */
+function modelOnlyBlocks(files: { path: string; refs: ChunkRef[] }[]): Set<string> {
+  const models = new Set<string>();
+  const others = new Set<string>();
+  for (const { path, refs } of files) for (const ref of refs) (path.startsWith('models/') ? models : others).add(ref.cid);
+  for (const cid of others) models.delete(cid);
+  return models;
 }
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -104,6 +104,11 @@ export interface PublishResult {
   location: string;
 }
 
+export interface StreamedCar extends PublishResult {
+  /** Bytes of the CAR written. */
+  carBytes: number;
+}
+
 export interface PublishProgress {
   signal?: AbortSignal;
   onProgress?: (sentBytes: number, totalBytes: number) => void;
@@ -124,6 +129,11 @@ export interface TargetUpload {
 export interface PublishTarget {
   readonly kind: VaultTargetKind;
   publish(car: CarFile, options?: PublishProgress): Promise<PublishResult>;
+  /**
+   * Writes the CAR straight into the target as the blocks come (capability `streamsCar`), so
+   * publishing keeps no local copy of it; `totalBytes` (the blocks' bytes) drives progress.
+   */
+  publishStream(root: CID, blocks: AsyncIterable<Block>, options?: PublishProgress & { totalBytes?: number }): Promise<StreamedCar>;
   /** Blocks for restore. */
   fetcher(): BlockFetcher;
   /**

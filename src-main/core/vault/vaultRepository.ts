@@ -81,6 +81,17 @@ const MIGRATIONS: readonly string[] = [
   -- Plaintext bytes the snapshot read from disk (unchanged files skipped by the cache are not).
   ALTER TABLE snapshots ADD COLUMN read_bytes INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- A block only files under models/ reference: it may live on a target instead of here.
+  ALTER TABLE snapshot_blocks ADD COLUMN bulk INTEGER NOT NULL DEFAULT 0;
+
+  -- Blocks deleted from vault/blocks because a target holds them (keepModelBlocks off): publish
+  -- and the next snapshot treat them as stored; a publish elsewhere fetches them from there.
+  CREATE TABLE remote_blocks (
+    block_cid TEXT PRIMARY KEY,
+    target_id TEXT NOT NULL REFERENCES targets (id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** vault.db's schema version (PRAGMA user_version) once every migration ran. */
@@ -92,6 +103,7 @@ export const DEFAULT_SCHEDULE: VaultSchedule = {
   keep: 10,
   includeModels: false,
   includeDocuments: false,
+  keepModelBlocks: true,
 };
 
 export interface TargetRow {
@@ -126,6 +138,7 @@ const storedScheduleSchema = z
     keep: z.number().int().min(1),
     includeModels: z.boolean(),
     includeDocuments: z.boolean(),
+    keepModelBlocks: z.boolean(),
   })
   .partial() satisfies z.ZodType<Partial<VaultSchedule>>;
 
@@ -139,6 +152,8 @@ export interface NewSnapshot {
   includeDocuments: boolean;
   /** Every block the snapshot references, with its size. */
   blocks: Map<string, number>;
+  /** Blocks only model files reference (they may live on a target instead of here). */
+  bulkBlocks?: ReadonlySet<string>;
   /** Chunks sealed for this snapshot: keyed plaintext hash -> block (and where in a pack). */
   newChunks: KnownChunk[];
   /** Plaintext bytes read from disk; absent for a record adopted from a restore. */
@@ -332,8 +347,8 @@ export class VaultRepository {
           snapshot.includeDocuments ? 1 : 0,
           snapshot.readBytes ?? 0,
         );
-      const insertBlock = this.db.prepare('INSERT OR IGNORE INTO snapshot_blocks (snapshot_cid, block_cid, size) VALUES (?, ?, ?)');
-      for (const [cid, size] of snapshot.blocks) insertBlock.run(snapshot.cid, cid, size);
+      const insertBlock = this.db.prepare('INSERT OR IGNORE INTO snapshot_blocks (snapshot_cid, block_cid, size, bulk) VALUES (?, ?, ?, ?)');
+      for (const [cid, size] of snapshot.blocks) insertBlock.run(snapshot.cid, cid, size, snapshot.bulkBlocks?.has(cid) ? 1 : 0);
       const insertChunk = this.db.prepare('INSERT OR REPLACE INTO chunks (id, block_cid, sealed_size, pack_offset) VALUES (?, ?, ?, ?)');
       for (const chunk of snapshot.newChunks) insertChunk.run(chunk.id, chunk.blockCid, chunk.sealedSize, chunk.offset ?? null);
       if (snapshot.fileCache) {
@@ -426,6 +441,33 @@ export class VaultRepository {
       .run(p.snapshotCid, p.targetId, p.location, p.carBytes, p.publishedAt);
   }
 
+  /** The target that holds a block this machine no longer stores, or null. */
+  remoteHolder(blockCid: string): string | null {
+    const row = this.db.prepare('SELECT target_id FROM remote_blocks WHERE block_cid = ?').get(blockCid) as { target_id: string } | undefined;
+    return row?.target_id ?? null;
+  }
+
+  /** The snapshot's model-only blocks still stored here (the ones publishing may let go). */
+  bulkBlocksStoredHere(snapshotCid: string): string[] {
+    const rows = this.db
+      .prepare('SELECT block_cid FROM snapshot_blocks WHERE snapshot_cid = ? AND bulk = 1 AND block_cid NOT IN (SELECT block_cid FROM remote_blocks)')
+      .all(snapshotCid) as { block_cid: string }[];
+    return rows.map((r) => r.block_cid);
+  }
+
+  /** Records blocks as held by a target only (their local files are about to be deleted). */
+  markRemote(blockCids: readonly string[], targetId: string): void {
+    this.db.transaction(() => {
+      const insert = this.db.prepare('INSERT OR REPLACE INTO remote_blocks (block_cid, target_id) VALUES (?, ?)');
+      for (const cid of blockCids) insert.run(cid, targetId);
+    })();
+  }
+
+  /** A block fetched back from its target and stored here again. */
+  forgetRemote(blockCid: string): void {
+    this.db.prepare('DELETE FROM remote_blocks WHERE block_cid = ?').run(blockCid);
+  }
+
   publicationCount(targetId: string): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM publications WHERE target_id = ?').get(targetId) as { n: number }).n;
   }
@@ -446,8 +488,12 @@ export class VaultRepository {
       for (const { cid } of old) del.run(cid);
       const stillUsed = this.db.prepare('SELECT 1 FROM snapshot_blocks WHERE block_cid = ? LIMIT 1');
       const dropChunk = this.db.prepare('DELETE FROM chunks WHERE block_cid = ?');
+      const dropRemote = this.db.prepare('DELETE FROM remote_blocks WHERE block_cid = ?');
       const orphans = [...candidates].filter((cid) => !stillUsed.get(cid));
-      for (const cid of orphans) dropChunk.run(cid);
+      for (const cid of orphans) {
+        dropChunk.run(cid);
+        dropRemote.run(cid);
+      }
       return orphans;
     })();
   }

@@ -1,7 +1,7 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { HDNodeWallet } from 'ethers';
 import { mkdirSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CID } from 'multiformats/cid';
 import { z } from 'zod';
@@ -17,19 +17,19 @@ import type { JobManager } from '../jobs/jobManager';
 import type { ChunkStore } from '../search/chunkStore';
 import type { Db } from '../storage/database';
 import { newDataKey, unwrapDataKey, wrapDataKey } from './blockCipher';
-import { writeCar } from './carFile';
 import { captureData } from './dataCapture';
-import { fullVerifyDue, fullVerifyState } from './filesCache';
+import { fullVerifyAfter, fullVerifyDue, fullVerifyState } from './filesCache';
 import { LocalBlockStore } from './localBlockStore';
 import { jobProgress, type Progress } from './jobProgress';
 import { latestFromPointer, writeLatestPointer } from './latestPointer';
 import { adoptRestored } from './restoredAdoption';
 import { restoreSnapshot, type RestoreResult } from './snapshotRestorer';
-import { writeSnapshot } from './snapshotWriter';
+import { releaseModelBlocks, sendCar, SnapshotBlockSource } from './snapshotSending';
+import { writeSnapshot, writtenSummary } from './snapshotWriter';
 import { GatewayFetcher } from './targets/gatewayFetcher';
 import { capabilitiesOf, createTarget, openTarget, targetLocation, type AddTargetInput, type TargetEnv } from './targets/targetRegistry';
 import type { W3upTargetOptions } from './targets/w3upTarget';
-import type { Block, BlockFetcher, PublishTarget, SnapshotOptions, TargetUpload } from './types';
+import type { BlockFetcher, PublishTarget, SnapshotOptions, TargetUpload } from './types';
 import { deriveVaultKeys } from './vaultKeys';
 import { dataKeyState, VaultRepository, type DamagedTargetRow, type TargetRow } from './vaultRepository';
 import { walletFromPhrase, WalletIdentity } from './walletIdentity';
@@ -293,13 +293,10 @@ export class VaultService {
         );
         const lost = written.blocksFolderLost ? 'the block store folder' : `${written.resealedChunks} blocks`;
         if (written.blocksFolderLost || written.resealedChunks > 0) this.deps.logger.warn(`vault: ${lost} had gone missing; the dedup index forgot them and the chunks were sealed again`);
-        this.deps.logger.info(
-          `vault: snapshot ${written.cid}: ${written.files} files (${written.skippedFiles} unchanged, not read${full ? '; a full verify' : ''}), ${written.readBytes} bytes read, ${written.newChunks} new chunks, ${written.reusedChunks} unchanged`,
-        );
-        if (written.unnoticedChanges.length > 0) {
-          this.deps.logger.warn(`vault: ${written.unnoticedChanges.length} files had changed although their size, time and inode had not (first: ${written.unnoticedChanges[0]}); this full verify took them in`);
-        }
-        this.repo.setState(FULL_VERIFY_STATE, full || !lastFull ? { at: startedAt, since: 0 } : { at: lastFull.at, since: lastFull.since + 1 });
+        const summary = writtenSummary(written, full);
+        this.deps.logger.info(summary.info);
+        if (summary.warning) this.deps.logger.warn(summary.warning);
+        this.repo.setState(FULL_VERIFY_STATE, fullVerifyAfter(lastFull, full, startedAt));
         await this.blocks.delete(this.repo.prune(this.repo.schedule().keep));
         return this.repo.snapshot(written.cid);
       } catch (error) {
@@ -321,40 +318,36 @@ export class VaultService {
     return this.deps.jobs.start(PUBLISH_JOB, { cid, targetId });
   }
 
-  /** Sends the blocks the target lacks as one CAR rooted at the snapshot, then updates its pointer. */
+  /**
+   * Sends the blocks the target lacks as one CAR rooted at the snapshot (streamed into a folder,
+   * through the outbox for the others), then updates its pointer; with keepModelBlocks off, the
+   * model blocks the target now holds are deleted here.
+   */
   async publish(cid: string, targetId: string, progress: Progress = {}): Promise<VaultSnapshot> {
     const row = this.repo.target(targetId);
     const root = CID.parse(cid);
     const missing = this.repo.blocksMissingFrom(cid, targetId);
     // The root first: a reader of a partial CAR learns what it is before the rest.
     missing.sort((a, b) => (a.cid === cid ? -1 : b.cid === cid ? 1 : 0));
-    await this.blocks.requireAll(missing.map((b) => b.cid), `Snapshot ${cid}`);
-    const outbox = join(this.dir, 'outbox');
-    await mkdir(outbox, { recursive: true });
-    const blocks = this.blocks;
-    async function* read(): AsyncGenerator<Block> {
-      for (const { cid: blockCid } of missing) {
-        const parsed = CID.parse(blockCid);
-        yield { cid: parsed, bytes: await blocks.get(parsed) };
-      }
+    const source = new SnapshotBlockSource(this.repo, this.blocks, async (holder) => (await openTarget(this.repo.target(holder).config, this.targetEnv)).fetcher());
+    await source.requireAll(missing.map((b) => b.cid), `Snapshot ${cid}`);
+    const target = await openTarget(row.config, this.targetEnv);
+    progress.onProgress?.(null, `Sending ${missing.length} blocks to ${row.name}`);
+    const result = await sendCar(target, root, missing, source, {
+      outbox: join(this.dir, 'outbox'),
+      signal: progress.signal,
+      onProgress: (sent, total) => progress.onProgress?.(total > 0 ? sent / total : null, `Sending to ${row.name}`, { done: sent, total }),
+    });
+    if (capabilitiesOf(target.kind).latestPointer) {
+      const sequence = this.repo.publicationCount(targetId) + 1;
+      await writeLatestPointer(target, await this.identity.wallet(), { root: cid, sequence }, progress.signal);
     }
-    progress.onProgress?.(null, `Packing ${missing.length} blocks`);
-    const car = await writeCar(join(outbox, `${cid}.car`), root, read(), { signal: progress.signal });
-    try {
-      const target = await openTarget(row.config, this.targetEnv);
-      const result = await target.publish(car, {
-        signal: progress.signal,
-        onProgress: (sent, total) => progress.onProgress?.(total > 0 ? sent / total : null, `Sending to ${row.name}`, { done: sent, total }),
-      });
-      if (capabilitiesOf(target.kind).latestPointer) {
-        const sequence = this.repo.publicationCount(targetId) + 1;
-        await writeLatestPointer(target, await this.identity.wallet(), { root: cid, sequence }, progress.signal);
-      }
-      this.repo.addPublication({ snapshotCid: cid, targetId, location: result.location, carBytes: car.size, publishedAt: Date.now() });
-      return this.repo.snapshot(cid);
-    } finally {
-      await rm(car.path, { force: true });
+    this.repo.addPublication({ snapshotCid: cid, targetId, location: result.location, carBytes: result.carBytes, publishedAt: Date.now() });
+    if (!this.repo.schedule().keepModelBlocks) {
+      const freed = await releaseModelBlocks(this.repo, this.blocks, cid, targetId);
+      if (freed > 0) this.deps.logger.info(`vault: ${freed} bytes of model blocks deleted here; ${row.name} holds them`);
     }
+    return this.repo.snapshot(cid);
   }
 
   // --- targets ---

@@ -5,8 +5,8 @@ import type { CID } from 'multiformats/cid';
 import { errnoOf, fileError, fileProblem } from '../../common/fsErrors';
 import { HearthError } from '../../common/hearthError';
 import { openRegularFile, readRegularFile } from '../../common/regularFile';
-import { CarBlockIndex, syncDirectory, writeFully } from '../carFile';
-import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, TargetUpload } from '../types';
+import { CarBlockIndex, syncDirectory, writeCar, writeFully } from '../carFile';
+import type { Block, BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, StreamedCar, TargetUpload } from '../types';
 
 const COPY_CHUNK_BYTES = 1024 * 1024;
 const POINTER_NAME = /^[a-z0-9]{8,64}$/;
@@ -75,6 +75,43 @@ export class FolderTarget implements PublishTarget {
       throw this.writeError(error, car.path);
     } finally {
       await source.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Writes the CAR straight into the folder as the blocks come (no copy of it anywhere else):
+   * under a temporary name, flushed, then renamed into place like publish(); cancelled or
+   * failed, the partial file is removed.
+   */
+  async publishStream(root: CID, blocks: AsyncIterable<Block>, options: PublishProgress & { totalBytes?: number } = {}): Promise<StreamedCar> {
+    const { signal, onProgress, totalBytes = 0 } = options;
+    signal?.throwIfAborted();
+    await this.assertFolder();
+    await this.makeDirs(this.carsDir);
+    const incoming = join(this.carsDir, `${root.toString()}.${randomBytes(6).toString('hex')}.incoming`);
+    let sent = 0;
+    async function* counted(): AsyncGenerator<Block> {
+      onProgress?.(0, totalBytes);
+      for await (const block of blocks) {
+        yield block;
+        sent += block.bytes.length;
+        onProgress?.(sent, Math.max(totalBytes, sent));
+      }
+    }
+    try {
+      const car = await writeCar(incoming, root, counted(), { signal });
+      try {
+        signal?.throwIfAborted();
+        const destination = await this.freeName(root);
+        await rename(car.path, destination);
+        await syncDirectory(this.carsDir);
+        return { location: destination, carBytes: car.size };
+      } catch (error) {
+        await rm(car.path, { force: true }).catch(() => undefined);
+        throw error;
+      }
+    } catch (error) {
+      throw this.writeError(error, incoming);
     }
   }
 

@@ -5,7 +5,7 @@ import { egressFetch } from '../../common/egress';
 import { fileError } from '../../common/fsErrors';
 import { HearthError } from '../../common/hearthError';
 import { httpError } from '../../common/httpErrors';
-import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, TargetUpload } from '../types';
+import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, StreamedCar, TargetUpload } from '../types';
 import { fetchFailure } from './fetchFailure';
 import { MAX_BLOCK_BYTES, readLimitedBody } from './readLimitedBody';
 
@@ -105,6 +105,11 @@ export class KuboTarget implements PublishTarget {
     const bytes = await this.read(response, MAX_REPLY_BYTES, options.signal);
     if (bytes === null) throw new HearthError('INTEGRITY_ERROR', `The pointer ${name} on the IPFS node at ${this.apiUrl} is larger than any Hearth writes; it was not written by Hearth.`);
     return bytes;
+  }
+
+  /** The RPC's dag/import takes a whole multipart body: the vault hands it a CAR file instead. */
+  publishStream(): Promise<StreamedCar> {
+    return Promise.reject(new HearthError('UNSUPPORTED', 'An IPFS node takes the CAR as one upload; Hearth writes it to a file first.'));
   }
 
   /** Not listed by Hearth: the node answers for itself, and may hold much more than Hearth put there. */

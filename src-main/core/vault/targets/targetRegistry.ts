@@ -21,6 +21,8 @@ export interface TargetCapabilities {
   readonly listUploads: boolean;
   /** Adding one signs in to an account (an emailed link), which can take minutes. */
   readonly login: boolean;
+  /** Takes the CAR as a stream written straight into place (publishStream): no local copy of it. */
+  readonly streamsCar: boolean;
 }
 
 /** What opening a target may need from the vault: where web3.storage keeps this device's agent. */
@@ -44,7 +46,7 @@ export interface TargetKind<K extends VaultTargetKind> {
 
 const folder: TargetKind<'folder'> = {
   kind: 'folder',
-  capabilities: { latestPointer: true, listUploads: true, login: false },
+  capabilities: { latestPointer: true, listUploads: true, login: false, streamsCar: true },
   create: (input) => {
     const path = resolve(input.path);
     return Promise.resolve({ config: { kind: 'folder', path }, name: input.name ?? `Folder ${path}` });
@@ -55,7 +57,7 @@ const folder: TargetKind<'folder'> = {
 
 const kubo: TargetKind<'kubo'> = {
   kind: 'kubo',
-  capabilities: { latestPointer: true, listUploads: false, login: false },
+  capabilities: { latestPointer: true, listUploads: false, login: false, streamsCar: false },
   create: (input) => {
     const apiUrl = input.apiUrl.replace(/\/+$/, '');
     return Promise.resolve({ config: { kind: 'kubo', apiUrl }, name: input.name ?? `IPFS node ${apiUrl}` });
@@ -66,7 +68,7 @@ const kubo: TargetKind<'kubo'> = {
 
 const w3up: TargetKind<'w3up'> = {
   kind: 'w3up',
-  capabilities: { latestPointer: false, listUploads: true, login: true },
+  capabilities: { latestPointer: false, listUploads: true, login: true, streamsCar: false },
   /** Signs in by email (resolves once the emailed link is clicked), then creates or reuses the space. */
   create: async (input, env, options) => {
     const client = await W3upTarget.open(env.w3up);

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../../common/atomicFile';
 import { withPurpose } from '../../common/egress';
 import { fileError } from '../../common/fsErrors';
 import { HearthError, isAbortError } from '../../common/hearthError';
-import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, TargetUpload } from '../types';
+import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, StreamedCar, TargetUpload } from '../types';
 import { GatewayFetcher } from './gatewayFetcher';
 
 export interface W3upTargetOptions {
@@ -222,6 +222,10 @@ export class W3upTarget implements PublishTarget {
     return new GatewayFetcher(this.gatewayUrl);
   }
 
+  publishStream(): Promise<StreamedCar> {
+    return Promise.reject(noStream());
+  }
+
   writePointer(): Promise<void> {
     return Promise.reject(noPointer());
   }
@@ -321,6 +325,10 @@ async function saveState(path: string, data: string): Promise<void> {
   } catch (error) {
     throw fileError(error, path, { other: `Cannot save the Storacha agent state to ${path}: ${(error as Error).message}` });
   }
+}
+
+function noStream(): HearthError {
+  return new HearthError('UNSUPPORTED', 'web3.storage takes the CAR as one upload (it is sharded and hashed first); Hearth writes it to a file first.');
 }
 
 function noPointer(): HearthError {
