@@ -7,7 +7,7 @@ import { createCore, type Core } from '../../src-main/core/createCore';
 import type { Logger } from '../../src-main/core/common/logger';
 import { restoreSnapshot, restoreStagingDir } from '../../src-main/core/vault/snapshotRestorer';
 import { walletFromPhrase } from '../../src-main/core/vault/walletIdentity';
-import { VAULT_SCHEMA_VERSION } from '../../src-main/core/vault/vaultRepository';
+import { VAULT_SCHEMA_VERSION } from '../../src-main/core/vault/vaultSchema';
 import { tempDir } from '../support/tempDir';
 import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
 import { sqliteDigest } from '../support/vaultData';

@@ -20,6 +20,9 @@ import type { ManifestChunk } from './types';
  */
 export const FULL_VERIFY = { days: 7, snapshots: 50 } as const;
 
+/** vault.db state key: when the last full verify ran and how many snapshots since. */
+export const FULL_VERIFY_STATE = 'fullVerify';
+
 /** A chunk reference as the cache keeps it: the manifest's fields and the sealed block's size. */
 export interface CachedChunk extends ManifestChunk {
   sealedSize: number;

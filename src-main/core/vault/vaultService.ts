@@ -18,7 +18,7 @@ import type { ChunkStore } from '../search/chunkStore';
 import type { Db } from '../storage/database';
 import { newDataKey, unwrapDataKey, wrapDataKey } from './blockCipher';
 import { captureData } from './dataCapture';
-import { fullVerifyAfter, fullVerifyDue, fullVerifyState } from './filesCache';
+import { FULL_VERIFY_STATE, fullVerifyAfter, fullVerifyDue, fullVerifyState } from './filesCache';
 import { LocalBlockStore } from './localBlockStore';
 import { jobProgress, type Progress } from './jobProgress';
 import { latestFromPointer, writeLatestPointer } from './latestPointer';
@@ -38,9 +38,6 @@ import type { SecretStore } from '../ports/secretStore';
 export const SNAPSHOT_JOB = JOB_KIND.vaultSnapshot;
 export const PUBLISH_JOB = JOB_KIND.vaultPublish;
 export const RESTORE_JOB = JOB_KIND.vaultRestore;
-
-/** vault.db state key: when the last full verify ran and how many snapshots since. */
-const FULL_VERIFY_STATE = 'fullVerify';
 
 export interface SnapshotJobParams {
   includeModels: boolean;
@@ -248,11 +245,7 @@ export class VaultService {
     });
   }
 
-  /**
-   * Captures, chunks, seals and records a snapshot; then keeps only the newest `keep`. Files the
-   * files cache vouches for are not read, unless `full` is asked for or a full verify is due
-   * (filesCache.ts: FULL_VERIFY).
-   */
+  /** Captures, chunks, seals and records a snapshot (incremental unless `full` or a full verify is due); then keeps only the newest `keep`. */
   async snapshot(options: SnapshotOptions & { full?: boolean }, progress: Progress = {}): Promise<VaultSnapshot> {
     const wallet = await this.identity.wallet();
     return this.exclusive(async () => {
@@ -318,11 +311,7 @@ export class VaultService {
     return this.deps.jobs.start(PUBLISH_JOB, { cid, targetId });
   }
 
-  /**
-   * Sends the blocks the target lacks as one CAR rooted at the snapshot (streamed into a folder,
-   * through the outbox for the others), then updates its pointer; with keepModelBlocks off, the
-   * model blocks the target now holds are deleted here.
-   */
+  /** Sends the blocks the target lacks as one CAR rooted at the snapshot, then updates its pointer (and lets model blocks go: keepModelBlocks). */
   async publish(cid: string, targetId: string, progress: Progress = {}): Promise<VaultSnapshot> {
     const row = this.repo.target(targetId);
     const root = CID.parse(cid);
