@@ -1,5 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { existsSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -176,5 +177,26 @@ describe('hearth vault from the command line', { timeout: 180_000 }, () => {
     const locked = await vault(['snapshot'], null);
     expect(locked.code).toBe(1);
     expect(locked.stderr).toMatch(/^error VAULT_LOCKED: .*HEARTH_VAULT_PASSPHRASE/m);
+  });
+
+  it('snapshot skips unchanged files and --full reads them all; schedule --keep-model-blocks', async () => {
+    const modelBytes = 2 * 1024 * 1024;
+    mkdirSync(join(data.path, 'models'), { recursive: true });
+    writeFileSync(join(data.path, 'models', 'tiny.gguf'), randomBytes(modelBytes));
+    const take = async (...extra: string[]) => {
+      const result = await vault(['snapshot', '--models', '--json', ...extra]);
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout) as VaultSnapshot;
+    };
+    expect((await take()).readBytes).toBeGreaterThanOrEqual(modelBytes);
+    expect((await take()).readBytes).toBeLessThan(modelBytes);
+    expect((await take('--full')).readBytes).toBeGreaterThanOrEqual(modelBytes);
+    const text = await vault(['snapshot', '--models']);
+    expect(text.stderr).toMatch(/Snapshot of \d+ files \([^,]+, [\d.]+ [kKMG]?i?B read\)/);
+
+    const schedule = await vault(['schedule', '--keep-model-blocks', 'no', '--json']);
+    expect(schedule.code, schedule.stderr).toBe(0);
+    expect(JSON.parse(schedule.stdout)).toMatchObject({ keepModelBlocks: false });
+    expect((await vault(['schedule'])).stdout).toContain('model blocks kept only on the target');
   });
 });
