@@ -54,9 +54,20 @@ describe('an offline session sends nothing off this machine (socket-level, strac
     const spawner = `require('node:child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(connectTo('10.255.255.2'))}]);`;
     const nested = await runTraced(join(dir.path, 'nested.log'), spawner);
     expect(leavingCalls(nested).map((c) => c.address)).toContain('10.255.255.2');
+    // IPv6, and a UDP datagram with no connect (as a DNS query goes out): caught the same way.
+    const v6 = await runTraced(join(dir.path, 'v6.log'), connectTo('2001:db8::1'));
+    expect(leavingCalls(v6).map((c) => c.address)).toContain('2001:db8::1');
+    const udp = await runTraced(
+      join(dir.path, 'udp.log'),
+      `const s = require('node:dgram').createSocket('udp4'); s.send('x', 53, '10.255.255.3', () => s.close());`,
+    );
+    expect(leavingCalls(udp).map((c) => `${c.address}:${c.port}`)).toContain('10.255.255.3:53');
     const home = await runTraced(join(dir.path, 'home.log'), connectTo('127.0.0.1'));
     expect(home.some((c) => c.call === 'connect' && c.address === '127.0.0.1' && c.port === 80)).toBe(true);
     expect(leavingCalls(home)).toEqual([]);
+    const home6 = await runTraced(join(dir.path, 'home6.log'), connectTo('::1'));
+    expect(home6.some((c) => c.call === 'connect' && c.address === '::1')).toBe(true);
+    expect(leavingCalls(home6)).toEqual([]);
   });
 
   it('start, load a model, chat, index a folder, search, snapshot to a folder, restore: only loopback sockets', async () => {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Every socket address a process tree tried to reach, seen by the kernel's syscalls through
@@ -49,15 +49,35 @@ export function traceSockets(log: string, command: string, args: string[], optio
     strace,
     pid() {
       // strace's only child is the traced program.
-      const children = readFileSync(`/proc/${strace.pid}/task/${strace.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      const children = childrenOf(strace.pid!);
       if (children.length !== 1) throw new Error(`expected strace to have one child, found ${children.length}`);
-      return Number(children[0]);
+      return children[0]!;
     },
     async calls() {
       await exited;
       return parseTrace(readFileSync(log, 'utf8'));
     },
   };
+}
+
+/** A process's children: from /proc's children list, else by each process's parent in /proc/PID/stat. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .filter((name) => {
+        try {
+          // "PID (comm) STATE PPID ...": the command name may hold spaces, so read after its closing parenthesis.
+          const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  }
 }
 
 /** The socket addresses in an strace log, one entry per address in a call. */
