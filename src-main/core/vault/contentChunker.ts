@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { HearthError } from '../common/hearthError';
+import { GearScanner } from './gearScan';
 
 export interface ChunkerOptions {
   minSize: number;
@@ -11,11 +12,14 @@ export interface ChunkerOptions {
 
 export const DEFAULT_CHUNK_SIZES = { minSize: 64 * 1024, avgSize: 256 * 1024, maxSize: 1024 * 1024 } as const;
 
-/** Scan position and rolling hash of the chunk being cut, kept across input pieces. */
+/** Scan position (relative to the chunk's start) and rolling hash of the chunk being cut, kept across input pieces. */
 interface ScanState {
   scanned: number;
   hash: number;
 }
+
+/** The largest maxSize: the chunker's window (twice maxSize) lives in 32-bit WebAssembly memory. */
+const MAX_CHUNK_LIMIT = 1024 * 1024 * 1024;
 
 /**
  * FastCDC-style content-defined chunking with normalized chunking: a harder mask before the
@@ -40,6 +44,9 @@ export class ContentChunker {
     if (!(minSize < avgSize && avgSize < maxSize)) {
       throw new HearthError('BAD_INPUT', 'The chunker needs minSize < avgSize < maxSize.');
     }
+    if (maxSize > MAX_CHUNK_LIMIT) {
+      throw new HearthError('BAD_INPUT', 'The chunker maxSize must be at most 1 GiB.');
+    }
     const bits = Math.round(Math.log2(avgSize));
     if (bits < 4 || bits > 28) {
       throw new HearthError('BAD_INPUT', 'The chunker avgSize must be between 16 bytes and 256 MiB.');
@@ -59,7 +66,8 @@ export class ContentChunker {
   async *chunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     // Twice maxSize: whenever the buffer is full at least maxSize bytes were cut, so each
     // compaction moves at most as many bytes as were consumed.
-    const buffer = new Uint8Array(this.maxSize * 2);
+    const scanner = new GearScanner(this.gear, this.maxSize * 2);
+    const buffer = scanner.data;
     let start = 0;
     let end = 0;
     const state: ScanState = { scanned: 0, hash: 0 };
@@ -76,7 +84,7 @@ export class ContentChunker {
         end += n;
         offset += n;
         for (;;) {
-          const cut = this.findCut(buffer, start, end, state);
+          const cut = this.findCut(scanner, start, end, state);
           if (cut === 0) break;
           yield buffer.slice(start, start + cut);
           start += cut;
@@ -89,26 +97,17 @@ export class ContentChunker {
   }
 
   /** Length of the chunk starting at `start`, or 0 when more input is needed to decide. */
-  private findCut(buffer: Uint8Array, start: number, end: number, state: ScanState): number {
-    const gear = this.gear;
-    let hash = state.hash;
+  private findCut(scanner: GearScanner, start: number, end: number, state: ScanState): number {
     // Bytes before minSize can never end a chunk, so they are not hashed at all.
-    let i = start + Math.max(state.scanned, this.minSize);
+    const from = start + Math.max(state.scanned, this.minSize);
     const hardEnd = Math.min(end, start + this.avgSize);
-    const maskHard = this.maskHard;
-    for (; i < hardEnd; i++) {
-      hash = ((hash << 1) + gear[buffer[i]!]!) | 0;
-      if ((hash & maskHard) === 0) return i + 1 - start;
-    }
     const easyEnd = Math.min(end, start + this.maxSize);
-    const maskEasy = this.maskEasy;
-    for (; i < easyEnd; i++) {
-      hash = ((hash << 1) + gear[buffer[i]!]!) | 0;
-      if ((hash & maskEasy) === 0) return i + 1 - start;
-    }
+    const reached = { hash: state.hash, position: from };
+    const cut = scanner.scan(from, hardEnd, easyEnd, reached, this.maskHard, this.maskEasy);
+    if (cut >= 0) return cut - start;
     if (end - start >= this.maxSize) return this.maxSize;
-    state.scanned = i - start;
-    state.hash = hash;
+    state.scanned = reached.position - start;
+    state.hash = reached.hash;
     return 0;
   }
 }

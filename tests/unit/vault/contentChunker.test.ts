@@ -33,7 +33,55 @@ const lengths = (chunks: Uint8Array[]): number[] => chunks.map((c) => c.length);
 const hash = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const concat = (chunks: Uint8Array[]): Buffer => Buffer.concat(chunks);
 
+/**
+ * The cut rule written out plainly, over the whole input at once: the gear table from
+ * sha256(seed || counter), a hash of the bytes past minSize, the harder mask before avgSize.
+ * The chunker (its loop in WebAssembly) must cut exactly here, or the chunks of snapshots
+ * taken before would no longer be reused.
+ */
+function referenceLengths(data: Uint8Array, sizes: { minSize: number; avgSize: number; maxSize: number }, seed: Uint8Array): number[] {
+  const gear = new Int32Array(256);
+  for (let block = 0; block < 32; block++) {
+    const counter = Buffer.alloc(4);
+    counter.writeUInt32LE(block);
+    const digest = createHash('sha256').update(seed).update(counter).digest();
+    for (let word = 0; word < 8; word++) gear[block * 8 + word] = digest.readInt32LE(word * 4);
+  }
+  const bits = Math.round(Math.log2(sizes.avgSize));
+  const top = (n: number) => (((1 << n) - 1) << (32 - n)) | 0;
+  const out: number[] = [];
+  for (let start = 0; start < data.length; ) {
+    const limit = Math.min(sizes.maxSize, data.length - start);
+    let length = limit;
+    let h = 0;
+    for (let i = start + sizes.minSize; i < start + limit; i++) {
+      h = ((h << 1) + gear[data[i]!]!) | 0;
+      if ((h & (i < start + sizes.avgSize ? top(bits + 2) : top(bits - 2))) === 0) {
+        length = i + 1 - start;
+        break;
+      }
+    }
+    out.push(length);
+    start += length;
+  }
+  return out;
+}
+
 describe('ContentChunker', () => {
+  it('cuts exactly where the plain cut rule does, whatever the input piece sizes', async () => {
+    const seed = Uint8Array.from({ length: 32 }, (_, i) => i * 7);
+    const data = randomData(6 * 1024 * 1024, 777);
+    // A run of zeros (no content boundaries: maxSize cuts) and a short tail.
+    data.fill(0, 2_000_000, 2_000_000 + 3 * 1024 * 1024 + 123);
+    for (const sizes of [SMALL, DEFAULT_CHUNK_SIZES, { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024 }]) {
+      const expected = referenceLengths(data, sizes, seed);
+      expect(expected.length).toBeGreaterThan(5);
+      for (const pieceSize of [7_777, 1024 * 1024]) {
+        expect(lengths(await chunk({ ...sizes, seed }, data, pieceSize)), `${sizes.avgSize}/${pieceSize}`).toEqual(expected);
+      }
+    }
+  });
+
   it('is deterministic and its chunks concatenate to the input', async () => {
     const data = randomData(8 * 1024 * 1024);
     const a = await chunk({ ...DEFAULT_CHUNK_SIZES, seed: SEED }, data);
