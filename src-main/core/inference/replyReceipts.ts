@@ -57,7 +57,11 @@ type ModelFacts = Pick<ReceiptFields, 'model' | 'runtime'>;
  */
 export class ReplyReceipts {
   private readonly facts = new WeakMap<LoadedSession, Promise<ModelFacts>>();
-  /** How long the last receipt took to make (hashing, the EIP-712 digest, signing), in ms. */
+  /**
+   * How long the last receipt took to make, in ms: reaching the wallet, hashing the tokens and
+   * texts, the EIP-712 digest and the signature (the model file's hash is read once per model,
+   * before: the first receipt of a model may wait for it, and is not what this measures).
+   */
   lastCostMs = 0;
 
   constructor(private readonly deps: ReplyReceiptsDeps) {}
@@ -70,10 +74,10 @@ export class ReplyReceipts {
   /** The receipt of a finished reply; null when receipts are off or there is no wallet. */
   async create(reply: ReplyRecord): Promise<AnswerReceipt | null> {
     if (!this.deps.enabled()) return null;
-    const wallet = await this.deps.signer.current();
-    if (wallet === null) return null;
     const facts = await this.factsOf(reply.session);
     const started = performance.now();
+    const wallet = await this.deps.signer.current();
+    if (wallet === null) return null;
     const context = reply.session.sequence.contextTokens;
     if (context.length < reply.inputTokens.length || reply.inputTokens.some((token, i) => context[i] !== token)) {
       throw new HearthError('INTERNAL', 'The tokens the model evaluated are not the prompt Hearth built (the context was shifted); this reply gets no receipt.');
@@ -101,8 +105,7 @@ export class ReplyReceipts {
         stopReason: reply.stopReason,
       },
     };
-    const unsigned = buildReceipt(fields);
-    const receipt = wallet === 'locked' ? unsigned : signReceipt(unsigned, wallet);
+    const receipt = buildReceipt(fields, wallet === 'locked' ? null : wallet);
     this.lastCostMs = performance.now() - started;
     return receipt;
   }

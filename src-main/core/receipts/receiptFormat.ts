@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { TypedDataEncoder, getAddress, recoverAddress, type SigningKey, type TypedDataField } from 'ethers';
+import { TypedDataEncoder, getAddress, recoverAddress, type SigningKey } from 'ethers';
 import { z } from 'zod';
 import type { AnswerReceipt, ReceiptFields, ReceiptStatus } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
+import { StructHasher, type TypeField } from './typedDataHash';
 
 /**
  * The answer receipt: what produced a reply, as EIP-712 typed data that the vault's wallet
@@ -30,7 +31,7 @@ export const ZERO_BYTES32 = `0x${'0'.repeat(64)}`;
 export const NO_PREVIOUS_RECEIPT = ZERO_BYTES32;
 
 /** The EIP-712 types of a receipt (EIP712Domain is derived from RECEIPT_DOMAIN by ethers). */
-export const RECEIPT_TYPES: Readonly<Record<string, readonly TypedDataField[]>> = Object.freeze({
+export const RECEIPT_TYPES: Readonly<Record<string, readonly TypeField[]>> = Object.freeze({
   Receipt: [
     { name: 'threadId', type: 'string' },
     { name: 'messageId', type: 'string' },
@@ -167,19 +168,28 @@ export function parseReceipt(value: unknown, where: string): AnswerReceipt {
 
 // ---- Pure functions: build, hash, sign, recover ----
 
-/** The EIP-712 digest of receipt fields (what is signed, and what the next receipt chains to). */
+// Built once: the domain separator, and the type hashes of every struct.
+const domainSeparator = TypedDataEncoder.hashDomain(RECEIPT_DOMAIN);
+const hasher = new StructHasher(RECEIPT_TYPES);
+
+/**
+ * The EIP-712 digest of receipt fields (what is signed, and what the next receipt chains to):
+ * keccak256(0x1901 ‖ domain separator ‖ hashStruct(Receipt)), the digest TypedDataEncoder.hash
+ * and every EIP-712 wallet compute (tests/unit/receipts checks it against both).
+ */
 export function hashFields(fields: ReceiptFields): string {
-  return TypedDataEncoder.hash(RECEIPT_DOMAIN, RECEIPT_TYPES as Record<string, TypedDataField[]>, fields);
+  return hasher.digest(domainSeparator, 'Receipt', fields as unknown as Record<string, unknown>);
 }
 
-/** An unsigned receipt for these fields (checked against the schema). */
-export function buildReceipt(fields: ReceiptFields): AnswerReceipt {
+/** A receipt for these fields (checked against the schema), signed when a wallet is given. */
+export function buildReceipt(fields: ReceiptFields, wallet: ReceiptWallet | null = null): AnswerReceipt {
   const checked = receiptFieldsSchema.safeParse(fields);
   if (!checked.success) {
     const issue = checked.error.issues[0];
     throw new HearthError('INTERNAL', `Receipt fields are malformed at ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'bad shape'}.`);
   }
-  return { domain: { ...RECEIPT_DOMAIN }, fields: checked.data, hash: hashFields(checked.data), signer: null, signature: null };
+  const hash = hashFields(checked.data);
+  return { domain: { ...RECEIPT_DOMAIN }, fields: checked.data, hash, ...(wallet ? signatureOf(hash, wallet) : { signer: null, signature: null }) };
 }
 
 /** The receipt's hash, recomputed from its fields (never trusted from the stored `hash`). */
@@ -193,11 +203,14 @@ export interface ReceiptWallet {
   readonly signingKey: Pick<SigningKey, 'sign'>;
 }
 
-/** The receipt signed by this wallet (a new object; the fields are unchanged). */
+function signatureOf(hash: string, wallet: ReceiptWallet): { signer: string; signature: string } {
+  return { signer: getAddress(wallet.address), signature: wallet.signingKey.sign(hash).serialized.toLowerCase() };
+}
+
+/** The receipt signed by this wallet (a new object; the fields are unchanged, the hash recomputed from them). */
 export function signReceipt(receipt: AnswerReceipt, wallet: ReceiptWallet): AnswerReceipt {
   const hash = hashReceipt(receipt);
-  const sig = wallet.signingKey.sign(hash).serialized.toLowerCase();
-  return { ...receipt, hash, signer: getAddress(wallet.address), signature: sig };
+  return { ...receipt, hash, ...signatureOf(hash, wallet) };
 }
 
 /**
