@@ -60,9 +60,10 @@ export class ReplyReceipts {
   /**
    * How long the last receipt took to make, in ms: reaching the wallet, hashing the tokens and
    * texts, the EIP-712 digest and the signature (the model file's hash is read once per model,
-   * before: the first receipt of a model may wait for it, and is not what this measures).
+   * before: the first receipt of a model may wait for it, and is not what this measures): wall
+   * time, and the CPU time the process spent meanwhile (what it costs on an otherwise idle machine).
    */
-  lastCostMs = 0;
+  lastCost = { wallMs: 0, cpuMs: 0 };
 
   constructor(private readonly deps: ReplyReceiptsDeps) {}
 
@@ -76,6 +77,7 @@ export class ReplyReceipts {
     if (!this.deps.enabled()) return null;
     const facts = await this.factsOf(reply.session);
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const wallet = await this.deps.signer.current();
     if (wallet === null) return null;
     const context = reply.session.sequence.contextTokens;
@@ -106,7 +108,8 @@ export class ReplyReceipts {
       },
     };
     const receipt = buildReceipt(fields, wallet === 'locked' ? null : wallet);
-    this.lastCostMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    this.lastCost = { wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
     return receipt;
   }
 

@@ -97,6 +97,8 @@ export class VaultService {
   private readonly restoreWallets = new Map<string, HDNodeWallet>();
   private timer: NodeJS.Timeout | null = null;
   private disposed = false;
+  /** The unlock with a remembered passphrase that start() begins (resolved when there is none). */
+  private started: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: VaultServiceDeps) {
     this.dir = vaultDir(deps.dataDir);
@@ -151,7 +153,11 @@ export class VaultService {
 
   /** At start: unlock with a remembered passphrase, and run the schedule. */
   async start(): Promise<void> {
-    await this.identity.unlockRemembered().catch((error: unknown) => this.deps.logger.warn(`vault: ${(error as Error).message}`));
+    this.started = this.identity.unlockRemembered().then(
+      () => undefined,
+      (error: unknown) => this.deps.logger.warn(`vault: ${(error as Error).message}`),
+    );
+    await this.started;
     if (this.disposed) return;
     const every = this.deps.scheduleCheckMs ?? 60_000;
     this.timer = setInterval(() => {
@@ -211,8 +217,12 @@ export class VaultService {
     await this.identity.wallet();
   }
 
-  /** The wallet that signs answer receipts: unlocked, 'locked', or null when there is none. */
+  /**
+   * The wallet that signs answer receipts: unlocked, 'locked', or null when there is none. Waits
+   * for the unlock with a remembered passphrase at start, so a reply made meanwhile is signed.
+   */
   async signingWallet(): Promise<HDNodeWallet | 'locked' | null> {
+    await this.started;
     const state = await this.identity.state();
     if (state === 'none') return null;
     return state === 'locked' ? 'locked' : this.identity.wallet();
