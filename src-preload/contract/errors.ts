@@ -54,6 +54,11 @@ export const ERROR_CODES = [
   'VAULT_NOT_SET_UP',
   'VAULT_LOCKED',
   'TARGET_NOT_FOUND',
+  /**
+   * A target's latest-snapshot record is older than one this machine has seen there, or than a
+   * newer snapshot the target holds (an old record put back): restore by CID on purpose.
+   */
+  'STALE_POINTER',
   'INTERNAL',
 ] as const;
 

@@ -9,7 +9,12 @@ import { FolderTarget } from '../../core/vault/targets/folderTarget';
 import { GatewayFetcher } from '../../core/vault/targets/gatewayFetcher';
 import { KuboTarget } from '../../core/vault/targets/kuboTarget';
 import type { BlockFetcher, PublishTarget } from '../../core/vault/types';
-import { latestFromPointer } from '../../core/vault/latestPointer';
+import { LatestPointers, type TargetPlace } from '../../core/vault/latestPointer';
+import { PointerLedger } from '../../core/vault/pointerLedger';
+import type { TargetConfig } from '../../core/vault/targets/targetConfig';
+import { placeOf } from '../../core/vault/targets/targetRegistry';
+import { resolveDataDir } from '../../core/ports/dataDir';
+import { vaultDir } from '../../core/vault/vaultService';
 import { walletFromPhrase } from '../../core/vault/walletIdentity';
 import type { CliContext } from '../cliContext';
 import { contractFields } from '../contractInput';
@@ -48,7 +53,10 @@ WRONG_PASSPHRASE and writes nothing. Interrupted (Ctrl+C, network gone), run the
 command again: it resumes where it stopped.
 
 Without --cid, the latest snapshot is found from the record a folder or IPFS node keeps
-(a gateway has none: give --cid). With a passphrase (--passphrase-file or
+(a gateway has none: give --cid). That record is refused with STALE_POINTER when it is older
+than one this machine has seen there (kept by the library in use) or, in a folder, older than
+the newest snapshot of the wallet the folder holds: an old record put back cannot roll a
+restore back unnoticed. The message names the CIDs; --cid restores either on purpose. With a passphrase (--passphrase-file or
 $HEARTH_VAULT_PASSPHRASE), the wallet is then stored in NEW, so that library can keep
 taking snapshots.`,
   interrupt: 'pause',
@@ -70,7 +78,7 @@ taking snapshots.`,
   },
   positionals: {},
   notes: `Exit codes: 0 restored, 1 error (printed as "error CODE: message", e.g. WRONG_PASSPHRASE,
-INTEGRITY_ERROR, NOT_FOUND), 2 bad usage, 130 interrupted (run it again to resume).`,
+INTEGRITY_ERROR, NOT_FOUND, STALE_POINTER), 2 bad usage, 130 interrupted (run it again to resume).`,
   async run({ command, options }, ctx) {
     const sources = [options.from, options.folder, options.kubo].filter((s) => s !== undefined);
     if (sources.length !== 1) throw new UsageError('Give exactly one source: --from GATEWAY_URL, --folder DIR or --kubo URL', command);
@@ -88,10 +96,15 @@ INTEGRITY_ERROR, NOT_FOUND), 2 bad usage, 130 interrupted (run it again to resum
 
     let fetcher: BlockFetcher;
     let target: PublishTarget | null = null;
+    let place: TargetPlace | null = null;
     if (options.from !== undefined) {
       fetcher = new GatewayFetcher(options.from);
     } else {
-      target = options.folder !== undefined ? new FolderTarget(resolve(options.folder)) : new KuboTarget({ apiUrl: options.kubo! });
+      // Named as a saved target of the same place would be, so the ledger's records match.
+      const config: TargetConfig =
+        options.folder !== undefined ? { kind: 'folder', path: resolve(options.folder) } : { kind: 'kubo', apiUrl: options.kubo!.replace(/\/+$/, '') };
+      target = config.kind === 'folder' ? new FolderTarget(config.path) : new KuboTarget({ apiUrl: options.kubo! });
+      place = placeOf(config);
       fetcher = target.fetcher();
     }
 
@@ -107,7 +120,7 @@ INTEGRITY_ERROR, NOT_FOUND), 2 bad usage, 130 interrupted (run it again to resum
         ctx,
         () => abort.abort(),
         async () => {
-          root ??= await latestFromPointer(target, wallet, abort.signal);
+          root ??= (await new LatestPointers(libraryLedger(ctx)).resolve(target, wallet, place, fetcher, abort.signal)).root;
           if (!quiet) ctx.stderr(`Restoring snapshot ${root} of ${wallet.address} from ${terminalSafe(fetcher.description)} into ${terminalSafe(dataDir)}\n`);
           return restoreSnapshot({
             wallet,
@@ -150,6 +163,15 @@ INTEGRITY_ERROR, NOT_FOUND), 2 bad usage, 130 interrupted (run it again to resum
     return 0;
   },
 });
+
+/**
+ * What this machine has seen of the latest-snapshot records: the ledger of the library in use
+ * ($HEARTH_DATA_DIR or the default), when it has a vault; none on a machine without one.
+ */
+function libraryLedger(ctx: CliContext): PointerLedger | null {
+  const dir = vaultDir(resolveDataDir(undefined, ctx.env));
+  return existsSync(dir) ? PointerLedger.inVault(dir) : null;
+}
 
 /** Stores the wallet in the restored library, so it can keep taking snapshots. */
 async function importWallet(

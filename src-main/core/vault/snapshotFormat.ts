@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import * as dagCbor from '@ipld/dag-cbor';
 import { sha256 as sha256Hash } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
@@ -11,7 +12,14 @@ import { HearthError } from '../common/hearthError';
 import { openManifestBytes, openPointerBytes, sealManifestBytes, sealPointerBytes } from './blockCipher';
 import type { Block, SnapshotManifest, SnapshotRoot } from './types';
 
-export const ROOT_FORMAT = 'hearth-snapshot/1';
+/**
+ * The root's format tag. Version 2 (short keys, salted list blocks) writes nothing two roots
+ * could share beyond a few structural bytes: see encodeRoot. Version 1 roots still restore.
+ */
+export const ROOT_FORMAT = 'hearth-snapshot/2';
+export const ROOT_FORMAT_V1 = 'hearth-snapshot/1';
+/** Random bytes in each list block, so two snapshots with the same chunks share no list block. */
+const LIST_SALT_BYTES = 16;
 /**
  * The manifest format this Hearth writes. /2 adds `offset` to a chunk reference: a small file
  * is a slice of a pack block (smallFilePacker.ts). /1 (every chunk a whole block) still opens.
@@ -63,9 +71,16 @@ export async function verifyBlock(cid: CID, bytes: Uint8Array): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Root and list blocks (public dag-cbor)
 
+/**
+ * The root as dag-cbor. dag-cbor sorts keys by length, then bytewise, so version 2 uses the
+ * keys key < list < meta < format: every run of fixed bytes (a key, an array header, a CID's
+ * prefix, the format tag at the end) sits between random bytes (the wrapped key, CID digests)
+ * and is shorter than 32 bytes. With the data key wrapped anew for each root and salted list
+ * blocks, two roots of one vault share no 32-byte substring: nothing public links them.
+ */
 export async function encodeRoot(root: SnapshotRoot): Promise<Block> {
-  const { format, wrappedKey, manifest, lists } = root;
-  return cborBlock({ format, wrappedKey, manifest, lists });
+  const { wrappedKey, manifest, lists } = root;
+  return cborBlock({ key: wrappedKey, list: lists, meta: manifest, format: ROOT_FORMAT });
 }
 
 export function decodeRoot(bytes: Uint8Array, label: string): SnapshotRoot {
@@ -79,22 +94,32 @@ export function decodeRoot(bytes: Uint8Array, label: string): SnapshotRoot {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('not a map');
   const node = value as Record<string, unknown>;
-  if (node.format !== ROOT_FORMAT) throw fail(`format is ${JSON.stringify(node.format)}, expected '${ROOT_FORMAT}'`);
-  if (!(node.wrappedKey instanceof Uint8Array)) throw fail('no wrapped key');
-  const manifest = cidArray(node.manifest);
+  // Version 1 named the fields in full.
+  const v1 = node.format === ROOT_FORMAT_V1;
+  if (!v1 && node.format !== ROOT_FORMAT) throw fail(`format is ${JSON.stringify(node.format)}, expected '${ROOT_FORMAT}' or '${ROOT_FORMAT_V1}'`);
+  const wrappedKey = v1 ? node.wrappedKey : node.key;
+  if (!(wrappedKey instanceof Uint8Array)) throw fail('no wrapped key');
+  const manifest = cidArray(v1 ? node.manifest : node.meta);
   if (!manifest || manifest.length === 0) throw fail('no manifest blocks');
-  const lists = cidArray(node.lists);
+  const lists = cidArray(v1 ? node.lists : node.list);
   if (!lists) throw fail('no list of chunk lists');
-  return { format: ROOT_FORMAT, wrappedKey: node.wrappedKey, manifest, lists };
+  return { format: v1 ? ROOT_FORMAT_V1 : ROOT_FORMAT, wrappedKey, manifest, lists };
 }
 
-/** Chunk-block CIDs in dag-cbor arrays, so the root's DAG reaches every block. */
+/**
+ * Chunk-block CIDs in dag-cbor list blocks, so the root's DAG reaches every block. Each block
+ * is a map { cids, salt } with fresh random salt: the same chunks listed by two snapshots
+ * still make two different list blocks (version 1 wrote bare arrays; both decode).
+ */
 export async function encodeLists(cids: readonly CID[], perList = 2000): Promise<Block[]> {
   if (!Number.isSafeInteger(perList) || perList < 1) {
     throw new HearthError('BAD_INPUT', 'A list block must hold at least one CID.');
   }
   const blocks: Block[] = [];
-  for (let i = 0; i < cids.length; i += perList) blocks.push(await cborBlock(cids.slice(i, i + perList)));
+  for (let i = 0; i < cids.length; i += perList) {
+    const salt = randomFillSync(new Uint8Array(LIST_SALT_BYTES));
+    blocks.push(await cborBlock({ cids: cids.slice(i, i + perList), salt }));
+  }
   return blocks;
 }
 
@@ -105,9 +130,10 @@ export function decodeList(bytes: Uint8Array, label: string): CID[] {
   } catch {
     value = undefined;
   }
-  const cids = cidArray(value);
+  const salted = typeof value === 'object' && value !== null && !Array.isArray(value) && (value as Record<string, unknown>).salt instanceof Uint8Array;
+  const cids = cidArray(salted ? (value as Record<string, unknown>).cids : value);
   if (!cids) {
-    throw new HearthError('CORRUPT_FILE', `${label} is not a Hearth snapshot list block (an array of CIDs). Restore another snapshot.`);
+    throw new HearthError('CORRUPT_FILE', `${label} is not a Hearth snapshot list block (CIDs, as an array or a salted map). Restore another snapshot.`);
   }
   return cids;
 }

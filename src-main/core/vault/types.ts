@@ -8,12 +8,12 @@ import type { VaultTargetKind } from '#contract/dto';
  *   and sealed with XChaCha20-Poly1305 under the vault's data key; a pack block is sealed the
  *   same way and holds several small files, each referenced by offset and length;
  * - manifest blocks: raw blocks holding the sealed, signed manifest (split when large);
- * - list blocks: dag-cbor arrays of chunk-block CIDs, so the root's DAG is complete and an
- *   IPFS node that pins the root pins every block;
+ * - list blocks: dag-cbor maps of chunk-block CIDs and a random salt, so the root's DAG is
+ *   complete (an IPFS node that pins the root pins every block) and no two snapshots share one;
  * - the root: a dag-cbor map (SnapshotRoot) whose CID names the snapshot.
  *
  * Only the root and list blocks are readable by an observer, and they hold nothing but CIDs,
- * the format tag and the wrapped (encrypted) data key.
+ * the format tag, random salt and the data key wrapped (encrypted) anew for each root.
  */
 
 /** A block as it travels: bytes and the CID they must hash to. */
@@ -24,9 +24,9 @@ export interface Block {
 
 /** The public root block (dag-cbor). */
 export interface SnapshotRoot {
-  /** Format tag: 'hearth-snapshot/1'. */
+  /** Format tag: 'hearth-snapshot/2' (or '/1', read for restore only). */
   format: string;
-  /** The vault's data key, sealed under the wallet-derived key-wrapping key. */
+  /** The vault's data key, sealed under the wallet-derived key-wrapping key with a nonce of its own. */
   wrappedKey: Uint8Array;
   /** The sealed manifest, in order: concatenated, they are one sealed envelope. */
   manifest: CID[];
@@ -138,9 +138,11 @@ export interface PublishTarget {
   fetcher(): BlockFetcher;
   /**
    * Stores a small opaque record under a name, replacing the previous one; null from
-   * readPointer when none (capability `latestPointer`).
+   * readPointer when none (capability `latestPointer`). With `expected` (the bytes the writer
+   * read, null for none) the write is refused with BUSY when the record there is no longer
+   * that one: a folder compares under a lock file, an IPFS node just before it writes.
    */
-  writePointer(name: string, record: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>;
+  writePointer(name: string, record: Uint8Array, options?: { signal?: AbortSignal; expected?: Uint8Array | null }): Promise<void>;
   readPointer(name: string, options?: { signal?: AbortSignal }): Promise<Uint8Array | null>;
   /** What the target holds, including what other machines published there, newest first where known (capability `listUploads`). */
   listUploads(options?: { signal?: AbortSignal }): Promise<TargetUpload[]>;

@@ -21,13 +21,14 @@ import { captureData } from './dataCapture';
 import { FULL_VERIFY_STATE, fullVerifyAfter, fullVerifyDue, fullVerifyState } from './filesCache';
 import { LocalBlockStore } from './localBlockStore';
 import { jobProgress, type Progress } from './jobProgress';
-import { latestFromPointer, writeLatestPointer } from './latestPointer';
+import { LatestPointers } from './latestPointer';
+import { PointerLedger } from './pointerLedger';
 import { adoptRestored } from './restoredAdoption';
 import { restoreSnapshot, type RestoreResult } from './snapshotRestorer';
 import { releaseModelBlocks, sendCar, SnapshotBlockSource } from './snapshotSending';
 import { writeSnapshot, writtenSummary } from './snapshotWriter';
 import { GatewayFetcher } from './targets/gatewayFetcher';
-import { capabilitiesOf, createTarget, openTarget, targetLocation, type AddTargetInput, type TargetEnv } from './targets/targetRegistry';
+import { capabilitiesOf, createTarget, openTarget, placeOf, targetLocation, type AddTargetInput, type TargetEnv } from './targets/targetRegistry';
 import type { W3upTargetOptions } from './targets/w3upTarget';
 import type { BlockFetcher, PublishTarget, SnapshotOptions, TargetUpload } from './types';
 import { deriveVaultKeys } from './vaultKeys';
@@ -95,6 +96,7 @@ export class VaultService {
   private readonly dir: string;
   private readonly snapshotLock = new Sequencer();
   private readonly restoreWallets = new Map<string, HDNodeWallet>();
+  private readonly pointers: LatestPointers;
   private timer: NodeJS.Timeout | null = null;
   private disposed = false;
   /** The unlock with a remembered passphrase that start() begins (resolved when there is none). */
@@ -105,6 +107,7 @@ export class VaultService {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.repo = VaultRepository.open(join(this.dir, 'vault.db'), deps.sqliteNativeBinding, deps.logger);
     this.blocks = new LocalBlockStore(join(this.dir, 'blocks'));
+    this.pointers = new LatestPointers(PointerLedger.inVault(this.dir));
     this.identity = new WalletIdentity(join(this.dir, 'keystore.json'), deps.secrets, deps.scryptN);
     this.targetEnv = { w3up: { stateDir: join(this.dir, 'w3up'), ...deps.w3up } };
     adoptRestored(deps.dataDir, this.repo, deps.logger);
@@ -338,8 +341,7 @@ export class VaultService {
       onProgress: (sent, total) => progress.onProgress?.(total > 0 ? sent / total : null, `Sending to ${row.name}`, { done: sent, total }),
     });
     if (capabilitiesOf(target.kind).latestPointer) {
-      const sequence = this.repo.publicationCount(targetId) + 1;
-      await writeLatestPointer(target, await this.identity.wallet(), { root: cid, sequence }, progress.signal);
+      await this.pointers.publish(target, await this.identity.wallet(), placeOf(row.config), cid, progress.signal);
     }
     this.repo.addPublication({ snapshotCid: cid, targetId, location: result.location, carBytes: result.carBytes, publishedAt: Date.now() });
     if (!this.repo.schedule().keepModelBlocks) {
@@ -428,7 +430,9 @@ export class VaultService {
       target = await openTarget(this.repo.target(input.from.targetId).config, this.targetEnv);
       fetcher = target.fetcher();
     }
-    const root = input.cid ?? (await latestFromPointer(target, input.wallet, progress.signal));
+    // Checked against what this machine saw there last, and against the newest snapshot the target holds.
+    const place = input.from.kind === 'target' ? placeOf(this.repo.target(input.from.targetId).config) : null;
+    const root = input.cid ?? (await this.pointers.resolve(target, input.wallet, place, fetcher, progress.signal)).root;
     return restoreSnapshot({
       wallet: input.wallet,
       root,
@@ -446,15 +450,19 @@ export class VaultService {
     return this.repo.targets().find((t) => t.id === id)?.name ?? id;
   }
 
-  /** The vault's data key: made once per wallet, kept wrapped under the wallet-derived key. */
+  /**
+   * The vault's data key: made once per wallet, kept wrapped under the wallet-derived key; and
+   * that key wrapped anew (a fresh random nonce) for the root being written, so no two roots
+   * carry the same wrapped-key bytes.
+   */
   private dataKey(wallet: HDNodeWallet, wrapKey: Uint8Array): { dataKey: Uint8Array; wrappedKey: Uint8Array } {
     const stored = this.repo.getState('dataKey', dataKeyState);
     // No fallback: a new key would be sealed beside chunks deduplicated under the old one, so snapshots stop with a coded error.
     if (stored && !stored.ok) throw new HearthError('CORRUPT_FILE', `The vault's data key in ${join(this.dir, 'vault.db')} cannot be read (${stored.problem}); snapshots cannot be sealed until it is repaired.`);
     const saved = stored?.value;
     if (saved && saved.address === wallet.address) {
-      const wrappedKey = hexToBytes(saved.wrapped);
-      return { dataKey: unwrapDataKey(wrapKey, wrappedKey), wrappedKey };
+      const dataKey = unwrapDataKey(wrapKey, hexToBytes(saved.wrapped));
+      return { dataKey, wrappedKey: wrapDataKey(wrapKey, dataKey) };
     }
     const dataKey = newDataKey();
     const wrappedKey = wrapDataKey(wrapKey, dataKey);

@@ -7,6 +7,7 @@ import { HearthError } from '../../../src-main/core/common/hearthError';
 import { newDataKey } from '../../../src-main/core/vault/blockCipher';
 import {
   ROOT_FORMAT,
+  ROOT_FORMAT_V1,
   decodeList,
   decodeRoot,
   encodeLists,
@@ -99,6 +100,31 @@ describe('root and lists', () => {
     expect(decoded.lists.map(String)).toEqual([l1].map(String));
   });
 
+  it('writes version 2 with short keys; still reads version 1', async () => {
+    const [m1, l1] = await someCids(2);
+    const block = await encodeRoot({ format: ROOT_FORMAT, wrappedKey: new Uint8Array([7]), manifest: [m1!], lists: [l1!] });
+    expect(Object.keys(dagCbor.decode(block.bytes) as object)).toEqual(['key', 'list', 'meta', 'format']);
+    const v1 = dagCbor.encode({ format: ROOT_FORMAT_V1, wrappedKey: new Uint8Array([7]), manifest: [m1], lists: [l1] });
+    const decoded = decodeRoot(v1, LABEL);
+    expect(decoded.format).toBe(ROOT_FORMAT_V1);
+    expect(decoded.wrappedKey).toEqual(new Uint8Array([7]));
+    expect(decoded.manifest.map(String)).toEqual([String(m1)]);
+    expect(decoded.lists.map(String)).toEqual([String(l1)]);
+    // A version-2 root with version-1 keys is neither.
+    const mixed = dagCbor.encode({ format: ROOT_FORMAT, wrappedKey: new Uint8Array([7]), manifest: [m1], lists: [l1] });
+    expect((await errorOf(() => decodeRoot(mixed, LABEL))).code).toBe('CORRUPT_FILE');
+  });
+
+  it('salts every list block: the same CIDs make different blocks; bare arrays (version 1) still decode', async () => {
+    const cids = await someCids(5);
+    const [a] = await encodeLists(cids);
+    const [b] = await encodeLists(cids);
+    expect(a!.cid.equals(b!.cid)).toBe(false);
+    expect(decodeList(a!.bytes, LABEL).map(String)).toEqual(decodeList(b!.bytes, LABEL).map(String));
+    expect(decodeList(dagCbor.encode(cids), LABEL).map(String)).toEqual(cids.map(String));
+    expect((await errorOf(() => decodeList(dagCbor.encode({ cids, salt: 'x' }), LABEL))).code).toBe('CORRUPT_FILE');
+  });
+
   it('calls anything else CORRUPT_FILE, naming the label', async () => {
     const [cid] = await someCids(1);
     const junk = [
@@ -108,6 +134,12 @@ describe('root and lists', () => {
       dagCbor.encode({ format: ROOT_FORMAT, wrappedKey: 'key', manifest: [cid], lists: [] }),
       dagCbor.encode({ format: ROOT_FORMAT, wrappedKey: new Uint8Array(1), manifest: [], lists: [] }),
       dagCbor.encode({ format: ROOT_FORMAT, wrappedKey: new Uint8Array(1), manifest: [cid], lists: ['x'] }),
+      dagCbor.encode({ format: ROOT_FORMAT, key: 'key', meta: [cid], list: [] }),
+      dagCbor.encode({ format: ROOT_FORMAT, key: new Uint8Array(1), meta: [], list: [] }),
+      dagCbor.encode({ format: ROOT_FORMAT, key: new Uint8Array(1), meta: [cid], list: ['x'] }),
+      dagCbor.encode({ format: ROOT_FORMAT_V1, wrappedKey: 'key', manifest: [cid], lists: [] }),
+      dagCbor.encode({ format: ROOT_FORMAT_V1, wrappedKey: new Uint8Array(1), manifest: [], lists: [] }),
+      dagCbor.encode({ format: ROOT_FORMAT_V1, key: new Uint8Array(1), meta: [cid], list: [] }),
     ];
     for (const bytes of junk) {
       const error = await errorOf(() => decodeRoot(bytes, LABEL));

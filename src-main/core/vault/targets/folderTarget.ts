@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { equals } from 'multiformats/bytes';
 import type { CID } from 'multiformats/cid';
 import { errnoOf, fileError, fileProblem } from '../../common/fsErrors';
 import { HearthError } from '../../common/hearthError';
@@ -9,6 +12,9 @@ import { CarBlockIndex, syncDirectory, writeCar, writeFully } from '../carFile';
 import type { Block, BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, StreamedCar, TargetUpload } from '../types';
 
 const COPY_CHUNK_BYTES = 1024 * 1024;
+/** How long a pointer writer waits for another's lock, and when a lock counts as a crashed writer's. */
+const POINTER_LOCK_WAIT_MS = 10_000;
+const POINTER_LOCK_STALE_MS = 30_000;
 const POINTER_NAME = /^[a-z0-9]{8,64}$/;
 
 /**
@@ -120,12 +126,32 @@ export class FolderTarget implements PublishTarget {
     return new FolderFetcher(this.carsDir, () => this.assertFolder());
   }
 
-  async writePointer(name: string, record: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
+  /**
+   * Replaces the record through a temp file and a rename. With `expected`, under the lock file
+   * `<name>.lock` (created exclusively; one older than POINTER_LOCK_STALE_MS is a crashed
+   * writer's and is taken over), the record there is read and compared first: another machine
+   * writing to the same folder cannot slip in between the read and the rename.
+   */
+  async writePointer(name: string, record: Uint8Array, options: { signal?: AbortSignal; expected?: Uint8Array | null } = {}): Promise<void> {
     checkPointerName(name);
     options.signal?.throwIfAborted();
     await this.assertFolder();
     await this.makeDirs(this.pointersDir);
     const path = join(this.pointersDir, name);
+    const unlock = options.expected === undefined ? null : await this.lockPointer(path, options.signal);
+    try {
+      if (options.expected !== undefined) {
+        const current = await this.readPointer(name, options);
+        const same = current === null || options.expected === null ? current === options.expected : equals(current, options.expected);
+        if (!same) throw new HearthError('BUSY', `The latest-snapshot record ${path} changed while it was being replaced (another machine publishing?); try again.`);
+      }
+      await this.replacePointer(path, record);
+    } finally {
+      await unlock?.();
+    }
+  }
+
+  private async replacePointer(path: string, record: Uint8Array): Promise<void> {
     const temp = `${path}.${randomBytes(6).toString('hex')}.part`;
     let handle: FileHandle | undefined;
     try {
@@ -141,6 +167,38 @@ export class FolderTarget implements PublishTarget {
       await handle?.close().catch(() => undefined);
       await rm(temp, { force: true }).catch(() => undefined);
       throw this.writeError(error, path);
+    }
+  }
+
+  /** Takes `<path>.lock`; resolves with its release. BUSY when another writer holds it for long. */
+  private async lockPointer(path: string, signal?: AbortSignal): Promise<() => Promise<void>> {
+    const lock = `${path}.lock`;
+    const deadline = Date.now() + POINTER_LOCK_WAIT_MS;
+    for (;;) {
+      signal?.throwIfAborted();
+      try {
+        const handle = await open(lock, 'wx', 0o644);
+        try {
+          await writeFully(handle, new TextEncoder().encode(`${process.pid}@${hostname()} ${new Date().toISOString()}\n`), 0);
+        } finally {
+          await handle.close();
+        }
+        return () => rm(lock, { force: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw this.writeError(error, lock);
+      }
+      const held = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
+      if (held > POINTER_LOCK_STALE_MS) {
+        await rm(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new HearthError('BUSY', `${lock} has been held for ${Math.round(held / 1000)} s by another writer of the latest-snapshot record; try again.`);
+      }
+      await sleep(20 + Math.floor(Math.random() * 80), undefined, { signal });
     }
   }
 

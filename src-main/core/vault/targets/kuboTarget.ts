@@ -81,9 +81,15 @@ export class KuboTarget implements PublishTarget {
     };
   }
 
-  /** An MFS file, replaced whole: `/hearth-vault/pointers/<name>`. */
-  async writePointer(name: string, record: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
+  /**
+   * An MFS file, replaced whole: `/hearth-vault/pointers/<name>`. MFS has no compare-and-swap:
+   * `expected` is compared just before the write, which narrows a race to one round trip.
+   */
+  async writePointer(name: string, record: Uint8Array, options: { signal?: AbortSignal; expected?: Uint8Array | null } = {}): Promise<void> {
     checkPointerName(name);
+    if (options.expected !== undefined && !sameRecord(await this.readPointer(name, options), options.expected)) {
+      throw new HearthError('BUSY', `The pointer ${name} on the IPFS node at ${this.apiUrl} changed while it was being replaced (another machine publishing?); try again.`);
+    }
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(record)]), name);
     const response = await this.call(
@@ -308,6 +314,10 @@ function sameCid(text: string, cid: CID): boolean {
   } catch {
     return false;
   }
+}
+
+function sameRecord(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  return a === null || b === null ? a === b : Buffer.from(a).equals(b);
 }
 
 function checkPointerName(name: string): void {

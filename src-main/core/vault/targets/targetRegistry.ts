@@ -111,6 +111,11 @@ export function targetLocation(config: TargetConfig): string {
   return locationOf(config.kind, config);
 }
 
+/** A target's kind and place, as this machine's record of its latest-snapshot pointers names it. */
+export function placeOf(config: TargetConfig): { kind: VaultTargetKind; location: string } {
+  return { kind: config.kind, location: targetLocation(config) };
+}
+
 // The tag and the value travel as two arguments so TypeScript can match a kind's entry to its
 // own config type (the pattern of microsoft/TypeScript#47109), with no cast.
 function createKind<K extends VaultTargetKind>(kind: K, input: AddTargetInputOf<K>, env: TargetEnv, options: { signal?: AbortSignal }) {
