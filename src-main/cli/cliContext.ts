@@ -1,3 +1,5 @@
+import type { ErrorLog } from './errorLog';
+
 /**
  * What a command may use of the process it runs in. main.ts, the composition root, builds
  * it from the real process; commands never touch process.* themselves.
@@ -26,4 +28,6 @@ export interface CliContext {
   onUserRequest(handler: () => void): () => void;
   /** This process's id, for instructions such as `kill -USR2 PID`. */
   pid: number;
+  /** Where stack traces and other details go instead of stderr (openCore points it at the library). */
+  errorLog: ErrorLog;
 }

@@ -8,6 +8,8 @@ import { ROOT_TEXT, rootCommand } from './commands';
 import { helpFor, runNode } from './declare/dispatch';
 import { rootHelp } from './declare/help';
 import { terminalSafe } from './format';
+import { resolveDataDir } from '../core/ports/dataDir';
+import { ErrorLog } from './errorLog';
 import { printError } from './output';
 import { UsageError } from './usageError';
 
@@ -53,7 +55,10 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Expected failures get one line with their code; only the unexpected show a stack, on request. */
+/**
+ * Every failure is one `error CODE: message` line; its stack goes to the error log. An
+ * unexpected one (INTERNAL) also names the log's path, and shows the stack with HEARTH_LOG=debug.
+ */
 function report(error: unknown, ctx: CliContext): number {
   if (error instanceof UsageError) {
     const help = error.command ? `hearth ${error.command} --help` : 'hearth --help';
@@ -62,17 +67,21 @@ function report(error: unknown, ctx: CliContext): number {
     return 2;
   }
   if (error instanceof HearthError) {
+    ctx.errorLog.write(`error ${error.code}: ${error.message}`, [error]);
     printError(ctx, error.code, error.message);
     return 1;
   }
   const message = error instanceof Error ? error.message : String(error);
+  const logged = ctx.errorLog.write(`error INTERNAL: ${message}`, [error]);
   printError(ctx, 'INTERNAL', message);
+  if (logged) ctx.stderr(`hearth: the details of this unexpected error are in ${terminalSafe(logged)}\n`);
   if (ctx.env.HEARTH_LOG === 'debug' && error instanceof Error && error.stack) ctx.stderr(`${error.stack}\n`);
   return 1;
 }
 
 function processContext(): CliContext {
   return {
+    errorLog: new ErrorLog(resolveDataDir(undefined, process.env)),
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     env: process.env,

@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
-import { createConsoleLogger, LOG_LEVELS, type LogLevel } from '../core/common/logger';
+import { LOG_LEVELS, type LogLevel } from '../core/common/logger';
 import { createCore, type Core } from '../core/createCore';
 import type { GpuSetting } from '../core/inference/llamaRuntime';
 import type { LibraryOptions } from '../core/library/documentLibrary';
 import { resolveDataDir } from '../core/ports/dataDir';
 import type { CliContext } from './cliContext';
+import { createCliLogger } from './errorLog';
 
 /** The values of the shared core options (sharedOptions.ts), already checked by the parser. */
 export interface CoreArgs {
@@ -16,13 +17,23 @@ export interface CoreArgs {
 
 /**
  * The core for a command, configured from its options (the parser already read
- * $HEARTH_DATA_DIR and $HEARTH_GPU for them) and $HEARTH_LOG. The caller disposes it.
+ * $HEARTH_DATA_DIR and $HEARTH_GPU for them) and $HEARTH_LOG. Logs one line per message on
+ * stderr; stack traces go to the library's error log (createCliLogger: `serving` for a
+ * server, which prints the failures nobody else reports). The caller disposes it.
  */
-export function openCore(args: CoreArgs, ctx: CliContext, defaultLogLevel: LogLevel, library: Partial<LibraryOptions> = {}): Core {
+export function openCore(
+  args: CoreArgs,
+  ctx: CliContext,
+  defaultLogLevel: LogLevel,
+  library: Partial<LibraryOptions> = {},
+  options: { serving?: boolean } = {},
+): Core {
   const level = LOG_LEVELS.find((l) => l === ctx.env.HEARTH_LOG) ?? defaultLogLevel;
+  const dataDir = resolveDataDir(args['data-dir'], ctx.env);
+  ctx.errorLog.useDataDir(dataDir);
   return createCore(
     {
-      dataDir: resolveDataDir(args['data-dir'], ctx.env),
+      dataDir,
       extraModelDirs: (args['models-dir'] ?? []).map((dir) => resolve(dir)),
       gpu: args.gpu ?? 'auto',
       threads: args.threads,
@@ -32,7 +43,7 @@ export function openCore(args: CoreArgs, ctx: CliContext, defaultLogLevel: LogLe
       parseWorkerPath: ctx.parseWorkerPath,
       library,
     },
-    { logger: createConsoleLogger(level) },
+    { logger: createCliLogger(level, ctx.stderr, ctx.errorLog, options) },
   );
 }
 

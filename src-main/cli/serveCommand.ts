@@ -25,7 +25,7 @@ session are refused. Stop with Ctrl+C (or SIGTERM).`,
   positionals: {},
   async run({ options }, ctx) {
     const rendererDir = resolve(options['renderer-dir'] ?? ctx.defaultRendererDir);
-    const core = openCore(options, ctx, 'info');
+    const core = openCore(options, ctx, 'info', {}, { serving: true });
     let server: HearthServer | null = null;
     // Listen before the slow parts, so Ctrl+C during start-up still shuts down cleanly.
     let stopRequested: (signal: NodeJS.Signals) => void = () => undefined;

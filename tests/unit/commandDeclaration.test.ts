@@ -3,6 +3,7 @@ import type { CliContext } from '../../src-main/cli/cliContext';
 import { rootCommand } from '../../src-main/cli/commands';
 import { defineCommand, defineGroup, type Command, type Group } from '../../src-main/cli/declare/commandSpec';
 import { runNode } from '../../src-main/cli/declare/dispatch';
+import { ErrorLog } from '../../src-main/cli/errorLog';
 import { commandHelp, groupHelp, INTERRUPT_TEXT } from '../../src-main/cli/declare/help';
 import { choice, flag, integer, text } from '../../src-main/cli/declare/options';
 import { parseCommand } from '../../src-main/cli/declare/parse';
@@ -25,6 +26,7 @@ function recordingContext(env: Record<string, string> = {}) {
     onSignal: () => () => undefined,
     onUserRequest: () => () => undefined,
     pid: 0,
+    errorLog: new ErrorLog(null),
   };
   return { ctx, out };
 }
