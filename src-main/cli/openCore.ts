@@ -4,6 +4,7 @@ import { createCore, type Core } from '../core/createCore';
 import type { GpuSetting } from '../core/inference/llamaRuntime';
 import type { LibraryOptions } from '../core/library/documentLibrary';
 import { resolveDataDir } from '../core/ports/dataDir';
+import { HostSecretStore } from '../core/ports/secretServiceStore';
 import type { CliContext } from './cliContext';
 import { createCliLogger } from './errorLog';
 
@@ -43,7 +44,8 @@ export function openCore(
       parseWorkerPath: ctx.parseWorkerPath,
       library,
     },
-    { logger: createCliLogger(level, ctx.stderr, ctx.errorLog, options) },
+    // The Secret Service where a server or terminal has one; otherwise the data directory (said wherever "remember" is offered).
+    { logger: createCliLogger(level, ctx.stderr, ctx.errorLog, options), secrets: new HostSecretStore(dataDir, ctx.env) },
   );
 }
 

@@ -2,6 +2,7 @@ import { safeStorage } from 'electron';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import type { SecretKeeper } from '#contract/vocabulary';
 import { Sequencer } from '../core/common/async';
 import { writeFileAtomic } from '../core/common/atomicFile';
 import { HearthError } from '../core/common/hearthError';
@@ -34,6 +35,10 @@ export class SafeStorageSecretStore implements SecretStore {
       return fallback;
     }
     return new SafeStorageSecretStore(join(dataDir, 'secrets.os.json'), fallback);
+  }
+
+  keeper(): Promise<SecretKeeper> {
+    return Promise.resolve('keychain');
   }
 
   async get(name: string): Promise<string | null> {

@@ -18,6 +18,7 @@ import type {
   ModelTier,
   NetworkPurpose,
   SearchMode,
+  SecretKeeper,
   SourceKind,
   VaultState,
   VaultTargetKind,
@@ -452,8 +453,13 @@ export interface VaultStatus {
   /** none: no wallet yet; locked: a keystore, passphrase needed; unlocked: ready to snapshot. */
   state: VaultState;
   address: string | null;
-  /** The passphrase is kept in the OS secret store, so the vault unlocks at start. */
+  /** The passphrase is kept in the host's secret store, so the vault unlocks at start. */
   remembered: boolean;
+  /**
+   * Where "remember" keeps the passphrase on this host: the OS keychain, or (no keychain here)
+   * the data directory, where anyone who can copy the directory can recover it.
+   */
+  rememberKeptIn: SecretKeeper;
   schedule: VaultSchedule;
   /** When the scheduler will next snapshot, or null. */
   nextSnapshotAt: number | null;

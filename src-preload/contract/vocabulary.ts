@@ -114,6 +114,14 @@ export type VaultTargetKind = (typeof VAULT_TARGET_KINDS)[number];
 export const VAULT_STATES = ['none', 'locked', 'unlocked'] as const;
 export type VaultState = (typeof VAULT_STATES)[number];
 
+/**
+ * Where a remembered passphrase (and other secrets) is kept: `keychain`, the OS keychain or the
+ * Secret Service, outside the data directory; `dataDir`, inside the data directory, encrypted
+ * under a key stored beside it, so anyone who can copy the directory can recover it.
+ */
+export const SECRET_KEEPERS = ['keychain', 'dataDir'] as const;
+export type SecretKeeper = (typeof SECRET_KEEPERS)[number];
+
 /** Where a restore reads from: one of the user's targets, or a trustless gateway URL. */
 export const RESTORE_ORIGINS = ['target', 'gateway'] as const;
 export type RestoreOrigin = (typeof RESTORE_ORIGINS)[number];

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HearthError } from '../../src-main/core/common/hearthError';
+import { findOnPath, HostSecretStore } from '../../src-main/core/ports/secretServiceStore';
 import { FileSecretStore } from '../../src-main/core/ports/secretStore';
 import { tempDir } from '../support/tempDir';
 
@@ -135,5 +136,36 @@ describe('FileSecretStore', () => {
     const store = new FileSecretStore(dir.path);
     expect(await codeOf(store.get(''))).toBe('BAD_INPUT');
     expect(await codeOf(store.set('', 'x'))).toBe('BAD_INPUT');
+  });
+
+  it('keeps values in the data directory, and says so (keeper dataDir)', async () => {
+    expect(await new FileSecretStore(dir.path).keeper()).toBe('dataDir');
+  });
+});
+
+describe('HostSecretStore', () => {
+  let dir: { path: string; cleanup: () => void };
+  beforeEach(() => {
+    dir = tempDir('hearth-host-secrets-');
+  });
+  afterEach(() => dir.cleanup());
+
+  it('without secret-tool on PATH (or without a session bus): the data directory, said so', async () => {
+    for (const env of [{ PATH: '', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent' }, { PATH: process.env.PATH }]) {
+      const store = new HostSecretStore(dir.path, env);
+      expect(await store.keeper()).toBe('dataDir');
+      await store.set('vault-passphrase', 'kept here');
+      expect(await new FileSecretStore(dir.path).get('vault-passphrase')).toBe('kept here');
+      expect(await store.get('vault-passphrase')).toBe('kept here');
+      await store.set('vault-passphrase', null);
+      expect(await store.get('vault-passphrase')).toBeNull();
+    }
+  });
+
+  it('finds a program on PATH only where it is executable', () => {
+    writeFileSync(join(dir.path, 'secret-tool'), '#!/bin/sh\n', { mode: 0o644 });
+    expect(findOnPath('secret-tool', { PATH: dir.path })).toBeNull();
+    chmodSync(join(dir.path, 'secret-tool'), 0o755);
+    expect(findOnPath('secret-tool', { PATH: `/nonexistent:${dir.path}` })).toBe(join(dir.path, 'secret-tool'));
   });
 });

@@ -1,7 +1,7 @@
 import { defineCommand } from '../declare/commandSpec';
 import { printResult } from '../output';
 import { coreOptions, jsonOption, passphraseOption } from '../sharedOptions';
-import { phraseFileOption, readPhrase, rememberOption, requirePassphrase, VAULT_EXIT, withVaultCore } from './vaultHelpers';
+import { phraseFileOption, readPhrase, rememberNotice, rememberOption, requirePassphrase, VAULT_EXIT, withVaultCore } from './vaultHelpers';
 
 /** `hearth vault import --phrase-file F`: an existing wallet, brought to this library. */
 export const importCommand = defineCommand({
@@ -23,6 +23,7 @@ passphrase, so this machine takes and publishes snapshots under the same identit
     const passphrase = await requirePassphrase(options, ctx, command);
     return withVaultCore(options, ctx, async (core) => {
       const status = await core.vault.import({ phrase, passphrase, remember: options.remember });
+      if (options.remember) await rememberNotice(core, ctx, options);
       printResult(ctx, options.json, status, `Imported wallet ${status.address}. Back up with: hearth vault snapshot`);
       return 0;
     });

@@ -26,7 +26,7 @@ import { openCore, type CoreArgs } from '../openCore';
 import { printError, printResult } from '../output';
 import { inferenceOptions, jsonOption, modelsDirOption, passphraseOption } from '../sharedOptions';
 import { UsageError } from '../usageError';
-import { phraseFileOption, readPassphrase, readPhrase, rememberOption } from './vaultHelpers';
+import { phraseFileOption, readPassphrase, readPhrase, rememberNotice, rememberOption } from './vaultHelpers';
 
 /**
  * `hearth vault restore`: restores into a NEW data directory without opening a core there
@@ -184,6 +184,7 @@ async function importWallet(
   const core = openCore({ ...options, 'data-dir': dataDir }, ctx, 'warn', { watch: false });
   try {
     await core.vault.import({ phrase, passphrase, remember: options.remember });
+    if (options.remember) await rememberNotice(core, ctx, { ...options, 'data-dir': dataDir });
     return true;
   } finally {
     await core.dispose();

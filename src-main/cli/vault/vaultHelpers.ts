@@ -3,11 +3,13 @@ import { fileError } from '../../core/common/fsErrors';
 import { HearthError } from '../../core/common/hearthError';
 import { readFileOrPipe } from '../../core/common/regularFile';
 import type { Core } from '../../core/createCore';
+import { resolveDataDir } from '../../core/ports/dataDir';
 import type { CliContext } from '../cliContext';
 import { flag, text } from '../declare/options';
 import { withCore, type CoreArgs } from '../openCore';
 import { PASSPHRASE_ENV } from '../sharedOptions';
 import { contractFields } from '../contractInput';
+import { terminalSafe } from '../format';
 import { UsageError } from '../usageError';
 
 /** What the vault commands share: their secrets, unlocking, finding a target. */
@@ -26,8 +28,22 @@ export const phraseFileOption = {
   ),
 } as const;
 
-export function rememberOption(help = "Keep the passphrase in the data directory's secret store") {
+export function rememberOption(help = 'Keep the passphrase (see "hearth vault unlock --help" for where)') {
   return { remember: flag(help) } as const;
+}
+
+/**
+ * Said on stderr after the passphrase was remembered on a host with no keychain: there it sits
+ * in the data directory, recoverably (FileSecretStore).
+ */
+export async function rememberNotice(core: Core, ctx: CliContext, args: CoreArgs): Promise<void> {
+  if ((await core.vault.status()).rememberKeptIn !== 'dataDir') return;
+  const dataDir = resolveDataDir(args['data-dir'], ctx.env);
+  ctx.stderr(
+    `Note: this host has no keychain (no Secret Service answered), so the passphrase is stored recoverably in ${terminalSafe(dataDir)} ` +
+      `(secrets.json, encrypted under secret.key beside it): anyone who can copy that directory, a backup of it included, can recover it ` +
+      `and with it the wallet. Hearth's snapshots never include either file. "hearth vault lock" forgets it.\n`,
+  );
 }
 
 /** How long a named pipe (`<(pass show hearth)`) may take to give the secret. */

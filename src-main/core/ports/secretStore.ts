@@ -1,16 +1,19 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SecretKeeper } from '#contract/vocabulary';
 import { Sequencer } from '../common/async';
 import { writeFileAtomic, writeFileDurably } from '../common/atomicFile';
 import { fileError } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 
-/** Where the host keeps small secrets (the Hugging Face token). Null means "none stored". */
+/** Where the host keeps small secrets (the Hugging Face token, a remembered passphrase). Null means "none stored". */
 export interface SecretStore {
   get(name: string): Promise<string | null>;
   /** Stores a value; null removes it. */
   set(name: string, value: string | null): Promise<void>;
+  /** Where the values are kept: a keychain outside the data directory, or the data directory itself (recoverable from a copy of it). */
+  keeper(): Promise<SecretKeeper>;
 }
 
 const ALGORITHM = 'aes-256-gcm';
@@ -33,8 +36,10 @@ interface SealedFile {
  *
  * This keeps a token out of casual view, out of logs and out of backups or snapshots that copy
  * secrets.json without the key; it does not protect against someone who can read the data
- * directory, since the key sits beside the file. The desktop app plugs Electron's safeStorage
- * (the OS keychain) in through the same interface.
+ * directory, since the key sits beside the file: a copy of the directory recovers every value
+ * (keeper 'dataDir', which the UI and the CLI say). Snapshots never include either file. The
+ * desktop app plugs Electron's safeStorage (the OS keychain) in through the same interface,
+ * the server and the CLI the Secret Service where there is one (HostSecretStore).
  */
 export class FileSecretStore implements SecretStore {
   private readonly keyPath: string;
@@ -45,6 +50,10 @@ export class FileSecretStore implements SecretStore {
   constructor(private readonly dataDir: string) {
     this.keyPath = join(dataDir, 'secret.key');
     this.filePath = join(dataDir, 'secrets.json');
+  }
+
+  keeper(): Promise<SecretKeeper> {
+    return Promise.resolve('dataDir');
   }
 
   async get(name: string): Promise<string | null> {

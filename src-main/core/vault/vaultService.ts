@@ -25,6 +25,7 @@ import { LatestPointers } from './latestPointer';
 import { PointerLedger } from './pointerLedger';
 import { adoptRestored } from './restoredAdoption';
 import { restoreSnapshot, type RestoreResult } from './snapshotRestorer';
+import { documentsOutside } from './snapshotDocuments';
 import { releaseModelBlocks, sendCar, SnapshotBlockSource } from './snapshotSending';
 import { writeSnapshot, writtenSummary } from './snapshotWriter';
 import { GatewayFetcher } from './targets/gatewayFetcher';
@@ -185,6 +186,7 @@ export class VaultService {
       state: await this.identity.state(),
       address: await this.identity.address(),
       remembered: await this.identity.remembered(),
+      rememberKeptIn: await this.deps.secrets.keeper(),
       schedule,
       nextSnapshotAt: this.nextSnapshotAt(schedule, lastSnapshot),
       lastSnapshot,
@@ -269,6 +271,8 @@ export class VaultService {
       const { dataKey, wrappedKey } = this.dataKey(wallet, keys.wrapKey);
       const staging = join(this.dir, 'capture');
       progress.onProgress?.(null, 'Capturing the database and the index');
+      const documents = options.includeDocuments ? documentsOutside(this.deps.dataDir, this.deps.documents()) : null;
+      if (documents && documents.leftOut.length > 0) this.deps.logger.warn(`vault: ${documents.leftOut.length} indexed document(s) inside the data directory are never put in a snapshot`);
       try {
         const capture = await captureData({
           dataDir: this.deps.dataDir,
@@ -276,7 +280,7 @@ export class VaultService {
           store: await this.deps.openStore(),
           stagingDir: staging,
           includeModels: options.includeModels,
-          documents: options.includeDocuments ? this.deps.documents() : null,
+          documents: documents?.kept ?? null,
           sqliteNativeBinding: this.deps.sqliteNativeBinding,
           signal: progress.signal,
         });
