@@ -94,7 +94,7 @@ export class HostSecretStore implements SecretStore {
 
   constructor(
     private readonly dataDir: string,
-    private readonly env: Readonly<Record<string, string | undefined>> = process.env,
+    private readonly env: Readonly<Record<string, string | undefined>>,
   ) {
     this.file = new FileSecretStore(dataDir);
   }
