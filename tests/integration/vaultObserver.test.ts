@@ -43,9 +43,11 @@ describe('vault: what an observer of the published blocks cannot learn', () => {
     usb = join(scratch.path, 'usb');
     mkdirSync(usb);
     const target = await core.vault.addTarget({ kind: 'folder', path: usb });
+    // A file both snapshots hold unchanged, so they share chunks.
+    writeFileSync(join(dataDir, 'models', 'weights.bin'), randomBytes(100 * 1024));
     for (const title of ['First', 'Second']) {
       core.chat.createThread(title);
-      const snapshot = await core.vault.snapshot({ includeModels: false, includeDocuments: false });
+      const snapshot = await core.vault.snapshot({ includeModels: true, includeDocuments: false });
       await core.vault.publish(snapshot.cid, target.id);
       cids.push(snapshot.cid);
     }
@@ -58,7 +60,7 @@ describe('vault: what an observer of the published blocks cannot learn', () => {
   it('no content, file name, path or manifest text in any published byte or name', () => {
     const { names, bytes } = published(usb);
     expect(names.some((n) => n.endsWith('.car'))).toBe(true);
-    for (const clear of [MARKER, 'Zebra quartz', 'hearth.db', 'hearth-manifest', 'includeModels', 'appVersion', 'CREATE TABLE']) {
+    for (const clear of [MARKER, 'Zebra quartz', 'hearth.db', 'weights.bin', 'models/', 'hearth-manifest', 'includeModels', 'appVersion', 'CREATE TABLE']) {
       expect(bytes.includes(Buffer.from(clear)), clear).toBe(false);
       expect(names.some((n) => n.includes(clear))).toBe(false);
     }
@@ -87,7 +89,7 @@ describe('vault: what an observer of the published blocks cannot learn', () => {
       expect(Buffer.from(block).includes(Buffer.from(first.bytes))).toBe(false);
       expect(Buffer.from(block).includes(Buffer.from(cids[0]!))).toBe(false);
     }
-    // What the lists do show: the chunks the two snapshots share.
+    // What the lists do show: the chunks the two snapshots share (weights.bin's).
     const chunks = async (root: string) => {
       const r = decodeRoot(await fetcher.get(CID.parse(root)), root);
       return new Set((await Promise.all(r.lists.map(async (l) => decodeList(await fetcher.get(l), String(l))))).flat().map(String));

@@ -126,7 +126,7 @@ export async function resolveLatest(
       'STALE_POINTER',
       `The latest-snapshot record there names snapshot ${pointer.root} (sequence ${pointer.sequence}, written ${pointer.createdAt}), ` +
         `but this machine has already seen sequence ${seen.sequence} there, naming ${seen.root} (written ${seen.createdAt}): an older record was put back. ` +
-        `Restore that one with --cid ${seen.root}, or the older one on purpose with --cid ${pointer.root}.`,
+        `Restore that one by its CID (--cid ${seen.root}), or the older one on purpose (--cid ${pointer.root}).`,
     );
   }
   if (options.fetcher && capabilitiesOf(target.kind).listUploads) {
@@ -138,7 +138,7 @@ export async function resolveLatest(
           'STALE_POINTER',
           `The latest-snapshot record there names snapshot ${pointer.root} (${pointed === null ? 'which cannot be read there' : `taken ${new Date(pointed).toISOString()}`}), ` +
             `but the target holds a newer snapshot of this wallet, ${newest.root} (taken ${new Date(newest.takenAt).toISOString()}): the record is out of date, or an older one was put back. ` +
-            `Restore the newest with --cid ${newest.root}, or the older one on purpose with --cid ${pointer.root}.`,
+            `Restore the newest by its CID (--cid ${newest.root}), or the older one on purpose (--cid ${pointer.root}).`,
         );
       }
     }
