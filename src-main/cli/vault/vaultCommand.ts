@@ -7,12 +7,13 @@ import { phraseCommand } from './phraseCommand';
 import { publishCommand } from './publishCommand';
 import { restoreCommand } from './restoreCommand';
 import { scheduleCommand } from './scheduleCommand';
+import { signCommand } from './signCommand';
 import { snapshotCommand } from './snapshotCommand';
 import { statusCommand } from './statusCommand';
 import { targetCommand } from './targetCommands';
 import { unlockCommand } from './unlockCommand';
 
-/** `hearth vault init|import|status|ls|unlock|lock|phrase|target|snapshot|publish|restore|schedule`. */
+/** `hearth vault init|import|status|ls|unlock|lock|phrase|sign|target|snapshot|publish|restore|schedule`. */
 export const vaultCommand = defineGroup({
   name: 'vault',
   summary: 'Encrypted backups under a wallet: init, snapshot, publish, restore, targets (hearth vault --help)',
@@ -28,6 +29,7 @@ phrase alone restores them anywhere.`,
     unlockCommand,
     lockCommand,
     phraseCommand,
+    signCommand,
     targetCommand,
     snapshotCommand,
     publishCommand,
