@@ -64,9 +64,8 @@ export class ChunkSealer {
     return { cid: known.blockCid, size, id, sealedSize: known.sealedSize, ...(known.offset === undefined ? {} : { offset: known.offset }) };
   }
 
-  /** Seals one chunk (or reuses it) and references it. */
-  async chunk(plaintext: Uint8Array): Promise<ChunkRef> {
-    const id = this.id(plaintext);
+  /** Seals one chunk (or reuses it) and references it; `id` when the caller has just computed it. */
+  async chunk(plaintext: Uint8Array, id = this.id(plaintext)): Promise<ChunkRef> {
     const existing = await this.reference(id, plaintext.length);
     if (existing) return existing;
     const block = await rawBlock(sealChunk(this.dataKey, plaintext));

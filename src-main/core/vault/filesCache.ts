@@ -36,6 +36,9 @@ export interface CachedFile {
   chunks: CachedChunk[];
 }
 
+/** The identity kept for a capture copy (the database): it never matches, so the copy is always read. */
+export const COPY_IDENTITY = 'copy';
+
 /** When the last full verify ran and how many snapshots used the cache since. */
 export const fullVerifyState = z.object({ at: z.number(), since: z.number().int().nonnegative() });
 export type FullVerifyState = z.infer<typeof fullVerifyState>;

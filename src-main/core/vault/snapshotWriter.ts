@@ -1,25 +1,14 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { HearthError } from '../common/hearthError';
 import { ChunkSealer, type ChunkRef } from './chunkSealer';
-import { ContentChunker, DEFAULT_CHUNK_SIZES, type ChunkerOptions } from './contentChunker';
 import type { Capture, CapturedFile } from './dataCapture';
-import { fileIdentity, identitySize, type CachedFile } from './filesCache';
+import { readFileInto } from './fileChunking';
+import { COPY_IDENTITY, fileIdentity, identitySize, type CachedFile } from './filesCache';
 import type { LocalBlockStore } from './localBlockStore';
-import { PACKING, SmallFilePacker } from './smallFilePacker';
+import { SmallFilePacker } from './smallFilePacker';
 import { MANIFEST_FORMAT, ROOT_FORMAT, encodeLists, encodeRoot, sealManifest, type ManifestSigner } from './snapshotFormat';
 import type { ManifestChunk, ManifestFile, SnapshotManifest, SnapshotOptions } from './types';
 import type { VaultKeys } from './vaultKeys';
 import type { VaultRepository } from './vaultRepository';
-
-/**
- * Chunk sizes: small for the files that change a little at a time (the SQLite database, index
- * files), so an edit re-uploads tens of kilobytes; the library's larger default for big files
- * (models), so a 4 GB model is thousands of blocks rather than tens of thousands.
- */
-export const SMALL_FILE_CHUNKS = { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024 } as const;
-const BIG_FILE_BYTES = 64 * 1024 * 1024;
 
 export interface WriteSnapshotInput {
   signer: ManifestSigner;
@@ -49,6 +38,8 @@ export interface WrittenSnapshot {
   blocksFolderLost: boolean;
   /** Plaintext bytes read from disk (files the cache vouched for are not read). */
   readBytes: number;
+  /** Bytes that went through the content-defined chunker (read bytes that matched the previous chunks did not). */
+  chunkedBytes: number;
   /** Files not read because their identity had not changed since the previous snapshot. */
   skippedFiles: number;
   /** Files a full verify found changed although size, mtime, inode and ctime had not. */
@@ -83,6 +74,7 @@ export async function writeSnapshot(
   let done = 0;
   let readBytes = 0;
   let skippedFiles = 0;
+  let chunkedBytes = 0;
   const progress = (bytes: number, path: string) => {
     done += bytes;
     input.onProgress?.(done, totalBytes, path);
@@ -106,16 +98,21 @@ export async function writeSnapshot(
         skippedFiles++;
         progress(cached.size, file.path);
       } else {
-        const read = await vanishedAsNotFound(file, () => readInto(file, { sealer, packer, keys, signal }, add, (n) => progress(n, file.path)));
+        // The previous chunk list of this path guides the chunker even when the file changed (always, for the database copy).
+        const previous = cache.get(file.path)?.chunks ?? null;
+        const read = await vanishedAsNotFound(file, () => readFileInto(file, previous, { sealer, packer, keys, signal }, add, (n) => progress(n, file.path)));
         entry.size = read.size;
         entry.sha256 = read.sha256;
         readBytes += read.size;
+        chunkedBytes += read.chunkedBytes;
         if (unchanged && cached.sha256 !== read.sha256) unnoticedChanges.push(file.path);
       }
       files.push(entry);
       refsByFile.push({ path: file.path, refs });
-      // Kept only when the file read is the file the identity describes (it did not grow or shrink meanwhile).
-      if (identity !== null && identitySize(identity) === entry.size) nextCache.push({ path: file.path, identity, size: entry.size, sha256: entry.sha256, chunks: refs });
+      // Kept only when the file read is the file the identity describes (it did not grow or shrink meanwhile);
+      // a capture copy (no identity) is kept too, never to be skipped, but to guide the chunker next time.
+      if (identity === null) nextCache.push({ path: file.path, identity: COPY_IDENTITY, size: entry.size, sha256: entry.sha256, chunks: refs });
+      else if (identitySize(identity) === entry.size) nextCache.push({ path: file.path, identity, size: entry.size, sha256: entry.sha256, chunks: refs });
     }
     await packer.flush();
     await sealer.drain();
@@ -170,6 +167,7 @@ export async function writeSnapshot(
       resealedChunks: sealer.resealed,
       blocksFolderLost,
       readBytes,
+      chunkedBytes,
       skippedFiles,
       unnoticedChanges,
     };
@@ -184,49 +182,12 @@ export function writtenSummary(written: WrittenSnapshot, full: boolean): { info:
   const read = `${written.skippedFiles} unchanged and not read${full ? '; a full verify' : ''}`;
   const first = written.unnoticedChanges[0];
   return {
-    info: `vault: snapshot ${written.cid}: ${written.files} files (${read}), ${written.readBytes} bytes read, ${written.newChunks} new chunks, ${written.reusedChunks} unchanged`,
+    info: `vault: snapshot ${written.cid}: ${written.files} files (${read}), ${written.readBytes} bytes read (${written.chunkedBytes} chunked anew), ${written.newChunks} new chunks, ${written.reusedChunks} unchanged`,
     warning:
       first === undefined
         ? null
         : `vault: ${written.unnoticedChanges.length} files had changed although their size, time and inode had not (first: ${first}); this full verify took them in`,
   };
-}
-
-interface ReadContext {
-  sealer: ChunkSealer;
-  packer: SmallFilePacker;
-  keys: VaultKeys;
-  signal?: AbortSignal;
-}
-
-/** Reads a file once: its sha256, and its chunks sealed (or packed, for a small file) as they come. */
-async function readInto(file: CapturedFile, ctx: ReadContext, add: (ref: ChunkRef) => void, onBytes: (n: number) => void): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  if (file.size < PACKING.below) {
-    const bytes = new Uint8Array(await readFile(file.source, { signal: ctx.signal }));
-    hash.update(bytes);
-    if (bytes.length > 0 && bytes.length < PACKING.below) {
-      await ctx.packer.add(bytes, add);
-      onBytes(bytes.length);
-      return { size: bytes.length, sha256: hash.digest('hex') };
-    }
-    // It grew past the packing size since the capture: chunked like any file.
-    for await (const chunk of chunkerFor(bytes.length, ctx.keys).chunks(once(bytes))) {
-      add(await ctx.sealer.chunk(chunk));
-      size += chunk.length;
-      onBytes(chunk.length);
-    }
-    return { size, sha256: hash.digest('hex') };
-  }
-  const stream = createReadStream(file.source, { highWaterMark: 1024 * 1024, signal: ctx.signal });
-  for await (const chunk of chunkerFor(file.size, ctx.keys).chunks(stream as AsyncIterable<Uint8Array>)) {
-    hash.update(chunk);
-    add(await ctx.sealer.chunk(chunk));
-    size += chunk.length;
-    onBytes(chunk.length);
-  }
-  return { size, sha256: hash.digest('hex') };
 }
 
 /** Blocks that only files under models/ reference: a machine may keep those on a target alone (keepModelBlocks off). */
@@ -236,15 +197,6 @@ function modelOnlyBlocks(files: { path: string; refs: ChunkRef[] }[]): Set<strin
   for (const { path, refs } of files) for (const ref of refs) (path.startsWith('models/') ? models : others).add(ref.cid);
   for (const cid of others) models.delete(cid);
   return models;
-}
-
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
-}
-
-function chunkerFor(size: number, keys: VaultKeys): ContentChunker {
-  const sizes: Omit<ChunkerOptions, 'seed'> = size >= BIG_FILE_BYTES ? DEFAULT_CHUNK_SIZES : SMALL_FILE_CHUNKS;
-  return new ContentChunker({ ...sizes, seed: keys.chunkerSeed });
 }
 
 /** The manifest's form of a reference: no sealed size; an offset only for a slice of a pack. */
