@@ -19,7 +19,7 @@ import { NetworkLedger } from './network/networkLedger';
 import { HardwareFit } from './models/hardwareFit';
 import { HUB_TOKEN_SECRET, HubClient } from './models/hubClient';
 import { ModelDownloads } from './models/modelDownloads';
-import { ModelFileHashes } from './models/modelFileHashes';
+import { ModelFileHashes, sha256File } from './models/modelFileHashes';
 import { ModelLibrary } from './models/modelLibrary';
 import { resolveSource } from './models/resolveSource';
 import { FileSecretStore, type SecretStore } from './ports/secretStore';
@@ -32,6 +32,7 @@ import { PRIVATE_DIR_MODE, PrivateDataDir } from './storage/privateDataDir';
 import { JobRepository } from './storage/jobRepository';
 import { ModelRepository } from './storage/modelRepository';
 import { SettingsRepository } from './storage/settingsRepository';
+import { Verification } from './verify/verification';
 import { ThreadRepository } from './storage/threadRepository';
 import { VaultService, type VaultServiceDeps } from './vault/vaultService';
 
@@ -81,6 +82,8 @@ export interface Core {
   chat: ChatService;
   /** Answer receipts: made with each reply, signed later when the wallet was locked. */
   receipts: ReplyReceipts;
+  /** Proof bundles and verification of replies and files (replaying on the CPU). */
+  verification: Verification;
   jobs: JobManager;
   secrets: SecretStore;
   catalog: ModelCatalog;
@@ -192,6 +195,23 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     library.retriever,
     receipts,
   );
+  const verification = new Verification({
+    logger,
+    threads: config.threads ?? null,
+    receipt: (messageId) => receipts.read(messageId),
+    receiptIds: (threadId) => threads.receipts(threadId).map((r) => r.messageId),
+    message: (messageId) => threads.message(messageId),
+    thread: (threadId) => chat.getThread(threadId),
+    hashFile: (path) => hashes.hash(path),
+    modelPaths: async () => (await models.list()).filter((m) => m.present).map((m) => m.path),
+    vaultAddress: async () => (await vault.status()).address,
+    documents: {
+      get: (docId) => libraryRepo.document(docId) ?? null,
+      chunkText: (chunkId) => library.chunk(chunkId).then((hit) => hit.text, () => null),
+      documentText: (docId) => library.documentText(docId).then((doc) => doc?.text ?? null, () => null),
+      fileSha256: (path) => sha256File(path).catch(() => null),
+    },
+  });
   // Documents are embedded again when the embedding default changes, whichever front end changed it.
   models.onDefaultChanged((purpose) => purpose === 'embedding' && library.embeddingModelChanged());
   // Every job kind is registered: jobs left running by a crash or quit resume now.
@@ -212,6 +232,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     runner,
     chat,
     receipts,
+    verification,
     jobs,
     secrets,
     catalog,
@@ -227,6 +248,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
       if (disposed) return;
       disposed = true;
       await chat.dispose();
+      await verification.dispose();
       await library.dispose();
       await jobs.shutdown();
       await parser.dispose();

@@ -31,6 +31,7 @@ import type {
   VaultStatus,
   VaultTarget,
 } from './dto';
+import type { ProofBundle, VerifyReport } from './verify';
 
 /**
  * The one description of everything that crosses the UI boundary. The main process and
@@ -133,6 +134,10 @@ export const calls = {
   'chat.edit': call<SendResult>()(z.object({ threadId: id, messageId: id, content: z.string().min(1) }).strict()),
   /** Signs the answer receipts stored unsigned while the vault was locked: one chat's, or every chat's. */
   'receipts.sign': call<ReceiptSigning>()(z.object({ threadId: id.optional() }).strict()),
+  /** A reply's proof bundle: its receipt and chain, and its full transcript when asked for. */
+  'receipts.export': call<ProofBundle>()(z.object({ messageId: id, transcript: z.boolean() }).strict()),
+  /** Checks a reply here: signature, chain, transcript, model file, replay, sources. */
+  'receipts.verify': call<VerifyReport>()(z.object({ messageId: id }).strict()),
 
   'jobs.list': call<JobInfo[]>()(empty),
   'jobs.cancel': call<null>()(z.object({ jobId: id }).strict()),

@@ -24,6 +24,8 @@ export const CALL_NAMES = [
   'chat.regenerate',
   'chat.edit',
   'receipts.sign',
+  'receipts.export',
+  'receipts.verify',
   'jobs.list',
   'jobs.cancel',
   'jobs.pause',

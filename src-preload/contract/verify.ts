@@ -1,8 +1,10 @@
-import type { CheckStatus, GpuBackend, ReplayOutcome, VerifyCheck } from './vocabulary';
+import type { AnswerReceipt, ChunkLocation } from './dto';
+import type { CheckStatus, MessageRole, ReplayOutcome, VerifyCheck } from './vocabulary';
 
 /** The inference build a reply was generated or replayed with: a difference here explains a different output. */
 export interface InferenceBuild {
-  backend: GpuBackend;
+  /** cpu, cuda, vulkan or metal (a GpuBackend; a string, as receipts from other versions may name others). */
+  backend: string;
   /** llama.cpp release the binary was built from (node-llama-cpp's `llamaCppRelease`). */
   llamaCpp: string;
   nodeLlamaCpp: string;
@@ -47,4 +49,45 @@ export interface VerifyReport {
   signer: string | null;
   checks: VerifyCheckResult[];
   replay: ReplayReport | null;
+}
+
+/** A passage as the model was given it, in a proof bundle (the file's name only, never its folder). */
+export interface TranscriptPassage {
+  /** Its number in the prompt: [1], [2]... */
+  n: number;
+  chunkId: string;
+  docId: string;
+  /** The file's name, as the prompt named it. */
+  fileName: string;
+  title: string | null;
+  heading: string[];
+  location: ChunkLocation;
+  wholeDocument: boolean;
+  text: string;
+}
+
+/** Everything the model was given for one reply, and the reply: enough to rebuild its input tokens. */
+export interface ProofTranscript {
+  systemPrompt: string;
+  /** True when the chat answered from collections (the prompt then holds source instructions, even with no passage). */
+  scoped: boolean;
+  passages: TranscriptPassage[];
+  /** The earlier turns the model was given, oldest first (turns left out for room are not here). */
+  history: { role: MessageRole; text: string }[];
+  question: string;
+  answer: string;
+}
+
+/**
+ * A proof bundle: one reply's receipt, the receipts before it in its chat (the chain), and, when
+ * the user exports it, the full transcript. `hearth verify bundle.json --model PATH` checks it
+ * anywhere, without the sender's data.
+ */
+export interface ProofBundle {
+  format: 'hearth-proof-bundle';
+  version: 1;
+  receipt: AnswerReceipt;
+  /** The chat's receipts from its first through this one, in order. */
+  chain: AnswerReceipt[];
+  transcript: ProofTranscript | null;
 }

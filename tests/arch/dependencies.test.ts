@@ -23,8 +23,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   library: ['common', 'jobs', 'models', 'search', 'storage'],
   vault: ['common', 'jobs', 'ports', 'search', 'storage'],
   network: ['common', 'storage'],
+  verify: ['common', 'inference', 'receipts'],
   rpc: ['common', 'createCore'],
-  createCore: ['common', 'inference', 'jobs', 'library', 'models', 'network', 'ports', 'search', 'storage', 'vault'],
+  createCore: ['common', 'inference', 'jobs', 'library', 'models', 'network', 'ports', 'search', 'storage', 'vault', 'verify'],
 };
 
 function sourceFiles(dir: string): string[] {

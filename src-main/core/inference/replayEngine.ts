@@ -34,6 +34,8 @@ export interface ReplayRequest {
   inputTokens: readonly number[];
   recorded: RecordedOutput;
   contextSize: number;
+  /** The batch size the reply was generated with; GENERATION_BATCH_SIZE when absent. */
+  batchSize?: number;
   sampling: GenerationSampling;
   /** The build the reply was generated with, when known: a replay on another one says so. */
   recordedBuild: InferenceBuild | null;
@@ -236,7 +238,7 @@ export class ReplayEngine {
     const context = await model.createContext({
       contextSize: request.contextSize,
       sequences: 1,
-      batchSize: GENERATION_BATCH_SIZE,
+      batchSize: request.batchSize ?? GENERATION_BATCH_SIZE,
       flashAttention: false,
       threads: request.threads ?? this.options.threads ?? model.llama.cpuMathCores,
     });

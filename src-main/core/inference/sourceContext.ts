@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { ChunkLocation, Citation, MessageSources, SearchHit } from '#contract/dto';
+import type { TranscriptPassage } from '#contract/verify';
 
 /** What the chat needs from the document index. */
 export interface SourceRetriever {
@@ -84,7 +85,7 @@ export async function buildSourceContext(options: {
       text,
       wholeDocument,
     });
-    blocks.push(`[${n}] ${describe(hit, wholeDocument)}\n${text}`);
+    blocks.push(passageBlock({ n, fileName: basename(hit.path), heading: hit.heading, location: hit.location, wholeDocument, text }));
     used += tokens;
   };
 
@@ -111,14 +112,26 @@ export async function buildSourceContext(options: {
   };
 }
 
-function describe(hit: SearchHit, wholeDocument: boolean): string {
-  const parts = [basename(hit.path)];
-  if (!wholeDocument) {
-    if (hit.heading.length > 0) parts.push(hit.heading.join(' › '));
-    const location = locationLabel(hit.location);
+/** What the prompt says of one passage: its number, where it is from, its text. */
+export type PromptPassage = Pick<TranscriptPassage, 'n' | 'fileName' | 'heading' | 'location' | 'wholeDocument' | 'text'>;
+
+/** One passage as the system message gives it: `[n] file — heading — location`, then its text. */
+export function passageBlock(passage: PromptPassage): string {
+  const parts = [passage.fileName];
+  if (!passage.wholeDocument) {
+    if (passage.heading.length > 0) parts.push(passage.heading.join(' › '));
+    const location = locationLabel(passage.location);
     if (location) parts.push(location);
   }
-  return parts.join(' — ');
+  return `[${passage.n}] ${parts.join(' — ')}\n${passage.text}`;
+}
+
+/**
+ * The text a scoped chat adds to the system message, from its passages in prompt order (what
+ * buildSourceContext wrote): instructions and the numbered passages, or the no-sources note.
+ */
+export function sourcePromptFor(passages: readonly PromptPassage[]): string {
+  return passages.length === 0 ? NO_SOURCES_INSTRUCTIONS : `${SOURCE_INSTRUCTIONS}\n\n${passages.map(passageBlock).join('\n\n')}`;
 }
 
 export function locationLabel(location: ChunkLocation): string | null {

@@ -48,6 +48,8 @@ export function createHandlers(core: Core): Handlers {
     'chat.regenerate': ({ threadId }) => core.chat.regenerate(threadId),
     'chat.edit': ({ threadId, messageId, content }) => core.chat.edit(threadId, messageId, content),
     'receipts.sign': ({ threadId }) => core.receipts.signPending(threadId ?? null),
+    'receipts.export': ({ messageId, transcript }) => core.verification.exportBundle(messageId, transcript),
+    'receipts.verify': ({ messageId }) => core.verification.verifyMessage(messageId),
 
     'jobs.list': () => core.jobs.list(),
     'jobs.cancel': ({ jobId }) => {
