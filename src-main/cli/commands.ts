@@ -6,15 +6,17 @@ import { indexCommand } from './library/indexCommand';
 import { searchCommand } from './library/searchCommand';
 import { modelsCommand } from './models/modelsCommand';
 import { networkCommand } from './networkCommand';
+import { receiptsCommand } from './receiptsCommand';
 import { serveCommand } from './serveCommand';
 import { threadsCommand } from './threadsCommand';
 import { vaultCommand } from './vault/vaultCommand';
+import { verifyCommand } from './verifyCommand';
 
 /** Every command of `hearth`, declared; main.ts dispatches through this tree and generates help from it. */
 export const rootCommand = defineGroup({
   name: '',
   summary: '',
-  commands: [serveCommand, chatCommand, modelsCommand, threadsCommand, indexCommand, searchCommand, collectionsCommand, docsCommand, vaultCommand, networkCommand],
+  commands: [serveCommand, chatCommand, modelsCommand, threadsCommand, indexCommand, searchCommand, collectionsCommand, docsCommand, vaultCommand, networkCommand, receiptsCommand, verifyCommand],
 });
 
 export const ROOT_TEXT = {

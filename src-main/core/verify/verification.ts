@@ -65,7 +65,7 @@ export class Verification {
   }
 
   /** Verifies a file's JSON (a bundle or a receipt): RECEIPT_INVALID when it is neither or a field was changed. */
-  verifyFile(value: unknown, where: string, options: { modelPath?: string; address?: string; signal?: AbortSignal } = {}): Promise<VerifyReport> {
+  async verifyFile(value: unknown, where: string, options: { modelPath?: string; address?: string; signal?: AbortSignal } = {}): Promise<VerifyReport> {
     const input = parseVerifyInput(value, where);
     return this.service.verify(input, {
       ...(options.modelPath ? { modelPath: options.modelPath } : {}),

@@ -1,7 +1,6 @@
 import { getAddress } from 'ethers';
 import type { AnswerReceipt } from '#contract/dto';
 import type { ProofTranscript, VerifyCheckResult } from '#contract/verify';
-import { HearthError } from '../common/hearthError';
 import { NO_PREVIOUS_RECEIPT, recoverSigner, textSha256 } from '../receipts/receiptFormat';
 
 /**
@@ -26,7 +25,7 @@ export function checkSignature(receipt: AnswerReceipt, expected: { address: stri
   try {
     recovered = recoverSigner(receipt);
   } catch (error) {
-    return { signer: null, result: { check: 'signature', status: 'fail', message: (error as HearthError).message } };
+    return { signer: null, result: { check: 'signature', status: 'fail', message: (error as Error).message } };
   }
   if (recovered !== receipt.signer) {
     return {
