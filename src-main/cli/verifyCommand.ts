@@ -1,6 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { getAddress } from 'ethers';
 import type { VerifyReport } from '#contract/verify';
+import type { CheckStatus } from '#contract/vocabulary';
 import { HearthError } from '../core/common/hearthError';
 import { readRegularFile } from '../core/common/regularFile';
 import { defineCommand } from './declare/commandSpec';
@@ -60,7 +61,7 @@ against the documents when they are indexed in this library.`,
   },
 });
 
-const MARKS = { pass: 'ok  ', fail: 'FAIL', warn: 'warn', skipped: 'skip' } as const;
+const MARKS = { pass: 'ok  ', fail: 'FAIL', warn: 'warn', skipped: 'skip' } satisfies Record<CheckStatus, string>;
 
 /** The checks for people: one line each, the replay's continuations when it differs, the verdict last. */
 export function reportText(report: VerifyReport): string {

@@ -39,7 +39,7 @@ export interface ReplayRequest {
   sampling: GenerationSampling;
   /** The build the reply was generated with, when known: a replay on another one says so. */
   recordedBuild: InferenceBuild | null;
-  /** CPU threads; the engine's default when absent. */
+  /** CPU threads (the output does not depend on them: see README); the engine's default when absent. */
   threads?: number;
   signal?: AbortSignal;
 }

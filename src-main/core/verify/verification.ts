@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { AnswerReceipt, Message } from '#contract/dto';
 import type { ProofBundle, TranscriptPassage, VerifyReport } from '#contract/verify';
@@ -49,7 +50,13 @@ export class Verification {
     const replay = () => (this.engine ??= new ReplayEngine({ logger: deps.logger, threads: deps.threads }));
     const findModel = (sha256: string) => this.findModel(sha256);
     this.exporter = new ProofExporter({ ...deps, replay, findModel });
-    this.service = new VerifyService({ replay, hashFile: deps.hashFile, findModel, sources: new LibraryPassages(deps.documents) });
+    this.service = new VerifyService({
+      replay,
+      maxThreads: () => deps.threads ?? Math.max(1, Math.floor(availableParallelism() / 2)),
+      hashFile: deps.hashFile,
+      findModel,
+      sources: new LibraryPassages(deps.documents),
+    });
   }
 
   /** A reply's proof bundle; the transcript only when asked for. */

@@ -15,6 +15,8 @@ export interface PassageChecker {
 
 export interface VerifyServiceDeps {
   replay: () => ReplayEngine;
+  /** The most CPU threads a replay may use. */
+  maxThreads: () => number;
   /** A file's sha256 (hex) and size; the model files' cache. */
   hashFile: (path: string) => Promise<{ sha256: string; sizeBytes: number }>;
   /** A model file of this library with this sha256 (hex), or null. */
@@ -73,6 +75,8 @@ export class VerifyService {
         batchSize: receipt.fields.runtime.batchSize,
         sampling: samplingFromReceipt(receipt.fields.sampling),
         recordedBuild: receipt.fields.runtime,
+        // As many threads as the reply was generated with, at most what the user allows (--threads) or this CPU has.
+        threads: Math.max(1, Math.min(receipt.fields.runtime.threads, this.deps.maxThreads())),
         signal: options.signal,
       });
       const status: CheckStatus =

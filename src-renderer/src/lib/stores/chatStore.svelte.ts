@@ -1,5 +1,6 @@
 import type { ChatStreamEvent, ContextUsage, Message, SendResult, Thread } from '#contract/dto';
 import type { Result } from '#contract/errors';
+import type { ProofBundle, VerifyReport } from '#contract/verify';
 import type { HearthBridge } from '../api/client';
 import type { ToastStore } from './toastStore.svelte';
 
@@ -180,6 +181,26 @@ export class ChatStore {
     if (refused.length > 0) this.toasts.error({ code: 'RECEIPT_INVALID', message: `${refused.length} receipt(s) were not signed: ${refused[0]!.reason}` });
     else this.toasts.info(signed === 1 ? 'Signed 1 receipt.' : `Signed ${signed} receipts.`);
     await this.refresh();
+  }
+
+  /** Verifies a reply here (signature, chain, transcript, model, replay, sources); null when it could not run. */
+  async verifyReply(messageId: string): Promise<VerifyReport | null> {
+    const result = await this.bridge.call('receipts.verify', { messageId });
+    if (!result.ok) {
+      this.toasts.error(result.error);
+      return null;
+    }
+    return result.value;
+  }
+
+  /** A reply's proof bundle with its transcript (the user asked to export it); null when it could not be made. */
+  async exportProof(messageId: string): Promise<ProofBundle | null> {
+    const result = await this.bridge.call('receipts.export', { messageId, transcript: true });
+    if (!result.ok) {
+      this.toasts.error(result.error);
+      return null;
+    }
+    return result.value;
   }
 
   async stop(): Promise<void> {
