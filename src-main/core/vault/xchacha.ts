@@ -1,3 +1,4 @@
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 
 /**
@@ -6,6 +7,9 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
  * (RFC 8439) runs under that subkey with the nonce 0x00000000 || the last 8 bytes. The bytes
  * are the same as any other XChaCha20-Poly1305's (@noble/ciphers', libsodium's); only the
  * speed differs (about 10× pure JavaScript's).
+ *
+ * Electron's Node runs on BoringSSL, which offers no 'chacha20-poly1305' to createCipheriv:
+ * there (found by trying once), the same cipher runs on @noble/ciphers instead.
  */
 export const XCHACHA_NONCE_LENGTH = 24;
 export const XCHACHA_TAG_LENGTH = 16;
@@ -63,27 +67,84 @@ function ietfParams(key: Uint8Array, nonce: Uint8Array): { subkey: Uint8Array; i
   return { subkey: hchacha20(key, nonce.subarray(0, 16)), iv };
 }
 
-/**
- * Encrypts the concatenation of `parts` (given in pieces, so a caller's header and padding
- * need no copy into one buffer) and writes ciphertext || tag into `out` at `offset`; `out`
- * must have room for the parts' total length plus the 16-byte tag.
- */
-export function xchachaSealInto(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[], out: Uint8Array, offset: number): void {
-  const { subkey, iv } = ietfParams(key, nonce);
-  const cipher = createCipheriv('chacha20-poly1305', subkey, iv, { authTagLength: XCHACHA_TAG_LENGTH });
-  subkey.fill(0);
-  cipher.setAAD(aad, { plaintextLength: parts.reduce((sum, p) => sum + p.length, 0) });
-  let at = offset;
-  for (const part of parts) {
-    if (part.length === 0) continue;
-    const piece = cipher.update(part);
-    out.set(piece, at);
-    at += piece.length;
+export interface XChaChaBackend {
+  readonly name: 'openssl' | 'noble';
+  /**
+   * Encrypts the concatenation of `parts` (given in pieces, so a caller's header and padding
+   * need no copy into one buffer) and writes ciphertext || tag into `out` at `offset`; `out`
+   * must have room for the parts' total length plus the 16-byte tag.
+   */
+  sealInto(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[], out: Uint8Array, offset: number): void;
+  /** The plaintext of ciphertext || tag; throws when it does not authenticate. */
+  open(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array;
+}
+
+const openssl: XChaChaBackend = {
+  name: 'openssl',
+  sealInto(key, nonce, aad, parts, out, offset) {
+    const { subkey, iv } = ietfParams(key, nonce);
+    const cipher = createCipheriv('chacha20-poly1305', subkey, iv, { authTagLength: XCHACHA_TAG_LENGTH });
+    subkey.fill(0);
+    cipher.setAAD(aad, { plaintextLength: parts.reduce((sum, p) => sum + p.length, 0) });
+    let at = offset;
+    for (const part of parts) {
+      if (part.length === 0) continue;
+      const piece = cipher.update(part);
+      out.set(piece, at);
+      at += piece.length;
+    }
+    const last = cipher.final();
+    out.set(last, at);
+    at += last.length;
+    out.set(cipher.getAuthTag(), at);
+  },
+  open(key, nonce, aad, sealed) {
+    if (sealed.length < XCHACHA_TAG_LENGTH) throw new RangeError('XChaCha20-Poly1305 ciphertext is shorter than its tag');
+    const { subkey, iv } = ietfParams(key, nonce);
+    const decipher = createDecipheriv('chacha20-poly1305', subkey, iv, { authTagLength: XCHACHA_TAG_LENGTH });
+    subkey.fill(0);
+    const bodyLength = sealed.length - XCHACHA_TAG_LENGTH;
+    decipher.setAAD(aad, { plaintextLength: bodyLength });
+    decipher.setAuthTag(sealed.subarray(bodyLength));
+    const plain = decipher.update(sealed.subarray(0, bodyLength));
+    // final() throws when the tag does not match: the plaintext above is then dropped unread.
+    const rest = decipher.final();
+    const out = rest.length === 0 ? plain : Buffer.concat([plain, rest]);
+    // A plain Uint8Array view (no copy), like every other byte array the vault hands around.
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  },
+};
+
+const noble: XChaChaBackend = {
+  name: 'noble',
+  sealInto(key, nonce, aad, parts, out, offset) {
+    if (nonce.length !== XCHACHA_NONCE_LENGTH) throw new RangeError('XChaCha20-Poly1305 takes a 24-byte nonce');
+    const plaintext = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    out.set(xchacha20poly1305(key, nonce, aad).encrypt(plaintext), offset);
+  },
+  open(key, nonce, aad, sealed) {
+    if (nonce.length !== XCHACHA_NONCE_LENGTH) throw new RangeError('XChaCha20-Poly1305 takes a 24-byte nonce');
+    return xchacha20poly1305(key, nonce, aad).decrypt(sealed);
+  },
+};
+
+/** Both implementations, for the tests that hold them to the same bytes. */
+export const XCHACHA_BACKENDS: readonly XChaChaBackend[] = [openssl, noble];
+
+function opensslHasChaCha(): boolean {
+  try {
+    createCipheriv('chacha20-poly1305', new Uint8Array(KEY_LENGTH), new Uint8Array(12), { authTagLength: XCHACHA_TAG_LENGTH });
+    return true;
+  } catch {
+    return false;
   }
-  const last = cipher.final();
-  out.set(last, at);
-  at += last.length;
-  out.set(cipher.getAuthTag(), at);
+}
+
+/** The implementation in use: OpenSSL's where the runtime has it (Node), else @noble/ciphers (Electron). */
+export const xchachaBackend: XChaChaBackend = opensslHasChaCha() ? openssl : noble;
+
+export function xchachaSealInto(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[], out: Uint8Array, offset: number): void {
+  xchachaBackend.sealInto(key, nonce, aad, parts, out, offset);
 }
 
 /** ciphertext || tag of `plaintext`. */
@@ -93,19 +154,7 @@ export function xchachaSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array,
   return out;
 }
 
-/** The plaintext of ciphertext || tag; throws (OpenSSL's error) when it does not authenticate. */
+/** The plaintext of ciphertext || tag; throws when it does not authenticate. */
 export function xchachaOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
-  if (sealed.length < XCHACHA_TAG_LENGTH) throw new RangeError('XChaCha20-Poly1305 ciphertext is shorter than its tag');
-  const { subkey, iv } = ietfParams(key, nonce);
-  const decipher = createDecipheriv('chacha20-poly1305', subkey, iv, { authTagLength: XCHACHA_TAG_LENGTH });
-  subkey.fill(0);
-  const bodyLength = sealed.length - XCHACHA_TAG_LENGTH;
-  decipher.setAAD(aad, { plaintextLength: bodyLength });
-  decipher.setAuthTag(sealed.subarray(bodyLength));
-  const plain = decipher.update(sealed.subarray(0, bodyLength));
-  // final() throws when the tag does not match: the plaintext above is then dropped unread.
-  const rest = decipher.final();
-  const out = rest.length === 0 ? plain : Buffer.concat([plain, rest]);
-  // A plain Uint8Array view (no copy), like every other byte array the vault hands around.
-  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  return xchachaBackend.open(key, nonce, aad, sealed);
 }

@@ -2,18 +2,33 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { openChunk, openManifestBytes, sealChunk, sealManifestBytes, unwrapDataKey, wrapDataKey } from '../../../src-main/core/vault/blockCipher';
-import { hchacha20, xchachaOpen, xchachaSeal, xchachaSealInto } from '../../../src-main/core/vault/xchacha';
+import { XCHACHA_BACKENDS, hchacha20, xchachaBackend, type XChaChaBackend } from '../../../src-main/core/vault/xchacha';
 
 const hex = (text: string) => Uint8Array.from(Buffer.from(text.replace(/[\s:]/g, ''), 'hex'));
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const range = (from: number, length: number) => Uint8Array.from({ length }, (_, i) => from + i);
 
-describe('XChaCha20-Poly1305 on OpenSSL', () => {
-  it('HChaCha20 matches the test vector of draft-irtf-cfrg-xchacha-03 §2.2.1', () => {
-    const key = range(0, 32);
-    const nonce = hex('00:00:00:09:00:00:00:4a:00:00:00:00:31:41:59:27');
-    expect(toHex(hchacha20(key, nonce))).toBe('82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc');
-  });
+const sealWith = (backend: XChaChaBackend, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array) => {
+  const out = new Uint8Array(plaintext.length + 16);
+  backend.sealInto(key, nonce, aad, [plaintext], out, 0);
+  return out;
+};
+
+it('HChaCha20 matches the test vector of draft-irtf-cfrg-xchacha-03 §2.2.1', () => {
+  const key = range(0, 32);
+  const nonce = hex('00:00:00:09:00:00:00:4a:00:00:00:00:31:41:59:27');
+  expect(toHex(hchacha20(key, nonce))).toBe('82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc');
+});
+
+it("uses OpenSSL's ChaCha20-Poly1305 under Node (Electron's BoringSSL lacks it: @noble/ciphers there)", () => {
+  expect(xchachaBackend.name).toBe('openssl');
+  expect(XCHACHA_BACKENDS.map((b) => b.name)).toEqual(['openssl', 'noble']);
+});
+
+describe.each(XCHACHA_BACKENDS.map((backend) => [backend.name, backend] as const))('XChaCha20-Poly1305 on %s', (_name, backend) => {
+  const xchachaSeal = (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array) => sealWith(backend, key, nonce, aad, plaintext);
+  const xchachaOpen = (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array) => backend.open(key, nonce, aad, sealed);
+  const xchachaSealInto = backend.sealInto.bind(backend);
 
   it('the AEAD matches the test vector of draft-irtf-cfrg-xchacha-03 §A.3.1', () => {
     const plaintext = new TextEncoder().encode(
