@@ -212,6 +212,8 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
       fileSha256: (path) => sha256File(path).catch(() => null),
     },
   });
+  // A loaded model's file is hashed for answer receipts right away, not when its first reply ends.
+  events.on('runtime.state', (state) => state.state === 'ready' && runtime.loaded && receipts.warm(runtime.loaded));
   // Documents are embedded again when the embedding default changes, whichever front end changed it.
   models.onDefaultChanged((purpose) => purpose === 'embedding' && library.embeddingModelChanged());
   // Every job kind is registered: jobs left running by a crash or quit resume now.

@@ -7,7 +7,7 @@ import type { AnswerReceipt, ChatStreamEvent, Message } from '#contract/dto';
 import { HearthError } from '../../src-main/core/common/hearthError';
 import type { Core } from '../../src-main/core/createCore';
 import { NO_PREVIOUS_RECEIPT, ZERO_BYTES32, hashReceipt, isValidlySigned, recoverSigner } from '../../src-main/core/receipts/receiptFormat';
-import { createLibraryCore, indexPath } from '../support/libraryCore';
+import { createLibraryCore, indexPath, waitUntil } from '../support/libraryCore';
 import { receiptMutations } from '../support/receiptMutations';
 import { tempDir } from '../support/tempDir';
 import { TEST_MODELS, testModelPath } from '../support/testModels';
@@ -33,13 +33,15 @@ describe('answer receipts (real model, real SQLite)', () => {
   let cleanup: () => Promise<void>;
   let modelPath: string;
   let address: string;
+  let model: string;
   const ends: ChatStreamEvent[] = [];
 
   beforeAll(async () => {
     const lib = await createLibraryCore({ vault: { scryptN: 1 << 12 } });
     ({ core, cleanup } = lib);
     modelPath = await testModelPath('stories260K');
-    await core.runner.load(lib.model.id, { contextSize: 512 });
+    model = lib.model.id;
+    await core.runner.load(model, { contextSize: 512 });
     core.settings.update({ maxReplyTokens: 24, temperature: 0 });
     core.events.on('chat.stream', (e) => e.type === 'end' && ends.push(e));
   });
@@ -60,7 +62,14 @@ describe('answer receipts (real model, real SQLite)', () => {
     const reply = await ask(thread.id, 'Once upon a time');
     expect(reply.receipt).toBe('none');
     expect(core.receipts.read(reply.id)).toBeNull();
+    // Nobody without receipts pays for reading the model file through.
+    const hashed = () => (core.db.prepare('SELECT COUNT(*) AS n FROM file_hashes').get() as { n: number }).n;
+    expect(hashed()).toBe(0);
     ({ address } = await core.vault.create({ passphrase: PASSPHRASE }));
+    // With a wallet, loading a model hashes its file at once, before any reply needs it.
+    await core.runner.unload();
+    await core.runner.load(model, { contextSize: 512 });
+    await waitUntil(() => hashed() === 1, 'the model file to be hashed');
   });
 
   it('signs each reply with hashes of the exact tokens in and out, the model file, and the settings used', async () => {

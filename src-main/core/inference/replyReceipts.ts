@@ -67,19 +67,30 @@ export class ReplyReceipts {
 
   constructor(private readonly deps: ReplyReceiptsDeps) {}
 
-  /** Starts gathering the model's facts (its file's sha256 above all) before the first reply ends. */
+  /**
+   * Starts gathering the model's facts (its file's sha256 above all) as soon as the model is
+   * loaded or first used, so the first reply does not wait for them; only when receipts will be
+   * made (the setting is on and a wallet exists), so nobody else pays for reading the file.
+   */
   warm(session: LoadedSession): void {
-    this.factsOf(session).catch(() => undefined);
+    if (!this.deps.enabled()) return;
+    this.deps.signer
+      .current()
+      .then((wallet) => (wallet === null ? undefined : this.factsOf(session)))
+      .catch(() => undefined);
   }
 
   /** The receipt of a finished reply; null when receipts are off or there is no wallet. */
   async create(reply: ReplyRecord): Promise<AnswerReceipt | null> {
     if (!this.deps.enabled()) return null;
-    const facts = await this.factsOf(reply.session);
-    const started = performance.now();
+    let started = performance.now();
     const cpu = process.cpuUsage();
     const wallet = await this.deps.signer.current();
     if (wallet === null) return null;
+    // Waiting for the model's facts (the first reply of a model, at most) is not the receipt's cost.
+    const waitStart = performance.now();
+    const facts = await this.factsOf(reply.session);
+    started += performance.now() - waitStart;
     const context = reply.session.sequence.contextTokens;
     if (context.length < reply.inputTokens.length || reply.inputTokens.some((token, i) => context[i] !== token)) {
       throw new HearthError('INTERNAL', 'The tokens the model evaluated are not the prompt Hearth built (the context was shifted); this reply gets no receipt.');
