@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NetworkLedgerView, NetworkRequest } from '#contract/dto';
-import { egressFetch, withPurpose } from '../../src-main/core/common/egress';
+import { currentPurpose, egressFetch, withPurpose } from '../../src-main/core/common/egress';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { isLoopback } from '../../src-main/core/network/egressHook';
 import { NetworkLedger } from '../../src-main/core/network/networkLedger';
@@ -48,6 +48,11 @@ async function startWireServer(): Promise<{ url: string; wires: Promise<Wire>[];
     let received = 0;
     req.on('data', (chunk: Buffer) => (received += chunk.length));
     req.on('end', () => {
+      if (req.url === '/moved') {
+        res.writeHead(302, { location: '/moved-here', 'content-length': '0', connection: 'close' });
+        res.end();
+        return;
+      }
       const body = req.url === '/big' ? Buffer.alloc(100_000, 7) : Buffer.from(`got ${received} bytes for ${req.method} ${req.url}`);
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length), connection: 'close' });
       res.end(body);
@@ -142,6 +147,26 @@ describe('the network ledger records every request fetch sends (real HTTP server
       }),
     );
     expect(nested.record.purpose).toBe('vault-account');
+    // Context tracking is on only while a withPurpose runs: afterwards nothing inherits a purpose.
+    expect(currentPurpose()).toBeUndefined();
+    const after = await exchange(() => fetch(`${wire.url}/after`));
+    expect(after.record.purpose).toBe('unattributed');
+  });
+
+  it('gives each egressFetch its own purpose, side by side, and to every hop of a redirect', async () => {
+    const before = ledger.view({ limit: 1 }).requests[0]?.id ?? 0;
+    const answers = await Promise.all([
+      egressFetch('hub-api', `${wire.url}/one`),
+      egressFetch('vault-restore', `${wire.url}/two`),
+      egressFetch('model-probe', `${wire.url}/moved`),
+    ]);
+    await Promise.all(answers.map((answer) => answer.arrayBuffer()));
+    expect(answers[2]!.url).toBe(`${wire.url}/moved-here`);
+    await until(() => ledger.view({ limit: 10 }).requests.filter((r) => r.id > before).length === 4);
+    const records = ledger.view({ limit: 10 }).requests.filter((r) => r.id > before);
+    const byStatus = (status: number) => records.filter((r) => r.status === status).map((r) => r.purpose).sort();
+    expect(byStatus(200)).toEqual(['hub-api', 'model-probe', 'vault-restore']);
+    expect(byStatus(302)).toEqual(['model-probe']);
   });
 
   it('records a request that got no answer, with why', async () => {

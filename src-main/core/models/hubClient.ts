@@ -1,7 +1,7 @@
 import { ggufFileQuantNames } from 'node-llama-cpp';
 import { z } from 'zod';
 import type { HubFile, HubModelSummary } from '#contract/dto';
-import { withPurpose } from '../common/egress';
+import { purposeFetch } from '../common/egress';
 import { HearthError } from '../common/hearthError';
 import { httpError, networkError } from '../common/httpErrors';
 
@@ -47,7 +47,7 @@ export class HubClient {
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: HubClientOptions) {
-    this.fetchImpl = options.fetch ?? fetch;
+    this.fetchImpl = options.fetch ?? purposeFetch('hub-api');
   }
 
   /** GGUF repositories matching the query, most downloaded first. */
@@ -145,8 +145,7 @@ export class HubClient {
     let response: Response;
     let text: string;
     try {
-      const headers = { accept: 'application/json', ...(await this.authHeaders()) };
-      response = await withPurpose('hub-api', () => this.fetchImpl(url, { headers, signal }));
+      response = await this.fetchImpl(url, { headers: { accept: 'application/json', ...(await this.authHeaders()) }, signal });
       text = await response.text();
     } catch (error) {
       throw hubNetworkError(error, this.base(), context.signal);

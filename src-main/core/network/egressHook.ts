@@ -1,5 +1,5 @@
 import type { NetworkPurpose } from '#contract/vocabulary';
-import { currentPurpose } from '../common/egress';
+import { currentPurpose, providePurposeDispatchers } from '../common/egress';
 import { meterHandler, requestHeadBytes, type MeteredRequest } from './meteredHandler';
 
 /** A request as the hook saw it end: what the ledger records. */
@@ -43,6 +43,7 @@ let installed: Dispatcher | null = null;
  * fetch is process-wide, so the hook is too: installed once, it wraps the global dispatcher
  * undici keeps under a well-known symbol and counts each request's bytes in its handler's
  * callbacks, below fetch's decompression (the bytes that crossed the wire, less TLS framing).
+ * egressFetch sends its requests through a wrapper of the same dispatcher that knows their purpose.
  */
 export function listenToEgress(listener: EgressListener): () => void {
   install();
@@ -57,23 +58,31 @@ function install(): void {
   void globalThis.Response;
   const inner = globals[GLOBAL_DISPATCHER];
   if (!inner) throw new Error("Node's fetch has no global dispatcher to watch: this Node version is not supported.");
-  installed = wrap(inner);
+  // A request sent with no declared purpose, or from inside a withPurpose, gets it from the context.
+  installed = wrap(inner, () => currentPurpose() ?? 'unattributed');
   // undici defines the symbol writable but not configurable: an assignment is what setGlobalDispatcher does too.
   globals[GLOBAL_DISPATCHER] = installed;
+  // egressFetch's requests carry their purpose in the dispatcher they are sent through.
+  const byPurpose = new Map<NetworkPurpose, Dispatcher>();
+  providePurposeDispatchers((purpose) => {
+    let dispatcher = byPurpose.get(purpose);
+    if (!dispatcher) byPurpose.set(purpose, (dispatcher = wrap(inner, () => purpose)));
+    return dispatcher;
+  });
 }
 
 /** The dispatcher as it was, with each dispatch metered; every other member passes through. */
-function wrap(inner: Dispatcher): Dispatcher {
+function wrap(inner: Dispatcher, purposeOf: () => NetworkPurpose): Dispatcher {
   return new Proxy(inner, {
     get(target, key) {
-      if (key === 'dispatch') return (options: DispatchOptions, handler: object) => target.dispatch(options, meter(options, handler));
+      if (key === 'dispatch') return (options: DispatchOptions, handler: object) => target.dispatch(options, meter(options, handler, purposeOf()));
       const value: unknown = Reflect.get(target, key, target);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
 }
 
-function meter(options: DispatchOptions, handler: object): object {
+function meter(options: DispatchOptions, handler: object, purpose: NetworkPurpose): object {
   let url: URL;
   try {
     url = new URL(String(options.origin ?? ''));
@@ -85,7 +94,7 @@ function meter(options: DispatchOptions, handler: object): object {
     started: performance.now(),
     host: url.host,
     local: isLoopback(url.hostname),
-    purpose: currentPurpose() ?? 'unattributed',
+    purpose,
     method: (options.method ?? 'GET').toUpperCase(),
     bytesOut: requestHeadBytes(url, options),
     bytesIn: 0,
