@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../src-main/core/createCore';
@@ -142,6 +142,17 @@ describe('vault: the latest-snapshot record cannot be rolled back', () => {
     const next = await snapshotAndPublish(a, 'after-rollback');
     expect(await pointerOnDisk()).toMatchObject({ root: next, sequence: newest.sequence + 1 });
     expect((await restoreLatest(a, 'after-rollback')).root).toBe(next);
+  });
+
+  it("takes over a lock file a crashed writer left (older than 30 s), and leaves none behind", async () => {
+    const lock = `${pointerFile}.lock`;
+    writeFileSync(lock, '4242@crashed-host 2026-01-01T00:00:00.000Z\n');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    const before = await pointerOnDisk();
+    const root = await snapshotAndPublish(a, 'after-crash');
+    expect(await pointerOnDisk()).toMatchObject({ root, sequence: before.sequence + 1 });
+    expect(existsSync(lock)).toBe(false);
   });
 
   it("keeps what this machine saw in vault/pointers-seen.json, never lowered; a damaged file is CORRUPT_FILE", () => {

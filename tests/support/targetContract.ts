@@ -159,6 +159,16 @@ export function describeTargetContract(kind: VaultTargetKind, make: () => Promis
         }
       });
 
+      it('replaces the record only while it is the one the writer read (expected), else BUSY', async () => {
+        const name = `compare${randomBytes(4).toString('hex')}`;
+        const text = (t: string) => new TextEncoder().encode(t);
+        await target.writePointer(name, text('one'), { expected: null });
+        expect((await errorOf(target.writePointer(name, text('two'), { expected: null }))).code).toBe('BUSY');
+        await target.writePointer(name, text('two'), { expected: text('one') });
+        expect((await errorOf(target.writePointer(name, text('three'), { expected: text('one') }))).code).toBe('BUSY');
+        expect(new TextDecoder().decode((await target.readPointer(name))!)).toBe('two');
+      });
+
       it("finds the wallet's latest snapshot from the signed pointer alone", async () => {
         const wallet = Wallet.createRandom();
         expect((await errorOf(latestFromPointer(target, wallet))).code).toBe('NOT_FOUND');

@@ -381,10 +381,6 @@ export class VaultRepository {
     this.db.prepare('DELETE FROM remote_blocks WHERE block_cid = ?').run(blockCid);
   }
 
-  publicationCount(targetId: string): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM publications WHERE target_id = ?').get(targetId) as { n: number }).n;
-  }
-
   /**
    * Forgets all but the newest `keep` snapshots; returns the blocks no kept snapshot references
    * (the caller deletes them from the block store) after dropping their chunk entries.
