@@ -14,8 +14,8 @@ export interface ProofExporterDeps {
   message(messageId: string): Message | undefined;
   thread(threadId: string): { systemPrompt: string; messages: Message[] };
   replay: () => ReplayEngine;
-  /** A model file of this library with this sha256 (hex), or null. */
-  findModel: (sha256: string) => Promise<string | null>;
+  /** A model file of this library with this sha256 (hex) and size, or null. */
+  findModel: (sha256: string, size: number) => Promise<string | null>;
 }
 
 /**
@@ -76,7 +76,7 @@ export class ProofExporter {
       answer: reply.content,
     };
     let turns = earlier.slice(0, -1).map((m) => ({ role: m.role, text: m.content }));
-    const modelPath = await this.deps.findModel(receipt.fields.model.sha256.replace(/^0x/, ''));
+    const modelPath = await this.deps.findModel(receipt.fields.model.sha256.replace(/^0x/, ''), receipt.fields.model.size);
     if (!modelPath) return { ...base, history: turns };
     for (;;) {
       const transcript = { ...base, history: turns };

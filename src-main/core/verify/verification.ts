@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { AnswerReceipt, Message } from '#contract/dto';
@@ -48,7 +49,7 @@ export class Verification {
 
   constructor(private readonly deps: VerificationDeps) {
     const replay = () => (this.engine ??= new ReplayEngine({ logger: deps.logger, threads: deps.threads }));
-    const findModel = (sha256: string) => this.findModel(sha256);
+    const findModel = (sha256: string, size: number) => this.findModel(sha256, size);
     this.exporter = new ProofExporter({ ...deps, replay, findModel });
     this.service = new VerifyService({
       replay,
@@ -86,8 +87,11 @@ export class Verification {
     this.engine = null;
   }
 
-  private async findModel(sha256: string): Promise<string | null> {
+  /** Only files of the right size are hashed (once: the hashes are cached), so other models are never read. */
+  private async findModel(sha256: string, size: number): Promise<string | null> {
     for (const path of await this.deps.modelPaths()) {
+      const bytes = await stat(path).then((info) => info.size, () => -1);
+      if (bytes !== size) continue;
       const file = await this.deps.hashFile(path).catch(() => null);
       if (file?.sha256 === sha256) return path;
     }

@@ -19,8 +19,8 @@ export interface VerifyServiceDeps {
   maxThreads: () => number;
   /** A file's sha256 (hex) and size; the model files' cache. */
   hashFile: (path: string) => Promise<{ sha256: string; sizeBytes: number }>;
-  /** A model file of this library with this sha256 (hex), or null. */
-  findModel: (sha256: string) => Promise<string | null>;
+  /** A model file of this library with this sha256 (hex) and size, or null. */
+  findModel: (sha256: string, size: number) => Promise<string | null>;
   /** Checks passages against this library's documents; null where there is no library. */
   sources: PassageChecker | null;
 }
@@ -91,7 +91,7 @@ export class VerifyService {
   private async modelCheck(receipt: AnswerReceipt, options: VerifyOptions): Promise<{ result: VerifyCheckResult; path: string | null }> {
     const named = receipt.fields.model;
     const sha = named.sha256.replace(/^0x/, '');
-    const path = options.modelPath ?? (await this.deps.findModel(sha));
+    const path = options.modelPath ?? (await this.deps.findModel(sha, named.size));
     if (!path) {
       return {
         path: null,
