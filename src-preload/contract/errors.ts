@@ -59,6 +59,12 @@ export const ERROR_CODES = [
    * newer snapshot the target holds (an old record put back): restore by CID on purpose.
    */
   'STALE_POINTER',
+  /** Another process holds a cross-process lock (a snapshot, publish, restore or gc of the same vault) past the wait; the message names it. */
+  'LOCK_HELD',
+  /** A running Hearth (app, server or command) has this data directory open, so it cannot be restored over. */
+  'DATA_DIR_IN_USE',
+  /** A snapshot's capture did not match the live data it was taken from (a row count or a file size); nothing was recorded. */
+  'CAPTURE_DAMAGED',
   'INTERNAL',
 ] as const;
 
