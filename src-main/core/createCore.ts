@@ -27,6 +27,7 @@ import { dataLayout } from './ports/dataDir';
 import { NoDialogs, type Dialogs } from './ports/dialogs';
 import { openDatabase, type Db } from './storage/database';
 import { dataDirError } from './storage/databaseErrors';
+import { holdDataDir, type DataDirHold } from './storage/dataDirHolders';
 import { FileHashRepository } from './storage/fileHashRepository';
 import { PRIVATE_DIR_MODE, PrivateDataDir } from './storage/privateDataDir';
 import { JobRepository } from './storage/jobRepository';
@@ -55,7 +56,7 @@ export interface CoreConfig {
   parser?: Omit<DocumentParserOptions, 'workerPath'>;
   library?: Partial<LibraryOptions>;
   /** Vault knobs for tests and self-hosting: scrypt cost, a web3.storage service, schedule polling. */
-  vault?: Pick<VaultServiceDeps, 'scryptN' | 'w3up' | 'scheduleCheckMs'>;
+  vault?: Pick<VaultServiceDeps, 'scryptN' | 'w3up' | 'scheduleCheckMs' | 'lockWaitMs'>;
 }
 
 export interface CorePorts {
@@ -112,7 +113,15 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   } catch (error) {
     throw dataDirError(config.dataDir, error);
   }
-  const db = openDatabase(layout.database, { nativeBinding: config.sqliteNativeBinding });
+  // Says "open here" to other processes for as long as this core lives: a restore refuses the directory.
+  const hold = holdQuietly(config, logger);
+  let db: Db;
+  try {
+    db = openDatabase(layout.database, { nativeBinding: config.sqliteNativeBinding });
+  } catch (error) {
+    hold?.release();
+    throw error;
+  }
   // A listener that throws is logged and skipped: it never ends the work that emitted.
   const events = new Emitter<CoreEvents>((error, event) => logger.error(`a listener of ${event} failed`, error));
 
@@ -261,6 +270,19 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
       await privacy.idle();
       network.close();
       db.close();
+      hold?.release();
     },
   };
+}
+
+/** The in-use record, or null (logged) where the data directory cannot take one (read-only: nothing can be restored over it either way). */
+function holdQuietly(config: CoreConfig, logger: Logger): DataDirHold | null {
+  const words = process.argv.slice(2, 4).filter((word) => /^[a-z][a-z-]*$/.test(word));
+  const purpose = config.host === 'desktop' ? 'the Hearth app' : ['hearth', ...words].join(' ');
+  try {
+    return holdDataDir(config.dataDir, purpose);
+  } catch (error) {
+    logger.warn(`could not record that ${config.dataDir} is open: ${(error as Error).message}`);
+    return null;
+  }
 }
