@@ -4,7 +4,8 @@ import { HearthError, isAbortError } from '../../core/common/hearthError';
 import { createConsoleLogger } from '../../core/common/logger';
 import { holdRequests } from '../../core/network/networkLedger';
 import { dataLayout } from '../../core/ports/dataDir';
-import { restoreSnapshot, restoreStagingDir, type RestoreResult } from '../../core/vault/snapshotRestorer';
+import { restoreStagingDir, type RestoreResult } from '../../core/vault/snapshotRestorer';
+import { guardedRestore } from '../../core/vault/vaultLock';
 import { FolderTarget } from '../../core/vault/targets/folderTarget';
 import { GatewayFetcher } from '../../core/vault/targets/gatewayFetcher';
 import { KuboTarget } from '../../core/vault/targets/kuboTarget';
@@ -44,7 +45,8 @@ export const restoreCommand = defineCommand({
 machine or a new one. Here --data-dir names the NEW directory to restore into, not the
 library in use (and $HEARTH_DATA_DIR is not read): no library needs to exist. NEW should be
 absent or empty; a folder that is not empty is never overwritten but renamed aside (the
-path is printed).
+path is printed). A folder that a running Hearth (the app, hearth serve, a command) has open
+is refused with DATA_DIR_IN_USE; two restores into one folder run one after the other.
 
 Every block is checked against its CID, every chunk decrypted and authenticated, every file
 against its sha256, the manifest's signature against the wallet and the row counts of every
@@ -78,7 +80,7 @@ taking snapshots.`,
   },
   positionals: {},
   notes: `Exit codes: 0 restored, 1 error (printed as "error CODE: message", e.g. WRONG_PASSPHRASE,
-INTEGRITY_ERROR, NOT_FOUND, STALE_POINTER), 2 bad usage, 130 interrupted (run it again to resume).`,
+INTEGRITY_ERROR, NOT_FOUND, STALE_POINTER, DATA_DIR_IN_USE), 2 bad usage, 130 interrupted (run it again to resume).`,
   async run({ command, options }, ctx) {
     const sources = [options.from, options.folder, options.kubo].filter((s) => s !== undefined);
     if (sources.length !== 1) throw new UsageError('Give exactly one source: --from GATEWAY_URL, --folder DIR or --kubo URL', command);
@@ -122,15 +124,18 @@ INTEGRITY_ERROR, NOT_FOUND, STALE_POINTER), 2 bad usage, 130 interrupted (run it
         async () => {
           root ??= (await new LatestPointers(libraryLedger(ctx)).resolve(target, wallet, place, fetcher, abort.signal)).root;
           if (!quiet) ctx.stderr(`Restoring snapshot ${root} of ${wallet.address} from ${terminalSafe(fetcher.description)} into ${terminalSafe(dataDir)}\n`);
-          return restoreSnapshot({
-            wallet,
-            root,
-            fetcher,
-            dataDir,
-            keepBlocks: true,
-            signal: abort.signal,
-            onProgress: (done, total, file) => bar.update(total > 0 ? done / total : null, file, { done, total }),
-          });
+          return guardedRestore(
+            {
+              wallet,
+              root,
+              fetcher,
+              dataDir,
+              keepBlocks: true,
+              signal: abort.signal,
+              onProgress: (done, total, file) => bar.update(total > 0 ? done / total : null, file, { done, total }),
+            },
+            (message) => bar.update(null, message, null, true),
+          );
         },
       );
       bar.update(1, `${result.files} files verified`, { done: result.bytes, total: result.bytes }, true);

@@ -1,4 +1,5 @@
 import { defineGroup } from '../declare/commandSpec';
+import { checkCommand, gcCommand } from './checkCommand';
 import { importCommand } from './importCommand';
 import { initCommand } from './initCommand';
 import { lockCommand } from './lockCommand';
@@ -13,7 +14,7 @@ import { statusCommand } from './statusCommand';
 import { targetCommand } from './targetCommands';
 import { unlockCommand } from './unlockCommand';
 
-/** `hearth vault init|import|status|ls|unlock|lock|phrase|sign|target|snapshot|publish|restore|schedule`. */
+/** `hearth vault init|import|status|ls|unlock|lock|phrase|sign|target|snapshot|publish|restore|schedule|check|gc`. */
 export const vaultCommand = defineGroup({
   name: 'vault',
   summary: 'Encrypted backups under a wallet: init, snapshot, publish, restore, targets (hearth vault --help)',
@@ -35,6 +36,8 @@ phrase alone restores them anywhere.`,
     publishCommand,
     restoreCommand,
     scheduleCommand,
+    checkCommand,
+    gcCommand,
   ],
   notes: `The passphrase (which unlocks the wallet stored in this library) comes from
 --passphrase-file F or $HEARTH_VAULT_PASSPHRASE, never from an argument.`,

@@ -4,7 +4,6 @@ import { copyFile, link, lstat, mkdir, readdir, rm, stat } from 'node:fs/promise
 import { dirname, join, relative, sep } from 'node:path';
 import { HearthError } from '../common/hearthError';
 import type { ChunkStore } from '../search/chunkStore';
-import type { Db } from '../storage/database';
 
 /** A file as a snapshot stores it: where it goes in the snapshot, where to read it now. */
 export interface CapturedFile {
@@ -32,7 +31,6 @@ export interface Capture {
 
 export interface CaptureOptions {
   dataDir: string;
-  db: Db;
   /** The open chunk store, so its writes pause while its files are linked; null when none is open. */
   store: ChunkStore | null;
   /** An empty folder on the data directory's file system (hard links need one file system). */
@@ -58,13 +56,14 @@ export interface CaptureOptions {
 export async function captureData(options: CaptureOptions): Promise<Capture> {
   const { stagingDir, signal } = options;
   await rm(stagingDir, { recursive: true, force: true });
-  await mkdir(stagingDir, { recursive: true });
+  await mkdir(stagingDir, { recursive: true, mode: 0o700 });
   const files: CapturedFile[] = [];
   const skipped: string[] = [];
 
   const dbCopy = join(stagingDir, 'hearth.db');
-  await options.db.backup(dbCopy);
+  const live = await copyDatabase(join(options.dataDir, 'hearth.db'), dbCopy, options.sqliteNativeBinding);
   const sqlite = finishDatabaseCopy(dbCopy, options.sqliteNativeBinding);
+  requireSameCounts(live, sqlite, 'at capture');
   files.push(await describe('hearth.db', dbCopy, 'copy'));
   signal?.throwIfAborted();
 
@@ -106,6 +105,68 @@ export async function captureData(options: CaptureOptions): Promise<Capture> {
   }
 
   return { files, counts: { sqlite, lance }, skipped };
+}
+
+/**
+ * The capture checks itself before the snapshot is recorded: every file still has the size it
+ * had when captured (a staged copy deleted or truncated under the snapshot, a model rewritten),
+ * and the copy of hearth.db still holds, table by table, the rows the live database held at
+ * capture time. CAPTURE_DAMAGED otherwise, so a damaged capture is never recorded or published.
+ */
+export async function verifyCapture(capture: Capture, sqliteNativeBinding?: string): Promise<void> {
+  for (const file of capture.files) {
+    const size = await stat(file.source).then(
+      (info) => info.size,
+      () => null,
+    );
+    if (size !== file.size) throw captureChanged(file, size === null ? 'is gone' : `now has ${size} bytes`);
+    if (file.path === 'hearth.db') {
+      const copy = new BetterSqlite3(file.source, { readonly: true, ...(sqliteNativeBinding ? { nativeBinding: sqliteNativeBinding } : {}) });
+      try {
+        requireSameCounts(capture.counts.sqlite, countSqliteRows(copy), 'before recording');
+      } finally {
+        copy.close();
+      }
+    }
+  }
+}
+
+/** CAPTURE_DAMAGED for a file whose bytes are not what the capture described. */
+export function captureChanged(file: Pick<CapturedFile, 'path' | 'source' | 'size'>, now: string): HearthError {
+  return new HearthError(
+    'CAPTURE_DAMAGED',
+    `The snapshot's capture of ${file.path} (${file.source}) had ${file.size} bytes and ${now}; nothing was recorded. Take the snapshot again.`,
+  );
+}
+
+/**
+ * Copies the live database with SQLite's online backup API from a connection of its own that
+ * holds one read transaction throughout: the row counts taken in it and the copy are of the
+ * same instant, whatever other connections (chat, another process) write meanwhile.
+ */
+async function copyDatabase(source: string, copy: string, nativeBinding?: string): Promise<Record<string, number>> {
+  const live = new BetterSqlite3(source, { readonly: true, fileMustExist: true, ...(nativeBinding ? { nativeBinding } : {}) });
+  try {
+    live.prepare('BEGIN').run();
+    const counts = countSqliteRows(live);
+    await live.backup(copy);
+    live.prepare('COMMIT').run();
+    return counts;
+  } finally {
+    live.close();
+  }
+}
+
+function requireSameCounts(expected: Record<string, number>, copied: Record<string, number>, when: string): void {
+  const tables = new Set([...Object.keys(expected), ...Object.keys(copied)]);
+  for (const table of [...tables].sort()) {
+    if (expected[table] !== copied[table]) {
+      throw new HearthError(
+        'CAPTURE_DAMAGED',
+        `The snapshot's copy of hearth.db does not match the live database ${when}: table ${table} holds ${copied[table] ?? 'no table'} rows in the copy and ${expected[table] ?? 'no table'} live; nothing was recorded. Take the snapshot again.`,
+      );
+    }
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CID } from 'multiformats/cid';
 import { isDiskFull } from '../common/fsErrors';
@@ -133,4 +133,33 @@ export class LocalBlockStore implements BlockFetcher {
   async delete(cids: Iterable<string>): Promise<void> {
     for (const cid of cids) await rm(this.pathOf(cid), { force: true });
   }
+
+  /**
+   * Every file in the store, for check and gc: blocks by CID, and the `.tmp` files of writes a
+   * killed process never finished (`temp`); with their sizes.
+   */
+  async listFiles(): Promise<StoredFile[]> {
+    const out: StoredFile[] = [];
+    const fanOut = await readdir(this.dir, { withFileTypes: true }).catch(() => []);
+    for (const folder of fanOut) {
+      if (!folder.isDirectory()) continue;
+      for (const name of await readdir(join(this.dir, folder.name)).catch(() => [] as string[])) {
+        const path = join(this.dir, folder.name, name);
+        const size = await stat(path).then(
+          (info) => (info.isFile() ? info.size : null),
+          () => null,
+        );
+        if (size !== null) out.push({ name, path, size, temp: name.endsWith('.tmp') });
+      }
+    }
+    return out;
+  }
+}
+
+export interface StoredFile {
+  /** The file name: a block's CID, or a temp file's name. */
+  name: string;
+  path: string;
+  size: number;
+  temp: boolean;
 }

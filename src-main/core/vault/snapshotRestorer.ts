@@ -33,6 +33,8 @@ export interface RestoreOptions {
   keepBlocks?: boolean;
   signal?: AbortSignal;
   onProgress?: (doneBytes: number, totalBytes: number, detail: string) => void;
+  /** Called right before the restored folder moves into place; throwing stops it there (the staging folder is kept). */
+  beforeMove?: () => void;
 }
 
 export interface RestoreResult {
@@ -139,6 +141,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       await kept.sync();
       await writeRestoredRecord(kept, filesDir, { root: root.toString(), rootBlock, manifest, wallet });
     }
+    options.beforeMove?.();
     const keptAside = await moveIntoPlace(filesDir, options.dataDir);
     await rm(staging, { recursive: true, force: true });
     return {

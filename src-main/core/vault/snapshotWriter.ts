@@ -1,6 +1,6 @@
 import { HearthError } from '../common/hearthError';
 import { ChunkSealer, type ChunkRef } from './chunkSealer';
-import type { Capture, CapturedFile } from './dataCapture';
+import { captureChanged, type Capture, type CapturedFile } from './dataCapture';
 import { readFileInto } from './fileChunking';
 import { COPY_IDENTITY, fileIdentity, identitySize, type CachedFile } from './filesCache';
 import type { LocalBlockStore } from './localBlockStore';
@@ -23,6 +23,8 @@ export interface WriteSnapshotInput {
   full: boolean;
   signal?: AbortSignal;
   onProgress?: (doneBytes: number, totalBytes: number, file: string) => void;
+  /** The capture's own check, run once every block is written and before the snapshot is recorded. */
+  verify?: () => Promise<void>;
 }
 
 export interface WrittenSnapshot {
@@ -107,6 +109,7 @@ export async function writeSnapshot(
         chunkedBytes += read.chunkedBytes;
         if (unchanged && cached.sha256 !== read.sha256) unnoticedChanges.push(file.path);
       }
+      if (entry.size !== file.size) throw captureChanged(file, `${entry.size} bytes were read`);
       files.push(entry);
       refsByFile.push({ path: file.path, refs });
       // Kept only when the file read is the file the identity describes (it did not grow or shrink meanwhile);
@@ -141,6 +144,7 @@ export async function writeSnapshot(
     await sealer.store(root);
 
     const cid = root.cid.toString();
+    await input.verify?.();
     // Every block and its name on the disk (fsync) before the snapshot that names them is recorded.
     await deps.blocks.sync();
     deps.repo.addSnapshot({

@@ -222,6 +222,12 @@ export class VaultRepository {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM chunks').get() as { n: number }).n;
   }
 
+  /** Every block a recorded snapshot or the dedup index names: what gc keeps. */
+  referencedBlocks(): Set<string> {
+    const rows = this.db.prepare('SELECT block_cid FROM snapshot_blocks UNION SELECT block_cid FROM chunks').all() as { block_cid: string }[];
+    return new Set(rows.map((r) => r.block_cid));
+  }
+
   /** Empties the dedup index and the files cache (their blocks are gone); the next snapshot seals every chunk again. */
   clearChunks(): void {
     this.db.prepare('DELETE FROM chunks').run();
@@ -358,6 +364,11 @@ export class VaultRepository {
   remoteHolder(blockCid: string): string | null {
     const row = this.db.prepare('SELECT target_id FROM remote_blocks WHERE block_cid = ?').get(blockCid) as { target_id: string } | undefined;
     return row?.target_id ?? null;
+  }
+
+  /** Every block recorded as held by a target only. */
+  remoteBlocks(): Set<string> {
+    return new Set((this.db.prepare('SELECT block_cid FROM remote_blocks').all() as { block_cid: string }[]).map((r) => r.block_cid));
   }
 
   /** The snapshot's model-only blocks still stored here (the ones publishing may let go). */

@@ -1,30 +1,28 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { HDNodeWallet } from 'ethers';
 import { mkdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CID } from 'multiformats/cid';
 import { z } from 'zod';
 import type { CallInput } from '#contract/api';
 import type { JobInfo, VaultCreated, VaultSchedule, VaultSnapshot, VaultStatus, VaultTarget } from '#contract/dto';
-import { JOB_KIND } from '#contract/vocabulary';
-import { Sequencer } from '../common/async';
 import { isDiskFull } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
 import type { JobManager } from '../jobs/jobManager';
 import type { ChunkStore } from '../search/chunkStore';
+import { assertDataDirFree } from '../storage/dataDirHolders';
 import type { Db } from '../storage/database';
 import { newDataKey, unwrapDataKey, wrapDataKey } from './blockCipher';
-import { captureData } from './dataCapture';
+import { captureData, verifyCapture } from './dataCapture';
 import { FULL_VERIFY_STATE, fullVerifyAfter, fullVerifyDue, fullVerifyState } from './filesCache';
 import { LocalBlockStore } from './localBlockStore';
-import { jobProgress, type Progress } from './jobProgress';
+import type { Progress } from './jobProgress';
 import { LatestPointers } from './latestPointer';
 import { PointerLedger } from './pointerLedger';
 import { adoptRestored } from './restoredAdoption';
-import { restoreSnapshot, type RestoreResult } from './snapshotRestorer';
+import type { RestoreResult } from './snapshotRestorer';
 import { documentsOutside } from './snapshotDocuments';
 import { releaseModelBlocks, sendCar, SnapshotBlockSource } from './snapshotSending';
 import { writeSnapshot, writtenSummary } from './snapshotWriter';
@@ -33,31 +31,23 @@ import { capabilitiesOf, createTarget, openTarget, placeOf, targetLocation, type
 import type { W3upTargetOptions } from './targets/w3upTarget';
 import type { BlockFetcher, PublishTarget, SnapshotOptions, TargetUpload } from './types';
 import { deriveVaultKeys } from './vaultKeys';
+import { PUBLISH_JOB, registerVaultJobs, RESTORE_JOB, SNAPSHOT_JOB, type RestoreJobParams, type RestoreSource, type SnapshotJobParams } from './vaultJobs';
+import { guardedRestore, VaultLock } from './vaultLock';
+import {
+  checkVault,
+  collectGarbage,
+  killedSnapshotLeftovers,
+  newCaptureDir,
+  removeCaptureDir,
+  type MaintenanceDeps,
+  type VaultCheckReport,
+  type VaultGcReport,
+} from './vaultMaintenance';
 import { dataKeyState, VaultRepository, type DamagedTargetRow, type TargetRow } from './vaultRepository';
 import { walletFromPhrase, WalletIdentity } from './walletIdentity';
 import type { SecretStore } from '../ports/secretStore';
 
-export const SNAPSHOT_JOB = JOB_KIND.vaultSnapshot;
-export const PUBLISH_JOB = JOB_KIND.vaultPublish;
-export const RESTORE_JOB = JOB_KIND.vaultRestore;
-
-export interface SnapshotJobParams {
-  includeModels: boolean;
-  includeDocuments: boolean;
-  targetId: string | null;
-  /** Read every file, even those the files cache says are unchanged (absent in jobs queued by an older Hearth). */
-  full?: boolean;
-}
-
-interface RestoreJobParams {
-  cid: string | null;
-  from: RestoreSource;
-  dataDir: string;
-  walletRef: string;
-}
-
-/** Where a restore reads from: a saved target, or a trustless gateway. */
-export type RestoreSource = CallInput<'vault.restore'>['from'];
+export { PUBLISH_JOB, RESTORE_JOB, SNAPSHOT_JOB, type RestoreSource, type SnapshotJobParams } from './vaultJobs';
 
 /** The vault's folder inside the data directory; snapshots never include it. */
 export function vaultDir(dataDir: string): string {
@@ -81,6 +71,8 @@ export interface VaultServiceDeps {
   scryptN?: number;
   /** How often the scheduler looks whether a snapshot is due. */
   scheduleCheckMs?: number;
+  /** How long a vault operation waits for another process's to finish (default 10 minutes). */
+  lockWaitMs?: number;
 }
 
 /**
@@ -95,7 +87,7 @@ export class VaultService {
   private readonly targetEnv: TargetEnv;
   private readonly blocks: LocalBlockStore;
   private readonly dir: string;
-  private readonly snapshotLock = new Sequencer();
+  private readonly opLock: VaultLock;
   private readonly restoreWallets = new Map<string, HDNodeWallet>();
   private readonly pointers: LatestPointers;
   private timer: NodeJS.Timeout | null = null;
@@ -108,49 +100,21 @@ export class VaultService {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.repo = VaultRepository.open(join(this.dir, 'vault.db'), deps.sqliteNativeBinding, deps.logger);
     this.blocks = new LocalBlockStore(join(this.dir, 'blocks'));
+    this.opLock = new VaultLock(deps.dataDir, deps.lockWaitMs);
     this.pointers = new LatestPointers(PointerLedger.inVault(this.dir));
     this.identity = new WalletIdentity(join(this.dir, 'keystore.json'), deps.secrets, deps.scryptN);
     this.targetEnv = { w3up: { stateDir: join(this.dir, 'w3up'), ...deps.w3up } };
     adoptRestored(deps.dataDir, this.repo, deps.logger);
 
-    deps.jobs.register<SnapshotJobParams, never>(SNAPSHOT_JOB, {
-      params: z.object({ includeModels: z.boolean(), includeDocuments: z.boolean(), targetId: z.string().nullable(), full: z.boolean().optional() }),
-      title: (p) => (p.targetId ? `Snapshot and publish to ${this.targetName(p.targetId)}` : 'Snapshot'),
-      resumable: false,
-      run: async (params, ctx) => {
-        const snapshot = await this.snapshot(params, jobProgress(ctx));
-        if (params.targetId) await this.publish(snapshot.cid, params.targetId, jobProgress(ctx, 'Publishing'));
-      },
-    });
-    deps.jobs.register<{ cid: string; targetId: string }, never>(PUBLISH_JOB, {
-      params: z.object({ cid: z.string(), targetId: z.string() }),
-      title: (p) => `Publish to ${this.targetName(p.targetId)}`,
-      resumable: false,
-      run: async ({ cid, targetId }, ctx) => {
-        await this.publish(cid, targetId, jobProgress(ctx, 'Publishing'));
-      },
-    });
-    deps.jobs.register<RestoreJobParams, never>(RESTORE_JOB, {
-      params: z.object({
-        cid: z.string().nullable(),
-        from: z.discriminatedUnion('kind', [
-          z.object({ kind: z.literal('target'), targetId: z.string() }),
-          z.object({ kind: z.literal('gateway'), url: z.string() }),
-        ]),
-        dataDir: z.string(),
-        walletRef: z.string(),
-      }),
-      title: (p) => `Restore into ${p.dataDir}`,
-      resumable: false,
-      run: async (params, ctx) => {
-        const wallet = this.restoreWallets.get(params.walletRef);
-        if (!wallet) throw new HearthError('CANCELLED', 'This restore was interrupted; start it again with the recovery phrase (it resumes where it stopped).');
-        try {
-          const result = await this.restore({ wallet, cid: params.cid, from: params.from, dataDir: params.dataDir }, jobProgress(ctx, 'Restoring'));
-          ctx.onProgress(1, `Restored ${result.files} file${result.files === 1 ? '' : 's'} into ${result.dataDir}${result.keptAside === null ? '' : `; the folder that was there is kept at ${result.keptAside}`}`);
-        } finally {
-          this.restoreWallets.delete(params.walletRef);
-        }
+    registerVaultJobs(deps.jobs, {
+      snapshot: (params, progress) => this.snapshot(params, progress),
+      publish: (cid, targetId, progress) => this.publish(cid, targetId, progress),
+      restore: (input, progress) => this.restore(input, progress),
+      targetName: (id) => this.targetName(id),
+      takeRestoreWallet: (ref) => {
+        const wallet = this.restoreWallets.get(ref) ?? null;
+        this.restoreWallets.delete(ref);
+        return wallet;
       },
     });
   }
@@ -263,20 +227,23 @@ export class VaultService {
   /** Captures, chunks, seals and records a snapshot (incremental unless `full` or a full verify is due); then keeps only the newest `keep`. */
   async snapshot(options: SnapshotOptions & { full?: boolean }, progress: Progress = {}): Promise<VaultSnapshot> {
     const wallet = await this.identity.wallet();
-    return this.exclusive(async () => {
+    return this.exclusive('vault snapshot', progress, async () => {
       const startedAt = Date.now();
       const lastFull = this.repo.stateOrNull(FULL_VERIFY_STATE, fullVerifyState, 'the next snapshot reads every file');
       const full = fullVerifyDue(lastFull, startedAt, options.full ?? false);
       const keys = deriveVaultKeys(wallet.privateKey);
       const { dataKey, wrappedKey } = this.dataKey(wallet, keys.wrapKey);
-      const staging = join(this.dir, 'capture');
+      const staging = newCaptureDir(this.dir);
       progress.onProgress?.(null, 'Capturing the database and the index');
       const documents = options.includeDocuments ? documentsOutside(this.deps.dataDir, this.deps.documents()) : null;
       if (documents && documents.leftOut.length > 0) this.deps.logger.warn(`vault: ${documents.leftOut.length} indexed document(s) inside the data directory are never put in a snapshot`);
       try {
+        if (await killedSnapshotLeftovers(this.dir, staging)) {
+          const reclaimed = await collectGarbage(this.maintenance(), staging);
+          this.deps.logger.warn(`vault: an earlier snapshot was killed; reclaimed ${reclaimed.orphans.count} blocks and ${reclaimed.tempFiles.count} temp files it left`);
+        }
         const capture = await captureData({
           dataDir: this.deps.dataDir,
-          db: this.deps.db,
           store: await this.deps.openStore(),
           stagingDir: staging,
           includeModels: options.includeModels,
@@ -299,6 +266,7 @@ export class VaultService {
             full,
             signal: progress.signal,
             onProgress: (done, total, file) => progress.onProgress?.(total > 0 ? done / total : null, `Sealing ${file}`, { done, total }),
+            verify: () => verifyCapture(capture, this.deps.sqliteNativeBinding),
           },
         );
         const lost = written.blocksFolderLost ? 'the block store folder' : `${written.resealedChunks} blocks`;
@@ -315,7 +283,7 @@ export class VaultService {
         }
         throw error;
       } finally {
-        await rm(staging, { recursive: true, force: true });
+        await removeCaptureDir(this.dir, staging);
       }
     });
   }
@@ -329,7 +297,11 @@ export class VaultService {
   }
 
   /** Sends the blocks the target lacks as one CAR rooted at the snapshot, then updates its pointer (and lets model blocks go: keepModelBlocks). */
-  async publish(cid: string, targetId: string, progress: Progress = {}): Promise<VaultSnapshot> {
+  publish(cid: string, targetId: string, progress: Progress = {}): Promise<VaultSnapshot> {
+    return this.exclusive('vault publish', progress, () => this.publishLocked(cid, targetId, progress));
+  }
+
+  private async publishLocked(cid: string, targetId: string, progress: Progress): Promise<VaultSnapshot> {
     const row = this.repo.target(targetId);
     const root = CID.parse(cid);
     const missing = this.repo.blocksMissingFrom(cid, targetId);
@@ -418,6 +390,7 @@ export class VaultService {
     if (dataDir === resolve(this.deps.dataDir)) {
       throw new HearthError('BAD_INPUT', 'Restore into another folder: this one holds the data Hearth is using now.');
     }
+    assertDataDirFree(dataDir, `Restoring into ${dataDir} is refused`);
     if (input.from.kind === 'target') this.repo.target(input.from.targetId);
     // The wallet stays in memory; the job's params (kept in SQLite) name it by a random reference.
     const walletRef = newId('wallet');
@@ -437,15 +410,30 @@ export class VaultService {
     // Checked against what this machine saw there last, and against the newest snapshot the target holds.
     const place = input.from.kind === 'target' ? placeOf(this.repo.target(input.from.targetId).config) : null;
     const root = input.cid ?? (await this.pointers.resolve(target, input.wallet, place, fetcher, progress.signal)).root;
-    return restoreSnapshot({
-      wallet: input.wallet,
-      root,
-      fetcher,
-      dataDir: input.dataDir,
-      keepBlocks: true,
-      signal: progress.signal,
-      onProgress: (done, total, file) => progress.onProgress?.(total > 0 ? done / total : null, `Restoring ${file}`, { done, total }),
-    });
+    return guardedRestore(
+      {
+        wallet: input.wallet,
+        root,
+        fetcher,
+        dataDir: input.dataDir,
+        keepBlocks: true,
+        signal: progress.signal,
+        onProgress: (done, total, file) => progress.onProgress?.(total > 0 ? done / total : null, `Restoring ${file}`, { done, total }),
+      },
+      (message) => progress.onProgress?.(null, message),
+    );
+  }
+
+  // --- check and gc ---
+
+  /** Verifies every recorded snapshot's blocks and reports what gc would reclaim (under the vault lock). */
+  check(options: { signal?: AbortSignal } = {}): Promise<VaultCheckReport> {
+    return this.exclusive('vault check', options, () => checkVault(this.maintenance()));
+  }
+
+  /** Deletes blocks no recorded snapshot needs, unfinished writes and leftovers of killed snapshots (under the vault lock). */
+  gc(options: { signal?: AbortSignal } = {}): Promise<VaultGcReport> {
+    return this.exclusive('vault gc', options, () => collectGarbage(this.maintenance()));
   }
 
   // --- internals ---
@@ -474,8 +462,13 @@ export class VaultService {
     return { dataKey, wrappedKey };
   }
 
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    return this.snapshotLock.queue(fn);
+  private maintenance(): MaintenanceDeps {
+    return { vaultDir: this.dir, repo: this.repo, blocks: this.blocks };
+  }
+
+  /** One vault operation at a time, in this process and across processes (the vault lock). */
+  private exclusive<T>(purpose: string, progress: Progress, fn: () => Promise<T>): Promise<T> {
+    return this.opLock.run({ purpose, signal: progress.signal, onWait: (message) => progress.onProgress?.(null, message) }, fn);
   }
 }
 
