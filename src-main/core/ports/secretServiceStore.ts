@@ -15,9 +15,12 @@ interface ToolResult {
   stderr: string;
 }
 
-function runTool(tool: string, args: string[], input: string | null, timeoutMs: number): Promise<ToolResult> {
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Runs `tool` in the host's environment (its session bus), the value on stdin. */
+function runTool(tool: string, args: string[], input: string | null, timeoutMs: number, env: Env): Promise<ToolResult> {
   return new Promise((done) => {
-    const child = execFile(tool, args, { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
+    const child = execFile(tool, args, { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 1024 * 1024, env }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       done({ code, stdout, stderr: stderr || (error && code === -1 ? error.message : '') });
     });
@@ -26,7 +29,7 @@ function runTool(tool: string, args: string[], input: string | null, timeoutMs: 
 }
 
 /** The first executable `name` on PATH, or null. */
-export function findOnPath(name: string, env: Readonly<Record<string, string | undefined>>): string | null {
+export function findOnPath(name: string, env: Env): string | null {
   for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
     const candidate = join(dir, name);
     try {
@@ -49,6 +52,7 @@ class SecretToolStore implements SecretStore {
   constructor(
     private readonly tool: string,
     private readonly dataDir: string,
+    private readonly env: Env,
   ) {}
 
   keeper(): Promise<SecretKeeper> {
@@ -56,7 +60,7 @@ class SecretToolStore implements SecretStore {
   }
 
   async get(name: string): Promise<string | null> {
-    const result = await runTool(this.tool, ['lookup', ...this.attributes(name)], null, CALL_MS);
+    const result = await runTool(this.tool, ['lookup', ...this.attributes(name)], null, CALL_MS, this.env);
     if (result.code === 0) return result.stdout;
     if (result.code === 1 && result.stderr.trim() === '') return null;
     throw this.failure('read', name, result);
@@ -65,8 +69,8 @@ class SecretToolStore implements SecretStore {
   async set(name: string, value: string | null): Promise<void> {
     const result =
       value === null
-        ? await runTool(this.tool, ['clear', ...this.attributes(name)], null, CALL_MS)
-        : await runTool(this.tool, ['store', `--label=Hearth (${this.dataDir}): ${name}`, ...this.attributes(name)], value, CALL_MS);
+        ? await runTool(this.tool, ['clear', ...this.attributes(name)], null, CALL_MS, this.env)
+        : await runTool(this.tool, ['store', `--label=Hearth (${this.dataDir}): ${name}`, ...this.attributes(name)], value, CALL_MS, this.env);
     // clear exits 1 when there was nothing to clear.
     if (result.code === 0 || (value === null && result.code === 1 && result.stderr.trim() === '')) return;
     throw this.failure('write', name, result);
@@ -84,8 +88,8 @@ class SecretToolStore implements SecretStore {
 
 /**
  * The secret store of a plain-Node host (the server, the CLI): the Secret Service when
- * `secret-tool` (libsecret-tools) is installed and a Secret Service answers on the session bus,
- * else FileSecretStore in the data directory. Decided once, on first use. Values the file store
+ * `secret-tool` (libsecret-tools) is installed and the Secret Service on the session bus accepts
+ * an item (its default keyring exists and is unlocked), else FileSecretStore in the data directory. Decided once, on first use. Values the file store
  * holds are still read there, and move to the Secret Service when next written.
  */
 export class HostSecretStore implements SecretStore {
@@ -94,7 +98,7 @@ export class HostSecretStore implements SecretStore {
 
   constructor(
     private readonly dataDir: string,
-    private readonly env: Readonly<Record<string, string | undefined>>,
+    private readonly env: Env,
   ) {
     this.file = new FileSecretStore(dataDir);
   }
@@ -124,8 +128,13 @@ export class HostSecretStore implements SecretStore {
     if (process.platform !== 'linux' || !this.env.DBUS_SESSION_BUS_ADDRESS) return this.file;
     const tool = findOnPath('secret-tool', this.env);
     if (!tool) return this.file;
-    // Exit 1 with nothing said: the service answered and holds no such item.
-    const probe = await runTool(tool, ['lookup', 'application', 'hearth', 'probe', 'availability'], null, PROBE_MS);
-    return probe.code === 0 || (probe.code === 1 && probe.stderr.trim() === '') ? new SecretToolStore(tool, this.dataDir) : this.file;
+    // A lookup answers even when the keyring is locked or has no default collection (it finds
+    // nothing), and storing then fails: so store and clear a probe item, and use the Secret
+    // Service only where that works.
+    const probe = ['application', 'hearth', 'probe', 'availability'];
+    const stored = await runTool(tool, ['store', '--label=Hearth: Secret Service check', ...probe], 'probe', PROBE_MS, this.env);
+    if (stored.code !== 0) return this.file;
+    await runTool(tool, ['clear', ...probe], null, PROBE_MS, this.env);
+    return new SecretToolStore(tool, this.dataDir, this.env);
   }
 }
