@@ -332,7 +332,7 @@ describe('parseQuantization', () => {
     ['models/sub/Model-Q3_K_S.gguf', 'Q3_K_S'],
     ['llama-2-tiny-random.gguf', null],
     ['Mistral-7B-Instruct-v0.3.gguf', null],
-  ])('%s → %s', (name, quantization) => {
-    expect(parseQuantization(name)).toBe(quantization);
+  ])('%s → %s', async (name, quantization) => {
+    expect(await parseQuantization(name)).toBe(quantization);
   });
 });

@@ -112,13 +112,13 @@ describe('models/catalog.json', () => {
     }
   });
 
-  it('recommends a quantization each entry has, and every file is a .gguf whose name states its quantization', () => {
+  it('recommends a quantization each entry has, and every file is a .gguf whose name states its quantization', async () => {
     for (const m of catalogJson.models) {
       expect(m.files.map((f) => f.quantization), m.id).toContain(m.recommendedQuantization);
       for (const f of m.files) {
         expect(f.file, m.id).toMatch(/\.gguf$/);
         // The same parser reads hub listings, so catalog and search agree on names.
-        expect(parseQuantization(f.file), f.file).toBe(f.quantization);
+        expect(await parseQuantization(f.file), f.file).toBe(f.quantization);
         expect(f.sha256 === null || /^[0-9a-f]{64}$/.test(f.sha256), f.file).toBe(true);
       }
     }

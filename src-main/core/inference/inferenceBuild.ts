@@ -1,5 +1,6 @@
-import { getModuleVersion, type Llama } from 'node-llama-cpp';
+import type { Llama } from 'node-llama-cpp';
 import type { InferenceBuild } from '#contract/verify';
+import { nodeLlamaCpp } from '../models/nodeLlamaCpp';
 
 /**
  * Batch size for every context Hearth generates with. llama.cpp may sum a prompt's numbers in
@@ -14,7 +15,7 @@ export async function describeBuild(llama: Llama): Promise<InferenceBuild> {
   return {
     backend: llama.gpu === false ? 'cpu' : llama.gpu,
     llamaCpp: `${release.repo}@${release.release}${llama.buildType === 'localBuild' ? ' (local build)' : ''}`,
-    nodeLlamaCpp: await getModuleVersion(),
+    nodeLlamaCpp: await (await nodeLlamaCpp()).getModuleVersion(),
   };
 }
 

@@ -1,23 +1,11 @@
 import { totalmem } from 'node:os';
-import {
-  GeneralChatWrapper,
-  getLlama,
-  getLlamaGpuTypes,
-  InsufficientMemoryError,
-  LlamaChat,
-  LlamaLogLevel,
-  resolveChatWrapper,
-  type ChatWrapper,
-  type Llama,
-  type LlamaContext,
-  type LlamaContextSequence,
-  type LlamaModel,
-} from 'node-llama-cpp';
+import type { ChatWrapper, Llama, LlamaChat, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import type { BackendInfo, LoadedModel, RuntimeState } from '#contract/dto';
 import type { GpuSetting } from '#contract/vocabulary';
 import { HearthError, toErrorData } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import { assertLoadable, inspectGguf } from '../models/ggufInspector';
+import { type NodeLlamaCpp, nodeLlamaCpp } from '../models/nodeLlamaCpp';
 import type { ModelRow } from '../storage/modelRepository';
 import { GENERATION_BATCH_SIZE } from './inferenceBuild';
 
@@ -89,7 +77,7 @@ export class LlamaRuntime {
   }
 
   llama(): Promise<Llama> {
-    this.llamaPromise ??= getLlama({
+    this.llamaPromise ??= nodeLlamaCpp().then(({ getLlama, LlamaLogLevel }) => getLlama({
       gpu: this.gpu === 'off' ? false : this.gpu,
       // Never compile llama.cpp at run time: use the prebuilt binaries or fail clearly.
       build: 'never',
@@ -100,7 +88,7 @@ export class LlamaRuntime {
         if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) this.logger.error(`llama.cpp: ${text}`);
         else this.logger.debug(`llama.cpp: ${text}`);
       },
-    }).then(async (llama) => {
+    })).then(async (llama) => {
       this.backend = await describeBackend(llama, this.gpu);
       if (this.stateValue.state === 'idle') this.setState({ state: 'idle', backend: this.backend });
       return llama;
@@ -209,6 +197,7 @@ export class LlamaRuntime {
         await model.dispose();
         throw error;
       }
+      const { GeneralChatWrapper, LlamaChat, resolveChatWrapper } = await nodeLlamaCpp();
       const chatWrapper: ChatWrapper = inspection.hasChatTemplate ? resolveChatWrapper(model) : new GeneralChatWrapper();
       const sequence = context.getSequence();
       const session: LoadedSession = {
@@ -239,7 +228,7 @@ export class LlamaRuntime {
       this.setState({ state: 'ready', model: session.info, generating: false });
       return session;
     } catch (error) {
-      const mapped = mapLoadError(error, row);
+      const mapped = mapLoadError(error, row, await nodeLlamaCpp().catch(() => null));
       this.setState({ state: 'error', modelId: row.id, error: toErrorData(mapped), backend: this.backend });
       throw mapped;
     }
@@ -258,9 +247,9 @@ function gpuNote(backend: BackendInfo, gpuLayers: number, totalLayers: number, c
   return `Only ${gpuLayers} of ${totalLayers} layers fit in free GPU memory; the rest run on the CPU, which is slower.`;
 }
 
-function mapLoadError(error: unknown, row: ModelRow): HearthError {
+function mapLoadError(error: unknown, row: ModelRow, lib: NodeLlamaCpp | null): HearthError {
   if (error instanceof HearthError) return error;
-  if (error instanceof InsufficientMemoryError) {
+  if (lib && error instanceof lib.InsufficientMemoryError) {
     return new HearthError('INSUFFICIENT_MEMORY', `Not enough memory to load ${row.name}: ${error.message}`, { cause: error });
   }
   return new HearthError('MODEL_LOAD_FAILED', `Could not load ${row.name}: ${(error as Error).message}`, { cause: error });
@@ -276,7 +265,7 @@ async function describeBackend(llama: Llama, setting: GpuSetting): Promise<Backe
   if (setting === 'off') {
     return { backend: 'cpu', reason: 'CPU: GPU use is turned off (--gpu off or HEARTH_GPU=off)', warning: false, gpuDevices: [] };
   }
-  const supported = await getLlamaGpuTypes('supported').catch(() => []);
+  const supported = await (await nodeLlamaCpp()).getLlamaGpuTypes('supported').catch(() => []);
   const usable = supported.filter((type) => type !== false);
   if (usable.length === 0) {
     return {

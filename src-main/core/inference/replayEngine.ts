@@ -1,19 +1,10 @@
 import { stat } from 'node:fs/promises';
-import {
-  GeneralChatWrapper,
-  getLlama,
-  LlamaLogLevel,
-  resolveChatWrapper,
-  type ChatHistoryItem,
-  type ChatWrapper,
-  type Llama,
-  type LlamaModel,
-  type Token,
-} from 'node-llama-cpp';
+import type { ChatHistoryItem, ChatWrapper, Llama, LlamaModel, Token } from 'node-llama-cpp';
 import type { InferenceBuild, ReplayReport } from '#contract/verify';
 import { Sequencer } from '../common/async';
 import { HearthError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
+import { nodeLlamaCpp } from '../models/nodeLlamaCpp';
 import { ZERO_BYTES32, textSha256, tokenIdsSha256 } from '../receipts/receiptFormat';
 import { type GenerationSampling, sequenceSamplingOptions } from './generationSampling';
 import { buildDifferences, describeBuild, GENERATION_BATCH_SIZE } from './inferenceBuild';
@@ -93,6 +84,7 @@ export class ReplayEngine {
       const model = await this.model(modelPath);
       const template = model.fileInfo.metadata.tokenizer?.chat_template;
       const fromModel = typeof template === 'string' && template.length > 0;
+      const { GeneralChatWrapper, resolveChatWrapper } = await nodeLlamaCpp();
       const wrapper: ChatWrapper = fromModel ? resolveChatWrapper(model) : new GeneralChatWrapper();
       const { contextText } = wrapper.generateContextState({ chatHistory: [...history, { type: 'model', response: [] }] });
       return {
@@ -119,7 +111,7 @@ export class ReplayEngine {
   }
 
   private llama(): Promise<Llama> {
-    this.llamaPromise ??= getLlama({
+    this.llamaPromise ??= nodeLlamaCpp().then(({ getLlama, LlamaLogLevel }) => getLlama({
       gpu: false,
       build: 'never',
       logLevel: LlamaLogLevel.warn,
@@ -127,7 +119,7 @@ export class ReplayEngine {
         const text = message.trim();
         if (text && (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal)) this.options.logger.error(`llama.cpp (replay): ${text}`);
       },
-    });
+    }));
     return this.llamaPromise;
   }
 

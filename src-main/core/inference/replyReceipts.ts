@@ -1,8 +1,9 @@
-import { getModuleVersion, type Token } from 'node-llama-cpp';
+import type { Token } from 'node-llama-cpp';
 import type { AnswerReceipt, MessageSources, ReceiptFields, ReceiptSigning } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import type { ModelFileHashes } from '../models/modelFileHashes';
+import { nodeLlamaCpp } from '../models/nodeLlamaCpp';
 import {
   NO_PREVIOUS_RECEIPT,
   ZERO_BYTES32,
@@ -202,7 +203,10 @@ export class ReplyReceipts {
   }
 
   private async gather(session: LoadedSession): Promise<ModelFacts> {
-    const [file, nodeLlamaCpp] = await Promise.all([this.deps.hashes.hash(session.info.path), getModuleVersion()]);
+    const [file, nodeLlamaCppVersion] = await Promise.all([
+      this.deps.hashes.hash(session.info.path),
+      nodeLlamaCpp().then((lib) => lib.getModuleVersion()),
+    ]);
     const metadata = session.model.fileInfo.metadata;
     const template = metadata.tokenizer?.chat_template;
     const release = session.model.llama.llamaCppRelease;
@@ -217,7 +221,7 @@ export class ReplyReceipts {
       runtime: {
         hearth: this.deps.hearthVersion,
         backend: session.info.backend.backend,
-        nodeLlamaCpp,
+        nodeLlamaCpp: nodeLlamaCppVersion,
         llamaCpp: `${release.repo}@${release.release}`,
         contextSize: session.context.contextSize,
         batchSize: session.context.batchSize,

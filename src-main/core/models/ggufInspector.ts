@@ -1,9 +1,10 @@
 import { basename } from 'node:path';
-import { GgmlType, GgufFileType, GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
+import type { GgmlType, GgufInsights, Llama } from 'node-llama-cpp';
 import type { ModelKind } from '#contract/vocabulary';
 import { fileError } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import { statRegularFile } from '../common/regularFile';
+import { type NodeLlamaCpp, nodeLlamaCpp } from './nodeLlamaCpp';
 import { readFilePrefix, sniffGguf } from './sniffGguf';
 
 export interface GgufInspection {
@@ -59,10 +60,11 @@ export async function assertGgufFile(path: string): Promise<number> {
 export async function inspectGguf(path: string, llama: Llama): Promise<GgufInspection> {
   const sizeBytes = await assertGgufFile(path);
 
+  const lib = await nodeLlamaCpp();
   let insights: GgufInsights;
   try {
-    const fileInfo = await readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false });
-    insights = await GgufInsights.from(fileInfo, llama);
+    const fileInfo = await lib.readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false });
+    insights = await lib.GgufInsights.from(fileInfo, llama);
   } catch (error) {
     throw new HearthError('CORRUPT_FILE', `${basename(path)} has a damaged or incomplete GGUF header (${(error as Error).message})`, {
       cause: error,
@@ -88,7 +90,7 @@ export async function inspectGguf(path: string, llama: Llama): Promise<GgufInspe
     requiredFileBytes: dataStart + insights.modelSize,
     kind: modelKind(insights),
     parameters: insights.totalParameters > 0 ? insights.totalParameters : null,
-    quantization: quantizationName(general as { file_type?: number } | undefined, insights.dominantTensorType),
+    quantization: quantizationName(lib, general as { file_type?: number } | undefined, insights.dominantTensorType),
   };
 }
 
@@ -124,8 +126,8 @@ function modelKind(insights: GgufInsights): GgufInspection['kind'] {
 }
 
 /** general.file_type as llama.cpp names it (Q4_K_M, F16, ...), else the most common tensor type. */
-function quantizationName(general: { file_type?: number } | undefined, dominant: GgmlType | undefined): string | null {
-  const fileType = general?.file_type === undefined ? undefined : (GgufFileType as unknown as Record<number, string | undefined>)[general.file_type];
+function quantizationName(lib: NodeLlamaCpp, general: { file_type?: number } | undefined, dominant: GgmlType | undefined): string | null {
+  const fileType = general?.file_type === undefined ? undefined : (lib.GgufFileType as unknown as Record<number, string | undefined>)[general.file_type];
   if (fileType) return fileType.replace(/^(MOSTLY_|ALL_)/, '');
-  return dominant === undefined ? null : ((GgmlType as unknown as Record<number, string | undefined>)[dominant] ?? null);
+  return dominant === undefined ? null : ((lib.GgmlType as unknown as Record<number, string | undefined>)[dominant] ?? null);
 }

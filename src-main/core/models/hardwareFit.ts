@@ -1,11 +1,12 @@
 import { availableParallelism, cpus, freemem, totalmem } from 'node:os';
 import { basename } from 'node:path';
-import { GgufInsights, readGgufFileInfo, type GgufFileInfo, type Llama } from 'node-llama-cpp';
+import type { GgufFileInfo, GgufInsights, Llama } from 'node-llama-cpp';
 import type { FitResult, HardwareInfo } from '#contract/dto';
 import { egressFetch, withPurpose } from '../common/egress';
 import { HearthError } from '../common/hearthError';
 import { assertGgufFile } from './ggufInspector';
 import { hubNetworkError, statusError } from './hubClient';
+import { nodeLlamaCpp } from './nodeLlamaCpp';
 import { isHtmlType, sniffGguf } from './sniffGguf';
 
 export interface FitOptions {
@@ -56,7 +57,7 @@ export class HardwareFit {
     const info = isUrl(source) ? await readNetworkHeader(source, options) : await readLocalHeader(source, options.signal);
     let insights: GgufInsights;
     try {
-      insights = await GgufInsights.from(info, llama);
+      insights = await (await nodeLlamaCpp()).GgufInsights.from(info, llama);
     } catch (error) {
       throw new HearthError('CORRUPT_FILE', `${displayName(source)} has a GGUF header node-llama-cpp cannot use: ${(error as Error).message}`, { cause: error });
     }
@@ -151,6 +152,7 @@ function isUrl(source: string): boolean {
 async function readLocalHeader(path: string, signal?: AbortSignal): Promise<GgufFileInfo> {
   await assertGgufFile(path);
   try {
+    const { readGgufFileInfo } = await nodeLlamaCpp();
     return await readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false, signal });
   } catch (error) {
     if (signal?.aborted) throw new HearthError('CANCELLED', 'Cancelled', { cause: error });
@@ -187,6 +189,7 @@ async function readNetworkHeader(url: string, options: FitOptions): Promise<Gguf
 
   try {
     // node-llama-cpp reads the header with fetch of its own, in ranged requests.
+    const { readGgufFileInfo } = await nodeLlamaCpp();
     return await withPurpose('model-probe', () => readGgufFileInfo(url, {
       sourceType: 'network',
       fetchHeaders: headers,

@@ -1,9 +1,9 @@
-import { ggufFileQuantNames } from 'node-llama-cpp';
 import { z } from 'zod';
 import type { HubFile, HubModelSummary } from '#contract/dto';
 import { purposeFetch } from '../common/egress';
 import { HearthError } from '../common/hearthError';
 import { httpError, networkError } from '../common/httpErrors';
+import { nodeLlamaCpp } from './nodeLlamaCpp';
 
 /** The secret store's name for the Hugging Face token. */
 export const HUB_TOKEN_SECRET = 'huggingface.token';
@@ -106,7 +106,7 @@ export class HubClient {
           sizeBytes: item.data.lfs?.size ?? item.data.size ?? null,
           // Only LFS files carry a sha256; a small file's oid is a git SHA-1 and says nothing here.
           sha256: sha && /^[0-9a-f]{64}$/i.test(sha) ? sha.toLowerCase() : null,
-          quantization: parseQuantization(name),
+          quantization: await parseQuantization(name),
         });
       }
       url = nextPage(response, url);
@@ -195,23 +195,29 @@ export function statusError(response: Response, body: string, subject?: string):
   );
 }
 
+let quantPattern: RegExp | null = null;
+
 /** node-llama-cpp's list of quantization names, longest first so IQ2_XXS wins over IQ2_XS. */
-const QUANT_PATTERN = new RegExp(
-  `(?:^|[-_.\\s])(${[...ggufFileQuantNames, 'FP16', 'FP32']
-    .sort((a, b) => b.length - a.length)
-    .map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('|')})(?=$|[-_.\\s])`,
-  'gi',
-);
+async function quantizationPattern(): Promise<RegExp> {
+  const { ggufFileQuantNames } = await nodeLlamaCpp();
+  quantPattern ??= new RegExp(
+    `(?:^|[-_.\\s])(${[...ggufFileQuantNames, 'FP16', 'FP32']
+      .sort((a, b) => b.length - a.length)
+      .map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('|')})(?=$|[-_.\\s])`,
+    'gi',
+  );
+  return quantPattern;
+}
 
 /**
  * The quantization a GGUF file name states, upper case (Q4_K_M, Q8_0, IQ4_XS, F16, BF16...),
  * or null. The last match wins, since names end with the quantization.
  */
-export function parseQuantization(fileName: string): string | null {
+export async function parseQuantization(fileName: string): Promise<string | null> {
   const name = (fileName.split('/').pop() ?? fileName).replace(/\.gguf$/i, '');
   let last: string | null = null;
-  for (const match of name.matchAll(QUANT_PATTERN)) last = match[1] ?? null;
+  for (const match of name.matchAll(await quantizationPattern())) last = match[1] ?? null;
   if (!last) return null;
   const upper = last.toUpperCase();
   return upper === 'FP16' ? 'F16' : upper === 'FP32' ? 'F32' : upper;
