@@ -7,7 +7,7 @@ let loading: Promise<NodeLlamaCpp> | null = null;
 
 /**
  * node-llama-cpp, loaded at first use. Loading it costs about half a second of CPU and 40 MB,
- * which commands that never touch a model (vault, search, settings...) should not pay, so no
+ * which commands that never touch a model (the vault commands, --help...) should not pay, so no
  * module imports a value from it at its top: only types there, and this at the point of use.
  */
 export function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
