@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileError } from './fsErrors';
 import { HearthError } from './hearthError';
 import { currentOwner, describeOwner, livenessOf, processOwnerSchema, type ProcessOwner } from './processOwner';
 
@@ -44,7 +45,9 @@ const MAX_POLL_MS = 250;
 
 /** Takes the lock at `path`, waiting up to `waitMs` while a live owner holds it. */
 export async function acquireLock(path: string, options: LockOptions): Promise<HeldLock> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdir(dirname(path), { recursive: true }).catch((error: unknown) => {
+    throw fileError(error, dirname(path));
+  });
   const owner = currentOwner(options.purpose);
   const deadline = Date.now() + options.waitMs;
   let poll = FIRST_POLL_MS;
@@ -135,7 +138,7 @@ async function createExclusive(path: string, owner: ProcessOwner): Promise<boole
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
+    throw fileError(error, path); // a full disk is DISK_FULL, as everywhere else
   } finally {
     await rm(temp, { force: true });
   }
