@@ -1,20 +1,12 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { repoRoot as root, sourceFiles as listSources } from '../support/sourceFiles';
 
-const root = join(__dirname, '..', '..');
-const posix = (path: string) => path.split(sep).join('/');
 
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(join(root, dir))) {
-    const path = join(dir, name);
-    if (statSync(join(root, path)).isDirectory()) out.push(...sourceFiles(path));
-    else if (/\.(ts|mts|cts)$/.test(name) && !name.endsWith('.d.ts')) out.push(posix(path));
-  }
-  return out;
-}
+const SOURCE = /\.(ts|mts|cts)$/;
+const sourceFiles = (dir: string): string[] => listSources(dir, SOURCE);
 
 /** The one file that calls the global fetch: everything else goes through it (egressFetch, withPurpose). */
 const EGRESS = 'src-main/core/common/egress.ts';

@@ -1,19 +1,11 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repoRoot as root, sourceFiles as listSources } from '../support/sourceFiles';
 
-const root = join(__dirname, '..', '..');
-const posix = (path: string) => path.split(sep).join('/');
 
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(join(root, dir))) {
-    const path = join(dir, name);
-    if (statSync(join(root, path)).isDirectory()) out.push(...sourceFiles(path));
-    else if (/\.(ts|mts|cts|js|mjs|svelte)$/.test(name)) out.push(posix(path));
-  }
-  return out;
-}
+const SOURCE = /\.(ts|mts|cts|js|mjs|svelte)$/;
+const sourceFiles = (dir: string): string[] => listSources(dir, SOURCE, { declarations: true });
 
 const files = ['src-main', 'src-preload', 'src-renderer/src'].flatMap(sourceFiles);
 const read = (file: string) => readFileSync(join(root, file), 'utf8');

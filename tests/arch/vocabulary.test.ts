@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseSvelte } from 'svelte/compiler';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { repoRoot as root, sourceFiles as listSources } from '../support/sourceFiles';
 
 /**
  * One vocabulary: every closed list (job kinds, statuses, formats, error codes...) is
@@ -28,20 +29,11 @@ import { describe, expect, it } from 'vitest';
  * checks it against the DTO's type.
  */
 
-const root = join(__dirname, '..', '..');
-const posix = (path: string) => path.split(sep).join('/');
 const CONTRACT = 'src-preload/contract/';
 const UPPER_CASE = /^[A-Z][A-Z0-9_]*$/;
 
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(join(root, dir))) {
-    const path = join(dir, name);
-    if (statSync(join(root, path)).isDirectory()) out.push(...sourceFiles(path));
-    else if (/\.(ts|mts|cts|svelte)$/.test(name) && !name.endsWith('.d.ts')) out.push(posix(path));
-  }
-  return out;
-}
+const SOURCE = /\.(ts|mts|cts|svelte)$/;
+const sourceFiles = (dir: string): string[] => listSources(dir, SOURCE);
 
 // ---- The contract's lists ----
 
