@@ -80,6 +80,32 @@ describe('job manager (real SQLite file)', () => {
     expect(done.error).toEqual({ code: 'INTERNAL', message: 'failed at 3' });
   });
 
+  it('a failed job resumed the moment its wait resolves keeps its new run under control (cancel stops it)', async () => {
+    const FLAKY_KIND = testKind('flaky');
+    let runs = 0;
+    let abortedRun = false;
+    jobs.register<Record<string, never>, never>(FLAKY_KIND, {
+      params: z.object({}).strict(),
+      title: () => 'Fails once, then runs until stopped',
+      resumable: true,
+      async run(_params, context) {
+        runs++;
+        if (runs === 1) throw new Error('first attempt fails');
+        while (!context.signal.aborted) await sleep(5);
+        abortedRun = true;
+        context.signal.throwIfAborted();
+      },
+    });
+    const job = jobs.start(FLAKY_KIND, {});
+    expect((await jobs.wait(job.id)).status).toBe('failed');
+    jobs.resume(job.id); // in the same turn as the failed run's own clean-up
+    await sleep(30);
+    jobs.cancel(job.id);
+    expect((await jobs.wait(job.id)).status).toBe('cancelled');
+    expect(runs).toBe(2);
+    expect(abortedRun).toBe(true);
+  });
+
   it('unknown kinds and ids get clear codes', () => {
     expect(() => jobs.start(testKind('nope'), {})).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
     expect(() => jobs.cancel('job_missing')).toThrow(expect.objectContaining({ code: 'JOB_NOT_FOUND' }));

@@ -207,6 +207,7 @@ export class JobManager {
         this.store.update(id, { checkpoint: checked.data });
       },
     };
+    this.stopReasons.delete(id); // a stop asked of an earlier run is not this run's
     this.publish(this.store.update(id, { status: 'running', error: null }));
     const done = (async () => {
       try {
@@ -226,8 +227,12 @@ export class JobManager {
         }
       }
     })();
-    this.running.set(id, { controller, done });
+    const run = { controller, done };
+    this.running.set(id, run);
     void done.finally(() => {
+      // finish() already let waiters go, and one of them may have launched the job again:
+      // only this run's own entry is removed, never its successor's.
+      if (this.running.get(id) !== run) return;
       this.running.delete(id);
       this.stopReasons.delete(id);
     });
