@@ -92,8 +92,28 @@ describe('backup: wallet, snapshot, publish and restore in the browser (e2e)', (
     expect(address).toMatch(/^0x[0-9a-fA-F]{40}$/);
     await page.screenshot({ path: join(outDir, 'backup-new-wallet.png') });
 
+    // "I wrote it down" is checked: three of the words, by position, typed back.
     await page.getByTestId('vault-phrase-done').click();
     expect(await page.getByTestId('vault-phrase').count()).toBe(0);
+    const asked = page.getByTestId('vault-phrase-check-word');
+    expect(await asked.count()).toBe(3);
+    const positions = (await asked.evaluateAll((inputs) => inputs.map((i) => Number(i.getAttribute('data-position'))))) as number[];
+    expect(new Set(positions).size).toBe(3);
+    const words = phrase.split(' ');
+    // A wrong word keeps the wallet's phrase on screen and says so.
+    for (const [i, position] of positions.entries()) await asked.nth(i).fill(i === 0 ? 'wrong' : words[position - 1]!);
+    await page.getByTestId('vault-phrase-check-done').click();
+    expect(await page.getByTestId('vault-phrase-check-problem').innerText()).toMatch(/One word does not match/);
+    expect(await page.getByTestId('vault-address').count()).toBe(0);
+    // Back to the words and forward again: the same words are still there to check.
+    await page.getByTestId('vault-phrase-check-back').click();
+    expect(await page.getByTestId('vault-phrase').getAttribute('data-phrase')).toBe(phrase);
+    await page.getByTestId('vault-phrase-done').click();
+    const again = (await asked.evaluateAll((inputs) => inputs.map((i) => Number(i.getAttribute('data-position'))))) as number[];
+    // Typed with stray spaces and capitals, the right words pass.
+    for (const [i, position] of again.entries()) await asked.nth(i).fill(` ${words[position - 1]!.toUpperCase()} `);
+    await page.getByTestId('vault-phrase-check-done').click();
+    expect(await page.getByTestId('vault-phrase-check').count()).toBe(0);
     await expect.poll(() => page.getByTestId('vault-address').innerText()).toBe(address);
     expect((await page.getByTestId('vault-state').innerText()).trim()).toBe('Unlocked');
     expect(await page.getByTestId('vault-identity').getAttribute('data-state')).toBe('unlocked');
@@ -151,6 +171,10 @@ describe('backup: wallet, snapshot, publish and restore in the browser (e2e)', (
 
     const row = page.getByTestId('snapshot-row');
     await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
+    // The CID and the byte counts are technical details, folded away until asked for.
+    expect(await row.getByTestId('snapshot-cid').isVisible()).toBe(false);
+    await row.getByTestId('snapshot-details').locator('summary').click();
+    expect(await row.getByTestId('snapshot-cid').isVisible()).toBe(true);
     cid = (await row.getByTestId('snapshot-cid').getAttribute('data-cid')) ?? '';
     expect(cid).toMatch(/^b[a-z2-7]{20,}$/);
     expect(await row.getAttribute('data-cid')).toBe(cid);
@@ -163,9 +187,11 @@ describe('backup: wallet, snapshot, publish and restore in the browser (e2e)', (
     await expect.poll(() => publication.count(), { timeout: 20_000 }).toBe(1);
     expect(await publication.getAttribute('data-target-id')).toBe(targetId);
     const text = await publication.innerText();
-    expect(text).toContain('USB disk');
-    expect(text).toContain(target.path);
-    expect(text).toMatch(/CAR \d/);
+    expect(text).toContain('Copied to USB disk');
+    expect(text).not.toContain(target.path);
+    const details = await row.getByTestId('snapshot-publication-details').innerText();
+    expect(details).toContain(target.path);
+    expect(details).toMatch(/CAR \d/);
     // On every target already: nothing left to publish to.
     expect(await row.getByTestId('snapshot-publish').count()).toBe(0);
     // The folder holds what was published.
@@ -199,6 +225,9 @@ describe('backup: wallet, snapshot, publish and restore in the browser (e2e)', (
     // The data folder in use is refused before anything is sent.
     await page.getByTestId('restore-phrase').fill(phrase);
     await page.getByTestId('restore-source').selectOption(targetId);
+    // A folder target finds the latest backup by itself: the CID is asked for only under "an older backup".
+    expect(await page.getByTestId('restore-cid').isVisible()).toBe(false);
+    await page.getByTestId('restore-advanced').locator('summary').click();
     await page.getByTestId('restore-cid').fill(cid);
     await page.getByTestId('restore-data-dir').fill(data.path);
     expect(await page.getByTestId('restore-problem').innerText()).toMatch(/data folder Hearth uses now/);

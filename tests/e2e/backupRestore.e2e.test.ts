@@ -60,7 +60,11 @@ describe('backup: import, schedule and restores from a pointer, a gateway and in
     await page.getByTestId('restore-phrase').fill(phrase);
     await page.getByTestId('restore-source').selectOption(options.source);
     if (options.gatewayUrl !== undefined) await page.getByTestId('restore-gateway-url').fill(options.gatewayUrl);
-    await page.getByTestId('restore-cid').fill(options.cid);
+    // Where the source finds the latest backup itself, the CID field is folded under "an older backup".
+    const cidField = page.getByTestId('restore-cid');
+    if (options.cid && !(await cidField.isVisible())) await page.getByTestId('restore-advanced').locator('summary').click();
+    if (await cidField.isVisible()) await cidField.fill(options.cid);
+    expect(await cidField.inputValue()).toBe(options.cid);
     await page.getByTestId('restore-data-dir').fill(options.dir);
     expect(await page.getByTestId('restore-problem').count()).toBe(0);
     await page.getByTestId('restore-start').click();
@@ -153,7 +157,7 @@ describe('backup: import, schedule and restores from a pointer, a gateway and in
   }, 180_000);
 
   it('saves a schedule that survives a reload and says when the next snapshot is', async () => {
-    expect((await page.getByTestId('schedule-next').innerText()).trim()).toBe('Manual only: no snapshot is scheduled.');
+    expect((await page.getByTestId('schedule-next').innerText()).trim()).toBe('Manual only: no backup is scheduled.');
     await page.getByTestId('schedule-auto').check();
     await page.getByTestId('schedule-interval').fill(String(HOURS));
     await page.getByTestId('schedule-target').selectOption(folderId);
@@ -175,7 +179,7 @@ describe('backup: import, schedule and restores from a pointer, a gateway and in
 
     // Due HOURS after the last snapshot: "in 5 h 59 min" (or "in 6 h"), then the time itself.
     const next = (await page.getByTestId('schedule-next').innerText()).trim();
-    const match = /^Next snapshot in (\d+ h(?: \d+ min)?), (.+)$/.exec(next);
+    const match = /^Next backup in (\d+ h(?: \d+ min)?), (.+)$/.exec(next);
     expect(match, next).not.toBeNull();
     expect(['5 h 59 min', '5 h 58 min', `${HOURS} h`]).toContain(match![1]);
     // The time shown is the snapshot's time plus HOURS, as the page's locale writes it.
@@ -190,12 +194,23 @@ describe('backup: import, schedule and restores from a pointer, a gateway and in
     expect(candidates).toContain(match![2]);
     await page.getByTestId('vault-schedule').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(outDir, 'backup-schedule.png') });
+
+    // Locked (as after a restart without "remember"), the schedule says it is paused, not "in 6 h".
+    await page.getByTestId('vault-lock').click();
+    await expect.poll(() => page.getByTestId('schedule-next').getAttribute('data-state'), { timeout: 20_000 }).toBe('locked');
+    expect((await page.getByTestId('schedule-next').innerText()).trim()).toMatch(/^Paused: automatic backups wait until your backup key is unlocked/);
+    await page.getByTestId('vault-unlock-passphrase').fill(PASSPHRASE);
+    await page.getByTestId('vault-unlock').click();
+    await expect.poll(() => page.getByTestId('schedule-next').getAttribute('data-state'), { timeout: 20_000 }).toBe('scheduled');
   });
 
   it('restores the latest snapshot from the folder target with the phrase alone (no CID)', async () => {
     const restored = join(restoreRoot.path, 'from-pointer');
     await page.getByTestId('restore-source').selectOption(folderId);
-    expect(await page.locator('label[for="restore-cid"]').innerText()).toMatch(/optional/);
+    // The target finds the latest backup itself: the CID is folded away and optional.
+    expect(await page.getByTestId('restore-cid').isVisible()).toBe(false);
+    expect(await page.getByTestId('restore-advanced').locator('summary').innerText()).toBe('An older backup instead of the latest');
+    expect(await page.locator('label[for="restore-cid"]').textContent()).toMatch(/optional/);
     const previous = await startRestore({ source: folderId, cid: '', dir: restored });
     expect(await ended(page, 'restore', previous)).toBe('completed');
     expect(await page.getByTestId('restore-error').count()).toBe(0);
