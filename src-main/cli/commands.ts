@@ -9,6 +9,7 @@ import { networkCommand } from './networkCommand';
 import { receiptsCommand } from './receiptsCommand';
 import { serveCommand } from './serveCommand';
 import { threadsCommand } from './threadsCommand';
+import { tokensCommand } from './tokensCommand';
 import { vaultCommand } from './vault/vaultCommand';
 import { verifyCommand } from './verifyCommand';
 
@@ -16,7 +17,7 @@ import { verifyCommand } from './verifyCommand';
 export const rootCommand = defineGroup({
   name: '',
   summary: '',
-  commands: [serveCommand, chatCommand, modelsCommand, threadsCommand, indexCommand, searchCommand, collectionsCommand, docsCommand, vaultCommand, networkCommand, receiptsCommand, verifyCommand],
+  commands: [serveCommand, chatCommand, modelsCommand, threadsCommand, indexCommand, searchCommand, collectionsCommand, docsCommand, vaultCommand, networkCommand, receiptsCommand, verifyCommand, tokensCommand],
 });
 
 export const ROOT_TEXT = {

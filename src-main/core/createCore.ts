@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import type { EventName, EventPayload } from '#contract/api';
 import type { ModelSource } from '#contract/dto';
 import type { AppHost } from '#contract/vocabulary';
+import { ApiTokenRepository } from './apiTokens/apiTokenRepository';
+import { ApiTokenService } from './apiTokens/apiTokenService';
 import { Emitter } from './common/emitter';
 import { createConsoleLogger, type Logger } from './common/logger';
 import { ChatService } from './inference/chatService';
@@ -98,6 +100,8 @@ export interface Core {
   privacy: PrivateDataDir;
   /** Every outbound request this process sends (host, purpose, bytes), in network/ledger.db. */
   network: NetworkLedger;
+  /** Tokens for the local API and MCP (hash-only storage, scopes, expiry, revocation). */
+  apiTokens: ApiTokenService;
   dispose(): Promise<void>;
 }
 
@@ -182,6 +186,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     sqliteNativeBinding: config.sqliteNativeBinding,
     ...config.vault,
   });
+  const apiTokens = new ApiTokenService({ repo: new ApiTokenRepository(db), findCollection: (nameOrId) => library.findCollection(nameOrId) });
   const threads = new ThreadRepository(db, Date.now, logger);
   const receipts = new ReplyReceipts({
     threads,
@@ -255,6 +260,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     vault,
     privacy,
     network,
+    apiTokens,
     async dispose() {
       if (disposed) return;
       disposed = true;

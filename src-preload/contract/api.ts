@@ -3,6 +3,8 @@ import { MAX_MESSAGE_CHARS } from './limits';
 import { CALL_NAMES, EVENT_NAMES, isCallName, isEventName, type CallName, type EventName } from './names';
 import { DOCUMENT_FORMATS, DOCUMENT_STATUSES, MODEL_PURPOSES, SEARCH_MODES, SOURCE_KINDS } from './vocabulary';
 import type {
+  ApiToken,
+  ApiTokenCreated,
   AppInfo,
   CatalogEntry,
   FitResult,
@@ -97,6 +99,7 @@ export const settingsSchema = z.object({
   idleUnloadMinutes: z.number().int().min(0).max(24 * 60),
   hubEndpoint: httpUrlOf(500),
   answerReceipts: z.boolean(),
+  localApi: z.boolean(),
 }) satisfies z.ZodType<Settings>;
 
 export const calls = {
@@ -267,6 +270,20 @@ export const calls = {
   'network.ledger': call<NetworkLedgerView>()(
     z.object({ limit: z.number().int().min(1).max(10_000).optional(), remoteOnly: z.boolean().optional() }).strict(),
   ),
+
+  /** API tokens for the local API and MCP (never the UI's session token); the secret is returned once, by create. */
+  'apiTokens.list': call<ApiToken[]>()(empty),
+  'apiTokens.create': call<ApiTokenCreated>()(
+    z
+      .object({
+        name: z.string().trim().min(1).max(100),
+        scopes: z.array(z.string().min(1).max(120)).min(1).max(60),
+        /** Milliseconds since the epoch; null or absent: never. */
+        expiresAt: z.number().int().positive().nullable().optional(),
+      })
+      .strict(),
+  ),
+  'apiTokens.revoke': call<ApiToken>()(z.object({ tokenId: id }).strict()),
 } as const satisfies Record<CallName, CallDef<unknown, unknown>>;
 
 export const events = {

@@ -192,6 +192,8 @@ export interface Settings {
   hubEndpoint: string;
   /** Make a signed answer receipt for every reply (it takes effect once a wallet exists). */
   answerReceipts: boolean;
+  /** Desktop app: serve the local API (OpenAI/Anthropic-compatible, MCP) on 127.0.0.1. `hearth serve` always does. */
+  localApi: boolean;
 }
 
 export interface CatalogFile {
@@ -585,4 +587,24 @@ export interface NetworkLedgerView {
   /** The newest requests first; older ones are pruned (see retention), their totals kept. */
   requests: NetworkRequest[];
   retention: { maxRequests: number; maxAgeDays: number };
+}
+
+/** An API token as listed: never the token itself, which is shown once, at creation. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  /** `chat`, `embeddings`, `models:manage`, `documents:*` or `documents:<collection id>`. */
+  scopes: string[];
+  createdAt: number;
+  /** Null: never expires. */
+  expiresAt: number | null;
+  /** Null: never used. Updated at most once a minute. */
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+/** What creating a token returns: the record, and the secret to copy now (it is not stored). */
+export interface ApiTokenCreated {
+  token: ApiToken;
+  secret: string;
 }

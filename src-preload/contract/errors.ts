@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'JOB_RECORD_INVALID',
   'UNSUPPORTED',
   'UNAUTHORIZED',
+  /** An API token is valid but lacks the scope (or the collection) a request needs. */
+  'FORBIDDEN',
   'MODEL_GATED',
   'DOWNLOAD_FAILED',
   'DOWNLOAD_INCOMPLETE',

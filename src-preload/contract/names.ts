@@ -71,6 +71,9 @@ export const CALL_NAMES = [
   'vault.setSchedule',
   'vault.restore',
   'network.ledger',
+  'apiTokens.list',
+  'apiTokens.create',
+  'apiTokens.revoke',
 ] as const;
 
 export const EVENT_NAMES = ['chat.stream', 'runtime.state', 'jobs.update', 'threads.changed', 'library.changed'] as const;

@@ -138,6 +138,15 @@ export type RestoreOrigin = (typeof RESTORE_ORIGINS)[number];
 export const NETWORK_PURPOSES = ['hub-api', 'model-probe', 'model-download', 'vault-account', 'vault-publish', 'vault-restore', 'unattributed'] as const;
 export type NetworkPurpose = (typeof NETWORK_PURPOSES)[number];
 
+// ---- The local API ----
+
+/**
+ * What an API token may do. `documents:*` reaches every collection; a token may instead hold
+ * `documents:<collection id>` for each collection it may search (see apiTokenScopes.ts).
+ */
+export const API_TOKEN_SCOPES = ['chat', 'embeddings', 'models:manage', 'documents:*'] as const;
+export type ApiTokenScope = (typeof API_TOKEN_SCOPES)[number];
+
 // ---- Verifying replies ----
 
 /** How a replay compared with the recorded output: the same tokens, a first difference, or no replay possible. */

@@ -24,8 +24,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   vault: ['common', 'jobs', 'ports', 'search', 'storage'],
   network: ['common', 'storage'],
   verify: ['common', 'inference', 'receipts'],
+  apiTokens: ['common', 'storage'],
   rpc: ['common', 'createCore'],
-  createCore: ['common', 'inference', 'jobs', 'library', 'models', 'network', 'ports', 'search', 'storage', 'vault', 'verify'],
+  createCore: ['apiTokens', 'common', 'inference', 'jobs', 'library', 'models', 'network', 'ports', 'search', 'storage', 'vault', 'verify'],
 };
 
 function sourceFiles(dir: string): string[] {

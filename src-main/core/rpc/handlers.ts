@@ -124,5 +124,9 @@ export function createHandlers(core: Core): Handlers {
     'vault.restore': (input) => core.vault.startRestore(input),
 
     'network.ledger': (input) => core.network.view(input),
+
+    'apiTokens.list': () => core.apiTokens.list(),
+    'apiTokens.create': (input) => core.apiTokens.create(input),
+    'apiTokens.revoke': ({ tokenId }) => core.apiTokens.revoke(tokenId),
   };
 }

@@ -145,4 +145,16 @@ export const migrations: readonly string[] = [
     hashed_at  INTEGER NOT NULL
   );
   `,
+  /* 6: API tokens for the local API and MCP: only a sha256 of each token is kept */ `
+  CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    scopes_json  TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+  );
+  `,
 ];

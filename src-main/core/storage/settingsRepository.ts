@@ -12,6 +12,7 @@ export const DEFAULT_SETTINGS: Settings = {
   idleUnloadMinutes: 30,
   hubEndpoint: 'https://huggingface.co',
   answerReceipts: true,
+  localApi: false,
 };
 
 const isSettingKey = (key: string): key is keyof Settings => Object.hasOwn(DEFAULT_SETTINGS, key);
