@@ -6,6 +6,7 @@ import { ApiTokenRepository } from './apiTokens/apiTokenRepository';
 import { ApiTokenService } from './apiTokens/apiTokenService';
 import { Emitter } from './common/emitter';
 import { createConsoleLogger, type Logger } from './common/logger';
+import { ThreadGenerationService } from './inference/threadGeneration';
 import { ChatService } from './inference/chatService';
 import { ReplyReceipts } from './inference/replyReceipts';
 import { LlamaRuntime, type GpuSetting } from './inference/llamaRuntime';
@@ -36,6 +37,7 @@ import { JobRepository } from './storage/jobRepository';
 import { ModelRepository } from './storage/modelRepository';
 import { SettingsRepository } from './storage/settingsRepository';
 import { Verification } from './verify/verification';
+import { ThreadGenerationRepository } from './storage/threadGenerationRepository';
 import { ThreadRepository } from './storage/threadRepository';
 import { VaultService, type VaultServiceDeps } from './vault/vaultService';
 
@@ -83,6 +85,8 @@ export interface Core {
   /** Fit, load, unload and remove models: what every front end calls to run one. */
   runner: ModelRunner;
   chat: ChatService;
+  /** A chat's own sampling values (temperature, top-p, ...) over the saved defaults. */
+  generation: ThreadGenerationService;
   /** Answer receipts: made with each reply, signed later when the wallet was locked. */
   receipts: ReplyReceipts;
   /** Proof bundles and verification of replies and files (replaying on the CPU). */
@@ -198,6 +202,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     logger,
     onThreadChanged: (threadId) => events.emit('threads.changed', { threadId }),
   });
+  const generation = new ThreadGenerationService(settings, new ThreadGenerationRepository(db, logger), (threadId) => threads.get(threadId) !== undefined);
   const chat = new ChatService(
     threads,
     settings,
@@ -208,6 +213,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     runner,
     library.retriever,
     receipts,
+    generation,
   );
   const verification = new Verification({
     logger,
@@ -247,6 +253,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     models,
     runner,
     chat,
+    generation,
     receipts,
     verification,
     jobs,

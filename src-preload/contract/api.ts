@@ -8,6 +8,8 @@ import type {
   AppInfo,
   CatalogEntry,
   FitResult,
+  GenerationParams,
+  GenerationPreset,
   HardwareInfo,
   HubFile,
   HubModelSummary,
@@ -26,6 +28,7 @@ import type {
   SendResult,
   Settings,
   Thread,
+  ThreadGeneration,
   ThreadSummary,
   VaultCreated,
   VaultSchedule,
@@ -91,15 +94,38 @@ const httpUrlOf = (max: number) => z.string().url().max(max).refine((u) => /^htt
 const httpUrl = httpUrlOf(2000);
 const snapshotContent = { includeModels: z.boolean().optional(), includeDocuments: z.boolean().optional() };
 
+/** The sampling values a reply may take; the saved defaults, a thread's overrides and presets use them alike. */
+export const generationParamsSchema = z
+  .object({
+    temperature: z.number().min(0).max(2),
+    topP: z.number().gt(0).max(1),
+    topK: z.number().int().min(0).max(1000),
+    repeatPenalty: z.number().min(1).max(2),
+    maxReplyTokens: z.number().int().min(1).max(131_072),
+  })
+  .strict() satisfies z.ZodType<GenerationParams>;
+
+export const generationPresetSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+    name: z.string().trim().min(1).max(80),
+    systemPrompt: z.string().max(20_000),
+    params: generationParamsSchema.partial(),
+  })
+  .strict() satisfies z.ZodType<GenerationPreset>;
+
 /** Every setting and the values it may take: checks updates, and the values read back from disk. */
 export const settingsSchema = z.object({
+  ...generationParamsSchema.shape,
   contextSize: z.number().int().min(256).max(1_048_576).nullable(),
-  maxReplyTokens: z.number().int().min(1).max(131_072),
-  temperature: z.number().min(0).max(2),
   idleUnloadMinutes: z.number().int().min(0).max(24 * 60),
   hubEndpoint: httpUrlOf(500),
   answerReceipts: z.boolean(),
   localApi: z.boolean(),
+  presets: z
+    .array(generationPresetSchema)
+    .max(50)
+    .refine((presets) => new Set(presets.map((p) => p.id)).size === presets.length, 'each preset needs its own id'),
 }) satisfies z.ZodType<Settings>;
 
 export const calls = {
@@ -128,6 +154,11 @@ export const calls = {
       .strict(),
   ),
   'threads.delete': call<null>()(threadRef),
+  /** A chat's own sampling values (overrides: null follows the saved defaults) and what it gets. */
+  'threads.generation': call<ThreadGeneration>()(threadRef),
+  'threads.setGeneration': call<ThreadGeneration>()(
+    z.object({ threadId: id, overrides: generationParamsSchema.partial().nullable() }).strict(),
+  ),
 
   // The content limit is enforced by the chat service (MESSAGE_TOO_LARGE), not here, so
   // that the user gets a specific code rather than a generic BAD_INPUT.

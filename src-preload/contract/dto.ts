@@ -182,10 +182,36 @@ export interface AppInfo {
   limits: { maxMessageChars: number };
 }
 
-export interface Settings {
-  contextSize: number | null;
-  maxReplyTokens: number;
+/** How a reply is sampled: the saved defaults, a thread's overrides, a preset's values. */
+export interface GenerationParams {
   temperature: number;
+  /** Nucleus sampling: only the most likely tokens whose probabilities add up to this. */
+  topP: number;
+  /** Only the K most likely tokens; 0 turns the limit off. */
+  topK: number;
+  /** Divides a recently used token's probability; 1 turns it off. */
+  repeatPenalty: number;
+  maxReplyTokens: number;
+}
+
+/** A named system prompt with sampling values, applied to a chat in one step. */
+export interface GenerationPreset {
+  id: string;
+  name: string;
+  systemPrompt: string;
+  /** Only the values the preset sets; the rest follow the saved defaults. */
+  params: Partial<GenerationParams>;
+}
+
+/** What one chat sets for itself (null: it follows the saved defaults) and what it gets. */
+export interface ThreadGeneration {
+  threadId: string;
+  overrides: Partial<GenerationParams> | null;
+  effective: GenerationParams;
+}
+
+export interface Settings extends GenerationParams {
+  contextSize: number | null;
   /** Unload the model after this many minutes without use; 0 keeps it loaded. */
   idleUnloadMinutes: number;
   /** Hugging Face (or a mirror) base URL for search and downloads. */
@@ -194,6 +220,7 @@ export interface Settings {
   answerReceipts: boolean;
   /** Desktop app: serve the local API (OpenAI/Anthropic-compatible, MCP) on 127.0.0.1. `hearth serve` always does. */
   localApi: boolean;
+  presets: GenerationPreset[];
 }
 
 export interface CatalogFile {

@@ -19,6 +19,8 @@ export const CALL_NAMES = [
   'threads.get',
   'threads.update',
   'threads.delete',
+  'threads.generation',
+  'threads.setGeneration',
   'chat.send',
   'chat.stop',
   'chat.regenerate',

@@ -19,6 +19,8 @@ import type { LlamaRuntime, LoadedSession } from './llamaRuntime';
 import type { ModelRunner } from './modelRunner';
 import type { ReplyReceipts } from './replyReceipts';
 import { fitHistory, promptTokens, samplingFor, type FittedHistory } from './promptBuilder';
+import type { ThreadGenerationService } from './threadGeneration';
+import { chatSamplingOptions, samplingFromReceipt } from './generationSampling';
 import { ReplySaver } from './replySaver';
 import { buildSourceContext, sourceBudget, type SourceRetriever } from './sourceContext';
 
@@ -67,6 +69,8 @@ export class ChatService {
     private readonly retriever: SourceRetriever | null = null,
     /** Makes each reply's answer receipt; absent, replies get none. */
     private readonly receipts: ReplyReceipts | null = null,
+    /** A chat's own sampling values over the saved defaults; absent, every chat uses the defaults. */
+    private readonly generation: ThreadGenerationService | null = null,
   ) {
     runner?.addUser(this);
     this.saver = new ReplySaver(threads, logger, onThreadChanged);
@@ -290,8 +294,8 @@ export class ChatService {
     const session = this.runtime.loaded;
     if (!session) return finish('error', new HearthError('MODEL_NOT_LOADED', 'The model was unloaded before it could answer.'));
 
-    const settings = this.settings.get();
-    const maxReplyTokens = options.maxReplyTokens ?? settings.maxReplyTokens;
+    const params = this.generation?.effective(threadId) ?? this.settings.get();
+    const maxReplyTokens = options.maxReplyTokens ?? params.maxReplyTokens;
     const total = session.context.contextSize;
     let sources: MessageSources | null = null;
     let sourcePrompt: string | null = null;
@@ -320,7 +324,7 @@ export class ChatService {
     const promptTokens = fitted.inputTokens.length;
     context = { used: promptTokens, total, droppedMessageIds: fitted.droppedMessageIds };
     const maxTokens = Math.max(1, Math.min(maxReplyTokens, total - promptTokens - 1));
-    const sampling = samplingFor(options.temperature ?? settings.temperature, maxTokens, options.seed);
+    const sampling = samplingFor({ ...params, temperature: options.temperature ?? params.temperature }, maxTokens, options.seed);
     const outputTokens: Token[] = [];
     this.emit({ type: 'start', threadId, messageId, context, sources });
 
@@ -332,13 +336,8 @@ export class ChatService {
       const result = await session.chat.generateResponse([...fitted.history, { type: 'model', response: [] }], {
         signal,
         stopOnAbortSignal: true,
-        maxTokens,
-        temperature: Number(sampling.temperature),
-        topP: Number(sampling.topP),
-        topK: sampling.topK,
-        minP: Number(sampling.minP),
-        seed: sampling.seed,
-        repeatPenalty: false,
+        // Exactly what the receipt records, read back the way a replay reads it.
+        ...chatSamplingOptions(samplingFromReceipt(sampling)),
         onToken: (tokens) => {
           generatedTokens += tokens.length;
           outputTokens.push(...tokens);

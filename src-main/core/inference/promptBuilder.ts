@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { ChatHistoryItem, Token } from 'node-llama-cpp';
-import type { Message, ReceiptFields } from '#contract/dto';
+import type { GenerationParams, Message, ReceiptFields } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import type { LoadedSession } from './llamaRuntime';
 
@@ -64,18 +64,27 @@ export function fitHistory(
  * it again: node-llama-cpp's defaults for top-k, top-p and min-p, no repetition penalty (as
  * before), and a seed chosen here when none is given (llama.cpp would take the clock's).
  */
-export function samplingFor(temperature: number, maxTokens: number, seed: number | undefined): ReceiptFields['sampling'] {
+/** How many of the last generated tokens a repeat penalty looks at (llama.cpp's default). */
+export const PENALTY_LAST_TOKENS = 64;
+
+/** The sampling a reply records in its receipt, from a chat's values; a penalty of 1 is none. */
+export function samplingFor(
+  params: Pick<GenerationParams, 'temperature' | 'topP' | 'topK' | 'repeatPenalty'>,
+  maxTokens: number,
+  seed: number | undefined,
+): ReceiptFields['sampling'] {
+  const penalized = params.repeatPenalty > 1;
   return {
-    temperature: String(temperature),
-    topP: '0.95',
-    topK: 40,
+    temperature: String(params.temperature),
+    topP: String(params.topP),
+    topK: params.topK,
     minP: '0',
     seed: seed ?? randomInt(0, 2 ** 32),
     maxTokens,
-    repeatPenalty: '1',
+    repeatPenalty: String(params.repeatPenalty),
     frequencyPenalty: '0',
     presencePenalty: '0',
-    penaltyLastTokens: 0,
+    penaltyLastTokens: penalized ? PENALTY_LAST_TOKENS : 0,
     penalizeNewLine: false,
   };
 }

@@ -35,6 +35,8 @@ export function createHandlers(core: Core): Handlers {
     'threads.create': ({ title, systemPrompt }) => core.chat.createThread(title, systemPrompt),
     'threads.get': ({ threadId }) => core.chat.getThread(threadId),
     'threads.update': ({ threadId, ...patch }) => core.chat.updateThread(threadId, patch),
+    'threads.generation': ({ threadId }) => core.generation.get(threadId),
+    'threads.setGeneration': ({ threadId, overrides }) => core.generation.set(threadId, overrides),
     'threads.delete': async ({ threadId }) => {
       await core.chat.deleteThread(threadId);
       return null;

@@ -157,4 +157,11 @@ export const migrations: readonly string[] = [
     revoked_at   INTEGER
   );
   `,
+  /* 7: a chat's own sampling values (temperature, top-p, ...), over the saved defaults */ `
+  CREATE TABLE thread_generation (
+    thread_id   TEXT PRIMARY KEY REFERENCES threads(id) ON DELETE CASCADE,
+    params_json TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  `,
 ];

@@ -9,10 +9,14 @@ export const DEFAULT_SETTINGS: Settings = {
   contextSize: null,
   maxReplyTokens: 1024,
   temperature: 0.7,
+  topP: 0.95,
+  topK: 40,
+  repeatPenalty: 1,
   idleUnloadMinutes: 30,
   hubEndpoint: 'https://huggingface.co',
   answerReceipts: true,
   localApi: false,
+  presets: [],
 };
 
 const isSettingKey = (key: string): key is keyof Settings => Object.hasOwn(DEFAULT_SETTINGS, key);
