@@ -1,6 +1,36 @@
-import { resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
+
+/**
+ * Writes `<file>.br` and `<file>.gz` beside each text asset of the renderer build, so
+ * `hearth serve` sends them compressed without compressing on every request (see staticFiles.ts).
+ */
+function precompress(): Plugin {
+  const brotli = promisify(brotliCompress);
+  const gz = promisify(gzip);
+  return {
+    name: 'hearth-precompress',
+    apply: 'build',
+    async writeBundle(output, bundle) {
+      const dir = output.dir!;
+      const files = Object.keys(bundle).filter((name) => /\.(js|mjs|css|html|svg|json)$/.test(name));
+      await Promise.all(
+        files.map(async (name) => {
+          const data = await readFile(join(dir, name));
+          if (data.length < 1024) return; // smaller than the headers it would save
+          const options = { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: data.length } };
+          await writeFile(join(dir, `${name}.br`), await brotli(data, options));
+          await writeFile(join(dir, `${name}.gz`), await gz(data, { level: 9 }));
+        }),
+      );
+    },
+  };
+}
 
 /**
  * One build for every front end:
@@ -8,7 +38,8 @@ import { defineConfig } from 'electron-vite';
  *   document parser's child process (parseWorker), ESM;
  *   npm dependencies stay external (native modules load from node_modules).
  * - preload: one self-contained CommonJS file, as a sandboxed preload requires.
- * - renderer: the Svelte app, served by Electron from disk or by `hearth serve` over HTTP.
+ * - renderer: the Svelte app, served by Electron from disk or by `hearth serve` over HTTP;
+ *   minified, with brotli and gzip copies of each asset for the server.
  */
 export default defineConfig({
   main: {
@@ -37,8 +68,9 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src-renderer'),
     base: './',
-    plugins: [svelte()],
+    plugins: [svelte(), precompress()],
     build: {
+      minify: true,
       outDir: resolve(__dirname, 'out/renderer'),
       rolldownOptions: { input: { index: resolve(__dirname, 'src-renderer/index.html') } },
     },

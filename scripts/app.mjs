@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // `npm start`: one command from a fresh clone to a running Hearth.
-// Installs dependencies if needed, builds, then starts the desktop app where there is a
-// display, or the headless server (open the printed URL in any browser) where there is none.
+// Installs dependencies if needed, builds when out/ is missing or older than the sources,
+// then starts the desktop app where there is a display, or the headless server (open the
+// printed URL in any browser) where there is none.
 // Pass --server to force the server; anything after -- goes to the server (e.g. --port 8080).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { staleReason } from './buildFreshness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -16,8 +19,47 @@ const run = (command, commandArgs, env = {}) => {
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
 
+/** Builds quietly: one line while it runs, the full output only if it fails. */
+function build(reason) {
+  const started = Date.now();
+  console.error(`Building Hearth (${reason})…`);
+  const result = spawnSync(npm, ['run', 'build'], { cwd: root, encoding: 'utf8', env: process.env, maxBuffer: 64 * 1024 * 1024 });
+  if (result.status !== 0) {
+    process.stderr.write(`${result.stdout ?? ''}${result.stderr ?? ''}`);
+    console.error('The build failed (output above).');
+    process.exit(result.status ?? 1);
+  }
+  console.error(`Built in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+}
+
+/** The server's URL line, set apart so it is the first thing one sees. */
+function announce(line) {
+  const bold = process.stdout.isTTY ? (text) => `\u001b[1m${text}\u001b[22m` : (text) => text;
+  const rule = '─'.repeat(Math.min(line.length + 4, 100));
+  process.stdout.write(`\n${rule}\n  ${bold(line)}\n${rule}\n\n`);
+}
+
+/** Runs `hearth serve`, highlighting each URL it prints; Enter still reaches it for a new URL. */
+function serve(serveArgs) {
+  const child = spawn(process.execPath, [join(root, 'bin', 'hearth.mjs'), 'serve', ...serveArgs], {
+    cwd: root,
+    stdio: ['inherit', 'pipe', 'inherit'],
+  });
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (/^Hearth is running at /.test(line)) announce(line);
+    else process.stdout.write(`${line}\n`);
+  });
+  // Ctrl+C reaches the server from the terminal itself (same process group); a SIGTERM or
+  // SIGUSR2 sent to this process only is passed on, and this process waits for the server.
+  process.on('SIGINT', () => undefined);
+  for (const signal of ['SIGTERM', 'SIGUSR2', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
 if (!existsSync(join(root, 'node_modules'))) run(npm, ['ci', '--no-audit', '--no-fund']);
-run(npm, ['run', 'build']);
+const stale = staleReason(root);
+if (stale) build(stale);
+else console.error('The build in out/ is up to date.');
 
 const hasDisplay =
   process.platform === 'darwin' || process.platform === 'win32' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
@@ -27,7 +69,7 @@ if (wantServer) {
   if (!hasDisplay) {
     console.error('No display found: starting the headless server. Open the URL below in a browser (it works once; press Enter for another).');
   }
-  run(process.execPath, [join(root, 'bin', 'hearth.mjs'), 'serve', ...args.filter((a) => a !== '--server')]);
+  serve(args.filter((a) => a !== '--server'));
 } else {
   // The Electron binary is fetched on first desktop start, not at npm install, so that
   // installs on machines without a display (CI, servers) never need its download host.
@@ -37,5 +79,5 @@ if (wantServer) {
   if (!existsSync(join(root, 'native', 'electron', 'better_sqlite3.node'))) {
     run(process.execPath, [join(root, 'scripts', 'build-electron-native.mjs')]);
   }
-  run(npm, ['exec', '--', 'electron-vite', 'preview']);
+  run(npm, ['exec', '--', 'electron-vite', 'preview', '--skipBuild']);
 }

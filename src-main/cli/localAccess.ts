@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { HearthError } from '../core/common/hearthError';
 import { OneTimeCodes } from './oneTimeCodes';
@@ -15,6 +15,16 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,512}$/;
 /** A fresh per-start secret: 32 random bytes, base64url. */
 export function newToken(): string {
   return randomBytes(32).toString('base64url');
+}
+
+/**
+ * The session prefix's secret part for a token: derived from it (HMAC, so the prefix, which a
+ * browser's history keeps, reveals nothing of the token), hence as stable as the token. A
+ * server that keeps its token across restarts keeps its prefix, so an open page's cookie and
+ * address still work after a restart; a new token moves the prefix too.
+ */
+export function sessionScope(token: string): string {
+  return createHmac('sha256', token).update('hearth session scope v1').digest().subarray(0, 16).toString('base64url');
 }
 
 export function assertValidToken(token: string): void {
@@ -45,8 +55,9 @@ export interface RoutedPath {
  *
  * Browsers get the token as a cookie, in exchange for a one-time code (see OneTimeCodes).
  * Cookies ignore ports, so a cookie with Path=/ would go to every server on 127.0.0.1; this
- * one has Path=/s/<scope>/, where the scope is a per-start random string that only this
- * server and the browser know, so the browser sends it to no other server.
+ * one has Path=/s/<scope>/, where the scope is a secret string that only this server and the
+ * browser know (random, or derived from the token: see sessionScope), so the browser sends it
+ * to no other server.
  */
 export class LocalAccess {
   private readonly digest: Buffer;

@@ -1,24 +1,33 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { openBrowser } from './browserOpener';
 import { defineCommand } from './declare/commandSpec';
-import { integer, text } from './declare/options';
+import { flag, integer, text } from './declare/options';
 import { backendLine } from './format';
 import { openCore } from './openCore';
-import { startServer, type HearthServer } from './server';
+import { isPortInUse, startServer, type HearthServer } from './server';
+import { chooseServerIdentity, writeServerIdentity } from './serverIdentity';
 import { coreOptions } from './sharedOptions';
 
 /** `hearth serve`: the core plus the local server, until SIGINT/SIGTERM. */
 export const serveCommand = defineCommand({
   name: 'serve',
   summary: 'Start the local server; open the printed URL in any browser',
-  description: `Starts the core and a local HTTP server on 127.0.0.1 with a random per-start token, and
-prints one line: "Hearth is running at http://127.0.0.1:PORT/?code=CODE". Open it in a
-browser for the same UI as the desktop app. The URL works once: its code is exchanged for a
-session cookie that only this server gets. For another browser, press Enter (or send the
-process SIGUSR2) and a new line with a new one-time URL is printed. Requests without the
-session are refused. Stop with Ctrl+C (or SIGTERM).`,
+  description: `Starts the core and a local HTTP server on 127.0.0.1, and prints one line:
+"Hearth is running at http://127.0.0.1:PORT/?code=CODE". Open it in a browser for the same
+UI as the desktop app. The URL works once: its code is exchanged for a session cookie that
+only this server gets. For another browser, press Enter (or send the process SIGUSR2) and a
+new line with a new one-time URL is printed. Requests without the session are refused.
+The port and the access token are kept in the data directory (with the other secrets), so
+after a restart open pages reconnect and reloads work; --port and --new-token change them.
+Stop with Ctrl+C (or SIGTERM).`,
   options: {
-    port: integer('N', 'Port to listen on (default 0: a free port)', { min: 0, max: 65_535 }).orElse(0),
+    port: integer('N', 'Listen on port N from now on (0: a free one). Default: the port of the last start, else a free one', {
+      min: 0,
+      max: 65_535,
+    }),
+    'new-token': flag('Make a new access token: signs out every open page and script that used the old one'),
+    open: flag('Open the UI in the default browser ($BROWSER, else the system opener)'),
     'renderer-dir': text('DIR', 'The built UI to serve (default: out/renderer)'),
     ...coreOptions,
   },
@@ -38,7 +47,18 @@ session are refused. Stop with Ctrl+C (or SIGTERM).`,
     try {
       // Start the backend first: the UI asks for it at once, and a failure belongs here.
       const backend = await core.runtime.backendInfo();
-      server = await startServer(core, { port: options.port, rendererDir });
+      const identity = await chooseServerIdentity(core.secrets, { port: options.port, renewToken: options['new-token'] });
+      if (identity.problem) ctx.stderr(`WARNING: ${identity.problem}; using a new token for this start.\n`);
+      server = await startServer(core, { port: identity.port, token: identity.token, rendererDir }).catch((error: unknown) => {
+        // The remembered port is taken (another program got it meanwhile): a free one this time,
+        // and the remembered one is tried again next start.
+        if (!identity.portRemembered || !isPortInUse(error)) throw error;
+        ctx.stderr(`WARNING: port ${identity.port} (used last time) is taken; using a free one for this start.\n`);
+        return startServer(core, { port: 0, token: identity.token, rendererDir });
+      });
+      // A port taken from under us stays the remembered one; a new token is remembered at once.
+      const port = identity.portRemembered ? identity.port : server.port;
+      if (!identity.problem) await writeServerIdentity(core.secrets, { port, token: server.token });
       ctx.stderr(`Data directory: ${core.config.dataDir}\n`);
       ctx.stderr(`${backendLine(backend)}\n`);
       if (!existsSync(join(rendererDir, 'index.html'))) {
@@ -46,6 +66,11 @@ session are refused. Stop with Ctrl+C (or SIGTERM).`,
       }
       ctx.stdout(`Hearth is running at ${server.url}\n`);
       ctx.stderr(`That URL works once. For another, press Enter (or kill -USR2 ${ctx.pid}). Press Ctrl+C to stop.\n`);
+      if (options.open) {
+        // A URL of its own, so the printed one still works for another browser.
+        const opened = await openBrowser(server.newUrl(), ctx.env);
+        if (!opened.ok) ctx.stderr(`WARNING: could not open a browser (${opened.message}); open the URL above instead.\n`);
+      }
       const signal = await stopped;
       ctx.stderr(`Stopping (${signal})…\n`);
       return 0;

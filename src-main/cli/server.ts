@@ -14,10 +14,11 @@ import { openRegularFile } from '../core/common/regularFile';
 import type { Core } from '../core/createCore';
 import { createDispatcher, type Dispatch } from '../core/rpc/dispatcher';
 import { createHandlers } from '../core/rpc/handlers';
-import { assertValidToken, LocalAccess, newToken } from './localAccess';
+import { assertValidToken, LocalAccess, newToken, sessionScope } from './localAccess';
 import { admitRequest, sendText, upgradeRejection } from './requestGate';
 import { securityHeaders } from './securityHeaders';
 import { StaticFiles } from './staticFiles';
+import { staticReply } from './staticResponse';
 import { parseWireRequest } from './wireRequest';
 import { guardConnections } from './connectionGuard';
 import { FairScheduler, type Lane, type LaneFlow } from './fairScheduler';
@@ -30,7 +31,7 @@ export interface ServerOptions {
   host?: string;
   /** The built renderer (out/renderer), served at /. */
   rendererDir: string;
-  /** Defaults to a fresh random token per start. */
+  /** Defaults to a fresh random token per start. The session prefix is derived from it (sessionScope). */
   token?: string;
   /** What one client may cost (connections, queued calls, unsent bytes); see serverLimits.ts. */
   limits?: Partial<ServerLimits>;
@@ -48,6 +49,11 @@ export interface HearthServer {
 }
 
 const BIND_ADDRESS = '127.0.0.1';
+
+/** True for the error startServer throws when its port is taken. */
+export function isPortInUse(error: unknown): boolean {
+  return error instanceof HearthError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
+}
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost']);
 /** Largest WebSocket message: a maximal chat message, JSON-escaped, fits with room to spare. */
 const MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
@@ -162,7 +168,7 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
     const onError = (error: NodeJS.ErrnoException) => {
       reject(
         error.code === 'EADDRINUSE'
-          ? new HearthError('BAD_INPUT', `Port ${options.port} is already in use; choose another or use --port 0 for a free one.`)
+          ? new HearthError('BAD_INPUT', `Port ${options.port} is already in use; choose another or use --port 0 for a free one.`, { cause: error })
           : error,
       );
     };
@@ -170,7 +176,7 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
     httpServer.listen(options.port, BIND_ADDRESS, () => {
       httpServer.off('error', onError);
       const { port } = httpServer.address() as AddressInfo;
-      access = new LocalAccess(token, port);
+      access = new LocalAccess(token, port, sessionScope(token));
       resolvePort(port);
     });
   }).catch((error: unknown) => {
@@ -278,17 +284,14 @@ async function handleRequest(
   if (!file) {
     return sendText(res, 404, path === '/' ? 'Not found: the UI is not built yet (run `npm run build`).' : 'Not found');
   }
-  res.writeHead(200, {
-    'Content-Type': file.contentType,
-    'Content-Length': String(file.size),
-    // Assets may be revalidated; the entry page must never be stale after a rebuild.
-    'Cache-Control': file.isIndex ? 'no-store' : 'private, no-cache',
-  });
+  // Precompressed where the browser accepts it; hashed assets kept for good, the entry page never.
+  const reply = staticReply(req, file);
+  res.writeHead(200, reply.headers);
   if (req.method === 'HEAD') {
     res.end();
     return;
   }
-  await pipeFile(file.path, res);
+  await pipeFile(reply.path, res);
 }
 
 function pipeFile(path: string, res: ServerResponse): Promise<void> {

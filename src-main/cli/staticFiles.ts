@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { extname, resolve, sep } from 'node:path';
+import { basename, extname, resolve, sep } from 'node:path';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -29,13 +29,27 @@ export function contentTypeFor(path: string): string {
   return CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
 }
 
+/** The encodings a build may precompress a file into, as siblings `<file>.br` and `<file>.gz`. */
+export const PRECOMPRESSED = [
+  { encoding: 'br', suffix: '.br' },
+  { encoding: 'gzip', suffix: '.gz' },
+] as const;
+export type ContentEncoding = (typeof PRECOMPRESSED)[number]['encoding'];
+
 export interface StaticFile {
   path: string;
   size: number;
   contentType: string;
   /** The app's entry page: never cached, since it is what a new build changes. */
   isIndex: boolean;
+  /** A build asset whose name carries its content hash: it never changes, so a browser may keep it for good. */
+  immutable: boolean;
+  /** Precompressed copies (no older than the file itself), best first. */
+  variants: { encoding: ContentEncoding; path: string; size: number }[];
 }
+
+/** Vite's hashed asset names: assets/<name>-<8+ hash characters>.<ext>. */
+const HASHED_ASSET = /^[^/]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
 
 /**
  * Files of one folder (the built renderer), looked up by URL path. Anything that would
@@ -76,10 +90,31 @@ export class StaticFiles {
       if (!this.contains(real)) return null;
       const info = await stat(real);
       if (!info.isFile()) return null;
-      return { path: real, size: info.size, contentType: contentTypeFor(real), isIndex: real === resolve(this.root, 'index.html') };
+      const inAssets = real.startsWith(resolve(this.root, 'assets') + sep);
+      return {
+        path: real,
+        size: info.size,
+        contentType: contentTypeFor(real),
+        isIndex: real === resolve(this.root, 'index.html'),
+        immutable: inAssets && HASHED_ASSET.test(basename(real)),
+        variants: await this.variants(real, info.mtimeMs),
+      };
     } catch {
       return null;
     }
+  }
+
+  /** The precompressed siblings of a file; a stale one (older than the file) is ignored. */
+  private async variants(path: string, mtimeMs: number): Promise<StaticFile['variants']> {
+    const found: StaticFile['variants'] = [];
+    for (const { encoding, suffix } of PRECOMPRESSED) {
+      // Held to the same rule as the file: a copy that is a link out of the root is not served.
+      const real = await realpath(path + suffix).catch(() => null);
+      if (!real || !this.contains(real)) continue;
+      const info = await stat(real).catch(() => null);
+      if (info?.isFile() && info.mtimeMs >= mtimeMs) found.push({ encoding, path: real, size: info.size });
+    }
+    return found;
   }
 
   private contains(path: string): boolean {

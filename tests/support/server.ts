@@ -36,16 +36,24 @@ export interface ServeRun {
   /** The one-time URL printed at start: it opens one browser session, once. */
   url: string;
   process: ChildProcess;
+  /** What it has written to stderr so far. */
+  stderr(): string;
   /** Asks the running server for another one-time URL (SIGUSR2) and waits for it. */
   newUrl(): Promise<string>;
   stop(): Promise<void>;
 }
 
-/** Starts `hearth serve` as a real child process and waits for the URL it prints. */
-export async function startServe(args: string[]): Promise<ServeRun> {
+/** Starts `hearth serve` on a free port as a real child process and waits for the URL it prints. */
+export function startServe(args: string[]): Promise<ServeRun> {
+  return spawnServe(['--port', '0', ...args]);
+}
+
+/** Starts `hearth serve` with exactly these arguments (and environment) and waits for the URL it prints. */
+export async function spawnServe(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ServeRun> {
   assertBuilt();
-  const child = spawn(process.execPath, [join(root, 'bin', 'hearth.mjs'), 'serve', '--port', '0', ...args], {
+  const child = spawn(process.execPath, [join(root, 'bin', 'hearth.mjs'), 'serve', ...args], {
     cwd: root,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -77,6 +85,7 @@ export async function startServe(args: string[]): Promise<ServeRun> {
   return {
     url,
     process: child,
+    stderr: () => stderr,
     newUrl() {
       const count = urls().length;
       child.kill('SIGUSR2');
