@@ -2,7 +2,11 @@ import type { CallInput, CallName, CallOutput, EventName, EventPayload } from '#
 import type { HearthBridge, WireMessage, WireRequest } from '#contract/client';
 import type { ErrorData, Result } from '#contract/errors';
 
-export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
+/**
+ * connecting: the first attempt; open; reconnecting: lost, trying again (a server restart
+ * takes a few seconds); disconnected: still down after disconnectedAfterMs (still retrying).
+ */
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'disconnected';
 
 export interface ConnectionMonitor {
   readonly state: ConnectionState;
@@ -18,6 +22,8 @@ export interface WebSocketBridgeOptions {
   maxDelayMs?: number;
   /** A call still unsent after this long fails instead of waiting forever for a server. */
   queueTimeoutMs?: number;
+  /** How long the connection may be down before it counts as disconnected rather than reconnecting. */
+  disconnectedAfterMs?: number;
 }
 
 const LOST: ErrorData = { code: 'INTERNAL', message: 'Connection to Hearth lost' };
@@ -47,6 +53,9 @@ export class WebSocketBridge implements HearthBridge, ConnectionMonitor {
   private readonly minDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly queueTimeoutMs: number;
+  private readonly disconnectedAfterMs: number;
+  /** When the connection was lost (or first tried); null while open. */
+  private downSince: number | null = Date.now();
 
   constructor(
     private readonly url: string,
@@ -54,8 +63,9 @@ export class WebSocketBridge implements HearthBridge, ConnectionMonitor {
   ) {
     this.createSocket = options.createSocket ?? ((u) => new WebSocket(u));
     this.minDelayMs = options.minDelayMs ?? 500;
-    this.maxDelayMs = options.maxDelayMs ?? 10_000;
+    this.maxDelayMs = options.maxDelayMs ?? 5_000;
     this.queueTimeoutMs = options.queueTimeoutMs ?? 20_000;
+    this.disconnectedAfterMs = options.disconnectedAfterMs ?? 15_000;
     this.connect();
   }
 
@@ -111,6 +121,7 @@ export class WebSocketBridge implements HearthBridge, ConnectionMonitor {
     this.socket = socket;
     socket.onopen = () => {
       this.attempt = 0;
+      this.downSince = null;
       this.setState('open');
       for (const entry of this.queue.splice(0)) {
         clearTimeout(entry.timer);
@@ -130,7 +141,8 @@ export class WebSocketBridge implements HearthBridge, ConnectionMonitor {
   }
 
   private scheduleReconnect(): void {
-    this.setState('reconnecting');
+    this.downSince ??= Date.now();
+    this.setState(Date.now() - this.downSince >= this.disconnectedAfterMs ? 'disconnected' : 'reconnecting');
     const base = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** this.attempt);
     this.attempt += 1;
     // Jitter keeps several tabs from hammering a restarting server in lockstep.
