@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { FitResult, ModelInfo, ModelPurpose } from '#contract/dto';
 import { MODEL_PURPOSES } from '#contract/vocabulary';
 import { defineCommand } from '../declare/commandSpec';
@@ -54,7 +55,7 @@ export const addCommand = defineCommand({
   options: { ...jsonOption('Print the added model as JSON'), ...coreOptions },
   positionals: { path: arg('PATH', 'The GGUF file', 'models add takes exactly one argument') },
   run: ({ command, options, args }, ctx) => {
-    const { path } = contractInput('models.add', { path: args.path }, command, { path: 'PATH' });
+    const { path } = contractInput('models.add', { path: resolve(args.path) }, command, { path: 'PATH' });
     return withCore(options, ctx, async (core) => {
       const model = await core.models.import(path, false);
       printResult(ctx, options.json, model, `Added ${terminalSafe(model.name)} as ${model.id}${model.managed ? ` (copied to ${terminalSafe(model.path)})` : ''}`);
@@ -71,7 +72,7 @@ export const importCommand = defineCommand({
   options: { copy: flag('Copy the file into the models folder'), ...jsonOption('Print the added model as JSON'), ...coreOptions },
   positionals: { path: arg('PATH', 'The GGUF file', 'models import takes exactly one argument') },
   run: ({ command, options, args }, ctx) => {
-    const { path, copy } = contractInput('models.import', { path: args.path, copy: options.copy }, command, { path: 'PATH' });
+    const { path, copy } = contractInput('models.import', { path: resolve(args.path), copy: options.copy }, command, { path: 'PATH' });
     return withCore(options, ctx, async (core) => {
       const model = await core.models.import(path, copy);
       printResult(ctx, options.json, model, `Added ${terminalSafe(model.name)} as ${model.id}${model.managed ? ` (copied to ${terminalSafe(model.path)})` : ''}`);

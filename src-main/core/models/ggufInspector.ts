@@ -1,3 +1,4 @@
+import { modelDisplayName } from './modelName';
 import { basename } from 'node:path';
 import type { GgmlType, GgufInsights, Llama } from 'node-llama-cpp';
 import type { ModelKind } from '#contract/vocabulary';
@@ -80,7 +81,7 @@ export async function inspectGguf(path: string, llama: Llama): Promise<GgufInspe
   const dataStart = offsets.length > 0 ? Math.min(...offsets) : 0;
   return {
     path,
-    name: general?.name?.trim() || basename(path).replace(/\.gguf$/i, ''),
+    name: modelDisplayName(general?.name, path, general?.architecture ?? null),
     sizeBytes,
     architecture: general?.architecture ?? null,
     contextLength: insights.trainContextSize ?? null,

@@ -1,3 +1,4 @@
+import { modelDisplayName } from './modelName';
 import { createWriteStream, existsSync } from 'node:fs';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { totalmem } from 'node:os';
@@ -38,13 +39,13 @@ export class ModelLibrary {
 
   async list(): Promise<ModelInfo[]> {
     await this.scanFolders();
-    return this.repo.list().map((row) => ({ ...row, present: existsSync(row.path) }));
+    return this.repo.list().map((row) => ({ ...named(row), present: existsSync(row.path) }));
   }
 
   get(id: string): ModelRow {
     const row = this.repo.get(id);
     if (!row) throw new HearthError('MODEL_NOT_FOUND', `No model with id ${id}`);
-    return row;
+    return named(row);
   }
 
   info(id: string): ModelInfo {
@@ -139,7 +140,8 @@ export class ModelLibrary {
   }
 
   defaultFor(purpose: ModelPurpose): ModelRow | undefined {
-    return this.repo.defaultFor(purpose);
+    const row = this.repo.defaultFor(purpose);
+    return row && named(row);
   }
 
   /**
@@ -148,7 +150,8 @@ export class ModelLibrary {
    * downloading one is enough to start indexing.
    */
   embeddingModel(): ModelRow | undefined {
-    return this.repo.defaultFor('embedding') ?? this.repo.list().find((row) => row.kind === 'embedding' && existsSync(row.path));
+    const row = this.repo.defaultFor('embedding') ?? this.repo.list().find((r) => r.kind === 'embedding' && existsSync(r.path));
+    return row && named(row);
   }
 
   setGpuLayers(id: string, gpuLayers: number | null): ModelInfo {
@@ -227,3 +230,8 @@ export class ModelLibrary {
 }
 
 const article = (word: string) => (/^[aeiou]/.test(word) ? 'an' : 'a');
+
+/** A row with the name it is shown by (rows added before generic GGUF names gave way to the file name included). */
+function named<T extends { name: string; path: string; architecture: string | null }>(row: T): T {
+  return { ...row, name: modelDisplayName(row.name, row.path, row.architecture) };
+}
