@@ -22,7 +22,7 @@ export class TokenCoalescer {
     this.tokens = new Throttler((token) => this.deliver('chat.stream', token), {
       intervalMs,
       now,
-      merge: (waiting, next) => ({ ...waiting, text: waiting.text + next.text }),
+      merge: (waiting, next) => ({ ...next, text: waiting.text + next.text }),
     });
   }
 

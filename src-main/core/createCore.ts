@@ -7,6 +7,7 @@ import { ApiTokenService } from './apiTokens/apiTokenService';
 import { Emitter } from './common/emitter';
 import { createConsoleLogger, type Logger } from './common/logger';
 import { ThreadGenerationService } from './inference/threadGeneration';
+import { ChatArchive } from './inference/chatArchive';
 import { ChatService } from './inference/chatService';
 import { ReplyReceipts } from './inference/replyReceipts';
 import { LlamaRuntime, type GpuSetting } from './inference/llamaRuntime';
@@ -38,6 +39,7 @@ import { ModelRepository } from './storage/modelRepository';
 import { SettingsRepository } from './storage/settingsRepository';
 import { Verification } from './verify/verification';
 import { ThreadGenerationRepository } from './storage/threadGenerationRepository';
+import { ThreadArchiveRepository } from './storage/threadArchiveRepository';
 import { ThreadRepository } from './storage/threadRepository';
 import { VaultService, type VaultServiceDeps } from './vault/vaultService';
 
@@ -87,6 +89,8 @@ export interface Core {
   chat: ChatService;
   /** A chat's own sampling values (temperature, top-p, ...) over the saved defaults. */
   generation: ThreadGenerationService;
+  /** Search across every chat, export and import of chats. */
+  chatArchive: ChatArchive;
   /** Answer receipts: made with each reply, signed later when the wallet was locked. */
   receipts: ReplyReceipts;
   /** Proof bundles and verification of replies and files (replaying on the CPU). */
@@ -215,13 +219,19 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     receipts,
     generation,
   );
+  const chatArchive = new ChatArchive(new ThreadArchiveRepository(db), threads, (threadId) => events.emit('threads.changed', { threadId }));
   const verification = new Verification({
     logger,
     threads: config.threads ?? null,
     receipt: (messageId) => receipts.read(messageId),
-    receiptIds: (threadId) => threads.receipts(threadId).map((r) => r.messageId),
+    receiptIds: (threadId, messageId) => threads.chainReceipts(threadId, messageId).map((r) => r.messageId),
     message: (messageId) => threads.message(messageId),
-    thread: (threadId) => chat.getThread(threadId),
+    thread: (threadId, replyId) => {
+      const thread = chat.getThread(threadId);
+      const reply = replyId === undefined ? undefined : threads.message(replyId);
+      // A version of a reply not shown now is verified in the chat as it stood when it was written.
+      return reply ? { ...thread, messages: threads.messagesAsSeenBy(reply) } : thread;
+    },
     hashFile: (path) => hashes.hash(path),
     modelPaths: async () => (await models.list()).filter((m) => m.present).map((m) => m.path),
     vaultAddress: async () => (await vault.status()).address,
@@ -254,6 +264,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     runner,
     chat,
     generation,
+    chatArchive,
     receipts,
     verification,
     jobs,

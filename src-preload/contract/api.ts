@@ -1,12 +1,14 @@
 import { z } from 'zod';
-import { MAX_MESSAGE_CHARS } from './limits';
+import { MAX_IMPORT_CHARS, MAX_MESSAGE_CHARS } from './limits';
 import { CALL_NAMES, EVENT_NAMES, isCallName, isEventName, type CallName, type EventName } from './names';
-import { DOCUMENT_FORMATS, DOCUMENT_STATUSES, MODEL_PURPOSES, SEARCH_MODES, SOURCE_KINDS } from './vocabulary';
+import { DOCUMENT_FORMATS, DOCUMENT_STATUSES, MODEL_PURPOSES, SEARCH_MODES, SOURCE_KINDS, THREAD_EXPORT_FORMATS } from './vocabulary';
 import type {
   ApiToken,
   ApiTokenCreated,
   AppInfo,
   CatalogEntry,
+  ChatSearchHit,
+  ContextUsage,
   FitResult,
   GenerationParams,
   GenerationPreset,
@@ -29,6 +31,8 @@ import type {
   Settings,
   Thread,
   ThreadGeneration,
+  ThreadExport,
+  ThreadImportResult,
   ThreadSummary,
   VaultCreated,
   VaultSchedule,
@@ -82,6 +86,16 @@ const purpose = z.enum(MODEL_PURPOSES);
 const empty = z.object({}).strict();
 const threadRef = z.object({ threadId: id }).strict();
 const localPath = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'a path without NUL characters');
+/**
+ * A model file named by a front end: a full path, since a relative one would resolve against
+ * the server's working directory, not anything the user sees (the CLI resolves its own first).
+ */
+const modelFilePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(p.trim()), 'a file path, not a URL: a URL is pulled as a download')
+  .refine((p) => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(p), 'a full path to the file (like /home/you/models/model.gguf): a relative path is not accepted');
 const collectionName = z.string().trim().min(1).max(100);
 const formatName = z.enum(DOCUMENT_FORMATS);
 const documentStatus = z.enum(DOCUMENT_STATUSES);
@@ -135,7 +149,7 @@ export const calls = {
   'settings.update': call<Settings>()(settingsSchema.partial().strict()),
 
   'models.list': call<ModelInfo[]>()(empty),
-  'models.add': call<ModelInfo>()(z.object({ path: z.string().min(1).max(4096) }).strict()),
+  'models.add': call<ModelInfo>()(z.object({ path: modelFilePath }).strict()),
   'models.remove': call<null>()(z.object({ modelId: id }).strict()),
   'models.pickFile': call<string | null>()(empty),
 
@@ -144,8 +158,11 @@ export const calls = {
   'runtime.unload': call<null>()(empty),
 
   'threads.list': call<ThreadSummary[]>()(empty),
+  /** reuseEmpty: an empty chat with the default title is opened instead of piling up another one (the UI's New chat). */
   'threads.create': call<Thread>()(
-    z.object({ title: z.string().max(200).optional(), systemPrompt: z.string().max(20_000).optional() }).strict(),
+    z
+      .object({ title: z.string().max(200).optional(), systemPrompt: z.string().max(20_000).optional(), reuseEmpty: z.boolean().optional() })
+      .strict(),
   ),
   'threads.get': call<Thread>()(threadRef),
   'threads.update': call<Thread>()(
@@ -159,6 +176,14 @@ export const calls = {
   'threads.setGeneration': call<ThreadGeneration>()(
     z.object({ threadId: id, overrides: generationParamsSchema.partial().nullable() }).strict(),
   ),
+  /** Full-text search across every chat's messages (the versions shown), best matches first, with the matched words marked. */
+  'threads.search': call<ChatSearchHit[]>()(
+    z.object({ query: z.string().trim().min(1).max(500), limit: z.number().int().min(1).max(200).optional() }).strict(),
+  ),
+  /** One chat (threadId) or every chat as a Markdown or Hearth JSON file. */
+  'threads.export': call<ThreadExport>()(z.object({ threadId: id.optional(), format: z.enum(THREAD_EXPORT_FORMATS) }).strict()),
+  /** Adds the chats of a Hearth JSON export or a ChatGPT conversations.json, checked first and added in one transaction. */
+  'threads.import': call<ThreadImportResult>()(z.object({ content: z.string().min(1).max(MAX_IMPORT_CHARS) }).strict()),
 
   // The content limit is enforced by the chat service (MESSAGE_TOO_LARGE), not here, so
   // that the user gets a specific code rather than a generic BAD_INPUT.
@@ -166,6 +191,10 @@ export const calls = {
   'chat.stop': call<null>()(threadRef),
   'chat.regenerate': call<SendResult>()(threadRef),
   'chat.edit': call<SendResult>()(z.object({ threadId: id, messageId: id, content: z.string().min(1) }).strict()),
+  /** Shows another version of a regenerated reply; later turns see the chosen one. */
+  'chat.chooseVersion': call<Thread>()(z.object({ threadId: id, messageId: id }).strict()),
+  /** The context the chat's history takes in the loaded model now (null when no model is loaded and none was measured). */
+  'chat.context': call<ContextUsage | null>()(threadRef),
   /** Signs the answer receipts stored unsigned while the vault was locked: one chat's, or every chat's. */
   'receipts.sign': call<ReceiptSigning>()(z.object({ threadId: id.optional() }).strict()),
   /** A reply's proof bundle: its receipt and chain, and its full transcript when asked for. */
@@ -192,7 +221,7 @@ export const calls = {
   /** Starts a download job; progress arrives on jobs.update. Two pulls of one file share one job. */
   'models.pull': call<JobInfo>()(z.object({ source: modelSource }).strict()),
   /** Adds a GGUF already on disk: copied into the models folder, or referenced where it is. */
-  'models.import': call<ModelInfo>()(z.object({ path: z.string().min(1).max(4096), copy: z.boolean() }).strict()),
+  'models.import': call<ModelInfo>()(z.object({ path: modelFilePath, copy: z.boolean() }).strict()),
   'models.setDefault': call<null>()(z.object({ modelId: id.nullable(), purpose }).strict()),
   'models.setGpuLayers': call<ModelInfo>()(
     z.object({ modelId: id, gpuLayers: z.number().int().min(0).max(1000).nullable() }).strict(),

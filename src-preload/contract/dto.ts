@@ -20,6 +20,8 @@ import type {
   SearchMode,
   SecretKeeper,
   SourceKind,
+  ThreadExportFormat,
+  ThreadImportFormat,
   VaultState,
   VaultTargetKind,
 } from './vocabulary';
@@ -38,6 +40,8 @@ export type {
   ModelPurpose,
   ReceiptStatus,
   SearchMode,
+  ThreadExportFormat,
+  ThreadImportFormat,
   VaultTargetKind,
 };
 
@@ -117,6 +121,43 @@ export interface Message {
   sources: MessageSources | null;
   /** Assistant replies: the answer receipt is signed by the vault's wallet, stored unsigned (sign it later), or there is none. */
   receipt: ReceiptStatus;
+  /** A regenerated reply: every version of it (oldest first) and which one is shown; null when it has one version. */
+  versions: MessageVersions | null;
+}
+
+/** The versions of a reply kept by regenerate: the chosen one is what later turns see. */
+export interface MessageVersions {
+  ids: string[];
+  index: number;
+}
+
+/** A piece of a search hit's excerpt: hit is true for the words that matched. */
+export interface SnippetPart {
+  text: string;
+  hit: boolean;
+}
+
+/** One message found by chat search. */
+export interface ChatSearchHit {
+  threadId: string;
+  threadTitle: string;
+  messageId: string;
+  role: MessageRole;
+  createdAt: number;
+  snippet: SnippetPart[];
+}
+
+/** An exported chat (or every chat) as a file to save. */
+export interface ThreadExport {
+  fileName: string;
+  mimeType: string;
+  content: string;
+}
+
+/** What an import added. */
+export interface ThreadImportResult {
+  format: ThreadImportFormat;
+  threads: ThreadSummary[];
 }
 
 export interface ContextUsage {
@@ -143,8 +184,11 @@ export interface SendResult {
 export type ChatStreamEvent =
   /** sources: what was retrieved for the reply in a chat scoped to collections, else null. */
   | { type: 'start'; threadId: string; messageId: string; context: ContextUsage; sources: MessageSources | null }
-  /** text is the next piece of the reply: one token's text, or several (a transport may merge them). */
-  | { type: 'token'; threadId: string; messageId: string; text: string }
+  /**
+   * text is the next piece of the reply: one token's text, or several (a transport may merge them).
+   * used: the context the prompt and the reply so far take, in tokens (a live context meter).
+   */
+  | { type: 'token'; threadId: string; messageId: string; text: string; used?: number }
   /**
    * saveError: set when the reply could not be saved (a full disk). It is kept in memory, shown
    * as it is, and saved as soon as a write succeeds again.

@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   'THREAD_NOT_FOUND',
   'MESSAGE_NOT_FOUND',
   'MESSAGE_TOO_LARGE',
+  /** A chat import is not a Hearth JSON export or a ChatGPT conversations.json, or is damaged there; nothing was imported. */
+  'IMPORT_INVALID',
   'CONTEXT_OVERFLOW',
   'BUSY',
   'CANCELLED',

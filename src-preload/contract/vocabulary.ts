@@ -50,6 +50,14 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 export const RECEIPT_STATUSES = ['signed', 'unsigned', 'none'] as const;
 export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
 
+/** The files a chat (or every chat) can be exported as. */
+export const THREAD_EXPORT_FORMATS = ['markdown', 'json'] as const;
+export type ThreadExportFormat = (typeof THREAD_EXPORT_FORMATS)[number];
+
+/** The files chats can be imported from: Hearth's own JSON export, or ChatGPT's conversations.json. */
+export const THREAD_IMPORT_FORMATS = ['hearth', 'chatgpt'] as const;
+export type ThreadImportFormat = (typeof THREAD_IMPORT_FORMATS)[number];
+
 // ---- Jobs ----
 
 /** The kinds of long-running work, by name: `job.kind === JOB_KIND.modelDownload`. */

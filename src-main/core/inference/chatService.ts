@@ -82,7 +82,19 @@ export class ChatService {
     return this.threads.list();
   }
 
-  createThread(title?: string, systemPrompt?: string): Thread {
+  /**
+   * A new chat; with reuseEmpty (the UI's New chat), an empty chat with the default title, no
+   * system prompt and no collections is opened again instead, so clicks do not pile up empty chats.
+   */
+  createThread(title?: string, systemPrompt?: string, options: { reuseEmpty?: boolean } = {}): Thread {
+    if (options.reuseEmpty && !title?.trim() && !systemPrompt) {
+      const empty = this.threads.emptyThread(DEFAULT_TITLE);
+      if (empty && !this.active.has(empty.id) && !this.preparing.has(empty.id)) {
+        this.threads.touch(empty.id);
+        this.onThreadChanged(empty.id);
+        return this.getThread(empty.id);
+      }
+    }
     const row = this.threads.create(title?.trim() || DEFAULT_TITLE, systemPrompt ?? '');
     this.onThreadChanged(row.id);
     return this.getThread(row.id);
@@ -135,17 +147,24 @@ export class ChatService {
     return { userMessageId: user.id, assistantMessageId: assistant.id };
   }
 
-  /** Replaces the last reply with a new one. */
+  /**
+   * Answers the last question again. The previous reply is kept as another version of it (one
+   * with no text, a failed start, is dropped); the new one is shown and is what later turns see.
+   */
   async regenerate(threadId: string): Promise<SendResult> {
     const session = await this.prepare(threadId);
     const messages = this.threads.messages(threadId);
     const last = messages.at(-1);
     if (!last) throw new HearthError('BAD_INPUT', 'This chat has no message to answer yet.');
     const result = this.threads.transaction(() => {
-      if (last.role === 'assistant') this.threads.truncateAfter(threadId, last.id, true);
+      let group: string | undefined;
+      if (last.role === 'assistant') {
+        if (last.content.length > 0) group = this.threads.hideAsVersion(last.id);
+        else this.threads.deleteMessage(last.id);
+      }
       const user = this.threads.messages(threadId).at(-1);
       if (!user || user.role !== 'user') throw new HearthError('BAD_INPUT', 'There is no question to answer again.');
-      return { userMessageId: user.id, assistantMessageId: this.newReply(threadId, session).id };
+      return { userMessageId: user.id, assistantMessageId: this.newReply(threadId, session, group).id };
     });
     this.startGeneration(threadId, result.assistantMessageId);
     return result;
@@ -167,6 +186,38 @@ export class ChatService {
     });
     this.startGeneration(threadId, assistant.id);
     return { userMessageId: messageId, assistantMessageId: assistant.id };
+  }
+
+  /** Shows another version of a regenerated reply: later turns see the one chosen. */
+  chooseVersion(threadId: string, messageId: string): Thread {
+    this.getThread(threadId);
+    if (this.active.has(threadId) || this.preparing.has(threadId)) {
+      throw new HearthError('BUSY', 'This chat is still writing a reply; stop it or wait for it to finish.');
+    }
+    if (!this.threads.chooseVersion(threadId, messageId)) {
+      throw new HearthError('MESSAGE_NOT_FOUND', `No version ${messageId} of a reply in this chat.`);
+    }
+    this.onThreadChanged(threadId);
+    return this.getThread(threadId);
+  }
+
+  /**
+   * The context the chat's history takes in the loaded model now: what its next prompt holds
+   * before the question, and which old turns no longer fit. With no model loaded (or while a
+   * reply streams: its events carry the figures), the last reply's figures.
+   */
+  contextUsage(threadId: string): ContextUsage | null {
+    const row = this.threads.get(threadId);
+    if (!row) throw new HearthError('THREAD_NOT_FOUND', `No chat with id ${threadId}; it may have been deleted.`);
+    const session = this.runtime.loaded;
+    if (!session || this.active.has(threadId)) return row.context;
+    try {
+      const fitted = fitHistory(session, row.systemPrompt, this.messagesOf(threadId), this.settings.get().maxReplyTokens);
+      return { used: fitted.inputTokens.length, total: session.context.contextSize, droppedMessageIds: fitted.droppedMessageIds };
+    } catch (error) {
+      if (!(error instanceof HearthError)) throw error;
+      return row.context;
+    }
   }
 
   /** Stops the thread's reply, keeping what was written so far. Resolves once it has stopped. */
@@ -245,12 +296,13 @@ export class ChatService {
     }
   }
 
-  private newReply(threadId: string, session: LoadedSession): Message {
+  private newReply(threadId: string, session: LoadedSession, altGroup?: string): Message {
     return this.threads.appendMessage(threadId, {
       role: 'assistant',
       content: '',
       status: 'streaming',
       modelName: session.info.name,
+      ...(altGroup ? { altGroup } : {}),
     });
   }
 
@@ -344,7 +396,7 @@ export class ChatService {
         },
         onTextChunk: (chunk) => {
           text += chunk;
-          this.emit({ type: 'token', threadId, messageId, text: chunk });
+          this.emit({ type: 'token', threadId, messageId, text: chunk, used: promptTokens + generatedTokens });
           if (persist.tryPass()) this.saver.progress(messageId, text);
         },
       });

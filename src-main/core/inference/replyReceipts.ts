@@ -141,19 +141,17 @@ export class ReplyReceipts {
     if (wallet === null) throw new HearthError('VAULT_NOT_SET_UP', 'There is no wallet to sign receipts with: create one, or import your recovery phrase.');
     if (wallet === 'locked') throw new HearthError('VAULT_LOCKED', 'The vault is locked: unlock it to sign the receipts.');
     const result: ReceiptSigning = { signed: 0, refused: [] };
-    const previous = new Map<string, string>();
     const changed = new Set<string>();
     for (const stored of this.deps.threads.receipts(threadId)) {
-      const expected = previous.get(stored.threadId) ?? NO_PREVIOUS_RECEIPT;
+      // The receipt before it in its chain (a regenerated reply's other versions are not in it).
+      const expected = this.previousHash(stored.threadId, stored.messageId);
       let receipt: AnswerReceipt;
       try {
         receipt = this.parse(stored);
       } catch (error) {
         result.refused.push({ messageId: stored.messageId, reason: (error as Error).message });
-        previous.set(stored.threadId, storedHash(stored));
         continue;
       }
-      previous.set(stored.threadId, receipt.hash);
       if (receipt.signature) continue;
       if (receipt.fields.previousReceipt !== expected) {
         result.refused.push({

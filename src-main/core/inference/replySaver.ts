@@ -110,7 +110,7 @@ export class ReplySaver {
     } catch {
       // Reading failed too: the reply is shown from memory alone.
     }
-    return { id: messageId, threadId: final.threadId, role: 'assistant', content: '', status: 'streaming', createdAt: Date.now(), modelName: null, error: null, sources: null, receipt: 'none' };
+    return { id: messageId, threadId: final.threadId, role: 'assistant', content: '', status: 'streaming', createdAt: Date.now(), modelName: null, error: null, sources: null, receipt: 'none', versions: null };
   }
 
   private write(messageId: string, final: FinalReply): void {

@@ -32,7 +32,7 @@ export function createHandlers(core: Core): Handlers {
     },
 
     'threads.list': () => core.chat.listThreads(),
-    'threads.create': ({ title, systemPrompt }) => core.chat.createThread(title, systemPrompt),
+    'threads.create': ({ title, systemPrompt, reuseEmpty }) => core.chat.createThread(title, systemPrompt, { reuseEmpty }),
     'threads.get': ({ threadId }) => core.chat.getThread(threadId),
     'threads.update': ({ threadId, ...patch }) => core.chat.updateThread(threadId, patch),
     'threads.generation': ({ threadId }) => core.generation.get(threadId),
@@ -42,6 +42,10 @@ export function createHandlers(core: Core): Handlers {
       return null;
     },
 
+    'threads.search': ({ query, limit }) => core.chatArchive.search(query, limit),
+    'threads.export': ({ threadId, format }) => core.chatArchive.export(threadId, format),
+    'threads.import': ({ content }) => core.chatArchive.import(content),
+
     'chat.send': ({ threadId, content }) => core.chat.send(threadId, content),
     'chat.stop': async ({ threadId }) => {
       await core.chat.stop(threadId);
@@ -49,6 +53,8 @@ export function createHandlers(core: Core): Handlers {
     },
     'chat.regenerate': ({ threadId }) => core.chat.regenerate(threadId),
     'chat.edit': ({ threadId, messageId, content }) => core.chat.edit(threadId, messageId, content),
+    'chat.chooseVersion': ({ threadId, messageId }) => core.chat.chooseVersion(threadId, messageId),
+    'chat.context': ({ threadId }) => core.chat.contextUsage(threadId),
     'receipts.sign': ({ threadId }) => core.receipts.signPending(threadId ?? null),
     'receipts.export': ({ messageId, transcript }) => core.verification.exportBundle(messageId, transcript),
     'receipts.verify': ({ messageId }) => core.verification.verifyMessage(messageId),

@@ -164,4 +164,9 @@ export const migrations: readonly string[] = [
     updated_at  INTEGER NOT NULL
   );
   `,
+  /* 8: regenerated replies kept as alternates: versions of one reply share alt_group; the ones not chosen are hidden */ `
+  ALTER TABLE messages ADD COLUMN alt_group TEXT;
+  ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX messages_alt_group ON messages(thread_id, alt_group) WHERE alt_group IS NOT NULL;
+  `,
 ];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AnswerReceipt, Citation, ContextUsage, Message, MessageRole, MessageSources, MessageStatus, ReceiptStatus, ThreadSummary } from '#contract/dto';
+import type { AnswerReceipt, Citation, ContextUsage, Message, MessageRole, MessageSources, MessageStatus, MessageVersions, ReceiptStatus, ThreadSummary } from '#contract/dto';
 import { isErrorCode, type ErrorData } from '#contract/errors';
 import { newId } from '../common/ids';
 import { createConsoleLogger, type Logger } from '../common/logger';
@@ -35,6 +35,8 @@ interface RawMessage {
   error_message: string | null;
   sources_json: string | null;
   created_at: number;
+  alt_group: string | null;
+  hidden: number;
   /** Computed by MESSAGE_SELECT from receipt_json. */
   receipt_status: ReceiptStatus;
 }
@@ -109,7 +111,8 @@ export class ThreadRepository {
     };
   }
 
-  private messageFromRaw(r: RawMessage): Message {
+  private messageFromRaw(r: RawMessage, groups: ReadonlyMap<string, string[]>): Message {
+    const ids = r.alt_group ? groups.get(r.alt_group) : undefined;
     return {
       id: r.id,
       threadId: r.thread_id,
@@ -125,14 +128,25 @@ export class ThreadRepository {
         ? this.stored.read(messageSourcesSchema, r.sources_json, `The sources of message ${r.id}`, null, 'showing the reply without them')
         : null,
       receipt: r.receipt_status,
+      versions: ids && ids.length > 1 ? { ids, index: ids.indexOf(r.id) } satisfies MessageVersions : null,
     };
+  }
+
+  /** The versions of each regenerated reply in a thread, oldest first, by their group. */
+  private versionGroups(threadId: string): Map<string, string[]> {
+    const rows = this.db
+      .prepare('SELECT id, alt_group FROM messages WHERE thread_id = ? AND alt_group IS NOT NULL ORDER BY seq')
+      .all(threadId) as { id: string; alt_group: string }[];
+    const groups = new Map<string, string[]>();
+    for (const row of rows) groups.set(row.alt_group, [...(groups.get(row.alt_group) ?? []), row.id]);
+    return groups;
   }
 
   list(): ThreadSummary[] {
     return this.db
       .prepare(
         `SELECT t.id, t.title, t.created_at AS createdAt, t.updated_at AS updatedAt,
-                (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id) AS messageCount
+                (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.hidden = 0) AS messageCount
          FROM threads t ORDER BY t.updated_at DESC, t.rowid DESC`,
       )
       .all() as ThreadSummary[];
@@ -170,20 +184,76 @@ export class ThreadRepository {
     return this.db.prepare('DELETE FROM threads WHERE id = ?').run(id).changes > 0;
   }
 
+  /** The thread's messages as shown: the chosen version of each regenerated reply, not the others. */
   messages(threadId: string): Message[] {
+    const groups = this.versionGroups(threadId);
     return (
-      this.db.prepare(`${MESSAGE_SELECT} WHERE m.thread_id = ? ORDER BY m.seq`).all(threadId) as RawMessage[]
-    ).map((r) => this.messageFromRaw(r));
+      this.db.prepare(`${MESSAGE_SELECT} WHERE m.thread_id = ? AND m.hidden = 0 ORDER BY m.seq`).all(threadId) as RawMessage[]
+    ).map((r) => this.messageFromRaw(r, groups));
   }
 
+  /** A message by id, a version not chosen included. */
   message(id: string): Message | undefined {
     const row = this.db.prepare(`${MESSAGE_SELECT} WHERE m.id = ?`).get(id) as RawMessage | undefined;
-    return row && this.messageFromRaw(row);
+    return row && this.messageFromRaw(row, this.versionGroups(row.thread_id));
+  }
+
+  /**
+   * The messages a reply was answered after, as they stood then: the thread's shown messages
+   * before it, with the reply itself in the place of the version shown now.
+   */
+  messagesAsSeenBy(reply: Message): Message[] {
+    const shown = this.messages(reply.threadId);
+    const group = reply.versions?.ids;
+    return group ? shown.map((m) => (group.includes(m.id) ? reply : m)) : shown;
+  }
+
+  /** The most recent empty chat with this title and no system prompt or collections, if any. */
+  emptyThread(title: string): ThreadRow | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT t.* FROM threads t WHERE t.title = ? AND t.system_prompt = ''
+           AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id)
+           AND NOT EXISTS (SELECT 1 FROM thread_collections c WHERE c.thread_id = t.id)
+         ORDER BY t.updated_at DESC, t.rowid DESC LIMIT 1`,
+      )
+      .get(title) as RawThread | undefined;
+    return row && this.threadFromRaw(row);
+  }
+
+  /** Marks the thread as used now, so it comes first in the list. */
+  touch(threadId: string): void {
+    this.db.prepare('UPDATE threads SET updated_at = ? WHERE id = ?').run(this.now(), threadId);
+  }
+
+  /**
+   * Keeps a reply as one version of its group and hides it (a new version follows); returns the
+   * group the next version joins.
+   */
+  hideAsVersion(messageId: string): string {
+    this.db.prepare('UPDATE messages SET alt_group = COALESCE(alt_group, id), hidden = 1 WHERE id = ?').run(messageId);
+    return (this.db.prepare('SELECT alt_group FROM messages WHERE id = ?').get(messageId) as { alt_group: string }).alt_group;
+  }
+
+  /** Shows this version of a reply and hides its others; false when it is no version of a reply in this thread. */
+  chooseVersion(threadId: string, messageId: string): boolean {
+    const row = this.db.prepare('SELECT alt_group FROM messages WHERE id = ? AND thread_id = ?').get(messageId, threadId) as
+      | { alt_group: string | null }
+      | undefined;
+    if (!row?.alt_group) return false;
+    this.db
+      .prepare('UPDATE messages SET hidden = CASE WHEN id = ? THEN 0 ELSE 1 END WHERE thread_id = ? AND alt_group = ?')
+      .run(messageId, threadId, row.alt_group);
+    return true;
+  }
+
+  deleteMessage(id: string): void {
+    this.db.prepare('DELETE FROM messages WHERE id = ?').run(id);
   }
 
   appendMessage(
     threadId: string,
-    message: { role: MessageRole; content: string; status: MessageStatus; modelName?: string | null },
+    message: { role: MessageRole; content: string; status: MessageStatus; modelName?: string | null; altGroup?: string },
   ): Message {
     const id = newId('msg');
     const now = this.now();
@@ -193,10 +263,10 @@ export class ThreadRepository {
         .get(threadId) as { next: number };
       this.db
         .prepare(
-          `INSERT INTO messages (id, thread_id, seq, role, content, status, model_name, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO messages (id, thread_id, seq, role, content, status, model_name, alt_group, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, threadId, next, message.role, message.content, message.status, message.modelName ?? null, now);
+        .run(id, threadId, next, message.role, message.content, message.status, message.modelName ?? null, message.altGroup ?? null, now);
       this.db.prepare('UPDATE threads SET updated_at = ? WHERE id = ?').run(now, threadId);
     })();
     return this.message(id)!;
@@ -234,14 +304,30 @@ export class ThreadRepository {
    * message that has one (null when none does).
    */
   previousReceipt(threadId: string, messageId: string): StoredReceipt | null {
-    const row = this.db
+    return this.chainReceipts(threadId, messageId, false).at(-1) ?? null;
+  }
+
+  /**
+   * The receipts a reply's chain holds, in order: those of the messages before it in the chat
+   * as shown (other versions of a regenerated reply are not; the reply's own versions neither),
+   * and, with `inclusive`, its own. Without versions in the chat: every earlier receipt.
+   */
+  chainReceipts(threadId: string, messageId: string, inclusive = true): StoredReceipt[] {
+    const rows = this.db
       .prepare(
-        `SELECT id, thread_id, receipt_json FROM messages
-         WHERE thread_id = ? AND receipt_json IS NOT NULL AND seq < COALESCE((SELECT seq FROM messages WHERE id = ?), 1e18)
-         ORDER BY seq DESC LIMIT 1`,
+        `WITH target AS (SELECT seq, alt_group FROM messages WHERE id = @messageId AND thread_id = @threadId)
+         SELECT m.id, m.thread_id, m.receipt_json, m.seq FROM messages m
+         WHERE m.thread_id = @threadId AND m.receipt_json IS NOT NULL
+           AND m.seq < COALESCE((SELECT seq FROM target), 1e18)
+           AND m.hidden = 0
+           AND (m.alt_group IS NULL OR m.alt_group IS NOT (SELECT alt_group FROM target))
+         UNION ALL
+         SELECT m.id, m.thread_id, m.receipt_json, m.seq FROM messages m
+         WHERE @inclusive = 1 AND m.id = @messageId AND m.thread_id = @threadId AND m.receipt_json IS NOT NULL
+         ORDER BY seq`,
       )
-      .get(threadId, messageId) as { id: string; thread_id: string; receipt_json: string } | undefined;
-    return row ? { messageId: row.id, threadId: row.thread_id, json: row.receipt_json } : null;
+      .all({ threadId, messageId, inclusive: inclusive ? 1 : 0 }) as { id: string; thread_id: string; receipt_json: string }[];
+    return rows.map((row) => ({ messageId: row.id, threadId: row.thread_id, json: row.receipt_json }));
   }
 
   /** Every receipt of a thread (or of all threads) in order, for signing or checking the chain. */

@@ -9,10 +9,11 @@ import { historyOf, PROOF_BUNDLE_FORMAT } from './proofBundle';
 export interface ProofExporterDeps {
   /** A message's receipt, checked (RECEIPT_INVALID when damaged); null when it has none. */
   receipt(messageId: string): AnswerReceipt | null;
-  /** The message ids of a chat's receipts, in order. */
-  receiptIds(threadId: string): string[];
+  /** The message ids of the receipts in a reply's chain, in order, ending with its own. */
+  receiptIds(threadId: string, messageId: string): string[];
   message(messageId: string): Message | undefined;
-  thread(threadId: string): { systemPrompt: string; messages: Message[] };
+  /** With replyId, the chat as that reply saw it (a version of a reply not shown now in its place). */
+  thread(threadId: string, replyId?: string): { systemPrompt: string; messages: Message[] };
   replay: () => ReplayEngine;
   /** A model file of this library with this sha256 (hex) and size, or null. */
   findModel: (sha256: string, size: number) => Promise<string | null>;
@@ -31,7 +32,7 @@ export class ProofExporter {
     if (!message) throw new HearthError('MESSAGE_NOT_FOUND', `No message ${messageId}.`);
     const receipt = this.deps.receipt(messageId);
     if (!receipt) throw new HearthError('NOT_FOUND', 'This reply has no receipt (receipts are made once a wallet exists, with the setting on).');
-    const ids = this.deps.receiptIds(message.threadId);
+    const ids = this.deps.receiptIds(message.threadId, messageId);
     const chain: AnswerReceipt[] = [];
     for (const id of ids.slice(0, ids.indexOf(messageId) + 1)) {
       const link = this.deps.receipt(id);
@@ -52,7 +53,7 @@ export class ProofExporter {
    * recorded input tokens (when the model file is here to count them).
    */
   private async transcript(reply: Message, receipt: AnswerReceipt): Promise<ProofTranscript> {
-    const thread = this.deps.thread(reply.threadId);
+    const thread = this.deps.thread(reply.threadId, reply.id);
     const index = thread.messages.findIndex((m) => m.id === reply.id);
     const earlier = thread.messages.slice(0, index).filter((m) => (m.role === 'assistant' ? m.content.length > 0 : true));
     const question = earlier.at(-1);

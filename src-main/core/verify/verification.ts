@@ -16,9 +16,10 @@ export interface VerificationDeps {
   logger: Logger;
   threads: number | null;
   receipt(messageId: string): AnswerReceipt | null;
-  receiptIds(threadId: string): string[];
+  receiptIds(threadId: string, messageId: string): string[];
   message(messageId: string): Message | undefined;
-  thread(threadId: string): { systemPrompt: string; messages: Message[] };
+  /** With replyId, the chat as that reply saw it (a version of a reply not shown now in its place). */
+  thread(threadId: string, replyId?: string): { systemPrompt: string; messages: Message[] };
   /** sha256 (hex) and size of a file, cached for model files. */
   hashFile(path: string): Promise<{ sha256: string; sizeBytes: number }>;
   /** Paths of the library's model files that exist. */

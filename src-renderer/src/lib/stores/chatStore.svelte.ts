@@ -389,6 +389,7 @@ export class ChatStore {
       error: null,
       sources: null,
       receipt: 'none',
+      versions: null,
       tokensPerSecond: null,
     };
   }
