@@ -221,9 +221,11 @@ export class ThreadRepository {
     return row && this.threadFromRaw(row);
   }
 
-  /** Marks the thread as used now, so it comes first in the list. */
+  /** Marks the thread as used now, so it comes first in the list (after any chat changed in the same millisecond too). */
   touch(threadId: string): void {
-    this.db.prepare('UPDATE threads SET updated_at = ? WHERE id = ?').run(this.now(), threadId);
+    this.db
+      .prepare('UPDATE threads SET updated_at = MAX(?, COALESCE((SELECT MAX(updated_at) + 1 FROM threads WHERE id != ?), 0)) WHERE id = ?')
+      .run(this.now(), threadId, threadId);
   }
 
   /**
