@@ -212,7 +212,7 @@ export class ChatService {
     const session = this.runtime.loaded;
     if (!session || this.active.has(threadId)) return row.context;
     try {
-      const fitted = fitHistory(session, row.systemPrompt, this.messagesOf(threadId), this.settings.get().maxReplyTokens);
+      const fitted = fitHistory(session, row.systemPrompt, this.messagesOf(threadId), (this.generation?.effective(threadId) ?? this.settings.get()).maxReplyTokens);
       return { used: fitted.inputTokens.length, total: session.context.contextSize, droppedMessageIds: fitted.droppedMessageIds };
     } catch (error) {
       if (!(error instanceof HearthError)) throw error;
