@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { basename } from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
@@ -21,6 +21,7 @@ import { StaticFiles } from './staticFiles';
 import { staticReply } from './staticResponse';
 import { parseWireRequest } from './wireRequest';
 import { guardConnections } from './connectionGuard';
+import { documentContentType } from './documentContentType';
 import { FairScheduler, type Lane, type LaneFlow } from './fairScheduler';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './serverLimits';
 
@@ -212,18 +213,6 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
 const DOCUMENT_GONE = 'Not found: the document is no longer in the library or on disk.';
 const DOCUMENT_ROUTE = /^\/documents\/(doc_[0-9a-f]{24})\/file$/;
 
-/**
- * How an original document is sent. PDFs open in the browser's viewer; plain-text formats show
- * as text; anything that could run in our origin (HTML, SVG) or that a browser cannot show is
- * a download, never rendered.
- */
-function documentContentType(path: string): { type: string; inline: boolean } {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.pdf') return { type: 'application/pdf', inline: true };
-  if (['.md', '.markdown', '.txt', '.text', '.log', '.csv', '.tsv', '.rst'].includes(ext)) return { type: 'text/plain', inline: true };
-  return { type: 'application/octet-stream', inline: false };
-}
-
 async function handleRequest(
   req: IncomingMessage,
   res: ServerResponse,
@@ -265,7 +254,7 @@ async function handleRequest(
       await handle.close().catch(() => undefined);
       return sendText(res, 404, DOCUMENT_GONE);
     }
-    const { type, inline } = documentContentType(path);
+    const { type, inline } = await documentContentType(path, handle);
     res.writeHead(200, {
       'Content-Type': type,
       'Content-Length': String(info.size),

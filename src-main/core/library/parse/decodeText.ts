@@ -41,6 +41,25 @@ export function decodeText(bytes: Uint8Array): DecodedText {
 }
 
 /**
+ * The charset to serve a text file with (a Content-Type `charset=` label), decided from its first
+ * bytes the way decodeText reads it: BOM, then UTF-8 when the bytes are valid UTF-8 (a character
+ * cut off at the sample's end does not count against it), then the detected legacy charset.
+ */
+export function textCharset(sample: Uint8Array): string {
+  if (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf) return 'utf-8';
+  if (sample[0] === 0xff && sample[1] === 0xfe) return 'utf-16le';
+  if (sample[0] === 0xfe && sample[1] === 0xff) return 'utf-16be';
+  const head = sample.subarray(0, SAMPLE_BYTES);
+  if (head.includes(0)) return utf16WithoutBom(head) ?? 'utf-8';
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+    return 'utf-8';
+  } catch {
+    return legacyEncodingName(chardet.detect(head)).toLowerCase();
+  }
+}
+
+/**
  * Maps a detected or declared charset label to the name Hearth decodes with: Latin-1 and
  * ASCII become windows-1252 (a superset that also has curly quotes and dashes, as browsers do).
  */

@@ -93,6 +93,9 @@ class BlockCollector {
       case 'br':
         this.inline += '\n';
         return;
+      case 'img':
+        this.inline += imageText(node);
+        return;
       case 'ul':
       case 'ol': {
         this.flush();
@@ -196,6 +199,12 @@ function listLines(list: HtmlElement, depth: number, out: string[]): void {
   }
 }
 
+/** An image reads as its alt text, as a screen reader or a text browser reads it; a decorative one (alt="") as nothing. */
+function imageText(image: HtmlElement): string {
+  const alt = collapse(image.attribs.alt ?? '');
+  return alt ? ` ${alt} ` : '';
+}
+
 /**
  * A node's raw text, with spaces where line breaks and block edges are. With `nested`, lists
  * inside are set aside (to follow a list item on their own lines) instead of read inline.
@@ -206,6 +215,7 @@ function itemText(node: HtmlNode, nested: HtmlElement[] | null): string {
   if (!DomUtils.isTag(node)) return '';
   const name = node.name.toLowerCase();
   if (ALWAYS_SKIPPED.has(name)) return '';
+  if (name === 'img') return imageText(node);
   if (nested && (name === 'ul' || name === 'ol')) {
     nested.push(node);
     return ' ';

@@ -1,13 +1,18 @@
 import type JSZip from 'jszip';
 import mammoth from 'mammoth';
 import { DocumentProblem, type ParsedDocument } from '../types';
+import { headerFooterBlocks, separateNotes } from './docxParts';
 import { collapsedText, htmlToBlocks, parseHtmlDocument } from './htmlToBlocks';
 import { openZip } from './openZip';
 
 /** Word's Title and Subtitle styles are headings to a reader; mammoth's defaults do not map them. */
 const STYLE_MAP = ["p[style-name='Title'] => h1:fresh", "p[style-name='Subtitle'] => h2:fresh"];
 
-/** Word documents: mammoth turns them into semantic HTML (headings, lists, tables), read like any HTML. */
+/**
+ * Word documents: mammoth turns the body into semantic HTML (headings, lists, tables), read like
+ * any HTML. Footnotes, endnotes and the page headers and footers follow the body, each under its
+ * own heading, so they are searchable without running into the body's text.
+ */
 export async function parseDocx(bytes: Uint8Array, _path: string): Promise<ParsedDocument> {
   checkContainer(bytes);
   const zip = await openZip(bytes, 'Word document');
@@ -29,8 +34,10 @@ export async function parseDocx(bytes: Uint8Array, _path: string): Promise<Parse
   } catch (error) {
     throw new DocumentProblem('CORRUPT', `is not a readable Word document: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const blocks = htmlToBlocks(parseHtmlDocument(html).children);
-  const title = (await coreTitle(zip)) ?? blocks.find((block) => block.kind === 'heading' && block.level === 1)?.text ?? null;
+  const { body, notes } = separateNotes(parseHtmlDocument(html).children);
+  const bodyBlocks = htmlToBlocks(body);
+  const title = (await coreTitle(zip)) ?? bodyBlocks.find((block) => block.kind === 'heading' && block.level === 1)?.text ?? null;
+  const blocks = [...bodyBlocks, ...notes, ...(await headerFooterBlocks(zip))];
   const errors = messages.filter((message) => message.type === 'error').map((message) => message.message);
   return { format: 'docx', title, blocks, warnings: errors };
 }

@@ -2,17 +2,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as PdfJs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { DocumentProblem, type Block, type ParsedDocument } from '../types';
+import { pageLines, separateRunningLines, type Line, type PdfTextItem } from './pdfLines';
+import { RUNNING_HEADING } from './runningText';
 
 type PdfJsModule = typeof PdfJs;
-type TextContent = Awaited<ReturnType<Awaited<ReturnType<PdfJs.PDFDocumentProxy['getPage']>>['getTextContent']>>;
-
-/** One run of text on a baseline, in PDF user space (y grows upwards). */
-interface Line {
-  text: string;
-  x: number;
-  y: number;
-  size: number;
-}
 
 /** A run of lines that belong together, before headings are told apart from body text. */
 interface Paragraph {
@@ -62,27 +55,34 @@ export async function parsePdf(bytes: Uint8Array, _path: string): Promise<Parsed
     } catch (error) {
       throw openProblem(error);
     }
-    const paragraphs: Paragraph[] = [];
+    const pages: Line[][] = [];
     const emptyPages: number[] = [];
     for (let number = 1; number <= pdf.numPages; number++) {
       const page = await pdf.getPage(number);
       const content = await page.getTextContent();
       page.cleanup();
-      const lines = pageLines(content);
+      const lines = pageLines(content.items.flatMap((item): PdfTextItem[] => ('str' in item ? [item] : [])));
       if (lines.length === 0) emptyPages.push(number);
-      paragraphs.push(...pageParagraphs(lines, number));
+      pages.push(lines);
     }
-    if (paragraphs.length === 0) {
+    // Running headers and footers would repeat inside every page's text: they are read once, at the end.
+    const { body, running } = separateRunningLines(pages);
+    const paragraphs = body.flatMap((lines, index) => pageParagraphs(lines, index + 1));
+    if (paragraphs.length === 0 && running.length === 0) {
       throw new DocumentProblem('NO_TEXT', 'has no text layer: it looks scanned (image-only) and would need OCR, which Hearth does not do');
     }
     const blocks = toBlocks(paragraphs);
+    if (running.length > 0) {
+      blocks.push({ kind: 'heading', level: 1, text: RUNNING_HEADING, page: running[0]?.page ?? 1 });
+      for (const line of running) blocks.push({ kind: 'paragraph', text: line.text, page: line.page });
+    }
     const warnings: string[] = [];
     if (emptyPages.length > 0) {
       const listed = emptyPages.slice(0, 10).join(', ') + (emptyPages.length > 10 ? ', ...' : '');
       warnings.push(`${emptyPages.length} of ${pdf.numPages} pages have no text (scanned images?) and were not indexed: page${emptyPages.length > 1 ? 's' : ''} ${listed}`);
     }
     const { info, metadata } = await pdf.getMetadata();
-    const title = metadataTitle(info, metadata?.get('dc:title')) ?? blocks.find((block) => block.kind === 'heading')?.text ?? null;
+    const title = metadataTitle(info, metadata?.get('dc:title')) ?? blocks.find((block) => block.kind === 'heading' && block.text !== RUNNING_HEADING)?.text ?? null;
     return { format: 'pdf', title, blocks, pageCount: pdf.numPages, warnings };
   } finally {
     await task.destroy();
@@ -117,41 +117,6 @@ function metadataTitle(info: unknown, xmpTitle: unknown): string | null {
     if (title) return title;
   }
   return null;
-}
-
-/** Text items to lines: a new line at an end-of-line mark or when the baseline moves. */
-function pageLines(content: TextContent): Line[] {
-  const lines: Line[] = [];
-  let current: (Line & { end: number }) | null = null;
-  let lineBreak = false;
-  const finish = (): void => {
-    if (current && current.text.trim()) lines.push({ text: current.text.replace(/\s+/g, ' ').trim(), x: current.x, y: current.y, size: current.size });
-    current = null;
-  };
-  for (const item of content.items) {
-    if (!('str' in item)) continue;
-    const transform = item.transform as number[];
-    const x = transform[4] ?? 0;
-    const y = transform[5] ?? 0;
-    const size = Math.hypot(transform[2] ?? 0, transform[3] ?? 0) || item.height || 1;
-    if (item.str.length > 0) {
-      const sameLine: boolean = current !== null && !lineBreak && Math.abs(y - current.y) <= 0.5 * Math.max(size, current.size);
-      if (!sameLine) {
-        finish();
-        current = { text: item.str, x, y, size, end: x + item.width };
-      } else if (current) {
-        const gap = x - current.end;
-        const needsSpace = gap > 0.15 * size && !/\s$/.test(current.text) && !/^\s/.test(item.str);
-        current.text += (needsSpace ? ' ' : '') + item.str;
-        current.end = Math.max(current.end, x + item.width);
-        if (item.str.trim()) current.size = Math.max(current.size, size);
-      }
-      lineBreak = false;
-    }
-    if (item.hasEOL) lineBreak = true;
-  }
-  finish();
-  return lines;
 }
 
 /** Lines to paragraphs: a break where the gap between baselines is wide, the type size changes, or the text jumps up (a new column). */
