@@ -15,7 +15,8 @@ import type { Core } from '../core/createCore';
 import { createDispatcher, type Dispatch } from '../core/rpc/dispatcher';
 import { createHandlers } from '../core/rpc/handlers';
 import { assertValidToken, LocalAccess, newToken, sessionScope } from './localAccess';
-import { admitRequest, sendText, upgradeRejection } from './requestGate';
+import { admitRequest, requestUrl, sendText, upgradeRejection } from './requestGate';
+import { createApiRouter, isApiPath, type ApiAuthorize } from './api/apiRouter';
 import { securityHeaders } from './securityHeaders';
 import { StaticFiles } from './staticFiles';
 import { staticReply } from './staticResponse';
@@ -36,6 +37,8 @@ export interface ServerOptions {
   token?: string;
   /** What one client may cost (connections, queued calls, unsent bytes); see serverLimits.ts. */
   limits?: Partial<ServerLimits>;
+  /** Admits the local API's requests (/v1/...) by their API tokens; absent, the API refuses every request. */
+  apiAuthorize?: ApiAuthorize;
 }
 
 export interface HearthServer {
@@ -93,9 +96,29 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
     }
   };
 
+  const api = createApiRouter({
+    completions: core.completions,
+    embeddings: core.embeddings,
+    findCollection: (nameOrId) => core.library.findCollection(nameOrId),
+    authorize: options.apiAuthorize ?? refuseApi,
+    logger,
+  });
+
   // The port is known only after listen(); until then no request can arrive anyway.
   let access: LocalAccess | null = null;
   const httpServer = createServer((req, res) => {
+    // The local API admits by API token, not by the UI's session; the Host check still applies (DNS rebinding).
+    const apiPath = requestUrl(req)?.pathname;
+    if (apiPath !== undefined && isApiPath(apiPath)) {
+      if (!access!.hostAllowed(req.headers.host)) return sendText(res, 403, 'Forbidden: this server only answers to 127.0.0.1 and localhost.');
+      for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
+      api(req, res, apiPath, () => guard.trust(req.socket)).catch((error: unknown) => {
+        logger.error(`API ${req.method ?? ''} ${apiPath} failed`, error);
+        if (!res.headersSent) sendText(res, 500, 'Internal error');
+        else res.destroy();
+      });
+      return;
+    }
     handleRequest(req, res, access!, files, documentFile, () => guard.trust(req.socket)).catch((error: unknown) => {
       logger.error(`HTTP ${req.method ?? ''} ${req.url ?? ''} failed`, error);
       if (!res.headersSent) sendText(res, 500, 'Internal error');
@@ -208,6 +231,12 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
     },
   };
 }
+
+/** Until API tokens exist, every API request is refused. */
+const refuseApi: ApiAuthorize = () => ({
+  ok: false,
+  failure: { status: 401, message: 'No API token: create one with `hearth tokens create NAME --scope ...` and send it as "Authorization: Bearer <token>".' },
+});
 
 /** /documents/<id>/file: the original of an indexed document, so a citation can open it (PDFs at #page=N). */
 const DOCUMENT_GONE = 'Not found: the document is no longer in the library or on disk.';

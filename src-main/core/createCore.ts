@@ -9,12 +9,15 @@ import { createConsoleLogger, type Logger } from './common/logger';
 import { ThreadGenerationService } from './inference/threadGeneration';
 import { ChatArchive } from './inference/chatArchive';
 import { ChatService } from './inference/chatService';
+import { CompletionService } from './inference/completionService';
+import { GenerationQueue } from './inference/generationQueue';
 import { ReplyReceipts } from './inference/replyReceipts';
 import { LlamaRuntime, type GpuSetting } from './inference/llamaRuntime';
 import { ModelRunner } from './inference/modelRunner';
 import { JobManager } from './jobs/jobManager';
 import { DocumentLibrary, type LibraryOptions } from './library/documentLibrary';
 import { Embedder } from './library/embedder';
+import { EmbeddingService } from './library/embeddingService';
 import { DocumentParser, type DocumentParserOptions } from './library/parse/documentParser';
 import { ChunkStore } from './search/chunkStore';
 import { LibraryRepository } from './storage/libraryRepository';
@@ -91,6 +94,10 @@ export interface Core {
   generation: ThreadGenerationService;
   /** Search across every chat, export and import of chats. */
   chatArchive: ChatArchive;
+  /** Completions for the local API (OpenAI and Anthropic shapes), sharing the model's turns with chat. */
+  completions: CompletionService;
+  /** Embeddings for the local API, with the library's embedding model. */
+  embeddings: EmbeddingService;
   /** Answer receipts: made with each reply, signed later when the wallet was locked. */
   receipts: ReplyReceipts;
   /** Proof bundles and verification of replies and files (replaying on the CPU). */
@@ -207,6 +214,8 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     onThreadChanged: (threadId) => events.emit('threads.changed', { threadId }),
   });
   const generation = new ThreadGenerationService(settings, new ThreadGenerationRepository(db, logger), (threadId) => threads.get(threadId) !== undefined);
+  // One turn order for the model: the UI's chats and API requests take turns (see GenerationQueue).
+  const queue = new GenerationQueue();
   const chat = new ChatService(
     threads,
     settings,
@@ -218,8 +227,11 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     library.retriever,
     receipts,
     generation,
+    queue,
   );
   const chatArchive = new ChatArchive(new ThreadArchiveRepository(db), threads, (threadId) => events.emit('threads.changed', { threadId }));
+  const completions = new CompletionService({ runtime, runner, models, settings, queue, retriever: library.retriever, logger });
+  const embeddings = new EmbeddingService(models, embedder);
   const verification = new Verification({
     logger,
     threads: config.threads ?? null,
@@ -265,6 +277,8 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     chat,
     generation,
     chatArchive,
+    completions,
+    embeddings,
     receipts,
     verification,
     jobs,

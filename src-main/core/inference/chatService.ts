@@ -10,12 +10,13 @@ import type {
   Thread,
   ThreadSummary,
 } from '#contract/dto';
-import { IntervalGate, Sequencer } from '../common/async';
+import { IntervalGate } from '../common/async';
 import { HearthError, toErrorData } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import type { SettingsRepository } from '../storage/settingsRepository';
 import type { ThreadRepository } from '../storage/threadRepository';
 import type { LlamaRuntime, LoadedSession } from './llamaRuntime';
+import { CHAT_LANE, GenerationQueue } from './generationQueue';
 import type { ModelRunner } from './modelRunner';
 import type { ReplyReceipts } from './replyReceipts';
 import { fitHistory, promptTokens, samplingFor, type FittedHistory } from './promptBuilder';
@@ -44,14 +45,14 @@ export interface ReplyOptions {
 
 /**
  * Threads, messages and generation. Threads live in SQLite; a reply streams as
- * chat.stream events and is persisted as it goes. One model context serves every thread,
- * so replies are generated one at a time in the order they were asked for.
+ * chat.stream events and is persisted as it goes. Replies take their turn on the model in the
+ * GenerationQueue it shares with API requests: the chats' replies in the order they were asked
+ * for, taking turns with API clients.
  */
 export class ChatService {
   private readonly active = new Map<string, ActiveGeneration>();
   /** Threads whose send is waiting for a model to load: a second send meanwhile is BUSY. */
   private readonly preparing = new Set<string>();
-  private readonly replies = new Sequencer();
   /** Writes replies; keeps one whose save fails (a full disk) and saves it later. */
   private readonly saver: ReplySaver;
 
@@ -71,6 +72,8 @@ export class ChatService {
     private readonly receipts: ReplyReceipts | null = null,
     /** A chat's own sampling values over the saved defaults; absent, every chat uses the defaults. */
     private readonly generation: ThreadGenerationService | null = null,
+    /** The model's turn order, shared with API requests (see GenerationQueue). */
+    private readonly queue: GenerationQueue = new GenerationQueue(),
   ) {
     runner?.addUser(this);
     this.saver = new ReplySaver(threads, logger, onThreadChanged);
@@ -309,7 +312,7 @@ export class ChatService {
   private startGeneration(threadId: string, messageId: string, options: ReplyOptions = {}): void {
     this.onThreadChanged(threadId);
     const controller = new AbortController();
-    const done = this.replies.queue(() => this.generate(threadId, messageId, controller.signal, options));
+    const done = this.queue.run(CHAT_LANE, () => this.generate(threadId, messageId, controller.signal, options));
     const active: ActiveGeneration = { messageId, controller, done: done.catch(() => undefined) };
     this.active.set(threadId, active);
     void active.done.then(() => {
