@@ -16,7 +16,8 @@ import { createDispatcher, type Dispatch } from '../core/rpc/dispatcher';
 import { createHandlers } from '../core/rpc/handlers';
 import { assertValidToken, LocalAccess, newToken, sessionScope } from './localAccess';
 import { admitRequest, requestUrl, sendText, upgradeRejection } from './requestGate';
-import { createApiRouter, isApiPath, type ApiAuthorize } from './api/apiRouter';
+import { tokenAdmission } from './api/apiAdmission';
+import { createApiRouter, isApiPath } from './api/apiRouter';
 import { securityHeaders } from './securityHeaders';
 import { StaticFiles } from './staticFiles';
 import { staticReply } from './staticResponse';
@@ -37,8 +38,6 @@ export interface ServerOptions {
   token?: string;
   /** What one client may cost (connections, queued calls, unsent bytes); see serverLimits.ts. */
   limits?: Partial<ServerLimits>;
-  /** Admits the local API's requests (/v1/...) by their API tokens; absent, the API refuses every request. */
-  apiAuthorize?: ApiAuthorize;
 }
 
 export interface HearthServer {
@@ -100,7 +99,7 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
     completions: core.completions,
     embeddings: core.embeddings,
     findCollection: (nameOrId) => core.library.findCollection(nameOrId),
-    authorize: options.apiAuthorize ?? refuseApi,
+    authorize: tokenAdmission(core.apiTokens),
     logger,
   });
 
@@ -231,12 +230,6 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
     },
   };
 }
-
-/** Until API tokens exist, every API request is refused. */
-const refuseApi: ApiAuthorize = () => ({
-  ok: false,
-  failure: { status: 401, message: 'No API token: create one with `hearth tokens create NAME --scope ...` and send it as "Authorization: Bearer <token>".' },
-});
 
 /** /documents/<id>/file: the original of an indexed document, so a citation can open it (PDFs at #page=N). */
 const DOCUMENT_GONE = 'Not found: the document is no longer in the library or on disk.';

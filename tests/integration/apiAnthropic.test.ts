@@ -97,7 +97,7 @@ describe('local API: Anthropic-compatible messages with the official client', ()
     ).rejects.toMatchObject({ status: 400, error: { type: 'error', error: { type: 'invalid_request_error', message: expect.stringMatching(/Images are not supported/) } } });
     const missing = await fetch(`${api.baseUrl}/v1/messages`, {
       method: 'POST',
-      headers: { 'x-api-key': 'full', 'content-type': 'application/json' },
+      headers: { 'x-api-key': api.tokens.full!, 'content-type': 'application/json' },
       body: JSON.stringify({ model: api.model.name, messages: [question] }),
     });
     expect(missing.status).toBe(400);

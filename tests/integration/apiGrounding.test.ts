@@ -75,6 +75,10 @@ describe('local API: completions grounded in collections', () => {
         hearth: { collections },
       } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming);
     await expect(ask('chatOnly', ['Handbook'])).rejects.toMatchObject({ status: 403, error: { type: 'permission_error' } });
+    // A token for one collection grounds in it, and only in it.
+    const handbookOnly = api.core.apiTokens.create({ name: 'handbook', scopes: ['chat', 'documents:Handbook'] }).secret;
+    expect(((await ask(handbookOnly, ['Handbook'])) as Grounded).hearth!.sources.collectionIds).toEqual([collection.id]);
+    await expect(ask(handbookOnly, ['Elsewhere'])).rejects.toMatchObject({ status: 403, code: 'insufficient_permissions' });
     await expect(ask('full', ['No such collection'])).rejects.toMatchObject({ status: 404, code: 'collection_not_found' });
     // An empty collection grounds nothing, and says so.
     const empty = (await ask('full', [other.id])) as Grounded;

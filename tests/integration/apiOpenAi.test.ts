@@ -203,14 +203,14 @@ describe('local API: OpenAI-compatible endpoints with the official client', () =
     });
     await expect(api.openai('wrong').models.list()).rejects.toMatchObject({ status: 401 });
     await expect(api.openai('embedOnly').chat.completions.create(base)).rejects.toMatchObject({ status: 403 });
-    const notJson = await fetch(`${api.baseUrl}/v1/chat/completions`, { method: 'POST', headers: { Authorization: 'Bearer full' }, body: '{' });
+    const notJson = await fetch(`${api.baseUrl}/v1/chat/completions`, { method: 'POST', headers: { Authorization: `Bearer ${api.tokens.full!}` }, body: '{' });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
-    const unknown = await fetch(`${api.baseUrl}/v1/completions`, { method: 'POST', headers: { Authorization: 'Bearer full' }, body: '{}' });
+    const unknown = await fetch(`${api.baseUrl}/v1/completions`, { method: 'POST', headers: { Authorization: `Bearer ${api.tokens.full!}` }, body: '{}' });
     expect(unknown.status).toBe(404);
     // The API keeps the Host check of the UI's server (DNS rebinding).
     const forged = await new Promise<number>((resolve, reject) =>
-      request({ host: '127.0.0.1', port: api.server.port, path: '/v1/models', headers: { Authorization: 'Bearer full', Host: 'evil.example' } }, (res) => {
+      request({ host: '127.0.0.1', port: api.server.port, path: '/v1/models', headers: { Authorization: `Bearer ${api.tokens.full!}`, Host: 'evil.example' } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       })

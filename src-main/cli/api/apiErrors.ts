@@ -41,6 +41,8 @@ export function apiError(error: unknown): ApiError {
 
 /** OpenAI's names for what went wrong: its `type`, and a `code` clients branch on. */
 const OPENAI_CODES: Partial<Record<ErrorCode, string>> = {
+  UNAUTHORIZED: 'invalid_api_key',
+  FORBIDDEN: 'insufficient_permissions',
   MODEL_NOT_FOUND: 'model_not_found',
   CONTEXT_OVERFLOW: 'context_length_exceeded',
   MESSAGE_TOO_LARGE: 'context_length_exceeded',

@@ -7,6 +7,7 @@ import type { ModelLibrary } from '../models/modelLibrary';
 import type { ModelRow } from '../storage/modelRepository';
 import type { SettingsRepository } from '../storage/settingsRepository';
 import { chatHistoryFor, countPromptTokens, forcedTool, functionsFor, lastQuestion, responseGrammar, type ForcedTool } from './completionPrompt';
+import { PENALTY_LAST_TOKENS } from './promptBuilder';
 import type { CompletionListener, CompletionRequest, CompletionResult, FinishReason, ToolCall } from './completionTypes';
 import type { GenerationLane, GenerationQueue } from './generationQueue';
 import type { LlamaRuntime, LoadedSession } from './llamaRuntime';
@@ -149,14 +150,20 @@ export class CompletionService {
       signal,
       stopOnAbortSignal: true,
       maxTokens,
+      // What the request leaves out follows the saved defaults, as a chat in the UI does.
       temperature: request.temperature ?? settings.temperature,
-      ...(request.topP === null ? {} : { topP: request.topP }),
-      ...(request.topK === null ? {} : { topK: request.topK }),
+      topP: request.topP ?? settings.topP,
+      topK: request.topK ?? settings.topK,
       ...(request.seed === null ? {} : { seed: request.seed }),
       ...(request.stop.length > 0 ? { customStopTriggers: request.stop } : {}),
       repeatPenalty:
-        request.presencePenalty || request.frequencyPenalty
-          ? { penalty: 1, presencePenalty: request.presencePenalty ?? 0, frequencyPenalty: request.frequencyPenalty ?? 0 }
+        settings.repeatPenalty > 1 || request.presencePenalty || request.frequencyPenalty
+          ? {
+              penalty: settings.repeatPenalty,
+              lastTokens: PENALTY_LAST_TOKENS,
+              presencePenalty: request.presencePenalty ?? 0,
+              frequencyPenalty: request.frequencyPenalty ?? 0,
+            }
           : false,
       onToken: (tokens) => output.countTokens(tokens.length),
       onTextChunk: (text) => output.text(text),
