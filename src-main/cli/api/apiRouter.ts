@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiTokenScope } from '#contract/vocabulary';
 import { HearthError } from '../../core/common/hearthError';
 import type { Logger } from '../../core/common/logger';
 import type { CompletionService } from '../../core/inference/completionService';
@@ -12,7 +13,7 @@ import { openAiEmbeddings, openAiModel, openAiModels } from './openaiResources';
 import { BodyTooLarge, clientGone, readJsonBody, sendJson } from './sse';
 
 /** What a route needs of the caller's API token; null: any valid token. */
-export type ApiNeed = 'chat' | 'embeddings' | null;
+export type ApiNeed = Extract<ApiTokenScope, 'chat' | 'embeddings'> | null;
 
 /** What an admitted caller may do beyond the route's need. */
 export interface ApiCaller {
