@@ -120,6 +120,9 @@ function start(): void {
  */
 function electronSqliteBinding(): string | undefined {
   const path = join(app.getAppPath(), 'native', 'electron', 'better_sqlite3.node');
+  // A packaged app keeps native code beside its archive (electron-builder.yml: asarUnpack).
+  const unpacked = path.replace(/\bapp\.asar(?=[\\/])/, 'app.asar.unpacked');
+  if (app.isPackaged && existsSync(unpacked)) return unpacked;
   return existsSync(path) ? path : undefined;
 }
 
