@@ -54,6 +54,7 @@ export class WebSocketBridge implements HearthBridge, ConnectionMonitor {
   private readonly maxDelayMs: number;
   private readonly queueTimeoutMs: number;
   private readonly disconnectedAfterMs: number;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** When the connection was lost (or first tried); null while open. */
   private downSince: number | null = Date.now();
 
@@ -66,6 +67,13 @@ export class WebSocketBridge implements HearthBridge, ConnectionMonitor {
     this.maxDelayMs = options.maxDelayMs ?? 5_000;
     this.queueTimeoutMs = options.queueTimeoutMs ?? 20_000;
     this.disconnectedAfterMs = options.disconnectedAfterMs ?? 15_000;
+    // Back online, or back to this tab: try at once instead of waiting out the backoff.
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', () => this.retryNow());
+      document.addEventListener('visibilitychange', () => {
+        if (document.visibilityState === 'visible') this.retryNow();
+      });
+    }
     this.connect();
   }
 
@@ -147,7 +155,18 @@ export class WebSocketBridge implements HearthBridge, ConnectionMonitor {
     this.attempt += 1;
     // Jitter keeps several tabs from hammering a restarting server in lockstep.
     const delay = base / 2 + Math.random() * (base / 2);
-    setTimeout(() => this.connect(), delay);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  /** Skips the rest of a backoff wait (only while one is pending, so never two sockets at once). */
+  private retryNow(): void {
+    if (this.retryTimer === null) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.connect();
   }
 
   private send(request: WireRequest, resolve: (result: Result<unknown>) => void): void {
