@@ -17,6 +17,7 @@ import type {
   ModelPurpose,
   ModelTier,
   NetworkPurpose,
+  RetrievalMode,
   SearchMode,
   SecretKeeper,
   SourceKind,
@@ -39,6 +40,7 @@ export type {
   MessageStatus,
   ModelPurpose,
   ReceiptStatus,
+  RetrievalMode,
   SearchMode,
   ThreadExportFormat,
   ThreadImportFormat,
@@ -413,6 +415,8 @@ export interface SearchHit {
   similarity: number | null;
   /** The reranker's relevance 0..1, when reranking ran. */
   rerankScore: number | null;
+  /** How the search ran: 'full-text' while there is no embedding model (or when asked); null for a passage read by id. */
+  mode: RetrievalMode | null;
 }
 
 export interface EmbeddingIndexInfo {
@@ -426,8 +430,10 @@ export interface IndexStatus {
   active: EmbeddingIndexInfo | null;
   /** The default embedding model: when it differs from active, a re-embed job is (or must be) under way. */
   target: EmbeddingIndexInfo | null;
-  /** Why indexing cannot run now (e.g. no embedding model chosen), or null. */
+  /** Why indexing cannot run now (e.g. the index folder went missing), or null. */
   blocker: ErrorData | null;
+  /** How searches run now: 'hybrid', or 'full-text' while no embedding model has embedded the documents. */
+  mode: RetrievalMode;
   documents: DocumentCounts;
   chunks: number;
   /** Folders being watched. */
@@ -458,6 +464,8 @@ export interface MessageSources {
   budget: { used: number; total: number };
   /** Said plainly when nothing relevant was found, or retrieval could not run. */
   note: string | null;
+  /** How the passages were found ('full-text' without an embedding model); null when nothing was searched. */
+  mode?: RetrievalMode | null;
 }
 
 // --- Vault: wallet identity, encrypted snapshots, publish targets, restore ---

@@ -113,6 +113,13 @@ export type SourceKind = (typeof SOURCE_KINDS)[number];
 export const SEARCH_MODES = ['hybrid', 'bm25', 'vector'] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
 
+/**
+ * How a search actually ran: 'hybrid' (full text and vectors), 'full-text' (BM25 alone: asked
+ * for, or no embedding model yet) or 'vector' (asked for).
+ */
+export const RETRIEVAL_MODES = ['hybrid', 'full-text', 'vector'] as const;
+export type RetrievalMode = (typeof RETRIEVAL_MODES)[number];
+
 // ---- The vault ----
 
 export const VAULT_TARGET_KINDS = ['folder', 'kubo', 'w3up'] as const;

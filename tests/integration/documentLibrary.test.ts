@@ -158,16 +158,23 @@ describe('document library (real files, real SQLite, real LanceDB, real embeddin
     const chunksAtPause = indexedDocs.reduce((n, d) => n + d.chunkCount, 0);
     expect(indexedAtPause).toBeLessThan(120);
     const embeddedAtPause = core.embedder.stats.embeddedTexts;
+    // Committed documents are searchable by full text at once; their vectors may still be coming.
+    const atPause = await openStore(dataDir);
+    const rowsAtPause = [...(await atPause.chunkCounts(indexKey(model.id, 64))).values()].reduce((a, b) => a + b, 0);
+    const vectorlessAtPause = [...(await atPause.unembeddedCounts(indexKey(model.id, 64))).values()].reduce((a, b) => a + b, 0);
+    expect(rowsAtPause).toBe(chunksAtPause);
+    const vectorsAtPause = chunksAtPause - vectorlessAtPause;
 
     core.jobs.resume(job.id);
     expect((await core.jobs.wait(job.id)).status).toBe('completed');
     expect(core.library.documents({ status: 'indexed' })).toHaveLength(120);
-    // Documents finished before the pause were not embedded again: the resumed run embedded
-    // exactly the chunks of the documents that were not yet committed.
+    // Vectors made before the pause were not made again: the resumed run embedded exactly the
+    // chunks that had none when it paused.
     const store = await openStore(dataDir);
     const counts = await store.chunkCounts(indexKey(model.id, 64));
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
-    expect(core.embedder.stats.embeddedTexts - embeddedAtPause).toBe(total - chunksAtPause);
+    expect(core.embedder.stats.embeddedTexts - embeddedAtPause).toBe(total - vectorsAtPause);
+    expect((await store.unembeddedCounts(indexKey(model.id, 64))).size).toBe(0);
     for (const doc of core.library.documents({})) expect(counts.get(doc.id)).toBe(doc.chunkCount);
   });
 
@@ -241,20 +248,12 @@ describe('document library (real files, real SQLite, real LanceDB, real embeddin
     expect(() => core.models.setDefault('rerank', model.id)).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
   });
 
-  it('fails the job clearly when no embedding model is set, before reading any file', async () => {
-    const { core, docs } = await setup();
-    core.models.setDefault('embedding', null);
-    const collection = core.library.ensureCollection('Docs');
-    const { job } = core.library.addSource(collection.id, docs);
-    const done = await core.jobs.wait(job.id);
-    expect(done).toMatchObject({ status: 'failed', error: { code: 'EMBEDDING_MODEL_MISSING' } });
-    expect((await core.library.status()).blocker?.code).toBe('EMBEDDING_MODEL_MISSING');
-  });
 
   it('uses a dedicated embedding model from the library when no default is set', async () => {
     const { core, dataDir } = await setup();
     core.models.setDefault('embedding', null);
-    expect((await core.library.status()).blocker?.code).toBe('EMBEDDING_MODEL_MISSING');
+    // No embedding model is no blocker any more: documents are indexed for full-text search.
+    expect(await core.library.status()).toMatchObject({ blocker: null, target: null, mode: 'full-text' });
     // A header-only GGUF that declares mean pooling: an embedding model by its metadata.
     const path = join(dataDir, 'mini-embed.gguf');
     writeFileSync(

@@ -107,7 +107,7 @@ export async function buildSourceContext(options: {
     };
   }
   return {
-    sources: { ...base, budget: { used, total: budget }, citations, note: null },
+    sources: { ...base, budget: { used, total: budget }, citations, note: null, mode: best?.mode ?? null },
     prompt: `${SOURCE_INSTRUCTIONS}\n\n${blocks.join('\n\n')}`,
   };
 }

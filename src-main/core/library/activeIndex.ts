@@ -24,6 +24,22 @@ export function writeActiveIndex(repo: LibraryRepository, index: ActiveIndex): v
   repo.setState(ACTIVE_INDEX_KEY, index);
 }
 
+/**
+ * Without an embedding model, documents go to this table: full-text search only. Its vector
+ * column (one slot, never filled) keeps it the same shape as every model's table.
+ */
+export const FULL_TEXT_KEY = 'chunks_fulltext';
+
+/** The full-text-only table as an index: no model (modelId ''). */
+export function fullTextIndex(contextSize: number): TargetIndex {
+  return { key: FULL_TEXT_KEY, modelId: '', modelName: '', dimension: 1, contextSize };
+}
+
+/** Whether searches on this index can use vectors (it was built for an embedding model). */
+export function hasVectors(index: ActiveIndex): boolean {
+  return index.modelId !== '';
+}
+
 /** The LanceDB table for a model and dimension; switching models means a new table. */
 export function indexKey(modelId: string, dimension: number): string {
   return `chunks_${modelId.toLowerCase().replace(/[^a-z0-9]+/g, '_')}_${dimension}`;

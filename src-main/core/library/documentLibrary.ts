@@ -53,7 +53,8 @@ export class DocumentLibrary {
   constructor(private readonly deps: LibraryDeps) {
     this.options = { ...DEFAULT_LIBRARY_OPTIONS, ...deps.options };
     this.watcher = new FolderWatcher(this.options.watchDebounceMs, (sourceId) => this.onFolderChanged(sourceId), deps.logger);
-    this.indexer = new LibraryIndexer({ ...deps, options: this.options, watching: () => this.watcher.size });
+    this.finder = new LibrarySearch(deps);
+    this.indexer = new LibraryIndexer({ ...deps, options: this.options, watching: () => this.watcher.size, searchMode: () => this.finder.mode() });
     this.catalog = new LibraryCatalog({
       repo: deps.repo,
       watcher: this.watcher,
@@ -61,7 +62,6 @@ export class DocumentLibrary {
       deleteChunks: (docIds) => this.indexer.deleteChunks(docIds),
       onChanged: deps.onChanged,
     });
-    this.finder = new LibrarySearch(deps);
     this.retriever = new LibraryRetriever(this.catalog, this.finder, this.options.minSimilarity);
   }
 

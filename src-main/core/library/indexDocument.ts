@@ -6,17 +6,15 @@ import { HearthError } from '../common/hearthError';
 import { openRegularFile } from '../common/regularFile';
 import type { ChunkRow, ChunkStore } from '../search/chunkStore';
 import type { DocumentRow, LibraryRepository } from '../storage/libraryRepository';
-import type { ModelRow } from '../storage/modelRepository';
 import type { TargetIndex } from './activeIndex';
 import { chunkDocument } from './chunker';
-import type { Embedder } from './embedder';
 import { scanSource } from './folderScanner';
 import type { LibraryOptions } from './libraryOptions';
 import type { DocumentParser } from './parse/documentParser';
 import { formatFor } from './parse/detectFormat';
 import { DocumentProblem, SKIP_CODES, type Chunk } from './types';
 
-/** One document's result, held until its batch is written. */
+/** One document's result, held until it is committed. */
 export interface Processed {
   doc: DocumentRow;
   contentHash: string | null;
@@ -67,9 +65,7 @@ export async function scanForChanges(repo: LibraryRepository, sourceId: string, 
 
 export interface ProcessContext {
   parser: DocumentParser;
-  embedder: Embedder;
   options: Pick<LibraryOptions, 'chunkTokens' | 'overlapTokens'>;
-  modelRow: ModelRow;
   target: TargetIndex;
   countTokens: (text: string) => number;
   store: ChunkStore;
@@ -77,15 +73,12 @@ export interface ProcessContext {
 }
 
 /**
- * Parses, chunks and embeds one document into the rows for its index. Chunk texts already in
- * the table (an unchanged passage, a renamed file) lend their stored vectors instead of being
- * embedded again. A problem with the file is an outcome; a broken model or index throws.
+ * Parses and chunks one document into the rows for its index, without embedding: the rows are
+ * searchable by full text once written, and vectors follow (embedPending.ts). Chunk texts already
+ * embedded in the table (an unchanged passage, a renamed file) take their stored vectors at once.
+ * A problem with the file is an outcome; a broken index throws.
  */
-export async function processDocument(
-  doc: DocumentRow,
-  context: ProcessContext,
-  onEmbedding: (embedded: number, of: number) => void,
-): Promise<Processed> {
+export async function parseDocument(doc: DocumentRow, context: ProcessContext): Promise<Processed> {
   const { options, target, countTokens, store, signal } = context;
   let contentHash: string | null = null;
   try {
@@ -98,17 +91,8 @@ export async function processDocument(
       countTokens,
     });
     if (chunks.length === 0) throw new DocumentProblem('EMPTY', 'no text to index');
-    const inputs = chunks.map((chunk) => embeddingInput(parsed.title, chunk, countTokens, target.contextSize));
-    const hashes = inputs.map((text) => sha256(text));
-    const reused = await store.vectorsByTextHash(target.key, [...new Set(hashes)]);
-    const missing = [...new Set(hashes.filter((h) => !reused.has(h)))];
-    const missingText = missing.map((h) => inputs[hashes.indexOf(h)]!);
-    const vectors = await context.embedder.embed(context.modelRow, missingText, {
-      signal,
-      background: true,
-      onEmbedded: (done) => onEmbedding(done, missingText.length),
-    });
-    missing.forEach((hash, i) => reused.set(hash, vectors[i]!));
+    const hashes = chunks.map((chunk) => sha256(embeddingInput(parsed.title, chunk, countTokens, target.contextSize)));
+    const reused = target.modelId ? await store.vectorsByTextHash(target.key, hashes) : new Map<string, Float32Array>();
     const format = parsed.format;
     const rows: ChunkRow[] = chunks.map((chunk, i) => ({
       id: `${doc.id}:${chunk.ordinal}`,
@@ -127,7 +111,7 @@ export async function processDocument(
       text: chunk.text,
       textHash: hashes[i]!,
       tokenCount: chunk.tokenCount,
-      vector: reused.get(hashes[i]!)!,
+      vector: reused.get(hashes[i]!) ?? null,
     }));
     const note = parsed.warnings.length > 0 ? parsed.warnings.join('; ') : null;
     return { doc, contentHash, rows, outcome: { status: 'indexed', title: parsed.title, pageCount: parsed.pageCount ?? null, note } };
@@ -137,7 +121,7 @@ export async function processDocument(
       const status = SKIP_CODES.includes(error.code) ? 'skipped' : 'failed';
       return { doc, contentHash, rows: [], outcome: { status, code: error.code, message: error.message } };
     }
-    if (error instanceof HearthError) throw error; // the model or the index broke: the job fails, nothing is lost
+    if (error instanceof HearthError) throw error; // the index broke: the job fails, nothing finished is lost
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') return { doc, contentHash, rows: [], outcome: { status: 'failed', code: 'UNREADABLE', message: 'the file disappeared while indexing' } };
     if (e.code) return { doc, contentHash, rows: [], outcome: { status: 'failed', code: 'UNREADABLE', message: `cannot read it: ${e.code}` } };
@@ -146,10 +130,30 @@ export async function processDocument(
 }
 
 /**
+ * An indexed, unchanged document moves to a new model's table without being read again: its
+ * chunks are copied from the table in use, without vectors (the new model embeds them). Null
+ * when the old table does not hold every chunk (it is parsed instead).
+ */
+export async function copyDocument(doc: DocumentRow, from: string, context: ProcessContext): Promise<Processed | null> {
+  if (doc.status !== 'indexed' || doc.contentHash === null || doc.indexKey !== from) return null;
+  const stored = await context.store.docChunks(from, doc.id);
+  if (stored.length === 0 || stored.length !== doc.chunkCount) return null;
+  const reused = context.target.modelId ? await context.store.vectorsByTextHash(context.target.key, stored.map((r) => r.textHash)) : new Map<string, Float32Array>();
+  const rows: ChunkRow[] = stored.map((row) => ({ ...row, vector: reused.get(row.textHash) ?? null }));
+  const title = stored[0]?.title ?? doc.title;
+  return { doc, contentHash: doc.contentHash, rows, outcome: { status: 'indexed', title, pageCount: doc.pageCount, note: doc.reason } };
+}
+
+/**
  * What gets embedded: the document title and heading path give a passage its context (a
  * paragraph under "Installation › Linux" is about installing on Linux). Cut to fit the model.
  */
-function embeddingInput(title: string | null, chunk: Chunk, countTokens: (text: string) => number, contextSize: number): string {
+export function embeddingInput(
+  title: string | null,
+  chunk: Pick<Chunk, 'headingPath' | 'text'>,
+  countTokens: (text: string) => number,
+  contextSize: number,
+): string {
   const context = [title, ...chunk.headingPath].filter((part): part is string => !!part).join(' › ');
   const full = context ? `${context}\n\n${chunk.text}` : chunk.text;
   const limit = contextSize - 8;
@@ -161,7 +165,7 @@ function embeddingInput(title: string | null, chunk: Chunk, countTokens: (text: 
   return text;
 }
 
-function sha256(text: string): string {
+export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 

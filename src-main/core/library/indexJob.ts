@@ -1,17 +1,19 @@
 import { z } from 'zod';
-import type { EmbeddingIndexInfo, IndexStatus, JobInfo } from '#contract/dto';
+import type { EmbeddingIndexInfo, IndexStatus, JobInfo, RetrievalMode } from '#contract/dto';
 import { JOB_KIND } from '#contract/vocabulary';
 import { Throttler } from '../common/async';
-import { HearthError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import type { JobContext, JobManager } from '../jobs/jobManager';
 import type { ModelLibrary } from '../models/modelLibrary';
 import type { ChunkStore } from '../search/chunkStore';
 import type { DocumentRow, LibraryRepository } from '../storage/libraryRepository';
-import { deleteChunksEverywhere, indexKey, readActiveIndex, writeActiveIndex, type TargetIndex } from './activeIndex';
+import { deleteChunksEverywhere, fullTextIndex, hasVectors, indexKey, readActiveIndex, writeActiveIndex, type TargetIndex } from './activeIndex';
+import { embedPending } from './embedPending';
+import { CommitQueue } from './indexCommits';
+import { IndexProgress } from './indexProgress';
 import type { Embedder } from './embedder';
 import { indexMissingError, missingActiveIndex } from './indexHealth';
-import { processDocument, scanForChanges, type Processed } from './indexDocument';
+import { copyDocument, parseDocument, scanForChanges, type Processed } from './indexDocument';
 import type { LibraryOptions } from './libraryOptions';
 import type { DocumentParser } from './parse/documentParser';
 
@@ -33,6 +35,8 @@ export interface LibraryIndexerDeps {
   options: LibraryOptions;
   /** Folders being watched, for the status. */
   watching: () => number;
+  /** How searches run now, for the status. */
+  searchMode: () => RetrievalMode;
   onChanged: (collectionId: string | null) => void;
 }
 
@@ -120,12 +124,8 @@ export class LibraryIndexer {
     const targetRow = this.deps.models.embeddingModel() ?? null;
     let target: EmbeddingIndexInfo | null = null;
     let blocker: IndexStatus['blocker'] = null;
-    if (!targetRow) {
-      blocker = {
-        code: 'EMBEDDING_MODEL_MISSING',
-        message: 'No embedding model yet: download one from the catalog (Models → Discover, purpose "embedding") or set a model as the default for embeddings, so documents can be indexed.',
-      };
-    } else if (store && missing && !this.currentJob()) {
+    // No embedding model is no blocker: documents are indexed for full-text search meanwhile.
+    if (store && missing && !this.currentJob()) {
       // Once the rebuild job runs it is the status to show, not a blocker.
       blocker = indexMissingError(store).toData();
     }
@@ -135,9 +135,10 @@ export class LibraryIndexer {
       target = { modelId: targetRow.id, modelName: targetRow.name, dimension: 0 };
     }
     return {
-      active: active && { modelId: active.modelId, modelName: active.modelName, dimension: active.dimension },
+      active: active && hasVectors(active) ? { modelId: active.modelId, modelName: active.modelName, dimension: active.dimension } : null,
       target,
       blocker,
+      mode: this.deps.searchMode(),
       documents: this.deps.repo.counts(),
       chunks: active && !missing ? this.deps.repo.totalChunks(active.key) : 0,
       watching: this.deps.watching(),
@@ -151,88 +152,96 @@ export class LibraryIndexer {
     await deleteChunksEverywhere(await this.deps.store(), docIds);
   }
 
+  /**
+   * Reads what changed into the target table without waiting for vectors (full text first), then
+   * embeds the chunks that have none. Each finished document is committed within two seconds, so
+   * the file list and search see it during the run and stopping keeps it. New files found while
+   * vectors are being made are read first.
+   */
   private async run(params: IndexJobParams, context: JobContext<null>): Promise<void> {
-    const { repo, logger } = this.deps;
-    const modelRow = this.deps.models.embeddingModel();
-    if (!modelRow) {
-      throw new HearthError(
-        'EMBEDDING_MODEL_MISSING',
-        'No embedding model is set. Download one (e.g. the catalog\'s recommended embedding model) and set it as the default for embeddings, then index again.',
-      );
+    const { repo, logger, options, parser } = this.deps;
+    const { signal } = context;
+    const modelRow = this.deps.models.embeddingModel() ?? null;
+    const active = readActiveIndex(repo);
+    let target: TargetIndex;
+    let countTokens: (text: string) => number;
+    if (modelRow) {
+      const info = await this.deps.embedder.info(modelRow);
+      target = { ...info, key: indexKey(info.modelId, info.dimension) };
+      countTokens = await this.deps.embedder.tokenCounter(modelRow);
+    } else {
+      // No embedding model: full text only, into the index in use (its vectors stay) or a text-only one.
+      target = active ? { ...active, contextSize: options.chunkTokens + 64 } : fullTextIndex(options.chunkTokens + 64);
+      countTokens = approximateTokens;
     }
-    const info = await this.deps.embedder.info(modelRow);
-    const target: TargetIndex = { ...info, key: indexKey(info.modelId, info.dimension) };
     const store = await this.deps.store();
     await store.ensureTable(target.key, { dimension: target.dimension, modelId: target.modelId, modelName: target.modelName });
-    const countTokens = await this.deps.embedder.tokenCounter(modelRow);
     await this.reconcile(store, target.key);
-    const { parser, embedder, options } = this.deps;
-    const processing = { parser, embedder, options, modelRow, target, countTokens, store, signal: context.signal };
+    const processing = { parser, options, target, countTokens, store, signal };
+    const embedding = modelRow && modelRow.id === target.modelId ? modelRow : null;
+    const progress = new IndexProgress((fraction, detail) => context.onProgress(fraction, detail), embedding !== null);
+    const commits = new CommitQueue((batch) => this.writeBatch(store, target.key, batch), options.writeBatchChunks);
 
     let toScan: string[] = params.scan === 'all' ? repo.sources().map((s) => s.id) : [...params.scan];
-    for (const id of this.dirty) toScan.push(id);
-    this.dirty.clear();
-    const started = performance.now();
-    let filesDone = 0;
-    let chunksDone = 0;
-    for (;;) {
-      // Files gone from disk are dropped after this round's work, so a renamed file's chunks
-      // can still lend their vectors to the file under its new name.
-      const gone: DocumentRow[] = [];
-      for (const sourceId of new Set(toScan)) {
-        const goneHere = await scanForChanges(repo, sourceId, context.signal);
-        if (goneHere === null) continue;
-        this.changedSoon();
-        gone.push(...goneHere);
+    const read = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, chunks: 0 };
+    try {
+      for (;;) {
+        for (const id of this.dirty) toScan.push(id);
+        this.dirty.clear();
+        // Files gone from disk are dropped after this round's reading, so a renamed file's chunks
+        // can still lend their vectors to the file under its new name.
+        const gone: DocumentRow[] = [];
+        for (const sourceId of new Set(toScan)) {
+          const goneHere = await scanForChanges(repo, sourceId, signal);
+          if (goneHere === null) continue;
+          this.changedSoon();
+          gone.push(...goneHere);
+        }
+        toScan = [];
+        const work = repo.pendingWork(target.key);
+        read.filesTotal += work.length;
+        read.bytesTotal += work.reduce((n, d) => n + d.sizeBytes, 0);
+        progress.reading(read, null);
+        for (const doc of work) {
+          signal.throwIfAborted();
+          progress.reading(read, doc.path);
+          const from = readActiveIndex(repo)?.key;
+          const processed = (from && from !== target.key ? await copyDocument(doc, from, processing) : null) ?? (await parseDocument(doc, processing));
+          await commits.add(processed);
+          read.filesDone++;
+          read.bytesDone += doc.sizeBytes;
+          read.chunks += processed.rows.length;
+        }
+        await commits.flush();
+        if (gone.length > 0) {
+          // Chunks go first, then the rows: a crash in between finds the files gone again next time.
+          await this.deleteChunks(gone.map((d) => d.id));
+          repo.removeDocuments(gone.map((d) => d.id));
+          this.changedSoon();
+        }
+        progress.reading(read, null);
+        await this.switchIfComplete(store, target, false);
+        if (this.dirty.size > 0) continue;
+        if (!embedding) break;
+        const finished = await embedPending({
+          store,
+          embedder: this.deps.embedder,
+          modelRow: embedding,
+          target,
+          countTokens,
+          signal,
+          onProgress: (done, total, path) => progress.embedding({ chunksDone: done, chunksTotal: total }, path),
+          shouldYield: () => this.dirty.size > 0,
+        });
+        if (finished && this.dirty.size === 0) break;
       }
-      const work = repo.pendingWork(target.key);
-      const total = filesDone + work.length;
-      /** within: how far the current file is (a big file embeds for a while), 0..1. */
-      const report = (current: string | null, within = 0, note = '') => {
-        const elapsed = (performance.now() - started) / 1000;
-        const done = filesDone + within;
-        const eta = done > 0 && total > done ? ((total - done) * elapsed) / done : null;
-        context.onProgress(
-          total === 0 ? 1 : done / total,
-          `${filesDone}/${total} files · ${chunksDone} chunks${eta !== null ? ` · about ${formatEta(eta)} left` : ''}${current ? ` · ${current}${note}` : ''}`,
-        );
-      };
-      report(null);
-      let batch: Processed[] = [];
-      let batchChunks = 0;
-      const flush = async () => {
-        if (batch.length === 0) return;
-        await this.writeBatch(store, target.key, batch);
-        this.changedSoon();
-        batch = [];
-        batchChunks = 0;
-      };
-      for (const doc of work) {
-        context.signal.throwIfAborted();
-        report(doc.path);
-        const onEmbedding = (embedded: number, of: number) => report(doc.path, embedded / of, ` (embedding ${embedded}/${of})`);
-        const processed = await processDocument(doc, processing, onEmbedding);
-        batch.push(processed);
-        batchChunks += processed.rows.length;
-        filesDone++;
-        chunksDone += processed.rows.length;
-        if (batchChunks >= this.deps.options.writeBatchChunks) await flush();
-      }
-      await flush();
-      if (gone.length > 0) {
-        // Chunks go first, then the rows: a crash in between finds the files gone again next time.
-        await this.deleteChunks(gone.map((d) => d.id));
-        repo.removeDocuments(gone.map((d) => d.id));
-        this.changedSoon();
-      }
-      report(null);
-      if (this.dirty.size === 0) break;
-      toScan = [...this.dirty];
-      this.dirty.clear();
+    } finally {
+      // Stopped (pause, cancel) or failed: what was finished is committed all the same.
+      await commits.flush().catch((error: unknown) => logger.error('could not commit the documents finished before indexing stopped', error));
     }
     await store.refreshIndexes(target.key);
-    await this.switchIfComplete(store, target);
-    logger.info(`indexing done: ${filesDone} files, ${chunksDone} chunks`);
+    await this.switchIfComplete(store, target, true);
+    logger.info(`indexing done: ${read.filesDone} files read, ${read.chunks} chunks`);
   }
 
   /** One LanceDB commit for the batch's chunks, then the SQLite rows in one transaction. */
@@ -286,14 +295,20 @@ export class LibraryIndexer {
     }
   }
 
-  /** Once every document is in the new model's table, searches move to it and the old one goes. */
-  private async switchIfComplete(store: ChunkStore, target: TargetIndex): Promise<void> {
+  /**
+   * Searches move to the target table once every document is in it: at once when the table in
+   * use has no vectors to lose (none yet, or full text only), else only when every chunk has its
+   * vector too (`embedded`). The old table goes.
+   */
+  private async switchIfComplete(store: ChunkStore, target: TargetIndex, embedded: boolean): Promise<void> {
     if (this.deps.repo.pendingWork(target.key).length > 0) return;
     const active = readActiveIndex(this.deps.repo);
     if (active?.key === target.key) return;
+    if (active && hasVectors(active) && !(embedded && (await store.unembeddedCounts(target.key)).size === 0)) return;
     writeActiveIndex(this.deps.repo, { key: target.key, modelId: target.modelId, modelName: target.modelName, dimension: target.dimension });
+    this.changedSoon();
     if (active) {
-      this.deps.logger.info(`index switched from ${active.modelName} to ${target.modelName}; dropping the old table`);
+      this.deps.logger.info(`index switched from ${active.modelName || 'full text'} to ${target.modelName || 'full text'}; dropping the old table`);
       await store.dropTable(active.key);
     }
   }
@@ -303,8 +318,7 @@ export class LibraryIndexer {
   }
 }
 
-function formatEta(seconds: number): string {
-  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
-  const minutes = Math.floor(seconds / 60);
-  return minutes < 60 ? `${minutes} min ${Math.round(seconds % 60)} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+/** Without an embedding model, chunks are sized by this rough count (about four characters a token). */
+function approximateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
 }

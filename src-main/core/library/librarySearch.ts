@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { SearchHit, SearchMode } from '#contract/dto';
+import type { RetrievalMode, SearchHit, SearchMode } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
 import type { ModelLibrary } from '../models/modelLibrary';
 import type { ChunkStore, StoredChunk } from '../search/chunkStore';
@@ -7,7 +7,7 @@ import { hybridSearch } from '../search/hybridSearch';
 import type { SearchFilter } from '../search/sqlFilter';
 import type { LibraryRepository } from '../storage/libraryRepository';
 import type { ModelRow } from '../storage/modelRepository';
-import { readActiveIndex } from './activeIndex';
+import { hasVectors, readActiveIndex } from './activeIndex';
 import type { Embedder } from './embedder';
 import { assertIndexPresent } from './indexHealth';
 import type { DocumentFormat } from './types';
@@ -40,7 +40,7 @@ export interface HitScores {
 const UNRANKED: HitScores = { score: 0, bm25Rank: null, vectorRank: null, similarity: null };
 
 /** A stored chunk as the contract shows a passage. */
-export function toSearchHit(row: StoredChunk, scores: HitScores = UNRANKED): SearchHit {
+export function toSearchHit(row: StoredChunk, scores: HitScores = UNRANKED, mode: RetrievalMode | null = null): SearchHit {
   return {
     chunkId: row.id,
     docId: row.docId,
@@ -56,8 +56,11 @@ export function toSearchHit(row: StoredChunk, scores: HitScores = UNRANKED): Sea
     vectorRank: scores.vectorRank,
     similarity: scores.similarity,
     rerankScore: null,
+    mode,
   };
 }
+
+const RETRIEVAL: Record<SearchMode, RetrievalMode> = { hybrid: 'hybrid', bm25: 'full-text', vector: 'vector' };
 
 /** Reads from the active index: hybrid search with optional reranking, passages by id, whole documents. */
 export class LibrarySearch {
@@ -68,13 +71,14 @@ export class LibrarySearch {
     if (!active) return [];
     const store = await this.deps.store();
     assertIndexPresent(this.deps.repo, store);
-    const mode = input.mode ?? 'hybrid';
+    let mode = input.mode ?? 'hybrid';
+    // Full text only while the index has no vectors or its model is gone: the default mode says so
+    // (each hit's mode); asking for vectors explicitly is an error then.
+    const model = hasVectors(active) ? this.modelRow(active.modelId, mode !== 'vector') : null;
+    if (!model && mode === 'hybrid') mode = 'bm25';
+    if (!model && mode === 'vector') throw this.noModel();
     let vector: Float32Array | null = null;
-    if (mode !== 'bm25') {
-      const current = this.deps.models.embeddingModel();
-      const row = current?.id === active.modelId ? current : this.modelRow(active.modelId);
-      vector = (await this.deps.embedder.embed(row, [input.query], { signal }))[0] ?? null;
-    }
+    if (model && mode !== 'bm25') vector = (await this.deps.embedder.embed(model, [input.query], { signal }))[0] ?? null;
     const filter: SearchFilter = {
       ...(input.collectionIds ? { collectionIds: input.collectionIds } : {}),
       ...(input.pathPrefix ? { pathPrefix: resolve(input.pathPrefix) } : {}),
@@ -89,7 +93,7 @@ export class LibrarySearch {
       mode,
     });
     let results: SearchHit[] = hits.map((hit) =>
-      toSearchHit(hit.row, { score: hit.score, bm25Rank: hit.bm25Rank, vectorRank: hit.vectorRank, similarity: hit.vectorSimilarity }),
+      toSearchHit(hit.row, { score: hit.score, bm25Rank: hit.bm25Rank, vectorRank: hit.vectorRank, similarity: hit.vectorSimilarity }, RETRIEVAL[mode]),
     );
     if (input.rerank && results.length > 0) {
       const reranker = this.deps.models.defaultFor('rerank');
@@ -123,14 +127,28 @@ export class LibrarySearch {
     return { text: rows.map((r) => r.text).join('\n\n'), tokenCount: rows.reduce((n, r) => n + r.tokenCount, 0) };
   }
 
-  private modelRow(modelId: string): ModelRow {
+  /** How searches run now: 'hybrid' when the index has vectors and its model is at hand. */
+  mode(): RetrievalMode {
+    const active = readActiveIndex(this.deps.repo);
+    return active && hasVectors(active) && this.modelRow(active.modelId, true) ? 'hybrid' : 'full-text';
+  }
+
+  /** The model the active index was built with; null (orMissing) when it is gone. */
+  private modelRow(modelId: string, orMissing: boolean): ModelRow | null {
+    const current = this.deps.models.embeddingModel();
+    if (current?.id === modelId) return current;
     try {
       return this.deps.models.get(modelId);
     } catch {
-      throw new HearthError(
-        'EMBEDDING_MODEL_MISSING',
-        'The model this index was built with is gone. Set an embedding model as the default and the documents will be embedded again.',
-      );
+      if (orMissing) return null;
+      throw this.noModel();
     }
+  }
+
+  private noModel(): HearthError {
+    return new HearthError(
+      'EMBEDDING_MODEL_MISSING',
+      'The index has no vectors to search: its embedding model is gone or none was set. Set an embedding model as the default and the documents will be embedded; full-text search works meanwhile.',
+    );
   }
 }

@@ -33,9 +33,20 @@ export function toArrow(rows: readonly ChunkRow[], dimension: number): ArrowTabl
     ).data[0]!;
   });
   const flat = new Float32Array(rows.length * dimension);
-  rows.forEach((row, i) => flat.set(row.vector, i * dimension));
+  // Validity bitmap: a chunk not embedded yet has a null vector (its slots stay zero).
+  const valid = new Uint8Array(Math.ceil(rows.length / 8));
+  let nulls = 0;
+  rows.forEach((row, i) => {
+    if (row.vector === null) {
+      nulls++;
+      return;
+    }
+    flat.set(row.vector, i * dimension);
+    valid[i >> 3] = (valid[i >> 3] ?? 0) | (1 << (i & 7));
+  });
   const values = makeData({ type: new Float32(), length: flat.length, nullCount: 0, data: flat });
-  children.push(makeData({ type: vectorType(dimension), length: rows.length, nullCount: 0, child: values }));
+  const vectors = nulls === 0 ? { nullCount: 0 } : { nullCount: nulls, nullBitmap: valid };
+  children.push(makeData({ type: vectorType(dimension), length: rows.length, ...vectors, child: values }));
   const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children }));
   return new ArrowTable(schema, [batch]);
 }

@@ -36,7 +36,8 @@ export interface ChunkRow {
   /** Hash of `text`, so an unchanged chunk's embedding can be reused (`vectorsByTextHash`). */
   textHash: string;
   tokenCount: number;
-  vector: Float32Array;
+  /** Null until the chunk is embedded: full-text search finds it before its vector exists. */
+  vector: Float32Array | null;
 }
 
 /** A row as search and reads return it: everything but the vector. */
@@ -119,8 +120,14 @@ export function vectorType(dimension: number): FixedSizeList<Float32> {
 export function chunkFields(dimension: number): Field[] {
   return [
     ...SCALARS.map(([, column, kind]) => new Field(column, kind.startsWith('int') ? new Int32() : new Utf8(), kind.endsWith('?'))),
-    new Field('vector', vectorType(dimension), false),
+    // Nullable: a chunk is written (and searchable by full text) before it is embedded.
+    new Field('vector', vectorType(dimension), true),
   ];
+}
+
+/** The schema tables had before vectors could be added later: the same, with a non-null vector. */
+export function legacyChunkFields(dimension: number): Field[] {
+  return [...chunkFields(dimension).slice(0, -1), new Field('vector', vectorType(dimension), false)];
 }
 
 /** The table schema, with the embedding model recorded in its metadata. */
@@ -178,6 +185,6 @@ export function checkRows(rows: readonly ChunkRow[], docIds: ReadonlySet<string>
         throw new HearthError('BAD_INPUT', `Chunk ${row.id}: ${key} must be a string`);
       }
     }
-    checkVector(row.vector, dimension, `Chunk ${row.id}'s vector`);
+    if (row.vector !== null) checkVector(row.vector, dimension, `Chunk ${row.id}'s vector`);
   }
 }

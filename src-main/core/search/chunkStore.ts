@@ -7,8 +7,8 @@ import { lanceWriteError } from './lanceErrors';
 import { arrow, type ArrowTable } from './arrow';
 import { byScore, column, readNumbers, readRecords, readVector, scored, toArrow, type ChunkHit, type ChunkScore } from './chunkArrow';
 import { ftsRanks, keepFtsRanked, refreshTableIndexes, type RefreshResult } from './chunkIndexes';
-import { checkLimit, checkRows, checkTableName, checkVector, chunkFields, chunkSchema, describeFields, MAX_DIMENSION, RECORD_COLUMNS } from './chunkSchema';
-import { ChunkTableMismatchError, type ChunkRow, type StoredChunk, type TableInfo, type TableSpec } from './chunkSchema';
+import { checkLimit, checkRows, checkTableName, checkVector, chunkFields, chunkSchema, describeFields, legacyChunkFields, MAX_DIMENSION, RECORD_COLUMNS } from './chunkSchema';
+import { ChunkTableMismatchError, vectorType, type ChunkRow, type StoredChunk, type TableInfo, type TableSpec } from './chunkSchema';
 import { buildWhere, sqlIn, type SearchFilter } from './sqlFilter';
 
 export type { ChunkHit, ChunkScore } from './chunkArrow';
@@ -150,9 +150,14 @@ export class ChunkStore {
       }
       const info = await this.tableInfo(name);
       if (!info) throw new HearthError('INTERNAL', `Chunk table ${name} vanished after creation`);
-      const schema = await (await this.handle(name)).table.schema();
+      const { table } = await this.handle(name);
       const expected = describeFields(chunkFields(spec.dimension));
-      const actual = describeFields(schema.fields);
+      let actual = describeFields((await table.schema()).fields);
+      if (actual === describeFields(legacyChunkFields(spec.dimension))) {
+        // A table from before chunks could wait for their vectors: relax the column, keep the rows.
+        await table.alterColumns([{ path: 'vector', nullable: true }]);
+        actual = describeFields((await table.schema()).fields);
+      }
       if (actual !== expected || info.dimension !== spec.dimension || info.modelId !== spec.modelId) {
         throw new ChunkTableMismatchError(name, spec, {
           dimension: info.dimension,
@@ -259,7 +264,7 @@ export class ChunkStore {
     for (let i = 0; i < unique.length; i += IN_BATCH) {
       const result = await table
         .query()
-        .where(sqlIn('text_hash', unique.slice(i, i + IN_BATCH)))
+        .where(`${sqlIn('text_hash', unique.slice(i, i + IN_BATCH))} AND vector IS NOT NULL`)
         .select(['text_hash', 'vector'])
         .toArrow();
       if (result.numRows === 0) continue;
@@ -273,12 +278,43 @@ export class ChunkStore {
     return found;
   }
 
-  /** Rows per document id: what SQLite's document list is reconciled against after a crash. */
-  async chunkCounts(name: string): Promise<Map<string, number>> {
+  /**
+   * Sets the vectors of chunks already in the table, by id, in one commit (the other columns
+   * stay as they are). Ids no longer in the table are ignored.
+   */
+  async setVectors(name: string, entries: readonly { id: string; vector: Float32Array }[]): Promise<void> {
+    checkTableName(name);
+    if (entries.length === 0) return;
+    await this.exclusive(name, async () => {
+      const { table, dimension } = await this.handle(name);
+      for (const entry of entries) checkVector(entry.vector, dimension, `Chunk ${entry.id}'s vector`);
+      const vectors = arrow.vectorFromArray(entries.map((e) => [...e.vector]), vectorType(dimension));
+      const ids = arrow.vectorFromArray(entries.map((e) => e.id), new arrow.Utf8());
+      await table.mergeInsert('id').whenMatchedUpdateAll().execute(new arrow.Table({ id: ids, vector: vectors }));
+      await keepFtsRanked(table);
+    });
+  }
+
+  /** The chunks of these documents still without a vector, in reading order. */
+  async unembedded(name: string, docIds: readonly string[]): Promise<StoredChunk[]> {
+    checkTableName(name);
+    const { table } = await this.handle(name);
+    const rows = readRecords(await table.query().where(`vector IS NULL AND ${sqlIn('doc_id', docIds)}`).select(RECORD_COLUMNS).toArrow());
+    return rows.sort((a, b) => (a.docId < b.docId ? -1 : a.docId > b.docId ? 1 : a.ordinal - b.ordinal));
+  }
+
+  /** Chunks without a vector per document id. */
+  unembeddedCounts(name: string): Promise<Map<string, number>> {
+    return this.chunkCounts(name, 'vector IS NULL');
+  }
+
+  /** Rows per document id (matching `where`, if given): what SQLite's document list is reconciled against after a crash. */
+  async chunkCounts(name: string, where?: string): Promise<Map<string, number>> {
     checkTableName(name);
     const { table } = await this.handle(name);
     const counts = new Map<string, number>();
-    for await (const batch of table.query().select(['doc_id'])) {
+    const query = where ? table.query().where(where) : table.query();
+    for await (const batch of query.select(['doc_id'])) {
       const docIds = batch.getChild('doc_id');
       if (!docIds) continue;
       for (const docId of docIds as Iterable<unknown>) {
