@@ -54,16 +54,27 @@ describe('indexing survives kill -9', () => {
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     const atKill = indexed();
+    // What was finished at the kill, with when its row was last written.
+    const finished = db.prepare(`SELECT id, path, updated_at AS updatedAt FROM documents WHERE status = 'indexed'`).all() as { id: string; path: string; updatedAt: number }[];
     db.close();
     expect(atKill).toBeLessThan(FILES);
+    expect(finished.length).toBe(atKill);
 
     // The app's own start-up: createCore registers the indexing kind and resumes the job.
     const restarted = createTestCore({ dataDir: data.path });
     cleanups.push(() => restarted.core.dispose());
     expect(restarted.core.jobs.get(jobId).status).toBe('running');
+    // A document finished before the kill is searchable at once, before the resumed job gets far.
+    const sample = finished[0]!;
+    const i = Number(/note-(\d+)\.md$/.exec(sample.path)![1]);
+    const hits = await restarted.core.library.search({ query: `cobalt token ${i * 7 + 1}`, mode: 'bm25' });
+    expect(hits[0]?.path).toBe(sample.path);
     const done = await restarted.core.jobs.wait(jobId);
     expect(done).toMatchObject({ status: 'completed', error: null });
     const docsAfter = restarted.core.library.documents({});
+    // Finished documents were kept as they were: not read again, their rows untouched.
+    const after = new Map(docsAfter.map((d) => [d.id, d.updatedAt]));
+    for (const doc of finished) expect(after.get(doc.id), doc.path).toBe(doc.updatedAt);
     expect(docsAfter.filter((d) => d.status === 'indexed')).toHaveLength(FILES);
     const model = (await restarted.core.models.list())[0]!;
     const key = indexKey(model.id, 64);

@@ -21,66 +21,88 @@ export interface EmbedPendingContext {
 
 /** Chunks per embedding call: small enough that progress and commits stay frequent. */
 const SLICE = 16;
+/** Chunks read from the table at a time (whole documents, small ones grouped). */
+const GROUP = 256;
 
 /**
  * Adds vectors to the chunks that have none, documents with the fewest missing first, so small
  * files get theirs soon even behind a big one. Vectors are committed at least every
- * `commitEveryMs` and when a document is done, so stopping (pause, cancel, a crash) keeps every
- * vector already made. Returns false when it stopped early because `shouldYield` said so.
+ * `commitEveryMs` (many small documents share a commit), so stopping (pause, cancel, a crash)
+ * keeps every vector already made. Returns false when it stopped early because `shouldYield`
+ * said so.
  */
 export async function embedPending(context: EmbedPendingContext): Promise<boolean> {
   const { store, target, signal } = context;
   const commitEveryMs = context.commitEveryMs ?? 2000;
   const counts = await store.unembeddedCounts(target.key);
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
-  let done = 0;
   const docIds = [...counts.keys()].sort((a, b) => counts.get(a)! - counts.get(b)! || (a < b ? -1 : 1));
-  for (const docId of docIds) {
+  let done = 0;
+  let waiting: { id: string; vector: Float32Array }[] = [];
+  let lastCommit = performance.now();
+  const commit = async () => {
+    await store.setVectors(target.key, waiting);
+    waiting = [];
+    lastCommit = performance.now();
+  };
+  for (const group of groups(docIds, counts)) {
     signal.throwIfAborted();
-    const rows = await store.unembedded(target.key, [docId]);
-    if (rows.length === 0) continue;
-    const path = rows[0]!.path;
-    context.onProgress(done, total, path);
+    const rows = await store.unembedded(target.key, group);
     const inputs = new Map<string, string>();
     for (const row of rows) inputs.set(row.textHash, inputFor(row, context));
     const known = await store.vectorsByTextHash(target.key, [...inputs.keys()]);
-    let waiting: { id: string; vector: Float32Array }[] = [];
-    let lastCommit = performance.now();
-    const commit = async () => {
-      await store.setVectors(target.key, waiting);
-      waiting = [];
-      lastCommit = performance.now();
+    const byHash = new Map<string, StoredChunk[]>();
+    for (const row of rows) byHash.set(row.textHash, [...(byHash.get(row.textHash) ?? []), row]);
+    const give = (hash: string) => {
+      const vector = known.get(hash)!;
+      for (const row of byHash.get(hash) ?? []) waiting.push({ id: row.id, vector });
+      done += byHash.get(hash)?.length ?? 0;
     };
-    const todo = [...inputs.keys()].filter((hash) => !known.has(hash));
-    const reusable = rows.filter((row) => known.has(row.textHash));
+    // Texts embedded already (here or elsewhere in the table) first, then the rest in slices.
+    const todo: string[] = [];
+    for (const hash of inputs.keys()) {
+      if (known.has(hash)) give(hash);
+      else todo.push(hash);
+    }
     for (let i = 0; i < todo.length; i += SLICE) {
       signal.throwIfAborted();
-      const slice = new Set(todo.slice(i, i + SLICE));
+      const slice = todo.slice(i, i + SLICE);
+      context.onProgress(done, total, byHash.get(slice[0]!)![0]!.path);
       const vectors = await context.embedder.embed(
         context.modelRow,
-        [...slice].map((hash) => inputs.get(hash)!),
+        slice.map((hash) => inputs.get(hash)!),
         { signal, background: true },
       );
-      [...slice].forEach((hash, j) => known.set(hash, vectors[j]!));
-      for (const row of rows) {
-        const vector = slice.has(row.textHash) ? known.get(row.textHash) : undefined;
-        if (vector) waiting.push({ id: row.id, vector });
-      }
-      done += rows.filter((row) => slice.has(row.textHash)).length;
-      context.onProgress(done, total, path);
+      slice.forEach((hash, j) => {
+        known.set(hash, vectors[j]!);
+        give(hash);
+      });
       if (performance.now() - lastCommit >= commitEveryMs) {
         await commit();
         if (context.shouldYield()) return false;
       }
     }
-    // Chunks whose text was embedded already (here or elsewhere in the table).
-    for (const row of reusable) waiting.push({ id: row.id, vector: known.get(row.textHash)! });
-    done += reusable.length;
-    await commit();
-    context.onProgress(done, total, path);
-    if (context.shouldYield()) return false;
+    context.onProgress(done, total, rows.at(-1)?.path ?? '');
   }
+  await commit();
   return true;
+}
+
+/** Document ids in order, cut into groups of about GROUP chunks (a bigger document alone). */
+function* groups(docIds: string[], counts: Map<string, number>): Generator<string[]> {
+  let group: string[] = [];
+  let size = 0;
+  for (const id of docIds) {
+    const n = counts.get(id) ?? 0;
+    if (group.length > 0 && size + n > GROUP) {
+      yield group;
+      group = [];
+      size = 0;
+    }
+    group.push(id);
+    size += n;
+  }
+  if (group.length > 0) yield group;
 }
 
 function inputFor(row: StoredChunk, context: EmbedPendingContext): string {

@@ -180,7 +180,7 @@ export class LibraryIndexer {
     const processing = { parser, options, target, countTokens, store, signal };
     const embedding = modelRow && modelRow.id === target.modelId ? modelRow : null;
     const progress = new IndexProgress((fraction, detail) => context.onProgress(fraction, detail), embedding !== null);
-    const commits = new CommitQueue((batch) => this.writeBatch(store, target.key, batch), options.writeBatchChunks);
+    const commits = new CommitQueue((batch) => this.writeBatch(store, target, batch), options.writeBatchChunks);
 
     let toScan: string[] = params.scan === 'all' ? repo.sources().map((s) => s.id) : [...params.scan];
     const read = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, chunks: 0 };
@@ -245,7 +245,8 @@ export class LibraryIndexer {
   }
 
   /** One LanceDB commit for the batch's chunks, then the SQLite rows in one transaction. */
-  private async writeBatch(store: ChunkStore, key: string, batch: Processed[]): Promise<void> {
+  private async writeBatch(store: ChunkStore, target: TargetIndex, batch: Processed[]): Promise<void> {
+    const key = target.key;
     await store.replaceDocuments(
       key,
       batch.map((p) => p.doc.id),
@@ -273,6 +274,10 @@ export class LibraryIndexer {
         }
       }
     });
+    if (!active) {
+      // Nothing was searchable yet: the first finished documents are, from now on.
+      writeActiveIndex(this.deps.repo, { key, modelId: target.modelId, modelName: target.modelName, dimension: target.dimension });
+    }
   }
 
   /**

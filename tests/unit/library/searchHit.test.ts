@@ -39,6 +39,7 @@ describe('toSearchHit', () => {
       vectorRank: null,
       similarity: null,
       rerankScore: null,
+      mode: null,
     });
   });
 
