@@ -336,21 +336,71 @@ describe('documents and cited answers in the browser (e2e)', () => {
     expect(await hits.first().getAttribute('data-path')).toMatch(/orchids\.txt$/);
   }, 180_000);
 
+  it('makes a small file searchable while a large one is still embedding, and cancel keeps it', async () => {
+    const cabinet = join(docs.path, 'cabinet');
+    mkdirSync(cabinet);
+    // Hundreds of chunks to embed: the small file must not wait for them.
+    const parts = Array.from({ length: 1500 }, (_, i) => `## Drawer ${i}\n\nThe archive drawer ${i} holds ledger ${i * 13} in faded ink.`);
+    writeFileSync(join(cabinet, 'a-archive.md'), `# Archive\n\n${parts.join('\n\n')}\n`);
+    writeFileSync(join(cabinet, 'b-zeppelin.md'), '# Hangar\n\nThe zeppelin hangar smells of varnish and rope.\n');
+    await page.getByTestId('source-path-input').fill(cabinet);
+    await page.getByTestId('source-add').click();
+
+    // The small file is indexed and found while the job still embeds the large one.
+    await expect.poll(() => row('b-zeppelin.md').getAttribute('data-status'), { timeout: 60_000 }).toBe('indexed');
+    await expect.poll(() => page.getByTestId('index-detail').innerText(), { timeout: 60_000 }).toMatch(/^Embedding \d+\/\d+ chunks/);
+    expect(await page.getByTestId('index-progress').getAttribute('data-state')).toBe('running');
+    await page.getByTestId('search-input').fill('zeppelin hangar varnish');
+    await page.getByTestId('search-submit').click();
+    const hits = page.getByTestId('search-hit');
+    await expect.poll(async () => (await hits.evaluateAll((els) => els.map((el) => el.getAttribute('data-path')))).some((p) => p?.endsWith('b-zeppelin.md')), { timeout: 20_000 }).toBe(true);
+    expect(await page.getByTestId('index-progress').getAttribute('data-state')).toBe('running');
+    await page.screenshot({ path: join(outDir, 'documents-searchable-while-embedding.png') });
+
+    await page.getByTestId('index-cancel').click();
+    await expect.poll(() => page.getByTestId('index-progress').getAttribute('data-state'), { timeout: 30_000 }).not.toBe('running');
+    // Cancel kept what was finished: both files stay indexed and searchable.
+    expect(await row('b-zeppelin.md').getAttribute('data-status')).toBe('indexed');
+    await expect.poll(() => row('a-archive.md').getAttribute('data-status'), { timeout: 20_000 }).toBe('indexed');
+    await page.getByTestId('search-input').fill('archive drawer 700 ledger 9100');
+    await page.getByTestId('search-submit').click();
+    await expect.poll(async () => (await hits.evaluateAll((els) => els.map((el) => el.getAttribute('data-path')))).some((p) => p?.endsWith('a-archive.md')), { timeout: 20_000 }).toBe(true);
+    await page.getByTestId('search-input').fill('zeppelin hangar varnish');
+    await page.getByTestId('search-submit').click();
+    await expect.poll(async () => (await hits.evaluateAll((els) => els.map((el) => el.getAttribute('data-path')))).some((p) => p?.endsWith('b-zeppelin.md')), { timeout: 20_000 }).toBe(true);
+  }, 180_000);
+
   it('logged no page errors', () => {
     expect(errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
   });
 });
 
-/** Without an embedding model nothing can be indexed: the screen says so and points to Models. */
+/**
+ * Without an embedding model documents are indexed for full-text search: the screen says so,
+ * search works and says how, and any model in the library (a chat model too, with a plain note
+ * about what that means) can be chosen to add vectors.
+ */
 describe('documents without an embedding model (e2e)', () => {
   let server: Awaited<ReturnType<typeof startServe>>;
   let browser: Browser;
   let page: Page;
   let data: ReturnType<typeof tempDir>;
+  let docs: ReturnType<typeof tempDir>;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    data = tempDir('hearth-e2e-documents-blocked-');
+    data = tempDir('hearth-e2e-documents-fulltext-');
+    docs = tempDir('hearth-e2e-docs-fulltext-');
+    writeFileSync(join(docs.path, 'orchids.txt'), ORCHIDS);
+    writeFileSync(join(docs.path, 'bicycle.md'), BICYCLE);
+    // A chat model in the library, but no embedding model and no embedding default.
+    const seed = createCore(
+      { dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH },
+      { logger: createConsoleLogger('error') },
+    );
+    const model = await seed.models.add(await testModelPath('stories260K'));
+    seed.models.setDefault('chat', model.id);
+    await seed.dispose();
     server = await startServe(['--data-dir', data.path, '--threads', '1']);
     ({ browser, page } = await openBrowser({ width: 1280, height: 860 }, errors));
   });
@@ -359,21 +409,53 @@ describe('documents without an embedding model (e2e)', () => {
     await browser?.close();
     await server?.stop();
     data?.cleanup();
+    docs?.cleanup();
   });
 
-  it('shows the blocker with a way to the Models screen', async () => {
+  it('indexes and searches by full text, says so, and adds vectors once a model is chosen', async () => {
     await page.goto(server.url);
     await page.getByTestId('nav-documents').click();
-    const blocker = page.getByTestId('index-blocker');
-    await expect.poll(() => blocker.count(), { timeout: 20_000 }).toBe(1);
-    expect(await blocker.getAttribute('data-code')).toBe('EMBEDDING_MODEL_MISSING');
-    expect(await blocker.innerText()).toContain('EMBEDDING_MODEL_MISSING');
-    expect(await page.getByTestId('index-progress').getAttribute('data-state')).toBe('blocked');
-    expect(await page.getByTestId('index-up-to-date').count()).toBe(0);
-    await page.screenshot({ path: join(outDir, 'documents-blocked.png') });
-
-    await blocker.getByTestId('index-blocker-models').click();
+    const notice = page.getByTestId('full-text-notice');
+    await expect.poll(() => notice.count(), { timeout: 20_000 }).toBe(1);
+    expect(await page.getByTestId('index-blocker').count()).toBe(0);
+    expect(await notice.innerText()).toContain('Full-text search only');
+    await expect.poll(() => page.getByTestId('index-progress').getAttribute('data-state')).toBe('idle');
+    // The notice leads to the Models screen.
+    await notice.getByTestId('full-text-models').click();
     await expect.poll(() => new URL(page.url()).hash).toBe('#/models/local');
+    await page.getByTestId('nav-documents').click();
+
+    await page.getByTestId('collection-name-input').fill('Notes');
+    await page.getByTestId('collection-create').click();
+    await expect.poll(() => page.getByTestId('collection-title').innerText(), { timeout: 20_000 }).toBe('Notes');
+    await page.getByTestId('source-path-input').fill(docs.path);
+    await page.getByTestId('source-add').click();
+    const row = (name: string) => page.locator(`[data-testid="document-row"][data-path$="${name}"]`);
+    await expect.poll(() => row('orchids.txt').getAttribute('data-status'), { timeout: 60_000 }).toBe('indexed');
+    await expect.poll(() => page.getByTestId('index-up-to-date').count(), { timeout: 60_000 }).toBe(1);
+
+    await page.getByTestId('search-input').fill('orchids misting');
+    await page.getByTestId('search-submit').click();
+    const hits = page.getByTestId('search-hit');
+    await expect.poll(() => hits.count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(await hits.first().getAttribute('data-path')).toMatch(/orchids\.txt$/);
+    expect(await page.getByTestId('search-results').getAttribute('data-mode')).toBe('full-text');
+    expect(await page.getByTestId('search-mode').innerText()).toContain('full text');
+    await page.screenshot({ path: join(outDir, 'documents-full-text.png') });
+
+    // The chat model can be the embedding model, with a plain note about what that means.
+    const select = page.getByTestId('embedding-model-select');
+    expect(await select.locator('option').allInnerTexts()).toEqual(['None (full-text search only)', expect.stringContaining('(chat model)')]);
+    await select.selectOption({ index: 1 });
+    await expect.poll(() => page.getByTestId('embedding-generative-note').count(), { timeout: 20_000 }).toBe(1);
+    expect(await page.getByTestId('embedding-generative-note').innerText()).toContain('chat model, not an embedding model');
+    // Its vectors are made as a job; then searches are hybrid and the notice goes.
+    await expect.poll(() => notice.count(), { timeout: 90_000 }).toBe(0);
+    await expect.poll(() => page.getByTestId('index-progress').getAttribute('data-state'), { timeout: 90_000 }).toBe('idle');
+    await page.getByTestId('search-submit').click();
+    await expect.poll(() => page.getByTestId('search-results').getAttribute('data-mode'), { timeout: 20_000 }).toBe('hybrid');
+    expect(await page.getByTestId('search-mode').count()).toBe(0);
+    await page.screenshot({ path: join(outDir, 'documents-chat-model-embeddings.png') });
     expect(errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
-  });
+  }, 240_000);
 });

@@ -308,7 +308,7 @@ describe('ChunkStore search', () => {
   function exactNearest(rows: ChunkRow[], query: Float32Array, keep: (r: ChunkRow) => boolean = () => true): string[] {
     return rows
       .filter(keep)
-      .map((r) => ({ id: r.id, sim: cosine(r.vector, query) }))
+      .map((r) => ({ id: r.id, sim: cosine(r.vector!, query) }))
       .sort((a, b) => b.sim - a.sim || (a.id < b.id ? -1 : 1))
       .map((r) => r.id);
   }
@@ -323,7 +323,7 @@ describe('ChunkStore search', () => {
       const hits = await store.searchVector(T8, query, { limit: 5 });
       expect(hits.map((h) => h.row.id)).toEqual(expected.slice(0, 5));
       for (const hit of hits) {
-        expect(hit.score).toBeCloseTo(cosine(rows.find((r) => r.id === hit.row.id)!.vector, query), 5);
+        expect(hit.score).toBeCloseTo(cosine(rows.find((r) => r.id === hit.row.id)!.vector!, query), 5);
       }
       expect(hits.every((h, i) => i === 0 || hits[i - 1]!.score >= h.score)).toBe(true);
     };
@@ -468,7 +468,7 @@ function toColumns(r: ChunkRow): Record<string, unknown> {
     text: r.text,
     text_hash: r.textHash,
     token_count: r.tokenCount,
-    vector: [...r.vector],
+    vector: [...r.vector!],
   };
 }
 

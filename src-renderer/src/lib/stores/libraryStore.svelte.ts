@@ -66,6 +66,18 @@ export class LibraryStore {
     });
   }
 
+  /**
+   * Makes any model in the library the one that embeds documents (a chat model too: it works,
+   * with weaker vectors); null goes back to the first dedicated embedding model, or full text only.
+   */
+  setEmbeddingModel(modelId: string | null): Promise<void> {
+    return this.withModel(modelId ?? 'embedding-default', async () => {
+      const result = await this.bridge.call('models.setDefault', { modelId, purpose: 'embedding' });
+      if (!result.ok) this.toasts.error(result.error);
+      await this.runtime.refreshModels();
+    });
+  }
+
   /** null lets node-llama-cpp decide how many layers fit on the GPU. */
   setGpuLayers(modelId: string, gpuLayers: number | null): Promise<void> {
     return this.withModel(modelId, async () => {
