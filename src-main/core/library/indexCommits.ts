@@ -3,7 +3,7 @@ import type { Processed } from './indexDocument';
 /**
  * Finished documents on their way to the index: each is committed (chunks, then its SQLite row)
  * within `maxDelayMs` of finishing, or at once when the waiting batch holds `maxChunks`, so the
- * file list and search see finished files during a run and a crash loses at most that window.
+ * file list and search see finished files during a run and a crash loses at most those seconds.
  * Writes run one at a time, in order; a failed background write fails the next add or flush.
  */
 export class CommitQueue {
