@@ -16,8 +16,9 @@ export const indexCommand = defineCommand({
   name: 'index',
   summary: 'Add a folder or file to a collection and index it (progress bar)',
   description: `Adds a folder (or one file) to a collection, creating the collection if needed, and indexes
-it: files are parsed, chunked, embedded with the default embedding model and stored in the
-local index. A progress bar shows files, chunks and time left. Running it again on the same
+it: files are parsed, chunked and stored in the local index, each searchable by full text as
+soon as it is read (and kept if indexing stops), then embedded with the embedding model when
+there is one. A progress bar shows the files read, the chunks embedded and the time left. Running it again on the same
 folder only reads what changed (unchanged files are recognised by size, time and content
 hash, and nothing is embedded again). Every file that is not indexed is listed with the
 reason (empty, scanned PDF without text, password-protected, unsupported type, unreadable, ...).`,

@@ -241,6 +241,7 @@ export class LibraryIndexer {
     }
     await store.refreshIndexes(target.key);
     await this.switchIfComplete(store, target, true);
+    progress.finished();
     logger.info(`indexing done: ${read.filesDone} files read, ${read.chunks} chunks`);
   }
 

@@ -52,6 +52,13 @@ export class IndexProgress {
     this.emit(parts, current);
   }
 
+  /** The job's last word: everything read (and embedded). */
+  finished(): void {
+    this.fraction = 1;
+    const embedded = this.embed ? ` · ${this.embed.chunksTotal} embedded` : '';
+    this.report(1, `${this.read.filesDone}/${this.read.filesTotal} files · ${this.read.chunks} chunks${embedded}`);
+  }
+
   /** The fraction reported last, 0..1. */
   get done(): number {
     return this.fraction;
