@@ -32,6 +32,9 @@ describe('full text first (real files, SQLite, LanceDB and the stories260K GGUF)
   it('indexes without an embedding model, searches by full text and says so, then adds vectors without reading the files again', async () => {
     const { core, docs, dataDir, model } = await setup();
     writeCorpus(docs);
+    const chess = join(docs, 'notes/chess.md');
+    // A whole-second time stamp, so it can be put back exactly after the edit below.
+    utimesSync(chess, 1_700_000_000, 1_700_000_000);
     core.models.setDefault('embedding', null);
     const { source } = await indexPath(core, docs);
     expect(source.counts).toEqual({ pending: 0, indexed: Object.keys(CORPUS).length, skipped: 0, failed: 0 });
@@ -45,10 +48,10 @@ describe('full text first (real files, SQLite, LanceDB and the stories260K GGUF)
     await expect(core.library.search({ query: 'Najdorf', mode: 'vector' })).rejects.toMatchObject({ code: 'EMBEDDING_MODEL_MISSING' });
 
     // Same size and time stamp, other bytes: only a file read again would see the change.
-    const chess = join(docs, 'notes/chess.md');
-    const before = statSync(chess);
+    const size = statSync(chess).size;
     writeFileSync(chess, readFileSync(chess, 'utf8').replace('Najdorf', 'Zzzzzzz'));
-    utimesSync(chess, before.atime, before.mtime);
+    utimesSync(chess, 1_700_000_000, 1_700_000_000);
+    expect(statSync(chess).size).toBe(size);
 
     // The embedding model arrives: a job gives every chunk a vector, copying the chunks over.
     core.models.setDefault('embedding', model.id);
@@ -76,7 +79,7 @@ describe('full text first (real files, SQLite, LanceDB and the stories260K GGUF)
   it('makes small files searchable while a big one is still embedding; cancel keeps them, and a rescan redoes nothing finished', async () => {
     const { core, docs, dataDir, model } = await setup();
     // Read first (by path), the big file used to hold every later file in its batch.
-    const big = Array.from({ length: 250 }, (_, i) => `## Part ${i}\n\nThe archive volume ${i} lists ledger entry ${i * 13} in faded ink.`).join('\n\n');
+    const big = Array.from({ length: 120 }, (_, i) => `## Part ${i}\n\nThe archive volume ${i} lists ledger entry ${i * 13} in faded ink, ${'with more words '.repeat(12)}`).join('\n\n');
     writeFileSync(join(docs, 'a-big.md'), `# Archive\n\n${big}\n`);
     for (let i = 0; i < 6; i++) writeFileSync(join(docs, `b-note-${i}.md`), `# Note ${i}\n\nThe zeppelin${i} hangar smells of varnish.\n`);
     const collection = core.library.ensureCollection('Docs');
@@ -92,6 +95,8 @@ describe('full text first (real files, SQLite, LanceDB and the stories260K GGUF)
     }, 'the small files to be indexed and embedded', 60_000);
     expect(core.jobs.get(job.id).status).toBe('running');
     expect((await store.unembeddedCounts(key)).has(bigId()!)).toBe(true);
+    // Big enough that its vectors take many embedding calls.
+    expect(core.library.documents({}).find((d) => d.id === bigId())!.chunkCount).toBeGreaterThan(32);
     const found = await core.library.search({ query: 'zeppelin3 hangar', mode: 'bm25' });
     expect(found[0]?.path).toBe(join(docs, 'b-note-3.md'));
     // The big file is searchable by its text before its vectors are made.

@@ -27,8 +27,8 @@ const GROUP = 256;
 /**
  * Adds vectors to the chunks that have none, documents with the fewest missing first, so small
  * files get theirs soon even behind a big one. Vectors are committed at least every
- * `commitEveryMs` (many small documents share a commit), so stopping (pause, cancel, a crash)
- * keeps every vector already made. Returns false when it stopped early because `shouldYield`
+ * `commitEveryMs` and after each group of documents (small ones share a commit), so stopping
+ * (pause, cancel, a crash) keeps every vector already made. Returns false when it stopped early because `shouldYield`
  * said so.
  */
 export async function embedPending(context: EmbedPendingContext): Promise<boolean> {
@@ -41,7 +41,7 @@ export async function embedPending(context: EmbedPendingContext): Promise<boolea
   let waiting: { id: string; vector: Float32Array }[] = [];
   let lastCommit = performance.now();
   const commit = async () => {
-    await store.setVectors(target.key, waiting);
+    if (waiting.length > 0) await store.setVectors(target.key, waiting);
     waiting = [];
     lastCommit = performance.now();
   };
@@ -82,19 +82,24 @@ export async function embedPending(context: EmbedPendingContext): Promise<boolea
         if (context.shouldYield()) return false;
       }
     }
+    // A group done is committed at once: its documents are fully searchable by meaning now.
+    await commit();
     context.onProgress(done, total, rows.at(-1)?.path ?? '');
+    if (context.shouldYield()) return false;
   }
-  await commit();
   return true;
 }
 
-/** Document ids in order, cut into groups of about GROUP chunks (a bigger document alone). */
+/**
+ * Document ids in order, cut into groups: small documents (one slice or less) together, up to
+ * GROUP chunks; a bigger document alone, so the small ones are committed before it starts.
+ */
 function* groups(docIds: string[], counts: Map<string, number>): Generator<string[]> {
   let group: string[] = [];
   let size = 0;
   for (const id of docIds) {
     const n = counts.get(id) ?? 0;
-    if (group.length > 0 && size + n > GROUP) {
+    if (group.length > 0 && (size + n > GROUP || n > SLICE)) {
       yield group;
       group = [];
       size = 0;
