@@ -111,7 +111,7 @@ describe('full text first (real files, SQLite, LanceDB and the stories260K GGUF)
     expect(afterCancel.filter((d) => d.status === 'indexed')).toHaveLength(7);
     const vectorless = sum(await store.unembeddedCounts(key));
     expect(vectorless).toBeGreaterThan(0);
-    expect((await core.library.search({ query: 'zeppelin5 hangar' }))[0]?.path).toBe(join(docs, 'b-note-5.md'));
+    expect((await core.library.search({ query: 'zeppelin5 hangar', mode: 'bm25' }))[0]?.path).toBe(join(docs, 'b-note-5.md'));
 
     // A rescan reads nothing again and embeds only the chunks still without a vector.
     const embeddedBefore = core.embedder.stats.embeddedTexts;
