@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AnswerReceipt, Citation, ContextUsage, Message, MessageRole, MessageSources, MessageStatus, MessageVersions, ReceiptStatus, ThreadSummary } from '#contract/dto';
 import { isErrorCode, type ErrorData } from '#contract/errors';
+import { RETRIEVAL_MODES } from '#contract/vocabulary';
 import { newId } from '../common/ids';
 import { createConsoleLogger, type Logger } from '../common/logger';
 import type { Db } from './database';
@@ -83,6 +84,8 @@ const messageSourcesSchema = z.object({
   citations: z.array(citationSchema),
   budget: z.object({ used: z.number(), total: z.number() }),
   note: z.string().nullable(),
+  // Replies saved before search said how it ran have none.
+  mode: z.enum(RETRIEVAL_MODES).nullable().optional(),
 }) satisfies z.ZodType<MessageSources>;
 
 /** Threads and their messages. Messages are ordered by a per-thread sequence number. */
