@@ -147,6 +147,10 @@ export const calls = {
 
   'settings.get': call<Settings>()(empty),
   'settings.update': call<Settings>()(settingsSchema.partial().strict()),
+  /** Forgets the saved values of these settings, so their defaults apply again. */
+  'settings.reset': call<Settings>()(
+    z.object({ keys: z.array(z.enum(Object.keys(settingsSchema.shape) as [keyof Settings, ...(keyof Settings)[]])).min(1).max(50) }).strict(),
+  ),
 
   'models.list': call<ModelInfo[]>()(empty),
   'models.add': call<ModelInfo>()(z.object({ path: modelFilePath }).strict()),

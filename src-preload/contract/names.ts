@@ -7,6 +7,7 @@ export const CALL_NAMES = [
   'app.info',
   'settings.get',
   'settings.update',
+  'settings.reset',
   'models.list',
   'models.add',
   'models.remove',

@@ -48,13 +48,16 @@ describe('network ledger in Settings (e2e)', () => {
 
   it('says nothing has left this machine, and lists a hub search on 127.0.0.1 as local', async () => {
     await page.goto(server.url);
-    await page.getByTestId('nav-models').click();
+    // The ledger lives in Settings.
+    await page.getByTestId('nav-settings').click();
     await expect.poll(verdict, { timeout: 20_000 }).toMatch(/Nothing has left this machine since/);
     expect(await page.getByTestId('network-empty').count()).toBe(1);
 
+    await page.getByTestId('nav-models').click();
     await page.getByTestId('hub-search-input').fill('ledger');
     await page.getByTestId('hub-search-submit').click();
     await expect.poll(() => page.getByTestId('hub-result').count(), { timeout: 20_000 }).toBe(1);
+    await page.getByTestId('nav-settings').click();
     await page.getByTestId('network-refresh').click();
     // The search, then whatever the Discover tab asked the hub for next (a file list): all to the local hub.
     const rows = page.getByTestId('network-request');

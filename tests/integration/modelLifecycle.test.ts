@@ -23,12 +23,13 @@ describe('model library and lifecycle', () => {
 
   it('reads what a model is from its metadata', async () => {
     const stories = await core.models.add(await testModelPath('stories260K'));
-    expect(stories).toMatchObject({ kind: 'generative', quantization: 'F32', architecture: 'llama', hasChatTemplate: false, managed: false, gpuLayers: null, defaultFor: [] });
+    // The first chat model added becomes the default chat model; later ones do not.
+    expect(stories).toMatchObject({ kind: 'generative', quantization: 'F32', architecture: 'llama', hasChatTemplate: false, managed: false, gpuLayers: null, defaultFor: ['chat'] });
     expect(stories.parameters).toBeGreaterThan(200_000);
     expect(stories.parameters).toBeLessThan(400_000);
     expect(stories.contextLength).toBe(2048);
     const random = await core.models.add(await testModelPath('tinyRandom'));
-    expect(random).toMatchObject({ kind: 'generative', contextLength: 4096 });
+    expect(random).toMatchObject({ kind: 'generative', contextLength: 4096, defaultFor: [] });
   });
 
   it('imports by copy into the models folder (deleting removes the copy) or by reference (the file stays)', async () => {

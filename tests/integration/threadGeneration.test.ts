@@ -113,4 +113,12 @@ describe('generation settings: defaults, per-chat overrides and presets (real mo
     core.db.prepare("UPDATE settings SET value = '[{\"id\": 1}]' WHERE key = 'presets'").run();
     expect(core.settings.get().presets).toEqual([]);
   });
+
+  it('resets chosen settings to their defaults, and only those', async () => {
+    core.settings.update({ temperature: 0.3, topK: 7, hubEndpoint: 'http://127.0.0.1:9/' });
+    const reset = await dispatch('settings.reset', { keys: ['temperature', 'topK'] });
+    expect(reset).toMatchObject({ ok: true, value: { temperature: 0.7, topK: 40, hubEndpoint: 'http://127.0.0.1:9/' } });
+    expect(await dispatch('settings.reset', { keys: ['noSuchSetting'] as never })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    expect(await dispatch('settings.reset', { keys: [] })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+  });
 });

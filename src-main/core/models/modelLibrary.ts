@@ -74,7 +74,10 @@ export class ModelLibrary {
       managed: this.isManaged(absolute),
       addedAt: existing?.addedAt ?? Date.now(),
     });
-    return this.info(this.repo.getByPath(absolute)!.id);
+    const id = this.repo.getByPath(absolute)!.id;
+    // The first chat model added becomes the default, so sending a message loads it.
+    if (!existing && inspection.kind === 'generative' && !this.repo.defaultFor('chat')) this.setDefault('chat', id);
+    return this.info(id);
   }
 
   /**

@@ -15,6 +15,7 @@ export function createHandlers(core: Core): Handlers {
     }),
     'settings.get': () => core.settings.get(),
     'settings.update': (patch) => core.settings.update(patch),
+    'settings.reset': ({ keys }) => core.settings.reset(keys),
 
     'models.list': () => core.models.list(),
     'models.add': ({ path }) => core.models.add(path),

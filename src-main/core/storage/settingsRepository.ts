@@ -44,6 +44,15 @@ export class SettingsRepository {
     return settings as unknown as Settings;
   }
 
+  /** Forgets the saved values of these keys: their defaults apply again. */
+  reset(keys: readonly (keyof Settings)[]): Settings {
+    const remove = this.db.prepare('DELETE FROM settings WHERE key = ?');
+    this.db.transaction(() => {
+      for (const key of keys) remove.run(key);
+    })();
+    return this.get();
+  }
+
   update(patch: Partial<Settings>): Settings {
     const upsert = this.db.prepare(
       'INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',

@@ -20,8 +20,10 @@ const MODELS_ROUTE = /^#\/models(?:\/(discover|downloads|local))?\/?$/;
 const DOCUMENTS_ROUTE = /^#\/documents(?:\/([^/?#]+))?\/?$/;
 const BACKUP_ROUTE = /^#\/backup\/?$/;
 export const BACKUP_HREF = '#/backup';
+const SETTINGS_ROUTE = /^#\/settings\/?$/;
+export const SETTINGS_HREF = '#/settings';
 
-export type View = 'chat' | 'models' | 'documents' | 'backup';
+export type View = 'chat' | 'models' | 'documents' | 'backup' | 'settings';
 export type ModelsTab = 'discover' | 'downloads' | 'local';
 
 /**
@@ -218,6 +220,10 @@ export class HearthApp {
     this.vault.setVisible(backup);
     if (backup) {
       this.view = 'backup';
+      return;
+    }
+    if (SETTINGS_ROUTE.test(location.hash)) {
+      this.view = 'settings';
       return;
     }
     if (documents) {
