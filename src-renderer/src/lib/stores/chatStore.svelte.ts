@@ -32,6 +32,8 @@ export class ChatStore {
   opening = $state(false);
   /** A send / regenerate / edit call is in flight. */
   submitting = $state(false);
+  /** A message to scroll to and mark (a search hit); the message list clears it once shown. */
+  focusMessageId = $state<string | null>(null);
 
   readonly generating: boolean = $derived(this.submitting || this.messages.some((m) => m.status === 'streaming'));
   /** Dropped messages that are still shown, so the notice never counts vanished ones. */
@@ -68,7 +70,10 @@ export class ChatStore {
     try {
       const result = await this.bridge.call('threads.get', { threadId });
       if (token !== this.openToken) return result;
-      if (result.ok) this.show(result.value);
+      if (result.ok) {
+        this.show(result.value);
+        void this.measureContext();
+      }
       return result;
     } finally {
       if (token === this.openToken) this.opening = false;
@@ -171,6 +176,29 @@ export class ChatStore {
     return result.ok;
   }
 
+  /** Shows another version of a regenerated reply; later turns see the one chosen. */
+  async chooseVersion(messageId: string): Promise<void> {
+    const thread = this.thread;
+    if (!thread || this.generating) return;
+    this.mutations++;
+    const result = await this.bridge.call('chat.chooseVersion', { threadId: thread.id, messageId });
+    if (!result.ok) return this.toasts.error(result.error);
+    if (this.thread?.id !== thread.id) return;
+    this.replaceKeepingSpeeds(result.value);
+    await this.measureContext();
+  }
+
+  /**
+   * Measures the open chat's history in the loaded model (what the context meter shows); the
+   * stored figures of the last reply stay when there is nothing to measure with.
+   */
+  async measureContext(): Promise<void> {
+    const thread = this.thread;
+    if (!thread || this.generating) return;
+    const result = await this.bridge.call('chat.context', { threadId: thread.id });
+    if (result.ok && this.thread?.id === thread.id && !this.generating && result.value) this.context = result.value;
+  }
+
   /** Signs this chat's answer receipts stored unsigned while the vault was locked; says what happened. */
   async signReceipts(): Promise<void> {
     const thread = this.thread;
@@ -263,6 +291,8 @@ export class ChatStore {
         else this.streams.set(event.messageId, { text: event.text, fromStart: false });
         if (current) {
           this.ensureReply(event.messageId);
+          // The meter follows the reply as it grows.
+          if (event.used !== undefined && this.context) this.context = { ...this.context, used: event.used };
           this.scheduleFlush();
         }
         break;

@@ -2,7 +2,9 @@ import type { AppInfo, JobInfo } from '#contract/dto';
 import { MAX_MESSAGE_CHARS } from '#contract/limits';
 import type { ConnectionState, HearthClient } from '../api/client';
 import { createMarkdownRenderer, type MarkdownRenderer } from '../util/markdown';
+import { ChatSearchStore } from './chatSearchStore.svelte';
 import { ChatStore } from './chatStore.svelte';
+import { ChatTransferStore } from './chatTransferStore.svelte';
 import { DiscoverStore } from './discoverStore.svelte';
 import { DocumentsStore } from './documentsStore.svelte';
 import { DownloadStore } from './downloadStore.svelte';
@@ -38,6 +40,8 @@ export class HearthApp {
   readonly runtime: RuntimeStore;
   readonly threads: ThreadListStore;
   readonly chat: ChatStore;
+  readonly search: ChatSearchStore;
+  readonly transfer: ChatTransferStore;
   readonly discover: DiscoverStore;
   readonly downloads: DownloadStore;
   readonly library: LibraryStore;
@@ -68,6 +72,8 @@ export class HearthApp {
     this.runtime = new RuntimeStore(bridge, this.toasts);
     this.threads = new ThreadListStore(bridge, this.toasts);
     this.chat = new ChatStore(bridge, this.toasts, () => this.refreshThreadsSoon());
+    this.search = new ChatSearchStore(bridge, this.toasts);
+    this.transfer = new ChatTransferStore(bridge, this.toasts, () => this.info?.host !== 'desktop');
     this.downloads = new DownloadStore(bridge, this.toasts, (job) => this.onDownloaded(job));
     this.discover = new DiscoverStore(bridge, this.toasts, (job) => this.downloads.handleUpdate(job));
     this.library = new LibraryStore(bridge, this.toasts, this.runtime);
@@ -159,6 +165,12 @@ export class HearthApp {
     this.chat.show(thread);
     await this.select(thread.id);
     return true;
+  }
+
+  /** Opens a chat at one message (a search hit): scrolled to it, and marked for a moment. */
+  async openMessage(threadId: string, messageId: string): Promise<void> {
+    await this.select(threadId);
+    if (this.chat.threadId === threadId) this.chat.focusMessageId = messageId;
   }
 
   /** Sends from the composer, starting a chat first when none is open. */

@@ -17,8 +17,9 @@ export class ThreadListStore {
     else this.toasts.error(result.error);
   }
 
+  /** A new chat, or the empty one there is (clicking New chat twice gives one empty chat). */
   async create(): Promise<Thread | null> {
-    const result = await this.bridge.call('threads.create', {});
+    const result = await this.bridge.call('threads.create', { reuseEmpty: true });
     if (!result.ok) {
       this.toasts.error(result.error);
       return null;

@@ -47,14 +47,11 @@ export function fileStem(path: string): string {
 }
 
 /**
- * A model's label: its file name, plus the name inside the file when that says something
- * more (metadata names are often just the architecture, e.g. "llama").
+ * A model's label: the one name the core gives it everywhere (the GGUF's own name, or the
+ * file name where that name is generic, like "llama").
  */
 export function modelLabel(model: { name: string; path: string }): string {
-  const stem = fileStem(model.path);
-  const name = model.name.trim();
-  if (!name || stem.toLowerCase().includes(name.toLowerCase())) return stem;
-  return `${stem} (${name})`;
+  return model.name.trim() || fileStem(model.path);
 }
 
 /** "1.2 MB/s" */

@@ -1,6 +1,7 @@
 import DOMPurify from 'dompurify';
 import hljs from 'highlight.js/lib/common';
 import { Marked, type Tokens } from 'marked';
+import { mathExtension } from './markdownMath';
 
 export interface MarkdownRenderer {
   /**
@@ -48,9 +49,19 @@ export function createMarkdownRenderer(): MarkdownRenderer {
       },
     },
   });
+  // Math ($E = mc^2$, $$…$$) as MathML through KaTeX.
+  marked.use(mathExtension);
 
   const purify = DOMPurify(window);
   purify.addHook('afterSanitizeAttributes', (node) => {
+    // The only inputs a reply holds are GFM task-list boxes (raw HTML is escaped above): each
+    // is made a disabled checkbox whatever it claimed to be.
+    if (node.tagName === 'INPUT') {
+      node.setAttribute('type', 'checkbox');
+      node.setAttribute('disabled', '');
+      node.setAttribute('aria-label', node.hasAttribute('checked') ? 'Done' : 'Not done');
+      node.classList.add('task-box');
+    }
     if (node.tagName === 'A') {
       node.setAttribute('target', '_blank');
       node.setAttribute('rel', 'noopener noreferrer nofollow');
@@ -61,8 +72,8 @@ export function createMarkdownRenderer(): MarkdownRenderer {
     render(text, options = {}) {
       const html = marked.parse(text, { async: false });
       const dom = purify.sanitize(html, {
-        USE_PROFILES: { html: true },
-        FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'],
+        USE_PROFILES: { html: true, mathMl: true },
+        FORBID_TAGS: ['style', 'form', 'button', 'textarea', 'select'],
         FORBID_ATTR: ['style'],
         RETURN_DOM: true,
       });
