@@ -18,8 +18,9 @@ export const serveCommand = defineCommand({
 UI as the desktop app. The URL works once: its code is exchanged for a session cookie that
 only this server gets. For another browser, press Enter (or send the process SIGUSR2) and a
 new line with a new one-time URL is printed. Requests without the session are refused.
-The port and the access token are kept in the data directory (with the other secrets), so
-after a restart open pages reconnect and reloads work; --port and --new-token change them.
+The port and the access token are kept with Hearth's other secrets (the keychain, else the
+data directory, encrypted), so after a restart open pages reconnect and reloads work;
+--port and --new-token change them.
 Stop with Ctrl+C (or SIGTERM).`,
   options: {
     port: integer('N', 'Listen on port N from now on (0: a free one). Default: the port of the last start, else a free one', {
