@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser } from '../support/browser';
+import { startHubServer, type HubServer } from '../support/hubServer';
+import { startServe } from '../support/server';
+import { tempDir } from '../support/tempDir';
+import { testModelPath } from '../support/testModels';
+
+/**
+ * Models → On this machine → Import in real Chromium: a pasted URL is pulled as a download
+ * (it used to become FILE_NOT_FOUND at a path under the server's working directory), and a
+ * relative path is refused with a sentence saying a full path is needed.
+ */
+describe('pull a model by URL from the Models screen (e2e)', () => {
+  let hub: HubServer;
+  let server: Awaited<ReturnType<typeof startServe>>;
+  let browser: Browser;
+  let page: Page;
+  let data: ReturnType<typeof tempDir>;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    hub = await startHubServer({}, { plainFiles: { 'tiny-tales.gguf': await testModelPath('stories260K') } });
+    data = tempDir('hearth-e2e-pull-url-');
+    server = await startServe(['--data-dir', data.path, '--threads', '1']);
+    ({ browser, page } = await openBrowser({ width: 1280, height: 860 }, errors));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await hub?.close();
+    data?.cleanup();
+  });
+
+  it('refuses a relative path, and downloads a pasted URL', async () => {
+    const url = new URL(server.url);
+    await page.goto(`${url.origin}${url.pathname}${url.search}#/models/local`);
+    const path = page.getByTestId('import-path');
+    await expect.poll(() => path.count(), { timeout: 20_000 }).toBe(1);
+
+    await path.fill('models/tiny-tales.gguf');
+    await page.getByTestId('import-submit').click();
+    await expect.poll(() => page.getByTestId('error-toast').filter({ hasText: /full path/ }).count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.getByTestId('error-toast').innerText()).not.toMatch(/FILE_NOT_FOUND/);
+
+    await path.fill(`${hub.url}/files/tiny-tales.gguf`);
+    expect(await page.getByTestId('import-submit').innerText()).toBe('Download');
+    await page.getByTestId('import-submit').click();
+    const model = page.getByTestId('local-model').filter({ hasText: 'tiny-tales' });
+    await expect.poll(() => model.count(), { timeout: 60_000 }).toBe(1);
+    expect(await path.inputValue()).toBe('');
+    expect(hub.requests.some((r) => r.method === 'GET' && r.path === '/files/tiny-tales.gguf')).toBe(true);
+    await page.screenshot({ path: join(__dirname, '..', '..', 'test-results', 'e2e', 'models-pull-url.png') });
+  });
+});
