@@ -13,6 +13,7 @@ import { ElectronDialogs } from './electron/electronDialogs';
 import { registerIpc } from './electron/ipc';
 import { createMainWindow } from './electron/mainWindow';
 import { RendererOrigin } from './electron/rendererOrigin';
+import { RelaunchHostControl } from './electron/relaunchHostControl';
 import { SafeStorageSecretStore } from './electron/safeStorageSecretStore';
 import { FileSecretStore } from './core/ports/secretStore';
 
@@ -69,6 +70,7 @@ function start(): void {
         logger,
         // The OS keychain keeps tokens and a remembered vault passphrase.
         secrets: SafeStorageSecretStore.create(dataDir, new FileSecretStore(dataDir), logger),
+        host: new RelaunchHostControl(),
       },
     );
   } catch (error) {

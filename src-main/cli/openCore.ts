@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { LOG_LEVELS, type LogLevel } from '../core/common/logger';
 import { createCore, type Core } from '../core/createCore';
+import type { HostControl } from '../core/ports/hostControl';
 import type { GpuSetting } from '../core/inference/llamaRuntime';
 import type { LibraryOptions } from '../core/library/documentLibrary';
 import { resolveDataDir } from '../core/ports/dataDir';
@@ -27,7 +28,7 @@ export function openCore(
   ctx: CliContext,
   defaultLogLevel: LogLevel,
   library: Partial<LibraryOptions> = {},
-  options: { serving?: boolean } = {},
+  options: { serving?: boolean; host?: HostControl } = {},
 ): Core {
   const level = LOG_LEVELS.find((l) => l === ctx.env.HEARTH_LOG) ?? defaultLogLevel;
   const dataDir = resolveDataDir(args['data-dir'], ctx.env);
@@ -45,7 +46,11 @@ export function openCore(
       library,
     },
     // The Secret Service where a server or terminal has one; otherwise the data directory (said wherever "remember" is offered).
-    { logger: createCliLogger(level, ctx.stderr, ctx.errorLog, options), secrets: new HostSecretStore(dataDir, ctx.env) },
+    {
+      logger: createCliLogger(level, ctx.stderr, ctx.errorLog, options),
+      secrets: new HostSecretStore(dataDir, ctx.env),
+      ...(options.host ? { host: options.host } : {}),
+    },
   );
 }
 

@@ -6,7 +6,10 @@ import { flag, integer, text } from './declare/options';
 import { backendLine } from './format';
 import { openCore } from './openCore';
 import { isPortInUse, startServer, type HearthServer } from './server';
-import { chooseServerIdentity, writeServerIdentity } from './serverIdentity';
+import { chooseServerIdentity, writeServerIdentity, type ServerIdentity } from './serverIdentity';
+import type { CliContext } from './cliContext';
+import type { Core } from '../core/createCore';
+import type { HostControl } from '../core/ports/hostControl';
 import { coreOptions } from './sharedOptions';
 
 /** `hearth serve`: the core plus the local server, until SIGINT/SIGTERM. */
@@ -35,51 +38,90 @@ Stop with Ctrl+C (or SIGTERM).`,
   positionals: {},
   async run({ options }, ctx) {
     const rendererDir = resolve(options['renderer-dir'] ?? ctx.defaultRendererDir);
-    const core = openCore(options, ctx, 'info', {}, { serving: true });
-    let server: HearthServer | null = null;
     // Listen before the slow parts, so Ctrl+C during start-up still shuts down cleanly.
     let stopRequested: (signal: NodeJS.Signals) => void = () => undefined;
     const stopped = new Promise<NodeJS.Signals>((done) => (stopRequested = done));
     const unsubscribe = ctx.onSignal((signal) => stopRequested(signal));
+    let server: HearthServer | null = null;
     // Until the server is up there is no URL to hand out; a request before that is ignored.
     const stopUrlRequests = ctx.onUserRequest(() => {
       if (server) ctx.stdout(`Hearth is running at ${server.newUrl()}\n`);
     });
+    // The page's "switch to the restored data": this core closes and the other opens behind the
+    // same port and token, so open pages reconnect and their session still counts.
+    let switchTo: (dataDir: string) => void = () => undefined;
+    const host: HostControl = {
+      canSwitchDataDir: true,
+      // After the call's answer has gone out: the switch closes the connection it came on.
+      switchDataDir: (dataDir) => void setTimeout(() => switchTo(dataDir), 50),
+    };
+    let dataDirArg = options['data-dir'];
+    let keep: ServerIdentity | null = null;
     try {
-      // Start the backend first: the UI asks for it at once, and a failure belongs here.
-      const backend = await core.runtime.backendInfo();
-      const identity = await chooseServerIdentity(core.secrets, { port: options.port, renewToken: options['new-token'] });
-      if (identity.problem) ctx.stderr(`WARNING: ${identity.problem}; using a new token for this start.\n`);
-      server = await startServer(core, { port: identity.port, token: identity.token, rendererDir }).catch((error: unknown) => {
-        // The remembered port is taken (another program got it meanwhile): a free one this time,
-        // and the remembered one is tried again next start.
-        if (!identity.portRemembered || !isPortInUse(error)) throw error;
-        ctx.stderr(`WARNING: port ${identity.port} (used last time) is taken; using a free one for this start.\n`);
-        return startServer(core, { port: 0, token: identity.token, rendererDir });
-      });
-      // A port taken from under us stays the remembered one; a new token is remembered at once.
-      const port = identity.portRemembered ? identity.port : server.port;
-      if (!identity.problem) await writeServerIdentity(core.secrets, { port, token: server.token });
-      ctx.stderr(`Data directory: ${core.config.dataDir}\n`);
-      ctx.stderr(`${backendLine(backend)}\n`);
-      if (!existsSync(join(rendererDir, 'index.html'))) {
-        ctx.stderr(`WARNING: no UI at ${rendererDir}; run \`npm run build\` (the WebSocket API works without it).\n`);
+      for (;;) {
+        const switched = new Promise<string>((done) => (switchTo = done));
+        const core = openCore({ ...options, 'data-dir': dataDirArg }, ctx, 'info', {}, { serving: true, host });
+        try {
+          server = await serveCore(core, { rendererDir, keep, port: options.port, renewToken: options['new-token'] && keep === null }, ctx);
+          if (keep === null && options.open) {
+            // A URL of its own, so the printed one still works for another browser.
+            const opened = await openBrowser(server.newUrl(), ctx.env);
+            if (!opened.ok) ctx.stderr(`WARNING: could not open a browser (${opened.message}); open the URL above instead.\n`);
+          }
+          const next = await Promise.race([stopped, switched.then((dataDir) => ({ dataDir }))]);
+          if (typeof next === 'string') {
+            ctx.stderr(`Stopping (${next})…\n`);
+            return 0;
+          }
+          ctx.stderr(`Switching to the data directory ${next.dataDir}…\n`);
+          keep = { port: server.port, token: server.token };
+          dataDirArg = next.dataDir;
+        } finally {
+          await server?.close();
+          server = null;
+          await core.dispose();
+        }
       }
-      ctx.stdout(`Hearth is running at ${server.url}\n`);
-      ctx.stderr(`That URL works once. For another, press Enter (or kill -USR2 ${ctx.pid}). Press Ctrl+C to stop.\n`);
-      if (options.open) {
-        // A URL of its own, so the printed one still works for another browser.
-        const opened = await openBrowser(server.newUrl(), ctx.env);
-        if (!opened.ok) ctx.stderr(`WARNING: could not open a browser (${opened.message}); open the URL above instead.\n`);
-      }
-      const signal = await stopped;
-      ctx.stderr(`Stopping (${signal})…\n`);
-      return 0;
     } finally {
       stopUrlRequests();
       unsubscribe();
-      await server?.close();
-      await core.dispose();
     }
   },
 });
+
+interface ServeOptions {
+  rendererDir: string;
+  /** After a switch: the port and token to keep, so open pages stay signed in. */
+  keep: ServerIdentity | null;
+  port: number | undefined;
+  renewToken: boolean;
+}
+
+/** Starts the server for one core and prints where it runs. */
+async function serveCore(core: Core, options: ServeOptions, ctx: CliContext): Promise<HearthServer> {
+  const { rendererDir, keep } = options;
+  // Start the backend first: the UI asks for it at once, and a failure belongs here.
+  const backend = await core.runtime.backendInfo();
+  const identity = keep
+    ? { ...keep, portRemembered: false, problem: null }
+    : await chooseServerIdentity(core.secrets, { port: options.port, renewToken: options.renewToken });
+  if (identity.problem) ctx.stderr(`WARNING: ${identity.problem}; using a new token for this start.\n`);
+  const server = await startServer(core, { port: identity.port, token: identity.token, rendererDir }).catch((error: unknown) => {
+    // The remembered port is taken (another program got it meanwhile): a free one this time,
+    // and the remembered one is tried again next start.
+    if (!identity.portRemembered || !isPortInUse(error)) throw error;
+    ctx.stderr(`WARNING: port ${identity.port} (used last time) is taken; using a free one for this start.\n`);
+    return startServer(core, { port: 0, token: identity.token, rendererDir });
+  });
+  // A port taken from under us stays the remembered one; a new token is remembered at once.
+  const port = identity.portRemembered ? identity.port : server.port;
+  if (!identity.problem) await writeServerIdentity(core.secrets, { port, token: server.token });
+  ctx.stderr(`Data directory: ${core.config.dataDir}\n`);
+  ctx.stderr(`${backendLine(backend)}\n`);
+  if (!existsSync(join(rendererDir, 'index.html'))) {
+    ctx.stderr(`WARNING: no UI at ${rendererDir}; run \`npm run build\` (the WebSocket API works without it).\n`);
+  }
+  ctx.stdout(`Hearth is running at ${server.url}\n`);
+  ctx.stderr(`That URL works once. For another, press Enter (or kill -USR2 ${ctx.pid}). Press Ctrl+C to stop.\n`);
+  return server;
+}

@@ -32,6 +32,7 @@ import { resolveSource } from './models/resolveSource';
 import { FileSecretStore, type SecretStore } from './ports/secretStore';
 import { dataLayout } from './ports/dataDir';
 import { NoDialogs, type Dialogs } from './ports/dialogs';
+import { NoHostControl, type HostControl } from './ports/hostControl';
 import { openDatabase, type Db } from './storage/database';
 import { dataDirError } from './storage/databaseErrors';
 import { holdDataDir, type DataDirHold } from './storage/dataDirHolders';
@@ -73,6 +74,8 @@ export interface CorePorts {
   logger?: Logger;
   /** Where tokens are kept; the desktop app passes Electron safeStorage, others get an encrypted file. */
   secrets?: SecretStore;
+  /** What the hosting program can do to itself (switch data folders); absent, nothing. */
+  host?: HostControl;
 }
 
 
@@ -84,6 +87,7 @@ export interface Core {
   events: Emitter<CoreEvents>;
   logger: Logger;
   dialogs: Dialogs;
+  host: HostControl;
   settings: SettingsRepository;
   runtime: LlamaRuntime;
   models: ModelLibrary;
@@ -176,6 +180,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const parser = new DocumentParser({ workerPath: config.parseWorkerPath, ...config.parser });
   let storePromise: Promise<ChunkStore> | null = null;
   const dialogs = ports.dialogs ?? new NoDialogs();
+  const host = ports.host ?? new NoHostControl();
   const libraryRepo = new LibraryRepository(db, Date.now, logger);
   const library = new DocumentLibrary({
     repo: libraryRepo,
@@ -270,6 +275,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     events,
     logger,
     dialogs,
+    host,
     settings,
     runtime,
     models,

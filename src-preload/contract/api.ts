@@ -144,6 +144,8 @@ export const settingsSchema = z.object({
 
 export const calls = {
   'app.info': call<AppInfo>()(empty),
+  /** Continues on another data folder (a restored one): the desktop app restarts, `hearth serve` reopens behind the same address. */
+  'app.switchDataDir': call<null>()(z.object({ dataDir: z.string().min(1).max(4096) }).strict()),
 
   'settings.get': call<Settings>()(empty),
   'settings.update': call<Settings>()(settingsSchema.partial().strict()),

@@ -225,6 +225,8 @@ export interface AppInfo {
   /** 'desktop' when an Electron shell hosts the UI, 'server' for the headless server. */
   host: AppHost;
   canPickFiles: boolean;
+  /** Whether this Hearth can switch to another data folder while it runs (app.switchDataDir). */
+  canSwitchDataDir: boolean;
   limits: { maxMessageChars: number };
 }
 

@@ -5,6 +5,7 @@
  */
 export const CALL_NAMES = [
   'app.info',
+  'app.switchDataDir',
   'settings.get',
   'settings.update',
   'settings.reset',

@@ -56,6 +56,8 @@ export class HearthApp {
   view = $state<View>('chat');
   modelsTab = $state<ModelsTab>('discover');
   connection = $state<ConnectionState>('connecting');
+  /** While switching data folders: waiting for the old connection to close, then for the new one. */
+  switching = $state<'closing' | 'reopening' | null>(null);
   /** Ticks every 30 s so relative times stay true. */
   now = $state(Date.now());
   readonly maxMessageChars = $derived(this.info?.limits.maxMessageChars ?? MAX_MESSAGE_CHARS); // the contract's limit, until app.info answers
@@ -272,8 +274,28 @@ export class HearthApp {
     }
   }
 
+  /**
+   * Continues on another data folder (a restored one). The host closes this data and opens
+   * the other behind the same address; the page reloads once the connection has gone and come
+   * back, so every screen shows the other data. False (with a toast) when it was refused.
+   */
+  async switchDataDir(dataDir: string): Promise<boolean> {
+    const result = await this.client.bridge.call('app.switchDataDir', { dataDir });
+    if (!result.ok) {
+      this.toasts.error(result.error);
+      return false;
+    }
+    this.switching = 'closing';
+    return true;
+  }
+
   private onConnection(state: ConnectionState): void {
     this.connection = state;
+    if (this.switching === 'closing' && state !== 'open') this.switching = 'reopening';
+    else if (this.switching === 'reopening' && state === 'open') {
+      location.reload();
+      return;
+    }
     if (state !== 'open') return;
     // Events were missed while the socket was down: fetch the truth again.
     if (this.wasOpen) void this.loadEverything();
