@@ -239,8 +239,8 @@ describe('backup: wallet, snapshot, publish and restore in the browser (e2e)', (
     expect(await page.getByTestId('restore-error').count()).toBe(0);
     const done = page.getByTestId('restore-done');
     expect(await done.getAttribute('data-dir')).toBe(restored);
-    expect(await page.getByTestId('restore-command').innerText()).toBe(`hearth serve --data-dir ${restored}`);
-    expect(await done.innerText()).toContain('HEARTH_DATA_DIR=');
+    // No command line to copy: a button switches this Hearth to the restored data.
+    expect(await done.innerText()).not.toContain('hearth serve');
     // The phrase does not stay in the form.
     expect(await page.getByTestId('restore-phrase').inputValue()).toBe('');
     await page.getByTestId('restore-done').scrollIntoViewIfNeeded();
@@ -250,6 +250,20 @@ describe('backup: wallet, snapshot, publish and restore in the browser (e2e)', (
     const original = threadRows(data.path);
     expect(original).toHaveLength(2);
     expect(threadRows(restored)).toEqual(original);
+
+    // Switch: the server reopens on the restored folder behind the same address and the page reloads.
+    const loads: string[] = [];
+    page.on('load', () => loads.push(page.url()));
+    await page.getByTestId('restore-switch').click();
+    await expect.poll(() => loads.length, { timeout: 60_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('vault-identity').getAttribute('data-state'), { timeout: 30_000 }).not.toBe('loading');
+    // The restored folder is now the one in use: the restore form refuses it as a target.
+    await page.getByTestId('restore-phrase').fill(phrase);
+    await page.getByTestId('restore-data-dir').fill(restored);
+    await expect.poll(() => page.getByTestId('restore-problem').innerText(), { timeout: 20_000 }).toMatch(/data folder Hearth uses now/);
+    // The restored chats are the ones listed.
+    const titles = await page.getByTestId('thread-item').allInnerTexts();
+    expect(titles.length).toBe(2);
   }, 180_000);
 
   it('logged no page errors', () => {
