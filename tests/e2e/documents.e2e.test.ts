@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { createCore } from '../../src-main/core/createCore';
 import { openBrowser } from '../support/browser';
@@ -337,8 +337,10 @@ describe('documents and cited answers in the browser (e2e)', () => {
   }, 180_000);
 
   it('makes a small file searchable while a large one is still embedding, and cancel keeps it', async () => {
-    const cabinet = join(docs.path, 'cabinet');
-    mkdirSync(cabinet);
+    // A second folder in the collection (outside the first, which is watched).
+    const cabinetDir = tempDir('hearth-e2e-cabinet-');
+    onTestFinished(() => cabinetDir.cleanup());
+    const cabinet = cabinetDir.path;
     // Hundreds of chunks to embed: the small file must not wait for them.
     const parts = Array.from({ length: 1500 }, (_, i) => `## Drawer ${i}\n\nThe archive drawer ${i} holds ledger ${i * 13} in faded ink.`);
     writeFileSync(join(cabinet, 'a-archive.md'), `# Archive\n\n${parts.join('\n\n')}\n`);

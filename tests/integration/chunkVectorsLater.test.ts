@@ -42,7 +42,8 @@ describe('chunks without vectors yet', () => {
     // A vector is only reused from a chunk that has one.
     expect([...(await store.vectorsByTextHash(TABLE, ['h:lighthouse keeper', 'h:harbour pilot'])).keys()]).toEqual(['h:lighthouse keeper']);
 
-    await store.setVectors(TABLE, [{ id: 'b:1', vector: Float32Array.of(0, 1, 0, 0) }, { id: 'gone:0', vector: Float32Array.of(0, 0, 1, 0) }]);
+    const [, pilot] = await store.unembedded(TABLE, ['b']);
+    await store.setVectors(TABLE, [{ ...pilot!, vector: Float32Array.of(0, 1, 0, 0) }, { ...pilot!, id: 'gone:0', vector: Float32Array.of(0, 0, 1, 0) }]);
     expect(await store.unembeddedCounts(TABLE)).toEqual(new Map([['b', 1]]));
     const [nearest] = await store.searchVector(TABLE, Float32Array.of(0, 1, 0, 0), { limit: 1 });
     expect(nearest).toMatchObject({ row: { id: 'b:1', text: 'harbour pilot', lineStart: 1 } });
@@ -50,7 +51,20 @@ describe('chunks without vectors yet', () => {
     // Setting vectors kept every other column and the full-text ranking.
     expect((await store.searchText(TABLE, 'harbour', { limit: 5 })).map((h) => h.row.id)).toEqual(['b:1']);
     expect(await store.tableInfo(TABLE)).toEqual({ ...SPEC, rows: 3 });
-    await expect(store.setVectors(TABLE, [{ id: 'b:0', vector: Float32Array.of(1, 2) }])).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(store.setVectors(TABLE, [{ ...pilot!, vector: Float32Array.of(1, 2) }])).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+
+  it('sets vectors on a big table with null vectors after its indexes were refreshed (a partial merge failed there)', async () => {
+    const v = (seed: number) => Float32Array.from({ length: 4 }, (_, i) => Math.sin(seed * 7 + i) + 1.5);
+    await store.ensureTable(TABLE, SPEC);
+    await store.replaceDocuments(TABLE, ['a'], [row('a', 0, 'alpha', v(1))]);
+    await store.replaceDocuments(TABLE, ['b'], Array.from({ length: 1500 }, (_, i) => row('b', i, `beta ${i}`, null)));
+    await store.refreshIndexes(TABLE);
+    await store.replaceDocuments(TABLE, ['d'], Array.from({ length: 300 }, (_, i) => row('d', i, `delta ${i}`, null)));
+    const pending = await store.unembedded(TABLE, ['d']);
+    for (let k = 0; k < 3; k++) await store.setVectors(TABLE, pending.slice(k * 16, k * 16 + 16).map((r, i) => ({ ...r, vector: v(k * 16 + i) })));
+    expect(await store.unembeddedCounts(TABLE)).toEqual(new Map([['b', 1500], ['d', 300 - 48]]));
+    expect((await store.searchText(TABLE, 'delta', { limit: 400 })).length).toBe(300);
   });
 
   it('opens a table made before vectors could come later, relaxing its vector column and keeping its rows', async () => {

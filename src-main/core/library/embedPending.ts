@@ -38,7 +38,7 @@ export async function embedPending(context: EmbedPendingContext): Promise<boolea
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   const docIds = [...counts.keys()].sort((a, b) => counts.get(a)! - counts.get(b)! || (a < b ? -1 : 1));
   let done = 0;
-  let waiting: { id: string; vector: Float32Array }[] = [];
+  let waiting: (StoredChunk & { vector: Float32Array })[] = [];
   let lastCommit = performance.now();
   const commit = async () => {
     if (waiting.length > 0) await store.setVectors(target.key, waiting);
@@ -55,7 +55,7 @@ export async function embedPending(context: EmbedPendingContext): Promise<boolea
     for (const row of rows) byHash.set(row.textHash, [...(byHash.get(row.textHash) ?? []), row]);
     const give = (hash: string) => {
       const vector = known.get(hash)!;
-      for (const row of byHash.get(hash) ?? []) waiting.push({ id: row.id, vector });
+      for (const row of byHash.get(hash) ?? []) waiting.push({ ...row, vector });
       done += byHash.get(hash)?.length ?? 0;
     };
     // Texts embedded already (here or elsewhere in the table) first, then the rest in slices.

@@ -8,7 +8,7 @@ import { arrow, type ArrowTable } from './arrow';
 import { byScore, column, readNumbers, readRecords, readVector, scored, toArrow, type ChunkHit, type ChunkScore } from './chunkArrow';
 import { ftsRanks, keepFtsRanked, refreshTableIndexes, type RefreshResult } from './chunkIndexes';
 import { checkLimit, checkRows, checkTableName, checkVector, chunkFields, chunkSchema, describeFields, legacyChunkFields, MAX_DIMENSION, RECORD_COLUMNS } from './chunkSchema';
-import { ChunkTableMismatchError, vectorType, type ChunkRow, type StoredChunk, type TableInfo, type TableSpec } from './chunkSchema';
+import { ChunkTableMismatchError, type ChunkRow, type StoredChunk, type TableInfo, type TableSpec } from './chunkSchema';
 import { buildWhere, sqlIn, type SearchFilter } from './sqlFilter';
 
 export type { ChunkHit, ChunkScore } from './chunkArrow';
@@ -279,18 +279,17 @@ export class ChunkStore {
   }
 
   /**
-   * Sets the vectors of chunks already in the table, by id, in one commit (the other columns
-   * stay as they are). Ids no longer in the table are ignored.
+   * Gives chunks already in the table their vectors, in one commit: the rows are written whole
+   * (as read back, plus the vector) by id. A partial-column merge is not used: LanceDB 0.37
+   * fails it on fragments that hold null vectors. Ids no longer in the table are ignored.
    */
-  async setVectors(name: string, entries: readonly { id: string; vector: Float32Array }[]): Promise<void> {
+  async setVectors(name: string, rows: readonly (StoredChunk & { vector: Float32Array })[]): Promise<void> {
     checkTableName(name);
-    if (entries.length === 0) return;
+    if (rows.length === 0) return;
     await this.exclusive(name, async () => {
       const { table, dimension } = await this.handle(name);
-      for (const entry of entries) checkVector(entry.vector, dimension, `Chunk ${entry.id}'s vector`);
-      const vectors = arrow.vectorFromArray(entries.map((e) => [...e.vector]), vectorType(dimension));
-      const ids = arrow.vectorFromArray(entries.map((e) => e.id), new arrow.Utf8());
-      await table.mergeInsert('id').whenMatchedUpdateAll().execute(new arrow.Table({ id: ids, vector: vectors }));
+      checkRows(rows, new Set(rows.map((row) => row.docId)), dimension);
+      await table.mergeInsert('id').whenMatchedUpdateAll().execute(toArrow(rows, dimension));
       await keepFtsRanked(table);
     });
   }
