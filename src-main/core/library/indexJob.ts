@@ -180,7 +180,11 @@ export class LibraryIndexer {
     const processing = { parser, options, target, countTokens, store, signal };
     const embedding = modelRow && modelRow.id === target.modelId ? modelRow : null;
     const progress = new IndexProgress((fraction, detail) => context.onProgress(fraction, detail), embedding !== null);
-    const commits = new CommitQueue((batch) => this.writeBatch(store, target, batch), options.writeBatchChunks);
+    const commits = new CommitQueue(async (batch) => {
+      await this.writeBatch(store, target, batch);
+      // The file list hears of finished files at once, not at the end of the run.
+      this.changedSoon();
+    }, options.writeBatchChunks);
 
     let toScan: string[] = params.scan === 'all' ? repo.sources().map((s) => s.id) : [...params.scan];
     const read = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, chunks: 0 };
