@@ -32,7 +32,8 @@ import { resolveSource } from './models/resolveSource';
 import { FileSecretStore, type SecretStore } from './ports/secretStore';
 import { dataLayout } from './ports/dataDir';
 import { NoDialogs, type Dialogs } from './ports/dialogs';
-import { NoHostControl, type HostControl } from './ports/hostControl';
+import { checkDataDirToOpen } from './ports/dataDirCheck';
+import { DataDirSwitch, NoHostControl, type HostControl } from './ports/hostControl';
 import { openDatabase, type Db } from './storage/database';
 import { dataDirError } from './storage/databaseErrors';
 import { holdDataDir, type DataDirHold } from './storage/dataDirHolders';
@@ -87,7 +88,8 @@ export interface Core {
   events: Emitter<CoreEvents>;
   logger: Logger;
   dialogs: Dialogs;
-  host: HostControl;
+  /** Continuing on another data folder (a restored one), where the host can. */
+  dataDirSwitch: DataDirSwitch;
   settings: SettingsRepository;
   runtime: LlamaRuntime;
   models: ModelLibrary;
@@ -180,7 +182,9 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const parser = new DocumentParser({ workerPath: config.parseWorkerPath, ...config.parser });
   let storePromise: Promise<ChunkStore> | null = null;
   const dialogs = ports.dialogs ?? new NoDialogs();
-  const host = ports.host ?? new NoHostControl();
+  const dataDirSwitch = new DataDirSwitch(ports.host ?? new NoHostControl(), config.dataDir, (dir, current) =>
+    checkDataDirToOpen(dir, current, config.sqliteNativeBinding),
+  );
   const libraryRepo = new LibraryRepository(db, Date.now, logger);
   const library = new DocumentLibrary({
     repo: libraryRepo,
@@ -275,7 +279,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     events,
     logger,
     dialogs,
-    host,
+    dataDirSwitch,
     settings,
     runtime,
     models,

@@ -21,3 +21,21 @@ export class NoHostControl implements HostControl {
     throw new HearthError('UNSUPPORTED', 'This Hearth cannot switch to another data folder while it runs; start it on that folder instead.');
   }
 }
+
+/** The contract's app.switchDataDir: the folder is checked here, then the host is asked. */
+export class DataDirSwitch {
+  constructor(
+    private readonly host: HostControl,
+    private readonly currentDataDir: string,
+    private readonly check: (dataDir: string, current: string) => string,
+  ) {}
+
+  get available(): boolean {
+    return this.host.canSwitchDataDir;
+  }
+
+  switchTo(dataDir: string): void {
+    if (!this.host.canSwitchDataDir) this.host.switchDataDir(dataDir); // says why it cannot
+    this.host.switchDataDir(this.check(dataDir, this.currentDataDir));
+  }
+}

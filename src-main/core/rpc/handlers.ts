@@ -1,6 +1,5 @@
 import { MAX_MESSAGE_CHARS, type CallInput, type CallName, type CallOutput } from '#contract/api';
 import type { Core } from '../createCore';
-import { checkDataDirToOpen } from '../storage/dataDirCheck';
 
 export type Handlers = { [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> | CallOutput<N> };
 
@@ -12,12 +11,11 @@ export function createHandlers(core: Core): Handlers {
       dataDir: core.config.dataDir,
       host: core.config.host,
       canPickFiles: core.config.host === 'desktop',
-      canSwitchDataDir: core.host.canSwitchDataDir,
+      canSwitchDataDir: core.dataDirSwitch.available,
       limits: { maxMessageChars: MAX_MESSAGE_CHARS },
     }),
     'app.switchDataDir': ({ dataDir }) => {
-      if (!core.host.canSwitchDataDir) core.host.switchDataDir(dataDir); // says why it cannot
-      core.host.switchDataDir(checkDataDirToOpen(dataDir, core.config.dataDir, core.config.sqliteNativeBinding));
+      core.dataDirSwitch.switchTo(dataDir);
       return null;
     },
     'settings.get': () => core.settings.get(),

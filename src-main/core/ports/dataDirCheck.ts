@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { HearthError } from '../common/hearthError';
-import { dataLayout } from '../ports/dataDir';
+import { dataLayout } from './dataDir';
 
 /**
  * Checks that a folder holds a Hearth data directory this Hearth could switch to (a restore's
