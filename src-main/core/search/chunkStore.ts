@@ -5,8 +5,9 @@ import { KeyedSequencer } from '../common/async';
 import { HearthError } from '../common/hearthError';
 import { lanceWriteError } from './lanceErrors';
 import { arrow, type ArrowTable } from './arrow';
-import { byScore, column, readNumbers, readRecords, readVector, scored, toArrow, type ChunkHit, type ChunkScore } from './chunkArrow';
+import { byScore, column, readNumbers, readRecords, scored, toArrow, type ChunkHit, type ChunkScore } from './chunkArrow';
 import { ftsRanks, keepFtsRanked, refreshTableIndexes, type RefreshResult } from './chunkIndexes';
+import { chunksById, countByDocument, IN_BATCH, vectorsByTextHash } from './chunkReads';
 import { checkLimit, checkRows, checkTableName, checkVector, chunkFields, chunkSchema, describeFields, legacyChunkFields, MAX_DIMENSION, RECORD_COLUMNS } from './chunkSchema';
 import { ChunkTableMismatchError, type ChunkRow, type StoredChunk, type TableInfo, type TableSpec } from './chunkSchema';
 import { buildWhere, sqlIn, type SearchFilter } from './sqlFilter';
@@ -65,8 +66,6 @@ export interface ChunkStoreOptions {
 }
 
 export const DEFAULT_VECTOR_INDEX_THRESHOLD = 10_000;
-/** Values per IN list, so a big batch never becomes one giant SQL statement. */
-const IN_BATCH = 1000;
 
 // --- the store ----------------------------------------------------------------------------
 
@@ -258,24 +257,7 @@ export class ChunkStore {
   /** Stored vectors for chunk texts already embedded with this table's model, by text hash. */
   async vectorsByTextHash(name: string, hashes: readonly string[]): Promise<Map<string, Float32Array>> {
     checkTableName(name);
-    const { table } = await this.handle(name);
-    const unique = [...new Set(hashes)];
-    const found = new Map<string, Float32Array>();
-    for (let i = 0; i < unique.length; i += IN_BATCH) {
-      const result = await table
-        .query()
-        .where(`${sqlIn('text_hash', unique.slice(i, i + IN_BATCH))} AND vector IS NOT NULL`)
-        .select(['text_hash', 'vector'])
-        .toArrow();
-      if (result.numRows === 0) continue;
-      const hashCol = column(result, 'text_hash');
-      const vectorCol = column(result, 'vector');
-      for (let row = 0; row < result.numRows; row++) {
-        const hash = String(hashCol.get(row));
-        if (!found.has(hash)) found.set(hash, readVector(vectorCol.get(row)));
-      }
-    }
-    return found;
+    return vectorsByTextHash((await this.handle(name)).table, hashes);
   }
 
   /**
@@ -310,35 +292,13 @@ export class ChunkStore {
   /** Rows per document id (matching `where`, if given): what SQLite's document list is reconciled against after a crash. */
   async chunkCounts(name: string, where?: string): Promise<Map<string, number>> {
     checkTableName(name);
-    const { table } = await this.handle(name);
-    const counts = new Map<string, number>();
-    const query = where ? table.query().where(where) : table.query();
-    for await (const batch of query.select(['doc_id'])) {
-      const docIds = batch.getChild('doc_id');
-      if (!docIds) continue;
-      for (const docId of docIds as Iterable<unknown>) {
-        const key = String(docId);
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-      }
-    }
-    return counts;
+    return countByDocument((await this.handle(name)).table, where);
   }
 
   /** The chunks with these ids, in the order asked for; unknown ids are skipped. */
   async getChunks(name: string, ids: readonly string[]): Promise<StoredChunk[]> {
     checkTableName(name);
-    const { table } = await this.handle(name);
-    const unique = [...new Set(ids)];
-    const byId = new Map<string, StoredChunk>();
-    for (let i = 0; i < unique.length; i += IN_BATCH) {
-      const result = await table
-        .query()
-        .where(sqlIn('id', unique.slice(i, i + IN_BATCH)))
-        .select(RECORD_COLUMNS)
-        .toArrow();
-      for (const row of readRecords(result)) byId.set(row.id, row);
-    }
-    return unique.flatMap((id) => byId.get(id) ?? []);
+    return chunksById((await this.handle(name)).table, ids);
   }
 
   /** A document's chunks in reading order. */
