@@ -1,3 +1,4 @@
+import type { Readable, Writable } from 'node:stream';
 import type { ErrorLog } from './errorLog';
 
 /**
@@ -26,6 +27,8 @@ export interface CliContext {
    * one-time URL): Enter on a terminal's stdin, or SIGUSR2. Returns an unsubscribe.
    */
   onUserRequest(handler: () => void): () => void;
+  /** The raw standard streams, for a command that speaks a protocol over them (`hearth mcp`). */
+  stdio: { input: Readable; output: Writable };
   /** This process's id, for instructions such as `kill -USR2 PID`. */
   pid: number;
   /** Where stack traces and other details go instead of stderr (openCore points it at the library). */

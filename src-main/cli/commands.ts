@@ -4,6 +4,7 @@ import { collectionsCommand } from './library/collectionsCommand';
 import { docsCommand } from './library/docsCommand';
 import { indexCommand } from './library/indexCommand';
 import { searchCommand } from './library/searchCommand';
+import { mcpCommand } from './mcp/mcpCommand';
 import { modelsCommand } from './models/modelsCommand';
 import { networkCommand } from './networkCommand';
 import { receiptsCommand } from './receiptsCommand';
@@ -17,7 +18,7 @@ import { verifyCommand } from './verifyCommand';
 export const rootCommand = defineGroup({
   name: '',
   summary: '',
-  commands: [serveCommand, chatCommand, modelsCommand, threadsCommand, indexCommand, searchCommand, collectionsCommand, docsCommand, vaultCommand, networkCommand, receiptsCommand, verifyCommand, tokensCommand],
+  commands: [serveCommand, chatCommand, modelsCommand, threadsCommand, indexCommand, searchCommand, collectionsCommand, docsCommand, vaultCommand, networkCommand, receiptsCommand, verifyCommand, tokensCommand, mcpCommand],
 });
 
 export const ROOT_TEXT = {

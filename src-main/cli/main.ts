@@ -133,6 +133,7 @@ function processContext(): CliContext {
         stdin?.pause();
       };
     },
+    stdio: { input: process.stdin, output: process.stdout },
     pid: process.pid,
   };
 }

@@ -17,11 +17,14 @@ import { createHandlers } from '../core/rpc/handlers';
 import { assertValidToken, LocalAccess, newToken, sessionScope } from './localAccess';
 import { admitRequest, requestUrl, sendText, upgradeRejection } from './requestGate';
 import { tokenAdmission } from './api/apiAdmission';
-import { createApiRouter, isApiPath } from './api/apiRouter';
+import { createApiRouter } from './api/apiRouter';
 import { securityHeaders } from './securityHeaders';
 import { StaticFiles } from './staticFiles';
 import { staticReply } from './staticResponse';
 import { parseWireRequest } from './wireRequest';
+import { ApiAuthorizer } from './api/apiAuth';
+import { ApiGate, isLocalApiPath } from './api/apiGate';
+import { createMcpRoute } from './mcp/mcpRoute';
 import { guardConnections } from './connectionGuard';
 import { documentContentType } from './documentContentType';
 import { FairScheduler, type Lane, type LaneFlow } from './fairScheduler';
@@ -30,8 +33,10 @@ import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './serverLimits';
 export interface ServerOptions {
   /** 0 picks a free port. */
   port: number;
-  /** Only loopback names are accepted; the server always binds 127.0.0.1. */
+  /** Only loopback names are accepted; the server binds 127.0.0.1 (0.0.0.0 with `lan`). */
   host?: string;
+  /** Also serve the API and MCP (only those, with API tokens) to other devices: binds 0.0.0.0. */
+  lan?: boolean;
   /** The built renderer (out/renderer), served at /. */
   rendererDir: string;
   /** Defaults to a fresh random token per start. The session prefix is derived from it (sessionScope). */
@@ -52,6 +57,7 @@ export interface HearthServer {
 }
 
 const BIND_ADDRESS = '127.0.0.1';
+const LAN_BIND_ADDRESS = '0.0.0.0';
 
 /** True for the error startServer throws when its port is taken. */
 export function isPortInUse(error: unknown): boolean {
@@ -102,22 +108,26 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
     authorize: tokenAdmission(core.apiTokens),
     logger,
   });
+  const mcp = createMcpRoute({ library: core.library, authorizer: new ApiAuthorizer(core.apiTokens), version: core.config.version });
+  const gate = new ApiGate(options.lan ?? false);
 
   // The port is known only after listen(); until then no request can arrive anyway.
   let access: LocalAccess | null = null;
   const httpServer = createServer((req, res) => {
     // The local API admits by API token, not by the UI's session; the Host check still applies (DNS rebinding).
     const apiPath = requestUrl(req)?.pathname;
-    if (apiPath !== undefined && isApiPath(apiPath)) {
-      if (!access!.hostAllowed(req.headers.host)) return sendText(res, 403, 'Forbidden: this server only answers to 127.0.0.1 and localhost.');
+    if (apiPath !== undefined && isLocalApiPath(apiPath)) {
+      if (!gate.hostAllowed(req, access!)) return sendText(res, 403, 'Forbidden: this server only answers to 127.0.0.1 and localhost.');
       for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
-      api(req, res, apiPath, () => guard.trust(req.socket)).catch((error: unknown) => {
+      const trust = () => guard.trust(req.socket);
+      (apiPath === '/mcp' ? (trust(), mcp(req, res)) : api(req, res, apiPath, trust)).catch((error: unknown) => {
         logger.error(`API ${req.method ?? ''} ${apiPath} failed`, error);
         if (!res.headersSent) sendText(res, 500, 'Internal error');
         else res.destroy();
       });
       return;
     }
+    if (gate.refusedUi(req, res)) return;
     handleRequest(req, res, access!, files, documentFile, () => guard.trust(req.socket)).catch((error: unknown) => {
       logger.error(`HTTP ${req.method ?? ''} ${req.url ?? ''} failed`, error);
       if (!res.headersSent) sendText(res, 500, 'Internal error');
@@ -132,7 +142,7 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const rejection = upgradeRejection(req, access!);
+    const rejection = gate.upgradeRefusal(req) ?? upgradeRejection(req, access!);
     if (rejection) return refuseUpgrade(socket, rejection[0], rejection[1]);
     guard.trust(socket);
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -196,10 +206,11 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
       );
     };
     httpServer.once('error', onError);
-    httpServer.listen(options.port, BIND_ADDRESS, () => {
+    httpServer.listen(options.port, options.lan ? LAN_BIND_ADDRESS : BIND_ADDRESS, () => {
       httpServer.off('error', onError);
       const { port } = httpServer.address() as AddressInfo;
       access = new LocalAccess(token, port, sessionScope(token));
+      gate.listening(port);
       resolvePort(port);
     });
   }).catch((error: unknown) => {

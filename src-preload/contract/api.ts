@@ -140,6 +140,7 @@ export const settingsSchema = z.object({
     .array(generationPresetSchema)
     .max(50)
     .refine((presets) => new Set(presets.map((p) => p.id)).size === presets.length, 'each preset needs its own id'),
+  localApiLan: z.boolean(),
 }) satisfies z.ZodType<Settings>;
 
 export const calls = {

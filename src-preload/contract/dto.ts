@@ -269,6 +269,8 @@ export interface Settings extends GenerationParams {
   /** Desktop app: serve the local API (OpenAI/Anthropic-compatible, MCP) on 127.0.0.1. `hearth serve` always does. */
   localApi: boolean;
   presets: GenerationPreset[];
+  /** Also serve the API and MCP (API tokens only) to other devices on the network; needs an API token. */
+  localApiLan: boolean;
 }
 
 export interface CatalogFile {

@@ -25,6 +25,7 @@ function recordingContext(env: Record<string, string> = {}) {
     readStdin: async () => '',
     onSignal: () => () => undefined,
     onUserRequest: () => () => undefined,
+    stdio: { input: process.stdin, output: process.stdout },
     pid: 0,
     errorLog: new ErrorLog(null),
   };

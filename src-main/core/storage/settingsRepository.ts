@@ -17,6 +17,7 @@ export const DEFAULT_SETTINGS: Settings = {
   answerReceipts: true,
   localApi: false,
   presets: [],
+  localApiLan: false,
 };
 
 const isSettingKey = (key: string): key is keyof Settings => Object.hasOwn(DEFAULT_SETTINGS, key);
