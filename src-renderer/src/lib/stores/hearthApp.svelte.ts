@@ -10,6 +10,7 @@ import { DocumentsStore } from './documentsStore.svelte';
 import { DownloadStore } from './downloadStore.svelte';
 import { LibraryStore } from './libraryStore.svelte';
 import { NetworkLedgerStore } from './networkLedgerStore.svelte';
+import { ApiTokensStore } from './apiTokensStore.svelte';
 import { PassageStore } from './passageStore.svelte';
 import { RuntimeStore } from './runtimeStore.svelte';
 import { SettingsStore } from './settingsStore.svelte';
@@ -50,6 +51,7 @@ export class HearthApp {
   readonly passages: PassageStore;
   readonly vault: VaultStore;
   readonly network: NetworkLedgerStore;
+  readonly apiTokens: ApiTokensStore;
   readonly markdown: MarkdownRenderer = createMarkdownRenderer();
 
   info = $state<AppInfo | null>(null);
@@ -84,6 +86,7 @@ export class HearthApp {
     this.passages = new PassageStore(bridge, this.toasts);
     this.vault = new VaultStore(bridge, this.toasts);
     this.network = new NetworkLedgerStore(bridge, this.toasts);
+    this.apiTokens = new ApiTokensStore(bridge, this.toasts);
   }
 
   /** True where an Electron shell hosts the UI (it can pick files and open them). */
