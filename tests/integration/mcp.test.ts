@@ -94,7 +94,7 @@ describe('MCP: your documents for other apps', () => {
     } finally {
       await client.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   describe('over HTTP on `hearth serve`', () => {
     let serve: ServeRun;
