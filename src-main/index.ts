@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GPU_SETTINGS } from '#contract/vocabulary';
+import { DESKTOP_API_PORT } from '#contract/limits';
+import { LocalApiHost } from './cli/api/localApiHost';
 import { createConsoleLogger } from './core/common/logger';
 import { createCore, type Core } from './core/createCore';
 import { resolveDataDir } from './core/ports/dataDir';
@@ -78,7 +80,20 @@ function start(): void {
     return;
   }
 
-  const unregister = registerIpc(createDispatcher(createHandlers(core), logger), core.events, () => window, renderer);
+  // The local API follows its setting: started now if it is on, and again after each change.
+  const localApi = new LocalApiHost(core, DESKTOP_API_PORT);
+  const dispatch = createDispatcher(createHandlers(core), logger);
+  const unregister = registerIpc(
+    async (name, input) => {
+      const result = await dispatch(name, input);
+      if (name === 'settings.update' && result.ok) void localApi.apply();
+      return result;
+    },
+    core.events,
+    () => window,
+    renderer,
+  );
+  void localApi.apply();
   const openWindow = () => {
     window = createMainWindow({ preloadPath, renderer });
     window.on('closed', () => (window = null));
@@ -106,8 +121,9 @@ function start(): void {
     if (disposing) return;
     disposing = true;
     unregister();
-    core
-      .dispose()
+    localApi
+      .close()
+      .then(() => core.dispose())
       .catch((error: unknown) => logger.error('shutdown failed', error))
       .finally(() => {
         disposed = true;

@@ -9,6 +9,7 @@ import { ApiTokenRepository } from '../../src-main/core/apiTokens/apiTokenReposi
 import { ApiTokenService } from '../../src-main/core/apiTokens/apiTokenService';
 import type { Core } from '../../src-main/core/createCore';
 import { ApiAuthorizer, writeAnthropicAuthError, writeOpenAiAuthError, type ApiScopeNeed } from '../../src-main/cli/api/apiAuth';
+import { parseExpiry } from '../../src-main/cli/tokensCommand';
 import { createTestCore } from '../support/testCore';
 
 describe('API tokens', () => {
@@ -67,6 +68,15 @@ describe('API tokens', () => {
     expect(service.check('hearth_not-a-token-at-all-xxxxxxxxxxxxxxxxxxxxxxx')).toEqual({ ok: false, reason: 'unknown' });
     expect(service.check(undefined)).toEqual({ ok: false, reason: 'missing' });
     expect(() => service.revoke('tok_missing')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+  });
+
+  it('--expires takes 90m, 12h, 30d, 2w or never, and nothing else', () => {
+    expect(parseExpiry('90m', '--expires', 'tokens create')).toBe(90 * 60_000);
+    expect(parseExpiry('12h', '--expires', 'tokens create')).toBe(12 * 3_600_000);
+    expect(parseExpiry('30d', '--expires', 'tokens create')).toBe(30 * 86_400_000);
+    expect(parseExpiry('2W', '--expires', 'tokens create')).toBe(14 * 86_400_000);
+    expect(parseExpiry('never', '--expires', 'tokens create')).toBeNull();
+    for (const bad of ['0d', '30', 'd', '1y', '-1d']) expect(() => parseExpiry(bad, '--expires', 'tokens create')).toThrow(/--expires must be a duration/);
   });
 
   it('the authorizer reads Bearer and x-api-key, 401s without a usable token and 403s outside the scopes', () => {

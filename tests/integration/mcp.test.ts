@@ -178,11 +178,7 @@ describe('MCP: your documents for other apps', () => {
       const revoked = await runHearth(['tokens', 'revoke', token.id, '--data-dir', data.path]);
       expect(revoked.code, revoked.stderr).toBe(0);
       await expect(connect(secret)).rejects.toThrow();
-
-      const bad = await runHearth(['tokens', 'create', 'x', '--scope', 'root', '--data-dir', data.path]);
-      expect(bad.code).toBe(1);
-      expect(bad.stderr).toContain('Unknown scope');
-    }, 120_000);
+    }, 240_000);
   });
 
   describe('--lan', () => {
