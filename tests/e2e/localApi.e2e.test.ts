@@ -31,7 +31,7 @@ describe('Local API settings (e2e)', () => {
   it('creates a token shown once, lists it without the secret, and revokes it', async () => {
     const origin = new URL(server.url).origin;
     await page.goto(server.url);
-    await page.getByTestId('nav-models').click();
+    await page.getByTestId('nav-settings').click();
     const section = page.getByTestId('local-api');
     await section.scrollIntoViewIfNeeded();
     expect(await page.getByTestId('local-api-base-url').innerText()).toBe(`${origin}/v1`);
@@ -66,7 +66,7 @@ describe('Local API settings (e2e)', () => {
     expect(await secretBox.count()).toBe(0);
     expect(await page.content()).not.toContain(secret);
     await page.reload();
-    await page.getByTestId('nav-models').click();
+    await page.getByTestId('nav-settings').click();
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(1);
     expect(await page.content()).not.toContain(secret);
 
