@@ -13,9 +13,14 @@ function recordErrors(page: Page, errors: string[]): void {
 }
 
 /** Headless Chromium with a page that records page errors and console errors into `errors`. */
-export async function openBrowser(viewport: { width: number; height: number }, errors: string[]): Promise<{ browser: Browser; page: Page }> {
+export async function openBrowser(
+  viewport: { width: number; height: number },
+  errors: string[],
+  options: { bypassCSP?: boolean } = {},
+): Promise<{ browser: Browser; page: Page }> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  const page = await browser.newPage({ viewport });
+  // bypassCSP only for tests that inject a checker script (axe-core) the page's CSP would refuse.
+  const page = await browser.newPage({ viewport, bypassCSP: options.bypassCSP ?? false });
   recordErrors(page, errors);
   return { browser, page };
 }
