@@ -179,7 +179,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const downloads = new ModelDownloads({ jobs, library: models, modelsDir: layout.models, tempDir: layout.downloads, logger, resolve, hashes });
   const runner = new ModelRunner({ runtime, models, settings, fit, resolve });
   const embedder = new Embedder(() => runtime.llama(), runtime, logger, config.threads ?? null);
-  const parser = new DocumentParser({ workerPath: config.parseWorkerPath, ...config.parser });
+  const parser = new DocumentParser({ workerPath: config.parseWorkerPath, ocr: () => settings.get().ocr, ...config.parser });
   let storePromise: Promise<ChunkStore> | null = null;
   const dialogs = ports.dialogs ?? new NoDialogs();
   const dataDirSwitch = new DataDirSwitch(ports.host ?? new NoHostControl(), config.dataDir, (dir, current) =>
@@ -197,6 +197,15 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
     onChanged: (collectionId) => events.emit('library.changed', { collectionId }),
     openFile: (path, page) => dialogs.openDocument(path, page),
     options: config.library,
+  });
+  // OCR just turned on: the scans and images skipped for want of it are read again, in a run started now.
+  settings.events.on('changed', ({ before, after }) => {
+    if (before.ocr || !after.ocr || libraryRepo.markScansPending() === 0) return;
+    try {
+      library.rescan();
+    } catch (error) {
+      logger.warn('OCR is on, but the documents waiting for it could not be queued now; the next scan reads them', error);
+    }
   });
   const vault = new VaultService({
     dataDir: config.dataDir,

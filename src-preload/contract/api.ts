@@ -135,6 +135,7 @@ export const settingsSchema = z.object({
   idleUnloadMinutes: z.number().int().min(0).max(24 * 60),
   hubEndpoint: httpUrlOf(500),
   answerReceipts: z.boolean(),
+  ocr: z.boolean(),
   localApi: z.boolean(),
   presets: z
     .array(generationPresetSchema)

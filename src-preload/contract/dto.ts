@@ -266,6 +266,8 @@ export interface Settings extends GenerationParams {
   hubEndpoint: string;
   /** Make a signed answer receipt for every reply (it takes effect once a wallet exists). */
   answerReceipts: boolean;
+  /** Read scanned PDF pages and PNG/JPEG images by OCR (English, on this machine); off by default, as it takes seconds a page. */
+  ocr: boolean;
   /** Desktop app: serve the local API (OpenAI/Anthropic-compatible, MCP) on 127.0.0.1. `hearth serve` always does. */
   localApi: boolean;
   presets: GenerationPreset[];

@@ -83,7 +83,7 @@ export type AppHost = (typeof APP_HOSTS)[number];
 // ---- Your documents ----
 
 /** Document formats Hearth reads; `code` is source code, by extension. */
-export const DOCUMENT_FORMATS = ['markdown', 'text', 'pdf', 'docx', 'html', 'epub', 'csv', 'code'] as const;
+export const DOCUMENT_FORMATS = ['markdown', 'text', 'pdf', 'docx', 'html', 'epub', 'csv', 'code', 'image'] as const;
 export type DocumentFormatName = (typeof DOCUMENT_FORMATS)[number];
 
 export const DOCUMENT_STATUSES = ['pending', 'indexed', 'skipped', 'failed'] as const;

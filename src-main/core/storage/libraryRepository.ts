@@ -286,6 +286,21 @@ export class LibraryRepository {
     this.db.prepare(`UPDATE documents SET status = 'pending', updated_at = ? WHERE id = ?`).run(this.now(), id);
   }
 
+  /**
+   * Scanned PDFs and images skipped for want of OCR, back to pending, so the next run reads them
+   * (OCR was just turned on). Images skipped before Hearth knew them as a format count too.
+   * Returns how many.
+   */
+  markScansPending(): number {
+    return this.db
+      .prepare(
+        `UPDATE documents SET status = 'pending', updated_at = ?
+         WHERE status = 'skipped' AND (reason_code = 'NO_TEXT' OR (reason_code = 'UNSUPPORTED'
+           AND (format = 'image' OR lower(path) LIKE '%.png' OR lower(path) LIKE '%.jpg' OR lower(path) LIKE '%.jpeg')))`,
+      )
+      .run(this.now()).changes;
+  }
+
   removeDocuments(ids: readonly string[]): void {
     const stmt = this.db.prepare('DELETE FROM documents WHERE id = ?');
     this.db.transaction(() => {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { settingsSchema } from '#contract/api';
 import type { Settings } from '#contract/dto';
+import { Emitter } from '../common/emitter';
 import { createConsoleLogger, type Logger } from '../common/logger';
 import type { Db } from './database';
 import { StoredJsonReader } from './storedJson';
@@ -15,6 +16,7 @@ export const DEFAULT_SETTINGS: Settings = {
   idleUnloadMinutes: 30,
   hubEndpoint: 'https://huggingface.co',
   answerReceipts: true,
+  ocr: false,
   localApi: false,
   presets: [],
   localApiLan: false,
@@ -25,6 +27,8 @@ const isSettingKey = (key: string): key is keyof Settings => Object.hasOwn(DEFAU
 /** Settings as one JSON value per key; unknown keys in the file are ignored. */
 export class SettingsRepository {
   private readonly stored: StoredJsonReader;
+  /** Told after an update, with the settings before and after it. */
+  readonly events = new Emitter<{ changed: { before: Settings; after: Settings } }>();
 
   constructor(
     private readonly db: Db,
@@ -58,11 +62,14 @@ export class SettingsRepository {
     const upsert = this.db.prepare(
       'INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
     );
+    const before = this.get();
     this.db.transaction(() => {
       for (const [key, value] of Object.entries(patch)) {
         if (value !== undefined && Object.hasOwn(DEFAULT_SETTINGS, key)) upsert.run(key, JSON.stringify(value));
       }
     })();
-    return this.get();
+    const after = this.get();
+    this.events.emit('changed', { before, after });
+    return after;
   }
 }

@@ -18,6 +18,10 @@ const DOCUMENT_EXTENSIONS: Readonly<Record<string, DocumentFormat>> = {
   epub: 'epub',
   csv: 'csv',
   tsv: 'csv',
+  // Read by OCR, when it is on.
+  png: 'image',
+  jpg: 'image',
+  jpeg: 'image',
 };
 
 /** Source-code extensions and the language each names; the name is for display and chunk metadata. */

@@ -14,6 +14,12 @@ export interface DocumentParserOptions {
   maxMemoryMb?: number;
   /** Larger files are refused unread (default 200 MiB). */
   maxBytes?: number;
+  /**
+   * Whether to read scanned PDF pages and images by OCR, asked at each file (so a change of the
+   * setting applies from the next file); default off. OCR runs in the parser process under its
+   * time-out and memory limit.
+   */
+  ocr?: () => boolean;
 }
 
 export interface ParseOptions {
@@ -23,6 +29,8 @@ export interface ParseOptions {
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_MEMORY_MB = 1024;
 const DEFAULT_MAX_BYTES = 200 * 1024 * 1024;
+/** The share of the time-out OCR may use: it stops starting pages past it, so what it read is kept, not killed. */
+const OCR_TIME_SHARE = 0.8;
 /** Loading the parsers (tsx compiling them, in dev) is not the file's fault: it gets its own, generous limit. */
 const STARTUP_TIMEOUT_MS = 60_000;
 /** SIGKILL cannot be refused, but do not wait forever on a process the OS is slow to reap. */
@@ -59,6 +67,7 @@ export class DocumentParser {
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
   private readonly maxMemoryMb: number;
+  private readonly ocr: () => boolean;
   private sandbox: Sandbox | null = null;
   private ready: Promise<Sandbox> | null = null;
   private readonly parses = new Sequencer();
@@ -72,6 +81,7 @@ export class DocumentParser {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.maxMemoryMb = options.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB;
+    this.ocr = options.ocr ?? (() => false);
   }
 
   /**
@@ -156,7 +166,8 @@ export class DocumentParser {
       child.on('message', onMessage);
       signal?.addEventListener('abort', onAbort, { once: true });
       sandbox.setActive(true); // a parse in flight keeps the process alive; an idle parser does not
-      child.send({ id, path, maxBytes: this.maxBytes } satisfies ParseRequest, (error) => {
+      const ocr = this.ocr() ? { budgetMs: Math.floor(this.timeoutMs * OCR_TIME_SHARE), maxRssMb: this.maxMemoryMb } : null;
+      child.send({ id, path, maxBytes: this.maxBytes, ocr } satisfies ParseRequest, (error) => {
         if (error) failAndKill(new DocumentProblem('CORRUPT', `could not be handed to the parser: ${error.message}`));
       });
     });

@@ -2,11 +2,13 @@ import { stat } from 'node:fs/promises';
 import { readRegularFile } from '../../common/regularFile';
 import { DocumentProblem, type DocumentFormat, type ParsedDocument } from '../types';
 import { formatFor } from './detectFormat';
+import { NEEDS_OCR, type OcrLimits } from './ocr';
 import { parseCode } from './parseCode';
 import { parseCsv } from './parseCsv';
 import { parseDocx } from './parseDocx';
 import { parseEpub } from './parseEpub';
 import { parseHtml } from './parseHtml';
+import { parseImage } from './parseImage';
 import { parseMarkdown } from './parseMarkdown';
 import { parsePdf } from './parsePdf';
 import { parsePlainText } from './parsePlainText';
@@ -14,9 +16,16 @@ import { parsePlainText } from './parsePlainText';
 export interface ParseFileOptions {
   /** Larger files are refused (TOO_LARGE) before they are read. */
   maxBytes: number;
+  /** Read scanned PDF pages and images by OCR, within these limits; null (the default): OCR is off. */
+  ocr?: OcrLimits | null;
 }
 
-type Parser = (bytes: Uint8Array, path: string) => ParsedDocument | Promise<ParsedDocument>;
+/** What a parser may use besides the file: OCR's limits when OCR is on. */
+export interface ParseContext {
+  ocr: OcrLimits | null;
+}
+
+type Parser = (bytes: Uint8Array, path: string, context: ParseContext) => ParsedDocument | Promise<ParsedDocument>;
 
 const PARSERS: Readonly<Record<DocumentFormat, Parser>> = {
   markdown: parseMarkdown,
@@ -27,6 +36,7 @@ const PARSERS: Readonly<Record<DocumentFormat, Parser>> = {
   epub: parseEpub,
   csv: parseCsv,
   code: parseCode,
+  image: parseImage,
 };
 
 /**
@@ -58,14 +68,15 @@ export async function parseFile(path: string, options: ParseFileOptions): Promis
 
   let doc: ParsedDocument;
   try {
-    doc = await PARSERS[format](bytes, path);
+    doc = await PARSERS[format](bytes, path, { ocr: options.ocr ?? null });
   } catch (error) {
     if (error instanceof DocumentProblem) throw error;
     throw new DocumentProblem('CORRUPT', `could not parse: ${error instanceof Error ? error.message : String(error)}`);
   }
   doc.blocks = doc.blocks.filter((block) => block.text.trim().length > 0);
   if (doc.blocks.length === 0) {
-    if (format === 'pdf') throw new DocumentProblem('NO_TEXT', 'has no text layer: it looks scanned (image-only) and would need OCR, which Hearth does not do');
+    if (format === 'pdf') throw new DocumentProblem('NO_TEXT', options.ocr ? 'has no text layer, and OCR found no text in it' : NEEDS_OCR);
+    if (format === 'image') throw new DocumentProblem('NO_TEXT', 'has no text that OCR could read');
     throw new DocumentProblem('EMPTY', 'has no text');
   }
   return doc;

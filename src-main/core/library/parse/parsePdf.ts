@@ -2,7 +2,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as PdfJs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { DocumentProblem, type Block, type ParsedDocument } from '../types';
+import { NEEDS_OCR, type OcrLimits } from './ocr';
+import type { ParseContext } from './parseFile';
 import { pageLines, separateRunningLines, type Line, type PdfTextItem } from './pdfLines';
+import { ocrPage } from './pdfOcr';
 import { RUNNING_HEADING } from './runningText';
 
 type PdfJsModule = typeof PdfJs;
@@ -29,7 +32,7 @@ function loadPdfJs(): Promise<PdfJsModule> {
  * paragraphs by spacing and font size; larger type becomes headings. A PDF without any text is
  * a scan, which only OCR could read.
  */
-export async function parsePdf(bytes: Uint8Array, _path: string): Promise<ParsedDocument> {
+export async function parsePdf(bytes: Uint8Array, _path: string, context: ParseContext = { ocr: null }): Promise<ParsedDocument> {
   const pdfjs = await loadPdfJs();
   const task = pdfjs.getDocument({
     // A plain view, not a Buffer: pdf.js asks for Uint8Array and copies nothing then.
@@ -68,18 +71,22 @@ export async function parsePdf(bytes: Uint8Array, _path: string): Promise<Parsed
     // Running headers and footers would repeat inside every page's text: they are read once, at the end.
     const { body, running } = separateRunningLines(pages);
     const paragraphs = body.flatMap((lines, index) => pageParagraphs(lines, index + 1));
-    if (paragraphs.length === 0 && running.length === 0) {
-      throw new DocumentProblem('NO_TEXT', 'has no text layer: it looks scanned (image-only) and would need OCR, which Hearth does not do');
+    const scanned = context.ocr ? await ocrPages(pdf, emptyPages, context.ocr) : { blocks: [], unread: emptyPages, timedOut: false };
+    if (paragraphs.length === 0 && running.length === 0 && scanned.blocks.length === 0) {
+      throw new DocumentProblem('NO_TEXT', context.ocr ? (scanned.timedOut ? 'has no text layer, and OCR ran out of time before it found text' : 'has no text layer, and OCR found no text in it') : NEEDS_OCR);
     }
-    const blocks = toBlocks(paragraphs);
+    // Pages read by OCR take their place among the pages with text.
+    const blocks = [...toBlocks(paragraphs), ...scanned.blocks].map((block, i) => ({ block, i })).sort((a, b) => (a.block.page ?? 0) - (b.block.page ?? 0) || a.i - b.i).map(({ block }) => block);
     if (running.length > 0) {
       blocks.push({ kind: 'heading', level: 1, text: RUNNING_HEADING, page: running[0]?.page ?? 1 });
       for (const line of running) blocks.push({ kind: 'paragraph', text: line.text, page: line.page });
     }
     const warnings: string[] = [];
-    if (emptyPages.length > 0) {
-      const listed = emptyPages.slice(0, 10).join(', ') + (emptyPages.length > 10 ? ', ...' : '');
-      warnings.push(`${emptyPages.length} of ${pdf.numPages} pages have no text (scanned images?) and were not indexed: page${emptyPages.length > 1 ? 's' : ''} ${listed}`);
+    const unread = scanned.unread;
+    if (unread.length > 0) {
+      const listed = unread.slice(0, 10).join(', ') + (unread.length > 10 ? ', ...' : '');
+      const why = !context.ocr ? '(scanned images?) and were not indexed' : scanned.timedOut ? 'and OCR ran out of time before it read them' : 'and OCR found none in them';
+      warnings.push(`${unread.length} of ${pdf.numPages} pages have no text ${why}: page${unread.length > 1 ? 's' : ''} ${listed}`);
     }
     const { info, metadata } = await pdf.getMetadata();
     const title = metadataTitle(info, metadata?.get('dc:title')) ?? blocks.find((block) => block.kind === 'heading' && block.text !== RUNNING_HEADING)?.text ?? null;
@@ -87,6 +94,24 @@ export async function parsePdf(bytes: Uint8Array, _path: string): Promise<Parsed
   } finally {
     await task.destroy();
   }
+}
+
+/** Scanned pages read by OCR, one by one, until the deadline: their blocks, and the pages left without text. */
+async function ocrPages(pdf: PdfJs.PDFDocumentProxy, numbers: readonly number[], limits: OcrLimits): Promise<{ blocks: Block[]; unread: number[]; timedOut: boolean }> {
+  const blocks: Block[] = [];
+  const unread: number[] = [];
+  let timedOut = false;
+  for (const number of numbers) {
+    if (timedOut || Date.now() >= limits.deadline) {
+      timedOut = true;
+      unread.push(number);
+      continue;
+    }
+    const read = await ocrPage(pdf, number, limits);
+    if (read.length === 0) unread.push(number);
+    blocks.push(...read);
+  }
+  return { blocks, unread, timedOut };
 }
 
 function openProblem(error: unknown): DocumentProblem {

@@ -9,6 +9,8 @@ export interface ParseRequest {
   id: number;
   path: string;
   maxBytes: number;
+  /** When OCR is on: how long it may run (from receipt; the parent kills the process at its own time-out) and the memory it may take. */
+  ocr: { budgetMs: number; maxRssMb: number } | null;
 }
 
 export type ParseReply = { id: number; ok: true; doc: ParsedDocument } | { id: number; ok: false; code: DocumentProblemCode; message: string };
@@ -35,7 +37,8 @@ reply({ ready: true });
 
 async function handle(request: ParseRequest): Promise<ParseReply> {
   try {
-    const doc = await parseFile(request.path, { maxBytes: request.maxBytes });
+    const ocr = request.ocr && { deadline: Date.now() + request.ocr.budgetMs, maxRssBytes: request.ocr.maxRssMb * 1024 * 1024 };
+    const doc = await parseFile(request.path, { maxBytes: request.maxBytes, ocr });
     return { id: request.id, ok: true, doc };
   } catch (error) {
     if (error instanceof DocumentProblem) return { id: request.id, ok: false, code: error.code, message: error.message };
