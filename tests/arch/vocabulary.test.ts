@@ -305,7 +305,7 @@ describe('architecture: the vocabulary check itself', () => {
     expect(flagged("type P = 'chat' | 'embedding' | 'rerank';")).toContain('MODEL_PURPOSES');
     expect(flagged("interface S { kind: 'folder' | 'file' }")).toEqual(['SOURCE_KINDS']);
     expect(flagged("const modes: readonly SearchMode[] = ['hybrid', 'bm25', 'vector'];")).toEqual(['SEARCH_MODES']);
-    expect(flagged("const f = z.enum(['markdown', 'text', 'pdf', 'docx', 'html', 'epub', 'csv', 'code']);")).toEqual(['DOCUMENT_FORMATS']);
+    expect(flagged("const f = z.enum(['markdown', 'text', 'pdf', 'docx', 'html', 'epub', 'csv', 'code', 'image']);")).toEqual(['DOCUMENT_FORMATS']);
     expect(flagged("enum T { A = 'tiny', B = 'small', C = 'medium' }")).toEqual(['MODEL_TIERS']);
     expect(flagged("const KINDS: Array<[K, string]> = [['folder', 'Folder'], ['kubo', 'IPFS'], ['w3up', 'w3']];")).toEqual(['VAULT_TARGET_KINDS']);
   });

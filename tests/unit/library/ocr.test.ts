@@ -64,6 +64,13 @@ describe('OCR', () => {
     expect(late.warnings).toEqual([expect.stringMatching(/^1 of 2 pages have no text and OCR ran out of time before it read them: page 2$/)]);
   }, 240_000);
 
+  it('past the memory limit (resident memory, which holds the WebAssembly memory outside the JavaScript heap) it is OUT_OF_MEMORY', async () => {
+    const tight = parseFile(fixtures.png, { maxBytes: MAX_BYTES, ocr: { deadline: Date.now() + 180_000, maxRssBytes: 1024 * 1024 } });
+    expect(await problemOf(tight)).toMatchObject({ code: 'OUT_OF_MEMORY', message: expect.stringMatching(/1 MB the parser may use for OCR/) });
+    // The recognizer it stopped is not reused: the next file starts a fresh one.
+    expect((await withOcr(fixtures.png)).format).toBe('image');
+  }, 240_000);
+
   it('with OCR off (the default) scans are NO_TEXT and images UNSUPPORTED, both saying how to turn it on', async () => {
     expect(await problemOf(withoutOcr(fixtures.scannedPdf))).toMatchObject({ code: 'NO_TEXT', message: expect.stringMatching(/turn on OCR/) });
     expect(await problemOf(withoutOcr(fixtures.png))).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/image; turn on OCR/) });
