@@ -110,6 +110,10 @@ describe('documents and cited answers in the browser (e2e)', () => {
     // The embedding model is set, so nothing blocks indexing.
     await expect.poll(() => page.getByTestId('index-progress').getAttribute('data-state')).toBe('idle');
     expect(await page.getByTestId('index-blocker').count()).toBe(0);
+    // OCR is off by default, one click away (it is slow: seconds a page).
+    await expect.poll(() => page.getByTestId('ocr-toggle').isChecked(), { timeout: 20_000 }).toBe(false);
+    expect(await page.getByTestId('ocr-toggle').isEnabled()).toBe(true);
+    expect(await page.getByTestId('ocr-setting').innerText()).toMatch(/Read scans with OCR/);
 
     await page.getByTestId('collection-name-input').fill('Handbook');
     await page.getByTestId('collection-create').click();
