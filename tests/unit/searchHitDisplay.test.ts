@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foundBy, highlightParts, matchStrength, queryTerms, relativeRelevance, snippetAround } from '../../src-renderer/src/lib/util/searchHit';
+import { foundBy, highlightParts, hitRelevance, matchStrength, queryTerms, relativeRelevance, snippetAround } from '../../src-renderer/src/lib/util/searchHit';
 
 const marked = (text: string, query: string) =>
   highlightParts(text, queryTerms(query))
@@ -34,6 +34,12 @@ describe('search hit display', () => {
     expect([1, 0.75, 0.74, 0.4, 0.39, 0].map(matchStrength)).toEqual(['strong', 'strong', 'good', 'good', 'weak', 'weak']);
     expect(relativeRelevance([0.032, 0.016, 0.008])).toEqual([1, 0.5, 0.25]);
     expect(relativeRelevance([0, 0])).toEqual([0, 0]);
+    const carried: { score: number }[] = [
+      { score: 0.02, relevance: 0.9 },
+      { score: 0.01, relevance: 0.3 },
+    ].map((hit) => hit);
+    expect(hitRelevance(carried)).toEqual([0.9, 0.3]);
+    expect(hitRelevance([{ score: 0.02 }, { score: 0.01 }])).toEqual([1, 0.5]);
     expect(foundBy({ bm25Rank: 1, vectorRank: 4 })).toBe('Found by its words (#1) and by meaning (#4)');
     expect(foundBy({ bm25Rank: null, vectorRank: 2 })).toBe('Found by meaning (#2)');
   });

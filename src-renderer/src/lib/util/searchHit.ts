@@ -72,6 +72,16 @@ export function relativeRelevance(scores: readonly number[]): number[] {
   return scores.map((score) => (best > 0 ? Math.max(0, Math.min(1, score / best)) : 0));
 }
 
+/**
+ * Each hit's relevance, 0..1: the one the search computed, where the hits carry it (a share of the
+ * best score this search could give), else relativeRelevance of their scores.
+ */
+export function hitRelevance(hits: readonly Pick<SearchHit, 'score'>[]): number[] {
+  const given = hits.map((hit) => ('relevance' in hit && typeof hit.relevance === 'number' ? hit.relevance : null));
+  if (given.every((value): value is number => value !== null)) return given;
+  return relativeRelevance(hits.map((hit) => hit.score));
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
