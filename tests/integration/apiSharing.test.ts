@@ -44,6 +44,24 @@ describe('local API: sharing the model with the UI', () => {
     expect(next.usage!.completion_tokens).toBeGreaterThan(0);
   });
 
+  it('unloading the model in the UI stops an API stream with a clear error event, and the unload goes through', async () => {
+    const stream = await client.chat.completions.create({ model: api.model.name, messages: [story], max_tokens: 1500, temperature: 0, stream: true });
+    let chunks = 0;
+    const read = (async () => {
+      for await (const _chunk of stream) chunks++;
+    })().then(
+      () => null,
+      (error: unknown) => error,
+    );
+    await waitUntil(() => chunks >= 3, 'the stream to start');
+    await api.core.runner.unload();
+    expect(await read).toMatchObject({ code: 'model_not_loaded', message: expect.stringMatching(/unloaded or switched/) });
+    expect(api.core.runtime.loaded).toBeNull();
+    // The next request loads the model again.
+    const next = await client.chat.completions.create({ model: api.model.name, messages: [story], max_tokens: 4 });
+    expect(next.usage!.completion_tokens).toBeGreaterThan(0);
+  });
+
   it('50 concurrent requests all complete or get a clear busy error, and a UI chat in the middle gets its turn and is kept', async () => {
     const thread = api.core.chat.createThread('UI chat');
     const events: ChatStreamEvent[] = [];

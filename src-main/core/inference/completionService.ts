@@ -47,7 +47,13 @@ export interface CompleteOptions {
  * sampling, stop sequences, penalties, JSON grammars, function calling.
  */
 export class CompletionService {
-  constructor(private readonly deps: CompletionServiceDeps) {}
+  /** Requests waiting or being answered, each with what stops it. */
+  private readonly active = new Map<AbortController, Promise<void>>();
+
+  constructor(private readonly deps: CompletionServiceDeps) {
+    // Loading or unloading a model through the runner stops API replies first, as it stops chats.
+    deps.runner.addUser(this);
+  }
 
   /** The library's models, the loaded one marked. */
   async listModels(): Promise<ListedModel[]> {
@@ -74,7 +80,33 @@ export class CompletionService {
       if (!this.deps.retriever) throw new HearthError('UNSUPPORTED', 'Grounding in collections is not available here.');
       this.deps.retriever.requireCollections(request.collections);
     }
-    return this.deps.queue.run(options.lane, () => this.generate(row, request, options), { signal: options.signal, bounded: true });
+    // Stopped by the caller going away, or by the model being unloaded or switched (stopAll).
+    const stopper = new AbortController();
+    const signal = AbortSignal.any([options.signal, stopper.signal]);
+    const run = this.deps.queue.run(options.lane, () => this.generate(row, request, { ...options, signal }), { signal, bounded: true });
+    const active = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.active.set(stopper, active);
+    const stoppedForModel = () => stopper.signal.aborted && !options.signal.aborted;
+    const modelGone = () => new HearthError('MODEL_NOT_LOADED', 'The request was stopped: the model was unloaded or switched.');
+    try {
+      const result = await run.catch((error: unknown) => {
+        throw stoppedForModel() ? modelGone() : error;
+      });
+      if (stoppedForModel()) throw modelGone();
+      return result;
+    } finally {
+      this.active.delete(stopper);
+    }
+  }
+
+  /** Stops every API reply (written or waiting): the model is about to be unloaded or switched. */
+  async stopAll(): Promise<void> {
+    const active = [...this.active];
+    for (const [stopper] of active) stopper.abort();
+    await Promise.all(active.map(([, done]) => done));
   }
 
   private async chatModel(idOrName: string): Promise<ModelRow> {
