@@ -235,6 +235,9 @@ describe('without a model', () => {
       await expectCode(() => core.chat.send(thread.id, 'hello'), 'MODEL_NOT_LOADED');
       await loadModel(core, 'stories260K');
       await core.runtime.unload();
+      // The first chat model added became the default, and a message would load it: with no default, nothing loads.
+      expect(core.models.defaultFor('chat')).toBeDefined();
+      core.models.setDefault('chat', null);
       await expectCode(() => core.chat.send(thread.id, 'hello'), 'MODEL_NOT_LOADED');
       expect(messageCount(core)).toBe(0);
       expect(core.runtime.state()).toMatchObject({ state: 'idle' });
