@@ -92,7 +92,7 @@ if (rescan.status !== 'completed') throw new Error(`rescan ${rescan.status}`);
 
 // The texts the pipeline embedded (title and heading path + chunk), read back from the index.
 const store = await ChunkStore.open(join(data.path, 'index'));
-const key = indexKey(model.id, info.dimension);
+const key = indexKey(model.id, info.dimension, info.rules);
 const rows = (await Promise.all(documents.map((d) => store.docChunks(key, d.id)))).flat();
 const texts = rows.map((r) => [r.title, r.heading].filter(Boolean).join(' › ')).map((context, i) => (context ? `${context}\n\n${rows[i]!.text}` : rows[i]!.text));
 store.close();

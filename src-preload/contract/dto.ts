@@ -411,8 +411,14 @@ export interface SearchHit {
   heading: string[];
   location: ChunkLocation;
   text: string;
-  /** Fused score (reciprocal rank fusion), or the single ranking's score; higher is better. */
+  /** Fused score (weighted reciprocal rank fusion), or the single ranking's score; higher is better. */
   score: number;
+  /**
+   * The score as a share of the best this search could give (first in every list that counts):
+   * 1 at the top, toward 0 further down; 0 for a passage read by id. A cue for people (e.g.
+   * bands at 0.75 and 0.4), not a probability.
+   */
+  relevance: number;
   /** 1-based rank in the full-text (BM25) list, null when it was not there. */
   bm25Rank: number | null;
   /** 1-based rank in the vector list, null when it was not there. */

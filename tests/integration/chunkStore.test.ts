@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HearthError } from '../../src-main/core/common/hearthError';
 import type { DocumentFormat } from '../../src-main/core/library/types';
 import { ChunkStore, ChunkTableMismatchError, chunkTableName, type ChunkRow, type TableSpec } from '../../src-main/core/search/chunkStore';
+import { searchText } from '../../src-main/core/search/chunkSchema';
 import { hybridSearch } from '../../src-main/core/search/hybridSearch';
 import { buildWhere, sqlString, type SearchFilter } from '../../src-main/core/search/sqlFilter';
 import { tempDir } from '../support/tempDir';
@@ -94,6 +95,7 @@ describe('ChunkStore tables', () => {
       'text:Utf8:not null',
       'text_hash:Utf8:not null',
       'token_count:Int32:not null',
+      'search_text:Utf8:not null',
       // Nullable: a chunk is written (and found by full text) before its vector exists.
       'vector:FixedSizeList[4]<Float32>:null',
     ]);
@@ -468,6 +470,7 @@ function toColumns(r: ChunkRow): Record<string, unknown> {
     text: r.text,
     text_hash: r.textHash,
     token_count: r.tokenCount,
+    search_text: searchText(r),
     vector: [...r.vector!],
   };
 }

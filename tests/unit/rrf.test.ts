@@ -74,4 +74,25 @@ describe('reciprocalRankFusion', () => {
     expect(() => reciprocalRankFusion([['a']], -1)).toThrow(/non-negative/);
     expect(() => reciprocalRankFusion([['a']], Number.NaN)).toThrow(/non-negative/);
   });
+
+  it('weighs each list: weight / (k + rank), a weight of 0 keeps the ranks but adds nothing', () => {
+    const lists = [
+      ['a', 'b'],
+      ['b', 'c'],
+    ];
+    const weighted = reciprocalRankFusion(lists, 60, [1, 0.25]);
+    const byId = Object.fromEntries(weighted.map((f) => [f.id, f]));
+    expect(byId.a!.score).toBeCloseTo(1 / 61, 12);
+    expect(byId.b!.score).toBeCloseTo(1 / 62 + 0.25 / 61, 12);
+    expect(byId.c!.score).toBeCloseTo(0.25 / 62, 12);
+    expect(weighted.map((f) => f.id)).toEqual(['b', 'a', 'c']);
+    // Off: the second list cannot reorder the first; its ids still show their ranks.
+    const off = reciprocalRankFusion(lists, 60, [1, 0]);
+    expect(off.map((f) => f.id)).toEqual(['a', 'b', 'c']);
+    expect(off.find((f) => f.id === 'c')).toMatchObject({ score: 0, ranks: [null, 2] });
+    // Missing weights are 1: the unweighted fusion.
+    expect(reciprocalRankFusion(lists, 60, [1]).map((f) => f.score)).toEqual(reciprocalRankFusion(lists).map((f) => f.score));
+    expect(() => reciprocalRankFusion(lists, 60, [1, -0.5])).toThrow(/non-negative/);
+    expect(() => reciprocalRankFusion(lists, 60, [Number.NaN])).toThrow(/non-negative/);
+  });
 });

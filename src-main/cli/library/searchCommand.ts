@@ -68,6 +68,7 @@ function hitJson(hit: SearchHit) {
     location: hit.location,
     heading: hit.heading,
     score: hit.score,
+    relevance: hit.relevance,
     text: hit.text,
     chunkId: hit.chunkId,
     docId: hit.docId,

@@ -53,8 +53,14 @@ export class DocumentLibrary {
   constructor(private readonly deps: LibraryDeps) {
     this.options = { ...DEFAULT_LIBRARY_OPTIONS, ...deps.options };
     this.watcher = new FolderWatcher(this.options.watchDebounceMs, (sourceId) => this.onFolderChanged(sourceId), deps.logger);
-    this.finder = new LibrarySearch(deps);
-    this.indexer = new LibraryIndexer({ ...deps, options: this.options, watching: () => this.watcher.size, searchMode: () => this.finder.mode() });
+    this.finder = new LibrarySearch({ ...deps, options: this.options });
+    this.indexer = new LibraryIndexer({
+      ...deps,
+      options: this.options,
+      watching: () => this.watcher.size,
+      searchMode: () => this.finder.mode(),
+      afterIndexing: () => this.finder.calibrateActive(),
+    });
     this.catalog = new LibraryCatalog({
       repo: deps.repo,
       watcher: this.watcher,
@@ -62,7 +68,7 @@ export class DocumentLibrary {
       deleteChunks: (docIds) => this.indexer.deleteChunks(docIds),
       onChanged: deps.onChanged,
     });
-    this.retriever = new LibraryRetriever(this.catalog, this.finder, this.options.minSimilarity);
+    this.retriever = new LibraryRetriever(this.catalog, this.finder);
   }
 
   /** Starts watching folder sources, and rebuilds the index if it went missing (call once the core is built). */

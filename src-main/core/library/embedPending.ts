@@ -71,7 +71,7 @@ export async function embedPending(context: EmbedPendingContext): Promise<boolea
       const vectors = await context.embedder.embed(
         context.modelRow,
         slice.map((hash) => inputs.get(hash)!),
-        { signal, background: true },
+        { signal, background: true, role: 'document' },
       );
       slice.forEach((hash, j) => {
         known.set(hash, vectors[j]!);

@@ -3,6 +3,7 @@ import { HearthError, isAbortError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import { statRegularFile } from '../common/regularFile';
 import type { ModelRow } from '../storage/modelRepository';
+import { embeddingRules, embeddingText, rulesFingerprint, type EmbeddingRole } from './embeddingRules';
 
 /** What the chat side tells background work, so indexing yields while a reply is written. */
 export interface ForegroundActivity {
@@ -17,9 +18,17 @@ export interface EmbeddingModelInfo {
   dimension: number;
   /** Longest input, in tokens, one embedding can take. */
   contextSize: number;
+  /** The fingerprint of the model's query/document prefixes (embeddingRules.ts); part of the index key. */
+  rules: string;
 }
 
-const MAX_EMBEDDING_CONTEXT = 2048;
+/**
+ * Chunks are at most 384 tokens by default (libraryOptions.ts), so a 512-token context holds any
+ * chunk with its title; a bigger one only costs: llama.cpp attends over the whole context, and
+ * 2,048 tokens took 1.9 ms of CPU per token against 1.0 ms at 512 (stories260K, this VM).
+ * Longer queries are cut to fit (fitToContext), while BM25 still reads all of them.
+ */
+const MAX_EMBEDDING_CONTEXT = 512;
 /** The context holds the text plus the BOS and EOS tokens llama.cpp adds, and must not be full. */
 const RESERVED_TOKENS = 3;
 
@@ -61,6 +70,7 @@ export class Embedder {
       modelName: row.name,
       dimension: loaded.model.embeddingVectorSize,
       contextSize: embeddingContextSize(loaded.model),
+      rules: rulesFingerprint(embeddingRules(row)),
     };
   }
 
@@ -74,14 +84,17 @@ export class Embedder {
    * Embeds texts in order. The model context does one text at a time; between texts a
    * foreground request (a search or a chat's question) goes before background indexing, and
    * background work waits while chat is generating, so indexing never delays a reply.
-   * Vectors are L2-normalised so cosine similarity is a dot product.
+   * Vectors are L2-normalised so cosine similarity is a dot product. Each text gets the model's
+   * prefix for its role (embeddingRules.ts): 'document' (indexing) or 'query' (search); without
+   * a role the texts are embedded as given (the local API's embeddings endpoint).
    */
   async embed(
     row: ModelRow,
     texts: readonly string[],
-    options: { signal?: AbortSignal; background?: boolean; onEmbedded?: (done: number) => void } = {},
+    options: { signal?: AbortSignal; background?: boolean; onEmbedded?: (done: number) => void; role?: EmbeddingRole | null } = {},
   ): Promise<Float32Array[]> {
-    const { signal, background = false, onEmbedded } = options;
+    const { signal, background = false, onEmbedded, role = null } = options;
+    const rules = embeddingRules(row);
     const vectors: Float32Array[] = [];
     for (const text of texts) {
       signal?.throwIfAborted();
@@ -90,7 +103,7 @@ export class Embedder {
       try {
         signal?.throwIfAborted();
         const { model, context } = await this.loadEmbedding(row);
-        const embedding = await context.getEmbeddingFor(fitToContext(model, text));
+        const embedding = await context.getEmbeddingFor(fitToContext(model, role ? embeddingText(rules, text, role) : text));
         vectors.push(normalise(embedding.vector));
         this.stats.embeddedTexts++;
       } finally {

@@ -7,7 +7,7 @@ import type { JobContext, JobManager } from '../jobs/jobManager';
 import type { ModelLibrary } from '../models/modelLibrary';
 import type { ChunkStore } from '../search/chunkStore';
 import type { DocumentRow, LibraryRepository } from '../storage/libraryRepository';
-import { deleteChunksEverywhere, fullTextIndex, hasVectors, indexKey, readActiveIndex, writeActiveIndex, type TargetIndex } from './activeIndex';
+import { activeIndexFits, deleteChunksEverywhere, fullTextIndex, hasVectors, indexKey, readActiveIndex, writeActiveIndex, type TargetIndex } from './activeIndex';
 import { embedPending } from './embedPending';
 import { CommitQueue } from './indexCommits';
 import { IndexProgress } from './indexProgress';
@@ -38,6 +38,8 @@ export interface LibraryIndexerDeps {
   /** How searches run now, for the status. */
   searchMode: () => RetrievalMode;
   onChanged: (collectionId: string | null) => void;
+  /** After a run: measures the search channels on the index when it changed (channelCalibration.ts). */
+  afterIndexing?: () => Promise<void>;
 }
 
 /**
@@ -93,7 +95,7 @@ export class LibraryIndexer {
   embeddingModelChanged(): JobInfo | null {
     const target = this.deps.models.embeddingModel();
     if (!target || this.deps.repo.sources().length === 0) return null;
-    if (readActiveIndex(this.deps.repo)?.modelId === target.id) return null;
+    if (activeIndexFits(readActiveIndex(this.deps.repo), target)) return null;
     return this.requestIndex('all');
   }
 
@@ -167,7 +169,7 @@ export class LibraryIndexer {
     let countTokens: (text: string) => number;
     if (modelRow) {
       const info = await this.deps.embedder.info(modelRow);
-      target = { ...info, key: indexKey(info.modelId, info.dimension) };
+      target = { ...info, key: indexKey(info.modelId, info.dimension, info.rules) };
       countTokens = await this.deps.embedder.tokenCounter(modelRow);
     } else {
       // No embedding model: full text only, into the index in use (its vectors stay) or a text-only one.
@@ -246,6 +248,7 @@ export class LibraryIndexer {
     await store.refreshIndexes(target.key);
     await this.switchIfComplete(store, target, true);
     progress.finished();
+    await this.deps.afterIndexing?.().catch((error: unknown) => logger.warn('could not calibrate the search channels', error));
     logger.info(`indexing done: ${read.filesDone} files read, ${read.chunks} chunks`);
   }
 

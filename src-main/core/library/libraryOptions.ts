@@ -8,8 +8,12 @@ export interface LibraryOptions {
   watch: boolean;
   /** Quiet period after the last change before a watched folder is rescanned. */
   watchDebounceMs: number;
-  /** Cosine similarity from which a passage counts as relevant for chat without sharing a word with the question. */
-  minSimilarity: number;
+  /**
+   * Cosine similarity from which a passage counts as relevant for chat without sharing a word
+   * with the question. null, the default: the bar the channel calibration measured for the
+   * model on this corpus (channelCalibration.ts), or none when its similarities mean nothing.
+   */
+  minSimilarity: number | null;
 }
 
 export const DEFAULT_LIBRARY_OPTIONS: LibraryOptions = {
@@ -18,5 +22,5 @@ export const DEFAULT_LIBRARY_OPTIONS: LibraryOptions = {
   writeBatchChunks: 256,
   watch: true,
   watchDebounceMs: 500,
-  minSimilarity: 0.6,
+  minSimilarity: null,
 };

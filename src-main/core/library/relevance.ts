@@ -3,7 +3,9 @@ import type { SearchHit } from '#contract/dto';
 /**
  * Full-text and vector search always return *something*; for a chat, a passage counts as
  * relevant only when it shares a content word with the question (not "the", "what", ...) or
- * its embedding is close enough. Leaving the rest out is what lets Hearth say "no relevant
+ * its embedding is close enough, where "close enough" is what the channel calibration measured
+ * for this model on this corpus (channelCalibration.ts), or never when the model's similarities
+ * do not tell related from unrelated passages. Leaving the rest out is what lets Hearth say "no relevant
  * sources found" instead of citing noise.
  */
 const STOP_WORDS = new Set(
@@ -22,8 +24,8 @@ export function contentTerms(text: string): string[] {
   return [...new Set(words.filter((w) => (w.length >= 3 || /\p{N}/u.test(w)) && !STOP_WORDS.has(w)))];
 }
 
-export function isRelevant(hit: SearchHit, queryTerms: readonly string[], minSimilarity: number): boolean {
-  if (hit.similarity !== null && hit.similarity >= minSimilarity) return true;
+export function isRelevant(hit: SearchHit, queryTerms: readonly string[], minSimilarity: number | null): boolean {
+  if (minSimilarity !== null && hit.similarity !== null && hit.similarity >= minSimilarity) return true;
   if (queryTerms.length === 0) return false;
   const haystack = new Set(contentTerms(`${hit.title ?? ''} ${hit.heading.join(' ')} ${hit.path} ${hit.text}`));
   return queryTerms.some((term) => haystack.has(term));

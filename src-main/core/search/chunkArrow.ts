@@ -1,7 +1,7 @@
 import type { DataType as DataTypeType } from 'apache-arrow';
 import { HearthError } from '../common/hearthError';
 import { arrow, type ArrowTable } from './arrow';
-import { chunkFields, SCALARS, vectorType, type ChunkRow, type StoredChunk } from './chunkSchema';
+import { chunkFields, SCALARS, searchText, vectorType, type ChunkRow, type StoredChunk } from './chunkSchema';
 
 const { Float32, Int32, makeData, RecordBatch, Schema, Struct, Table: ArrowTable, Utf8, vectorFromArray } = arrow;
 type DataType = DataTypeType;
@@ -32,6 +32,7 @@ export function toArrow(rows: readonly ChunkRow[], dimension: number): ArrowTabl
       type,
     ).data[0]!;
   });
+  children.push(vectorFromArray(rows.map(searchText), new Utf8()).data[0]!);
   const flat = new Float32Array(rows.length * dimension);
   // Validity bitmap: a chunk not embedded yet has a null vector (its slots stay zero).
   const valid = new Uint8Array(Math.ceil(rows.length / 8));

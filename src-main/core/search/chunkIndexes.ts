@@ -1,7 +1,7 @@
 import { Index, type Table } from '@lancedb/lancedb';
 
 /*
- * A chunk table's indexes: BM25 full-text on `text`, the vector index once the table is big
+ * A chunk table's indexes: BM25 full-text on `search_text` (`text` in tables from before it), the vector index once the table is big
  * enough, and scalar indexes for filters. See the freshness contract in chunkStore.ts for why
  * the FTS index must always hold a live row.
  */
@@ -30,7 +30,7 @@ export interface RefreshResult {
  * indexes (LanceDB `optimize`), creates the FTS index if missing, builds the vector index once
  * the table holds `vectorIndexThreshold` rows, and the scalar indexes.
  */
-export async function refreshTableIndexes(table: Table, vectorIndexThreshold: number, signal?: AbortSignal): Promise<RefreshResult> {
+export async function refreshTableIndexes(table: Table, vectorIndexThreshold: number, textColumn: string, signal?: AbortSignal): Promise<RefreshResult> {
   signal?.throwIfAborted();
   const optimized = await table.optimize();
   const rows = await table.countRows();
@@ -39,7 +39,7 @@ export async function refreshTableIndexes(table: Table, vectorIndexThreshold: nu
 
   let ftsIndex: RefreshResult['ftsIndex'] = indexes.has(FTS_INDEX) ? 'updated' : 'none';
   if (rows > 0 && (!indexes.has(FTS_INDEX) || (await table.indexStats(FTS_INDEX))?.numIndexedRows === 0)) {
-    await createFtsIndex(table);
+    await createFtsIndex(table, textColumn);
     ftsIndex = 'created';
   }
   signal?.throwIfAborted();
@@ -79,14 +79,14 @@ export async function ftsRanks(table: Table): Promise<boolean> {
 }
 
 /** After a write: an FTS index must hold at least one live row for ranked results. */
-export async function keepFtsRanked(table: Table): Promise<void> {
+export async function keepFtsRanked(table: Table, textColumn: string): Promise<void> {
   const stats = await table.indexStats(FTS_INDEX);
   if (stats && stats.numIndexedRows > 0) return;
-  if (stats ? stats.numUnindexedRows > 0 : (await table.countRows()) > 0) await createFtsIndex(table);
+  if (stats ? stats.numUnindexedRows > 0 : (await table.countRows()) > 0) await createFtsIndex(table, textColumn);
 }
 
-async function createFtsIndex(table: Table): Promise<void> {
-  await table.createIndex('text', {
+async function createFtsIndex(table: Table, textColumn: string): Promise<void> {
+  await table.createIndex(textColumn, {
     name: FTS_INDEX,
     replace: true,
     // LanceDB's defaults, pinned so an upgrade cannot change how old and new rows tokenize.

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { basename, extname } from 'node:path';
 import { DOCUMENT_FORMATS, type DocumentFormatName } from '#contract/vocabulary';
 import type { DataType as DataTypeType, Field as FieldType, Schema as SchemaType } from 'apache-arrow';
 import { HearthError } from '../common/hearthError';
@@ -71,7 +72,8 @@ export class ChunkTableMismatchError extends HearthError {
   }
 }
 
-const SCHEMA_VERSION = '1';
+/** 2: the derived `search_text` column (title, file name and heading with the text) is what full-text search reads. */
+const SCHEMA_VERSION = '2';
 export const MAX_DIMENSION = 16_384;
 
 /** A table name for a model: `chunks_<slug>_<dim>`, where the slug ends in a short hash so two ids never collide. */
@@ -120,6 +122,7 @@ export function vectorType(dimension: number): FixedSizeList<Float32> {
 export function chunkFields(dimension: number): Field[] {
   return [
     ...SCALARS.map(([, column, kind]) => new Field(column, kind.startsWith('int') ? new Int32() : new Utf8(), kind.endsWith('?'))),
+    new Field(SEARCH_TEXT, new Utf8(), false),
     // Nullable: a chunk is written (and searchable by full text) before it is embedded.
     new Field('vector', vectorType(dimension), true),
   ];
@@ -128,6 +131,21 @@ export function chunkFields(dimension: number): Field[] {
 /** The schema tables had before vectors could be added later: the same, with a non-null vector. */
 export function legacyChunkFields(dimension: number): Field[] {
   return [...chunkFields(dimension).slice(0, -1), new Field('vector', vectorType(dimension), false)];
+}
+
+/**
+ * The column full-text search reads, derived from the row when it is written: the document's
+ * title, its file name (without extension, separators as spaces) and the heading path before the
+ * passage's text, so every passage of "War and Peace.epub" is found by "war and peace", not
+ * only the first one. Search results show `text`; this column is never read back.
+ */
+export const SEARCH_TEXT = 'search_text';
+
+export function searchText(row: Pick<ChunkRow, 'title' | 'path' | 'heading' | 'text'>): string {
+  const file = basename(row.path, extname(row.path)).replace(/[_.-]+/g, ' ').trim();
+  const title = row.title?.trim() ?? '';
+  const context = [title, file.toLowerCase() === title.toLowerCase() ? '' : file, row.heading].filter((part) => part !== '');
+  return context.length > 0 ? `${context.join(' \u00b7 ')}\n${row.text}` : row.text;
 }
 
 /** The table schema, with the embedding model recorded in its metadata. */

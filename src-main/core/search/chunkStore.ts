@@ -8,7 +8,7 @@ import { arrow, type ArrowTable } from './arrow';
 import { byScore, column, readNumbers, readRecords, scored, toArrow, type ChunkHit, type ChunkScore } from './chunkArrow';
 import { ftsRanks, keepFtsRanked, refreshTableIndexes, type RefreshResult } from './chunkIndexes';
 import { chunksById, countByDocument, IN_BATCH, vectorsByTextHash } from './chunkReads';
-import { checkLimit, checkRows, checkTableName, checkVector, chunkFields, chunkSchema, describeFields, legacyChunkFields, MAX_DIMENSION, RECORD_COLUMNS } from './chunkSchema';
+import { checkLimit, checkRows, checkTableName, checkVector, chunkFields, chunkSchema, describeFields, legacyChunkFields, MAX_DIMENSION, RECORD_COLUMNS, SEARCH_TEXT } from './chunkSchema';
 import { ChunkTableMismatchError, type ChunkRow, type StoredChunk, type TableInfo, type TableSpec } from './chunkSchema';
 import { buildWhere, sqlIn, type SearchFilter } from './sqlFilter';
 
@@ -72,6 +72,8 @@ export const DEFAULT_VECTOR_INDEX_THRESHOLD = 10_000;
 interface Handle {
   table: Table;
   dimension: number;
+  /** What full-text search reads: `search_text`, or `text` in a table from before that column. */
+  textColumn: string;
 }
 
 export class ChunkStore {
@@ -202,7 +204,7 @@ export class ChunkStore {
   async replaceDocuments(name: string, docIds: readonly string[], rows: readonly ChunkRow[]): Promise<ReplaceResult> {
     checkTableName(name);
     return this.exclusive(name, async () => {
-      const { table, dimension } = await this.handle(name);
+      const { table, dimension, textColumn } = await this.handle(name);
       checkRows(rows, new Set(docIds), dimension);
       if (docIds.length === 0) return { inserted: 0, updated: 0, deleted: 0 };
       const docFilter = sqlIn('doc_id', docIds);
@@ -221,7 +223,7 @@ export class ChunkStore {
         const merged = await merge.execute(toArrow(rows, dimension));
         result = { inserted: merged.numInsertedRows, updated: merged.numUpdatedRows, deleted: merged.numDeletedRows };
       }
-      await keepFtsRanked(table);
+      await keepFtsRanked(table, textColumn);
       return result;
     });
   }
@@ -231,12 +233,12 @@ export class ChunkStore {
     checkTableName(name);
     if (docIds.length === 0) return 0;
     return this.exclusive(name, async () => {
-      const { table } = await this.handle(name);
+      const { table, textColumn } = await this.handle(name);
       let deleted = 0;
       for (let i = 0; i < docIds.length; i += IN_BATCH) {
         deleted += (await table.delete(sqlIn('doc_id', docIds.slice(i, i + IN_BATCH)))).numDeletedRows;
       }
-      await keepFtsRanked(table);
+      await keepFtsRanked(table, textColumn);
       return deleted;
     });
   }
@@ -249,7 +251,10 @@ export class ChunkStore {
    */
   async refreshIndexes(name: string, options: { signal?: AbortSignal } = {}): Promise<RefreshResult> {
     checkTableName(name);
-    return this.exclusive(name, async () => refreshTableIndexes((await this.handle(name)).table, this.vectorIndexThreshold, options.signal));
+    return this.exclusive(name, async () => {
+      const { table, textColumn } = await this.handle(name);
+      return refreshTableIndexes(table, this.vectorIndexThreshold, textColumn, options.signal);
+    });
   }
 
   // --- reads ---
@@ -269,10 +274,10 @@ export class ChunkStore {
     checkTableName(name);
     if (rows.length === 0) return;
     await this.exclusive(name, async () => {
-      const { table, dimension } = await this.handle(name);
+      const { table, dimension, textColumn } = await this.handle(name);
       checkRows(rows, new Set(rows.map((row) => row.docId)), dimension);
       await table.mergeInsert('id').whenMatchedUpdateAll().execute(toArrow(rows, dimension));
-      await keepFtsRanked(table);
+      await keepFtsRanked(table, textColumn);
     });
   }
 
@@ -295,6 +300,12 @@ export class ChunkStore {
     return countByDocument((await this.handle(name)).table, where);
   }
 
+  /** Every chunk id in the table (what calibration samples from). */
+  async chunkIds(name: string): Promise<string[]> {
+    checkTableName(name);
+    return this.idsOf((await this.handle(name)).table, 'true');
+  }
+
   /** The chunks with these ids, in the order asked for; unknown ids are skipped. */
   async getChunks(name: string, ids: readonly string[]): Promise<StoredChunk[]> {
     checkTableName(name);
@@ -312,7 +323,7 @@ export class ChunkStore {
   // --- search ---
 
   /**
-   * BM25 full-text search over `text`. The query is a plain match query (terms OR-ed, scored by
+   * BM25 full-text search over the passage with its document's title and file name (`search_text`). The query is a plain match query (terms OR-ed, scored by
    * BM25): quotes, operators and other syntax in it are just text, never query language.
    */
   async searchText(name: string, query: string, options: SearchOptions): Promise<ChunkHit[]> {
@@ -355,12 +366,12 @@ export class ChunkStore {
   private async textQuery(name: string, query: string, options: SearchOptions, columns: string[]): Promise<ArrowTable | null> {
     checkTableName(name);
     checkLimit(options.limit);
-    const { table } = await this.handle(name);
+    const { table, textColumn } = await this.handle(name);
     if (query.trim() === '') return null;
     const where = buildWhere(options.filter);
     let q = table
       .query()
-      .fullTextSearch(new MatchQuery(query, 'text', { operator: Operator.Or }))
+      .fullTextSearch(new MatchQuery(query, textColumn, { operator: Operator.Or }))
       .select(columns);
     if (where) q = q.where(where);
     const ranked = await ftsRanks(table);
@@ -423,14 +434,15 @@ export class ChunkStore {
   private async openHandle(name: string): Promise<Handle> {
     if (!(await this.db.tableNames()).includes(name)) throw new HearthError('NOT_FOUND', `No chunk table named ${name}`);
     const table = await this.db.openTable(name);
-    const vector = (await table.schema()).fields.find((field) => field.name === 'vector');
+    const fields = (await table.schema()).fields;
+    const vector = fields.find((field) => field.name === 'vector');
     // By type id, not instanceof, which stays right whichever copy of apache-arrow made the schema.
     const type = vector?.type;
     if (!type || !DataType.isFixedSizeList(type)) {
       table.close();
       throw new HearthError('CORRUPT_FILE', `Chunk table ${name} has no fixed-size vector column`);
     }
-    return { table, dimension: type.listSize };
+    return { table, dimension: type.listSize, textColumn: fields.some((field) => field.name === SEARCH_TEXT) ? SEARCH_TEXT : 'text' };
   }
 
   private async idsOf(table: Table, where: string): Promise<string[]> {

@@ -35,6 +35,7 @@ describe('toSearchHit', () => {
       location: { pageStart: 4, pageEnd: 5, lineStart: null, lineEnd: null },
       text: 'Run the installer.',
       score: 0,
+      relevance: 0,
       bm25Rank: null,
       vectorRank: null,
       similarity: null,
@@ -44,7 +45,7 @@ describe('toSearchHit', () => {
   });
 
   it('carries a search ranking, and gives a passage without headings an empty path', () => {
-    const hit = toSearchHit({ ...row, heading: '' }, { score: 0.03, bm25Rank: 1, vectorRank: null, similarity: 0.42 });
-    expect(hit).toMatchObject({ heading: [], score: 0.03, bm25Rank: 1, vectorRank: null, similarity: 0.42, rerankScore: null });
+    const hit = toSearchHit({ ...row, heading: '' }, { score: 0.03, relevance: 0.8, bm25Rank: 1, vectorRank: null, similarity: 0.42 });
+    expect(hit).toMatchObject({ heading: [], score: 0.03, relevance: 0.8, bm25Rank: 1, vectorRank: null, similarity: 0.42, rerankScore: null });
   });
 });
