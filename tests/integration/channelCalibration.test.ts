@@ -11,7 +11,7 @@ import {
 } from '../../src-main/core/library/channelCalibration';
 import { ChunkStore, type ChunkRow } from '../../src-main/core/search/chunkStore';
 import type { ModelRow } from '../../src-main/core/storage/modelRepository';
-import { createLibraryCore, indexPath } from '../support/libraryCore';
+import { createLibraryCore, indexPath, waitUntil } from '../support/libraryCore';
 import { tempDir } from '../support/tempDir';
 
 /**
@@ -159,7 +159,9 @@ describe('channel calibration', () => {
     const hits = await core.library.search({ query: 'lighthouse harbor ferry', limit: 5 });
     expect(hits.length).toBeGreaterThan(0);
     expect(hits.every((h) => h.relevance > 0 && h.relevance <= 1)).toBe(true);
-    const stored = core.db.prepare("SELECT value FROM settings WHERE key = 'library.calibration'").get() as { value: string } | undefined;
+    const read = () => core.db.prepare("SELECT value FROM settings WHERE key = 'library.calibration'").get() as { value: string } | undefined;
+    await waitUntil(() => read() !== undefined, 'the calibration after indexing', 60_000);
+    const stored = read();
     const calibration = calibrationSchema.parse(JSON.parse(stored!.value));
     expect(calibration).toMatchObject({ basis: 'measured', rows: 16 });
     // stories260K's cosines tell nothing: similarity alone never makes a passage relevant, so a

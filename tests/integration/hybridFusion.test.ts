@@ -152,11 +152,11 @@ describe('titles and file names in every passage', () => {
     const table = await db.createEmptyTable(legacy, new arrow.Schema(fields, chunkSchema(SPEC).metadata));
     const old = row('old', 0, 'An old passage about the harbour ferry.');
     const { vector, ...scalars } = old;
-    const record: Record<string, unknown> = { ...scalars, vector: Array.from(vector) };
+    const record: Record<string, unknown> = { ...scalars, vector: Array.from(vector!) };
     const columns = Object.fromEntries(
       Object.entries({ doc_id: 'docId', source_id: 'sourceId', collection_id: 'collectionId', page_start: 'pageStart', page_end: 'pageEnd', line_start: 'lineStart', line_end: 'lineEnd', text_hash: 'textHash', token_count: 'tokenCount' }).map(([c, k]) => [c, record[k]]),
     );
-    await table.add([{ id: old.id, path: old.path, format: old.format, title: null, heading: '', ordinal: 0, text: old.text, vector: Array.from(vector), ...columns }]);
+    await table.add([{ id: old.id, path: old.path, format: old.format, title: null, heading: '', ordinal: 0, text: old.text, vector: Array.from(vector!), ...columns }]);
     table.close();
     db.close();
     const hits = await store.searchText(legacy, 'ferry', { limit: 5 });

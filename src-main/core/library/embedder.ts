@@ -50,7 +50,7 @@ export class Embedder {
   private embeddingLoad: Promise<Loaded<LlamaEmbeddingContext>> | null = null;
   private ranking: Loaded<LlamaRankingContext> | null = null;
   /** Texts embedded since start: how tests and benchmarks see that unchanged files cost nothing. */
-  readonly stats = { embeddedTexts: 0 };
+  readonly stats = { embeddedTexts: 0, calibrationTexts: 0 };
   private busy = false;
   private readonly waiting: Record<'high' | 'low', (() => void)[]> = { high: [], low: [] };
 
@@ -91,7 +91,14 @@ export class Embedder {
   async embed(
     row: ModelRow,
     texts: readonly string[],
-    options: { signal?: AbortSignal; background?: boolean; onEmbedded?: (done: number) => void; role?: EmbeddingRole | null } = {},
+    options: {
+      signal?: AbortSignal;
+      background?: boolean;
+      onEmbedded?: (done: number) => void;
+      role?: EmbeddingRole | null;
+      /** Pseudo-queries of the channel calibration: counted apart from documents and searches. */
+      calibration?: boolean;
+    } = {},
   ): Promise<Float32Array[]> {
     const { signal, background = false, onEmbedded, role = null } = options;
     const rules = embeddingRules(row);
@@ -105,7 +112,8 @@ export class Embedder {
         const { model, context } = await this.loadEmbedding(row);
         const embedding = await context.getEmbeddingFor(fitToContext(model, role ? embeddingText(rules, text, role) : text));
         vectors.push(normalise(embedding.vector));
-        this.stats.embeddedTexts++;
+        if (options.calibration) this.stats.calibrationTexts++;
+        else this.stats.embeddedTexts++;
       } finally {
         unlock();
       }

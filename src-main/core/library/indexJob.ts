@@ -248,7 +248,8 @@ export class LibraryIndexer {
     await store.refreshIndexes(target.key);
     await this.switchIfComplete(store, target, true);
     progress.finished();
-    await this.deps.afterIndexing?.().catch((error: unknown) => logger.warn('could not calibrate the search channels', error));
+    // In the background, at indexing priority: the job is done, searches use the prior meanwhile.
+    this.deps.afterIndexing?.().catch((error: unknown) => logger.warn('could not calibrate the search channels', error));
     logger.info(`indexing done: ${read.filesDone} files read, ${read.chunks} chunks`);
   }
 

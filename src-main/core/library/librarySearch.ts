@@ -174,7 +174,7 @@ export class LibrarySearch {
       const measured = await calibrateChannels({
         store,
         key: active.key,
-        embedQueries: (texts) => this.deps.embedder.embed(model, texts, { role: 'query', background: true }),
+        embedQueries: (texts) => this.deps.embedder.embed(model, texts, { role: 'query', background: true, calibration: true }),
         dedicated: model.kind === 'embedding',
         fallbackThreshold: PRIOR_SIMILARITY,
       });
