@@ -8,6 +8,7 @@ import { ChatTransferStore } from './chatTransferStore.svelte';
 import { DiscoverStore } from './discoverStore.svelte';
 import { DocumentsStore } from './documentsStore.svelte';
 import { DownloadStore } from './downloadStore.svelte';
+import { FirstRunStore } from './firstRunStore.svelte';
 import { LibraryStore } from './libraryStore.svelte';
 import { NetworkLedgerStore } from './networkLedgerStore.svelte';
 import { ApiTokensStore } from './apiTokensStore.svelte';
@@ -52,6 +53,7 @@ export class HearthApp {
   readonly vault: VaultStore;
   readonly network: NetworkLedgerStore;
   readonly apiTokens: ApiTokensStore;
+  readonly firstRun: FirstRunStore;
   readonly markdown: MarkdownRenderer = createMarkdownRenderer();
 
   info = $state<AppInfo | null>(null);
@@ -87,6 +89,7 @@ export class HearthApp {
     this.vault = new VaultStore(bridge, this.toasts);
     this.network = new NetworkLedgerStore(bridge, this.toasts);
     this.apiTokens = new ApiTokensStore(bridge, this.toasts);
+    this.firstRun = new FirstRunStore(bridge, this.toasts, this.runtime, this.discover, this.downloads, { newThread: () => this.newThread() });
   }
 
   /** True where an Electron shell hosts the UI (it can pick files and open them). */
@@ -228,6 +231,8 @@ export class HearthApp {
       this.vault.refreshIfVisible(),
       this.applyRoute(true),
     ]);
+    // A first-run download may have finished while no page was open.
+    this.firstRun.resume();
   }
 
   private async applyRoute(force = false): Promise<void> {
@@ -307,6 +312,7 @@ export class HearthApp {
 
   private onDownloaded(job: JobInfo): void {
     void this.runtime.refreshModels();
+    void this.firstRun.completed(job);
     this.toasts.info(`${job.title}: finished. The model is listed under On this machine.`);
   }
 

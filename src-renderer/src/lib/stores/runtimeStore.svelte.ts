@@ -12,6 +12,8 @@ export class RuntimeStore {
   busy = $state(false);
   /** Set once runtime.state has answered, so "detecting" is not mistaken for "no backend". */
   known = $state(false);
+  /** Set once models.list has answered, so an empty library is not mistaken for one still loading. */
+  modelsKnown = $state(false);
 
   readonly loaded: LoadedModel | null = $derived(this.state.state === 'ready' ? this.state.model : null);
   readonly backend: BackendInfo | null = $derived(
@@ -114,6 +116,7 @@ export class RuntimeStore {
 
   private setModels(models: ModelInfo[]): void {
     this.models = models;
+    this.modelsKnown = true;
     // A sensible default so a first-time user only has to press Load.
     if (!this.selectedModelId || !models.some((m) => m.id === this.selectedModelId)) {
       this.selectedModelId = this.loaded?.modelId ?? models.find((m) => m.present)?.id ?? '';
