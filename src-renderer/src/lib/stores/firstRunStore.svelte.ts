@@ -1,8 +1,8 @@
-import type { JobInfo, ModelInfo, ModelPurpose, ModelSource } from '#contract/dto';
+import type { CatalogEntry, HardwareInfo, JobInfo, ModelInfo, ModelPurpose } from '#contract/dto';
 import type { ErrorData } from '#contract/errors';
 import type { HearthBridge } from '../api/client';
-import { shortlist, type Proposal } from '../util/firstRunPick';
-import type { DiscoverStore, FitState } from './discoverStore.svelte';
+import { memoryFit, propose, type Proposal } from '../util/firstRunPick';
+import type { DiscoverStore } from './discoverStore.svelte';
 import type { DownloadStore } from './downloadStore.svelte';
 import type { RuntimeStore } from './runtimeStore.svelte';
 import type { ToastStore } from './toastStore.svelte';
@@ -18,10 +18,15 @@ export interface FirstRunJob {
 
 type SavedJobs = Partial<Record<'chat' | 'embedding', FirstRunJob>>;
 
-/** What the flow offers for one purpose: the catalog entry and how it fits this machine. */
+/** What the flow offers for one purpose: the catalog entry and how it fits this machine's memory. */
 export interface Offer {
   proposal: Proposal;
-  fit: FitState;
+  fit: { label: string; fits: boolean };
+}
+
+function offer(catalog: CatalogEntry[], hardware: HardwareInfo, purpose: ModelPurpose): Offer | null {
+  const proposal = propose(catalog, hardware, purpose);
+  return proposal ? { proposal, fit: memoryFit(hardware, proposal.file.sizeBytes) } : null;
 }
 
 /** What the shell needs from the app: open a chat once a model is loaded. */
@@ -53,7 +58,7 @@ export class FirstRunStore {
   jobs = $state<SavedJobs>(readJobs());
   chat = $state<Offer | null>(null);
   embedding = $state<Offer | null>(null);
-  /** Working out the proposal (hardware, catalog, fit checks). */
+  /** Working out the proposal (hardware, catalog). */
   proposing = $state(false);
   /** The hub could not be reached: the flow says so and points at importing a file. */
   offline = $state(false);
@@ -89,52 +94,28 @@ export class FirstRunStore {
     return saved ? (this.downloads.get(saved.jobId) ?? null) : null;
   }
 
-  /** Works out what to propose: the best catalog models that fit, checked against the hub. */
+  /** Works out what to propose from the catalog and this machine's memory (no network). */
   async propose(): Promise<void> {
     if (this.proposing) return;
     this.proposing = true;
-    this.offline = false;
     try {
       if (this.discover.hardware?.status !== 'ok') await this.discover.loadHardware();
       if (this.discover.catalog?.status !== 'ok') await this.discover.loadCatalog();
       const hardware = this.discover.hardware;
       const catalog = this.discover.catalog;
       if (hardware?.status !== 'ok' || catalog?.status !== 'ok') return;
-      const [chat, embedding] = await Promise.all([
-        this.pick(shortlist(catalog.value, hardware.value, 'chat')),
-        this.pick(shortlist(catalog.value, hardware.value, 'embedding')),
-      ]);
-      this.chat = chat;
-      this.embedding = embedding;
+      this.chat = offer(catalog.value, hardware.value, 'chat');
+      this.embedding = offer(catalog.value, hardware.value, 'embedding');
     } finally {
       this.proposing = false;
     }
-  }
-
-  /** The first candidate that runs here; a network error means the hub is out of reach. */
-  private async pick(candidates: Proposal[]): Promise<Offer | null> {
-    let last: Offer | null = null;
-    for (const proposal of candidates) {
-      const source: ModelSource = { kind: 'catalog', id: proposal.entry.id, quantization: proposal.file.quantization };
-      const result = await this.bridge.call('models.fit', { source });
-      if (!result.ok) {
-        last = { proposal, fit: { status: 'error', error: result.error } };
-        if (isNetworkError(result.error)) {
-          this.offline = true;
-          return last;
-        }
-        continue;
-      }
-      last = { proposal, fit: { status: 'ok', fit: result.value } };
-      if (result.value.verdict !== 'none') return last;
-    }
-    return last;
   }
 
   /** Starts both downloads; their progress follows in the flow. */
   async download(): Promise<void> {
     if (this.busy || !this.chat) return;
     this.busy = true;
+    this.offline = false;
     try {
       const saved: SavedJobs = { ...this.jobs };
       for (const [purpose, offer] of [['chat', this.chat], ['embedding', this.embedding]] as const) {
@@ -142,8 +123,9 @@ export class FirstRunStore {
         const { entry, file } = offer.proposal;
         const result = await this.bridge.call('models.pull', { source: { kind: 'catalog', id: entry.id, quantization: file.quantization } });
         if (!result.ok) {
+          // Out of reach: the flow's own notice says so and offers the import path instead.
           if (isNetworkError(result.error)) this.offline = true;
-          this.toasts.error(result.error);
+          else this.toasts.error(result.error);
           break;
         }
         this.downloads.handleUpdate(result.value);

@@ -1,0 +1,213 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CatalogEntry } from '../../src-preload/contract/dto';
+import { createConsoleLogger } from '../../src-main/core/common/logger';
+import { createCore } from '../../src-main/core/createCore';
+import { openBrowser } from '../support/browser';
+import { startHubServer, type HubRepo, type HubServer } from '../support/hubServer';
+import { startServe } from '../support/server';
+import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
+import { tempDir } from '../support/tempDir';
+import { testModelPath } from '../support/testModels';
+
+const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
+/** About 3 s for the 1.2 MB chat file, so the progress bar is seen between 0 and 100. */
+const BYTES_PER_SECOND = 400_000;
+
+/** A data directory whose hub endpoint is set before `hearth serve` starts, with no models. */
+async function seedDataDir(prefix: string, hubEndpoint: string): Promise<ReturnType<typeof tempDir>> {
+  const data = tempDir(prefix);
+  const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger: createConsoleLogger('error') });
+  seed.settings.update({ hubEndpoint });
+  await seed.dispose();
+  return data;
+}
+
+/** A port nothing listens on: the hub there is out of reach. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const lastAssistant = (page: Page) => page.locator('[data-testid="message"][data-role="assistant"]').last();
+
+async function expectAnswer(page: Page, prompt: string): Promise<void> {
+  await page.getByTestId('composer').fill(prompt);
+  await page.getByTestId('composer').press('Enter');
+  await expect.poll(() => lastAssistant(page).getAttribute('data-status'), { timeout: 60_000 }).toMatch(/complete|length/);
+  expect((await lastAssistant(page).getByTestId('message-content').innerText()).trim().length).toBeGreaterThan(0);
+}
+
+/**
+ * A newcomer's first run in real Chromium against `hearth serve` with an empty library: the
+ * flow shows the machine, proposes a chat and an embedding model from the catalog, downloads
+ * both from a hub-shaped local server with progress, loads the chat model and opens a chat
+ * that answers. Offline, it says so and takes a GGUF by full path instead. Skipping sticks.
+ */
+describe('first run in the browser (e2e)', () => {
+  let browser: Browser;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(outDir, { recursive: true });
+    ({ browser } = await openBrowser({ width: 1280, height: 860 }, errors));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  describe('online: proposed models are downloaded and a chat answers', () => {
+    let hub: HubServer;
+    let server: Awaited<ReturnType<typeof startServe>>;
+    let data: ReturnType<typeof tempDir>;
+    let page: Page;
+
+    beforeAll(async () => {
+      // The hub holds every catalog chat and embedding model's recommended file (tiny real
+      // GGUFs under those names), so whatever this machine's memory suggests can be fetched.
+      const stories = readFileSync(await testModelPath('stories260K'));
+      const tiny = readFileSync(await testModelPath('tinyRandom'));
+      const catalog = (JSON.parse(readFileSync(CATALOG_PATH, 'utf8')) as { models: CatalogEntry[] }).models;
+      const repos: Record<string, HubRepo> = {};
+      for (const entry of catalog) {
+        if (entry.purpose !== 'chat' && entry.purpose !== 'embedding') continue;
+        const file = entry.files.find((f) => f.quantization === entry.recommendedQuantization);
+        if (file) repos[entry.repo] = { files: { [file.file]: entry.purpose === 'chat' ? stories : tiny } };
+      }
+      hub = await startHubServer(repos);
+      data = await seedDataDir('hearth-e2e-firstrun-', hub.url);
+      server = await startServe(['--data-dir', data.path, '--threads', '1']);
+      page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+      page.on('pageerror', (error) => errors.push(String(error)));
+    });
+
+    afterAll(async () => {
+      await page?.close();
+      await server?.stop();
+      await hub?.close();
+      data?.cleanup();
+    });
+
+    it('shows this machine and proposes one chat and one embedding model, without asking the network', async () => {
+      await page.goto(server.url);
+      const flow = page.getByTestId('firstrun');
+      await expect.poll(() => flow.count(), { timeout: 20_000 }).toBe(1);
+      await expect.poll(() => flow.getByTestId('hardware-summary').innerText(), { timeout: 30_000 }).toMatch(/\d+ cores.*RAM/s);
+      const offers = flow.getByTestId('firstrun-offer');
+      await expect.poll(() => offers.count(), { timeout: 20_000 }).toBe(2);
+      expect(await offers.nth(0).getAttribute('data-purpose')).toBe('chat');
+      expect(await offers.nth(1).getAttribute('data-purpose')).toBe('embedding');
+      for (const text of await offers.allInnerTexts()) expect(text).toMatch(/\d+(\.\d+)? (MB|GB)[\s\S]*(Runs on the CPU|GPU|memory)/);
+      // Nothing reached the hub before the user asked for a download.
+      expect(hub.requests).toEqual([]);
+      await page.screenshot({ path: join(outDir, 'firstrun.png') });
+    });
+
+    it('downloads both with progress, loads the chat model, opens a chat that answers', async () => {
+      const chatId = await page.locator('[data-testid="firstrun-offer"][data-purpose="chat"]').getAttribute('data-catalog-id');
+      const catalog = (JSON.parse(readFileSync(CATALOG_PATH, 'utf8')) as { models: CatalogEntry[] }).models;
+      const entry = catalog.find((e) => e.id === chatId)!;
+      const file = entry.files.find((f) => f.quantization === entry.recommendedQuantization)!;
+      hub.fault(`/${entry.repo}/resolve/main/${file.file}`, { kind: 'slow', bytesPerSecond: BYTES_PER_SECOND });
+
+      await page.getByTestId('firstrun-download').click();
+      const jobs = page.getByTestId('firstrun-job');
+      await expect.poll(() => jobs.count(), { timeout: 20_000 }).toBe(2);
+      await page.evaluate(() => {
+        const w = window as unknown as { __progress: number[] };
+        w.__progress = [];
+        const record = () => {
+          const bar = document.querySelector('[data-testid="firstrun-progress"]');
+          const now = bar?.getAttribute('aria-valuenow');
+          if (now) w.__progress.push(Number(now));
+        };
+        record();
+        new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+      });
+      // Done: the flow goes away and a chat is open with the model loaded.
+      await expect.poll(() => page.getByTestId('firstrun').count(), { timeout: 60_000 }).toBe(0);
+      const seen = await page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
+      expect(seen.some((p) => p > 0 && p < 100)).toBe(true);
+      await expect.poll(() => page.getByTestId('runtime-status').innerText(), { timeout: 30_000 }).toMatch(/Ready/);
+      expect(new URL(page.url()).hash).toMatch(/^#\/thread\//);
+      await expectAnswer(page, 'Once upon a time');
+
+      // Both models are on this machine once the embedding download is done too.
+      await page.getByTestId('nav-models').click();
+      await page.getByTestId('models-tab-local').click();
+      await expect.poll(() => page.getByTestId('local-model').count(), { timeout: 60_000 }).toBe(2);
+      // Each is the default for what the flow fetched it for; the chat one is loaded.
+      const chatDefault = page.locator('[data-testid="local-model"]:has([data-testid="default-badge"][data-purpose="chat"])');
+      expect(await chatDefault.getByTestId('model-loaded').count()).toBe(1);
+      await expect.poll(() => page.locator('[data-testid="default-badge"][data-purpose="embedding"]').count(), { timeout: 20_000 }).toBe(1);
+      await page.getByTestId('nav-chat').click();
+      await page.reload();
+      await expect.poll(() => page.getByTestId('composer').count(), { timeout: 20_000 }).toBe(1);
+      expect(await page.getByTestId('firstrun').count()).toBe(0);
+    });
+  });
+
+  describe('offline: the flow says so, a GGUF by full path works, and skipping sticks', () => {
+    let server: Awaited<ReturnType<typeof startServe>>;
+    let data: ReturnType<typeof tempDir>;
+    let page: Page;
+
+    beforeAll(async () => {
+      data = await seedDataDir('hearth-e2e-firstrun-offline-', `http://127.0.0.1:${await closedPort()}`);
+      server = await startServe(['--data-dir', data.path, '--threads', '1']);
+      page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+      page.on('pageerror', (error) => errors.push(String(error)));
+    });
+
+    afterAll(async () => {
+      await page?.close();
+      await server?.stop();
+      data?.cleanup();
+    });
+
+    it('"Skip for now" is remembered across a reload', async () => {
+      await page.goto(server.url);
+      await expect.poll(() => page.getByTestId('firstrun').count(), { timeout: 20_000 }).toBe(1);
+      await page.getByTestId('firstrun-skip').click();
+      expect(await page.getByTestId('firstrun').count()).toBe(0);
+      await page.reload();
+      await expect.poll(() => page.getByTestId('composer').count(), { timeout: 20_000 }).toBe(1);
+      expect(await page.getByTestId('firstrun').count()).toBe(0);
+      // Another browser (no memory of the skip) still gets the flow.
+      await page.evaluate(() => localStorage.clear());
+      await page.reload();
+      await expect.poll(() => page.getByTestId('firstrun').count(), { timeout: 20_000 }).toBe(1);
+    });
+
+    it('says Hearth is offline when the hub cannot be reached, and points at importing a file', async () => {
+      await expect.poll(() => page.getByTestId('firstrun-download').count(), { timeout: 20_000 }).toBe(1);
+      await page.getByTestId('firstrun-download').click();
+      const notice = page.getByTestId('firstrun-offline');
+      await expect.poll(() => notice.count(), { timeout: 30_000 }).toBe(1);
+      expect(await notice.innerText()).toMatch(/Hearth is offline/);
+      const form = page.getByTestId('firstrun-import');
+      expect(await form.count()).toBe(1);
+      expect(await form.innerText()).toMatch(/full path/);
+      await page.screenshot({ path: join(outDir, 'firstrun-offline.png') });
+    });
+
+    it('imports a GGUF by full path, loads it and opens a chat that answers', async () => {
+      await page.getByTestId('firstrun-path').fill(await testModelPath('stories260K'));
+      await page.getByTestId('firstrun-import-submit').click();
+      await expect.poll(() => page.getByTestId('firstrun').count(), { timeout: 60_000 }).toBe(0);
+      await expect.poll(() => page.getByTestId('runtime-status').innerText(), { timeout: 30_000 }).toMatch(/Ready/);
+      await expectAnswer(page, 'Once upon a time');
+    });
+  });
+
+  it('logged no page errors', () => {
+    expect(errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
+  });
+});
