@@ -16,7 +16,11 @@ export interface FirstRunJob {
   file: string;
 }
 
-type SavedJobs = Partial<Record<'chat' | 'embedding', FirstRunJob>>;
+/** The purposes the flow fetches a model for. */
+type FlowPurpose = Extract<ModelPurpose, 'chat' | 'embedding'>;
+const FLOW_PURPOSES: readonly FlowPurpose[] = ['chat', 'embedding'];
+
+type SavedJobs = Partial<Record<FlowPurpose, FirstRunJob>>;
 
 /** What the flow offers for one purpose: the catalog entry and how it fits this machine's memory. */
 export interface Offer {
@@ -89,7 +93,7 @@ export class FirstRunStore {
     private readonly host: FirstRunHost,
   ) {}
 
-  private jobOf(purpose: 'chat' | 'embedding'): JobInfo | null {
+  private jobOf(purpose: FlowPurpose): JobInfo | null {
     const saved = this.jobs[purpose];
     return saved ? (this.downloads.get(saved.jobId) ?? null) : null;
   }
@@ -118,7 +122,8 @@ export class FirstRunStore {
     this.offline = false;
     try {
       const saved: SavedJobs = { ...this.jobs };
-      for (const [purpose, offer] of [['chat', this.chat], ['embedding', this.embedding]] as const) {
+      for (const purpose of FLOW_PURPOSES) {
+        const offer = this[purpose];
         if (!offer || (saved[purpose] && this.jobOf(purpose)?.status !== 'failed' && this.jobOf(purpose)?.status !== 'cancelled')) continue;
         const { entry, file } = offer.proposal;
         const result = await this.bridge.call('models.pull', { source: { kind: 'catalog', id: entry.id, quantization: file.quantization } });
@@ -171,7 +176,7 @@ export class FirstRunStore {
 
   /** The page loaded or reconnected: a download that ended meanwhile is taken up here. */
   resume(): void {
-    for (const purpose of ['chat', 'embedding'] as const) {
+    for (const purpose of FLOW_PURPOSES) {
       const job = this.jobOf(purpose);
       if (job?.status === 'completed') void this.completed(job);
     }
