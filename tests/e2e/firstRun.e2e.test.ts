@@ -14,8 +14,8 @@ import { tempDir } from '../support/tempDir';
 import { testModelPath } from '../support/testModels';
 
 const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
-/** About 3 s for the 1.2 MB chat file, so the progress bar is seen between 0 and 100. */
-const BYTES_PER_SECOND = 400_000;
+/** About 6 s for the 1.2 MB chat file: the bar is seen between 0 and 100, and a reload lands mid-download. */
+const BYTES_PER_SECOND = 200_000;
 
 /** A data directory whose hub endpoint is set before `hearth serve` starts, with no models. */
 async function seedDataDir(prefix: string, hubEndpoint: string): Promise<ReturnType<typeof tempDir>> {
@@ -110,7 +110,7 @@ describe('first run in the browser (e2e)', () => {
       await page.screenshot({ path: join(outDir, 'firstrun.png') });
     });
 
-    it('downloads both with progress, loads the chat model, opens a chat that answers', async () => {
+    it('downloads both with progress, survives a reload mid-download, loads the chat model, opens a chat that answers', async () => {
       const chatId = await page.locator('[data-testid="firstrun-offer"][data-purpose="chat"]').getAttribute('data-catalog-id');
       const catalog = (JSON.parse(readFileSync(CATALOG_PATH, 'utf8')) as { models: CatalogEntry[] }).models;
       const entry = catalog.find((e) => e.id === chatId)!;
@@ -131,10 +131,13 @@ describe('first run in the browser (e2e)', () => {
         record();
         new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
       });
+      const seen = () => page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
+      await expect.poll(async () => (await seen()).some((p) => p > 0 && p < 100), { timeout: 20_000 }).toBe(true);
+      // Closing the page mid-download loses nothing: it opens on the same downloads.
+      await page.reload();
+      await expect.poll(() => page.locator('[data-testid="firstrun-job"][data-status="running"]').count(), { timeout: 20_000 }).toBeGreaterThan(0);
       // Done: the flow goes away and a chat is open with the model loaded.
       await expect.poll(() => page.getByTestId('firstrun').count(), { timeout: 60_000 }).toBe(0);
-      const seen = await page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
-      expect(seen.some((p) => p > 0 && p < 100)).toBe(true);
       await expect.poll(() => page.getByTestId('runtime-status').innerText(), { timeout: 30_000 }).toMatch(/Ready/);
       expect(new URL(page.url()).hash).toMatch(/^#\/thread\//);
       await expectAnswer(page, 'Once upon a time');
