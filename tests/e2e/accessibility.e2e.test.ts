@@ -71,7 +71,9 @@ describe('accessibility: every screen passes axe-core at 800×600 (e2e)', () => 
     data?.cleanup();
   });
 
-  it('the empty chat (welcome)', async () => {
+  it('the empty chat (welcome), with the sidebar collapsed (800 px) and open', async () => {
+    await check('welcome-collapsed');
+    await page.getByTestId('sidebar-show').click();
     await check('welcome');
   });
 
