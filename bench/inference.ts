@@ -129,15 +129,15 @@ async function hearthRun(): Promise<Sample> {
     if (e.type === 'token' && !first) first = performance.now();
     if (e.type === 'end') end = performance.now();
   });
-  const counter = core.runtime.loaded!.sequence;
-  // Start from an empty context, like the baseline: both sides evaluate the whole prompt.
-  counter.clearHistory();
-  const before = counter.tokenMeter.getState().usedOutputTokens;
+  const pool = core.runtime.loaded!.pool;
+  // Start from empty sequences, like the baseline: both sides evaluate the whole prompt.
+  await pool.clearFree();
+  const before = pool.usedTokens().output;
   const start = performance.now();
   await core.chat.send(thread.id, prompt);
   await core.chat.idle(thread.id);
   off();
-  const tokens = counter.tokenMeter.getState().usedOutputTokens - before;
+  const tokens = pool.usedTokens().output - before;
   const reply = core.chat.getThread(thread.id).messages.at(-1);
   if (reply?.receipt !== 'signed') throw new Error(`the reply has no signed receipt (${reply?.receipt ?? 'no reply'})`);
   receiptMs.push(core.receipts.lastCost.wallMs);
@@ -168,7 +168,7 @@ async function serverRun(): Promise<Sample> {
   socket = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   const thread = (await wsCall('threads.create', {})) as { id: string };
-  core.runtime.loaded!.sequence.clearHistory();
+  await core.runtime.loaded!.pool.clearFree();
   let first = 0;
   const ended = new Promise<number>((resolve) => {
     const onMessage = (data: WebSocket.RawData) => {
@@ -182,12 +182,12 @@ async function serverRun(): Promise<Sample> {
     };
     socket.on('message', onMessage);
   });
-  const meter = core.runtime.loaded!.sequence.tokenMeter;
-  const before = meter.getState().usedOutputTokens;
+  const pool = core.runtime.loaded!.pool;
+  const before = pool.usedTokens().output;
   const start = performance.now();
   await wsCall('chat.send', { threadId: thread.id, content: prompt });
   const end = await ended;
-  const tokens = meter.getState().usedOutputTokens - before;
+  const tokens = pool.usedTokens().output - before;
   await new Promise((resolve) => socket.once('close', resolve).close());
   return { ttftMs: first - start, tokens, decodeTokensPerSecond: (tokens - 1) / ((end - first) / 1000) };
 }

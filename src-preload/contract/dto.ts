@@ -93,6 +93,24 @@ export interface LoadedModel {
   backend: BackendInfo;
   /** Set when a GPU is in use but not every layer is on it: how many are, and why. */
   gpuNote: string | null;
+  /** Recent conversations kept evaluated (KV cache), and what they may cost. */
+  warm: WarmCacheInfo;
+}
+
+/**
+ * The loaded context's sequences: each keeps one recent conversation (a chat or an API
+ * client's) evaluated, so returning to it evaluates only its new turn, and replies on
+ * different sequences are generated at once.
+ */
+export interface WarmCacheInfo {
+  /** How many sequences (conversations kept warm, replies at once); `contextSize` tokens each. */
+  sequences: number;
+  /** The KV cache's size in memory, all sequences together (llama.cpp's state size). */
+  bytes: number;
+  /** The memory the sequences were sized to fit: an eighth of RAM, at most 4 GiB. */
+  budgetBytes: number;
+  /** CPU threads inference runs on. */
+  threads: number;
 }
 
 export type RuntimeState =

@@ -52,6 +52,8 @@ describe('chat in the browser (e2e)', () => {
     await select.selectOption(value!);
     await page.getByTestId('model-load').click();
     await expect.poll(() => page.getByTestId('runtime-status').innerText(), { timeout: 30_000 }).toMatch(/Ready/);
+    // The status says how many conversations stay warm and what their KV cache costs.
+    expect(await page.getByTestId('runtime-status').getAttribute('title')).toMatch(/Keeps \d+ recent conversations? warm: .+ KV cache, budget .+ CPU threads?/);
   }
 
   it('opens the UI with the token and shows which backend runs inference', async () => {

@@ -75,7 +75,7 @@ describe('answer receipts (real model, real SQLite)', () => {
   it('signs each reply with hashes of the exact tokens in and out, the model file, and the settings used', async () => {
     const thread = core.chat.createThread();
     // Start from an empty context, so the independent replay below evaluates the same batches.
-    core.runtime.loaded!.sequence.clearHistory();
+    await core.runtime.loaded!.pool.clearFree();
     const question = 'Lily found a ball';
     const reply = await ask(thread.id, question, { seed: 1234 });
     expect(reply.receipt).toBe('signed');
@@ -114,7 +114,7 @@ describe('answer receipts (real model, real SQLite)', () => {
     const history: ChatHistoryItem[] = [{ type: 'user', text: question }, { type: 'model', response: [] }];
     const input = new GeneralChatWrapper().generateContextState({ chatHistory: history }).contextText.tokenize(session.model.tokenizer);
     expect(fields.input).toEqual({ tokensSha256: tokensHash(input), tokenCount: input.length });
-    const evaluated = session.sequence.contextTokens;
+    const evaluated = session.pool.heldBy(thread.id)!.contextTokens;
     expect(evaluated.slice(0, input.length)).toEqual(input);
 
     // The output: the same generation replayed on a context of our own, greedy, token by token.

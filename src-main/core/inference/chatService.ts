@@ -22,6 +22,7 @@ import type { ReplyReceipts } from './replyReceipts';
 import { fitHistory, promptTokens, samplingFor, type FittedHistory } from './promptBuilder';
 import type { ThreadGenerationService } from './threadGeneration';
 import { chatSamplingOptions, samplingFromReceipt } from './generationSampling';
+import type { SequenceLease } from './sequencePool';
 import { ReplySaver } from './replySaver';
 import { buildSourceContext, sourceBudget, type SourceRetriever } from './sourceContext';
 
@@ -386,9 +387,11 @@ export class ChatService {
     const persist = new IntervalGate(PERSIST_INTERVAL_MS, () => performance.now());
     persist.pass();
     this.runtime.markGenerating(true);
-    startedAt = performance.now();
+    let lease: SequenceLease | null = null;
     try {
-      const result = await session.chat.generateResponse([...fitted.history, { type: 'model', response: [] }], {
+      lease = await session.pool.acquire({ key: threadId, tokens: fitted.inputTokens, signal });
+      startedAt = performance.now();
+      const result = await lease.chat.generateResponse([...fitted.history, { type: 'model', response: [] }], {
         signal,
         stopOnAbortSignal: true,
         // Exactly what the receipt records, read back the way a replay reads it.
@@ -413,6 +416,7 @@ export class ChatService {
         sampling,
         inputTokens: fitted.inputTokens,
         outputTokens,
+        evaluatedTokens: lease.sequence.contextTokens,
         text,
         stopReason: reason,
         sources,
@@ -426,6 +430,7 @@ export class ChatService {
         finish('error', error);
       }
     } finally {
+      lease?.release();
       this.runtime.markGenerating(false);
     }
   }

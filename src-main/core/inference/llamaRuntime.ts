@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import type { ChatWrapper, Llama, LlamaChat, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
+import type { ChatWrapper, Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import type { BackendInfo, LoadedModel, RuntimeState } from '#contract/dto';
 import type { GpuSetting } from '#contract/vocabulary';
 import { HearthError, toErrorData } from '../common/hearthError';
@@ -8,12 +8,16 @@ import { assertLoadable, inspectGguf } from '../models/ggufInspector';
 import { type NodeLlamaCpp, nodeLlamaCpp } from '../models/nodeLlamaCpp';
 import type { ModelRow } from '../storage/modelRepository';
 import { GENERATION_BATCH_SIZE } from './inferenceBuild';
+import { SequencePool } from './sequencePool';
+import { kvBytesPerToken, planSequences, warmBudgetBytes } from './warmBudget';
 
 export type { GpuSetting };
 
 export interface LoadOptions {
   /** Tokens; null lets node-llama-cpp pick the largest that fits, up to defaultMaxContext. */
   contextSize: number | null;
+  /** Context sequences (conversations kept warm); absent, as many as the warm budget holds, up to 4. */
+  sequences?: number;
 }
 
 /** What a loaded model gives the chat service. */
@@ -21,9 +25,9 @@ export interface LoadedSession {
   info: LoadedModel;
   model: LlamaModel;
   context: LlamaContext;
-  sequence: LlamaContextSequence;
+  /** The context's sequences, lent to one generation each (see SequencePool). */
+  pool: SequencePool;
   chatWrapper: ChatWrapper;
-  chat: LlamaChat;
   /** From the library's row, for answer receipts. */
   architecture: string | null;
   quantization: string | null;
@@ -35,7 +39,8 @@ const DEFAULT_MAX_CONTEXT = 8192;
 
 /**
  * Owns node-llama-cpp: one Llama instance (backend chosen once), at most one loaded model
- * with one context. Loading is single-flight and swapping unloads the old model first.
+ * with one context of several sequences (as many recent conversations as the warm budget
+ * holds, see warmBudget.ts). Loading is single-flight and swapping unloads the old model first.
  */
 export class LlamaRuntime {
   private llamaPromise: Promise<Llama> | null = null;
@@ -128,6 +133,7 @@ export class LlamaRuntime {
     const session = this.current;
     this.current = null;
     if (session) {
+      session.pool.dispose();
       await session.context.dispose();
       await session.model.dispose();
     }
@@ -173,6 +179,7 @@ export class LlamaRuntime {
       if (this.current) {
         const old = this.current;
         this.current = null;
+        old.pool.dispose();
         await old.context.dispose();
         await old.model.dispose();
       }
@@ -183,15 +190,21 @@ export class LlamaRuntime {
         onLoadProgress: (progress) =>
           this.setState({ state: 'loading', modelId: row.id, name: row.name, progress, backend: this.backend }),
       });
+      const plan = planSequences(
+        kvBytesPerToken(model),
+        options.contextSize ?? Math.min(DEFAULT_MAX_CONTEXT, model.trainContextSize),
+        warmBudgetBytes(totalmem()),
+      );
+      const threads = this.threads ?? llama.cpuMathCores;
       let context: LlamaContext;
       try {
         context = await model.createContext({
           contextSize: options.contextSize ?? { max: DEFAULT_MAX_CONTEXT },
-          sequences: 1,
+          sequences: options.sequences ?? plan.sequences,
           // Fixed, so a reply can be replayed bit for bit (see inferenceBuild.ts).
           batchSize: GENERATION_BATCH_SIZE,
           flashAttention: false,
-          threads: this.threads ?? llama.cpuMathCores,
+          threads,
         });
       } catch (error) {
         await model.dispose();
@@ -199,7 +212,10 @@ export class LlamaRuntime {
       }
       const { GeneralChatWrapper, LlamaChat, resolveChatWrapper } = await nodeLlamaCpp();
       const chatWrapper: ChatWrapper = inspection.hasChatTemplate ? resolveChatWrapper(model) : new GeneralChatWrapper();
-      const sequence = context.getSequence();
+      const pooled = Array.from({ length: context.totalSequences }, () => {
+        const sequence = context.getSequence();
+        return { sequence, chat: new LlamaChat({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false }) };
+      });
       const session: LoadedSession = {
         info: {
           modelId: row.id,
@@ -213,12 +229,12 @@ export class LlamaRuntime {
             : `${chatWrapper.wrapperName} (the model has no chat template)`,
           backend: this.backend!,
           gpuNote: gpuNote(this.backend!, model.gpuLayers, inspection.totalLayers, row.gpuLayers),
+          warm: { sequences: context.totalSequences, bytes: context.stateSize, budgetBytes: plan.budgetBytes, threads },
         },
         model,
         context,
-        sequence,
+        pool: new SequencePool(pooled),
         chatWrapper,
-        chat: new LlamaChat({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false }),
         architecture: row.architecture,
         quantization: row.quantization,
         usesModelTemplate: inspection.hasChatTemplate,

@@ -41,6 +41,8 @@ export interface ReplyRecord {
   sampling: ReceiptFields['sampling'];
   inputTokens: readonly Token[];
   outputTokens: readonly Token[];
+  /** The tokens the reply's context sequence holds after it: the prompt must be their start. */
+  evaluatedTokens: readonly Token[];
   text: string;
   stopReason: string;
   sources: MessageSources | null;
@@ -92,7 +94,7 @@ export class ReplyReceipts {
     const waitStart = performance.now();
     const facts = await this.factsOf(reply.session);
     started += performance.now() - waitStart;
-    const context = reply.session.sequence.contextTokens;
+    const context = reply.evaluatedTokens;
     if (context.length < reply.inputTokens.length || reply.inputTokens.some((token, i) => context[i] !== token)) {
       throw new HearthError('INTERNAL', 'The tokens the model evaluated are not the prompt Hearth built (the context was shifted); this reply gets no receipt.');
     }
