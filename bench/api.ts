@@ -1,0 +1,192 @@
+/**
+ * bench:api — Hearth's local API (`POST /v1/chat/completions`, streaming) against raw
+ * node-llama-cpp on the same model, same threads, same process, runs interleaved; and, when a
+ * llama-server binary is given, against llama.cpp's own server on the same model and threads.
+ * Greedy decoding. Measures:
+ *
+ * 1. one stream: time to first token and decode tokens/s (Hearth / raw ratios);
+ * 2. aggregate tokens/s with 1, 2 and 4 concurrent streams;
+ * 3. returning to an earlier conversation: after four conversations of `--history` tokens each,
+ *    the first one asks again; time to first token warm (Hearth keeps the last 4 conversations
+ *    evaluated) and cold (every sequence cleared first: what a switch cost before).
+ *
+ *   npm run bench:api -- [--model PATH] [--threads N] [--tokens N] [--runs N] [--history N]
+ *                        [--llama-server PATH] [--only hearth,raw,server]
+ */
+import { cpus, loadavg, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { LlamaChat, type ChatHistoryItem, type ChatWrapper } from 'node-llama-cpp';
+import { startServer } from '../src-main/cli/server';
+import { createConsoleLogger } from '../src-main/core/common/logger';
+import { createCore } from '../src-main/core/createCore';
+import { tempDir } from '../tests/support/tempDir';
+import { CATALOG_PATH, PARSE_WORKER_PATH } from '../tests/support/testCore';
+import { testModelPath } from '../tests/support/testModels';
+import { type ChatMessage, type LlamaServer, startLlamaServer, type StreamSample, type StreamTarget, streamChat } from './apiClient';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    threads: { type: 'string', default: '1' },
+    tokens: { type: 'string', default: '64' },
+    runs: { type: 'string', default: '5' },
+    history: { type: 'string', default: '600' },
+    context: { type: 'string', default: '2048' },
+    'llama-server': { type: 'string' },
+  },
+});
+const threads = Number(values.threads);
+const maxTokens = Number(values.tokens);
+const runs = Number(values.runs);
+const historyTokens = Number(values.history);
+const contextSize = Number(values.context);
+const modelPath = values.model ?? (await testModelPath('stories260K'));
+const SLOTS = 4;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length === 0 ? NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+// --- Hearth: the real core behind the real local server, an API token with the chat scope ---
+const dir = tempDir('hearth-bench-api-');
+const core = createCore(
+  { dataDir: dir.path, host: 'server', version: 'bench', gpu: 'off', threads, catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH },
+  { logger: createConsoleLogger('error') },
+);
+const added = await core.models.add(modelPath);
+const loaded = await core.runtime.load(core.models.get(added.id), { contextSize });
+const server = await startServer(core, { port: 0, rendererDir: '/nonexistent-ui' });
+const hearth: StreamTarget = {
+  baseUrl: `http://127.0.0.1:${server.port}`,
+  headers: { authorization: `Bearer ${core.apiTokens.create({ name: 'bench', scopes: ['chat'] }).secret}` },
+  model: added.id,
+};
+
+// --- raw node-llama-cpp on the same Llama instance: the same chat wrapper, its own context ---
+const llama = await core.runtime.llama();
+const rawModel = await llama.loadModel({ modelPath, gpuLayers: 0 });
+const rawContext = await rawModel.createContext({ contextSize, sequences: SLOTS, threads, batchSize: 512, flashAttention: false });
+const chatWrapper: ChatWrapper = core.runtime.loaded!.chatWrapper;
+const rawChats = Array.from({ length: SLOTS }, () => {
+  const sequence = rawContext.getSequence();
+  return { sequence, chat: new LlamaChat({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false }) };
+});
+
+function historyOf(messages: ChatMessage[]): ChatHistoryItem[] {
+  const items: ChatHistoryItem[] = messages.map((m) =>
+    m.role === 'system' ? { type: 'system', text: m.content } : m.role === 'user' ? { type: 'user', text: m.content } : { type: 'model', response: [m.content] },
+  );
+  return [...items, { type: 'model', response: [] }];
+}
+
+async function rawStream(slot: number, messages: ChatMessage[], tokens = maxTokens): Promise<StreamSample> {
+  const { chat } = rawChats[slot]!;
+  const start = performance.now();
+  let first = 0;
+  let count = 0;
+  let text = '';
+  await chat.generateResponse(historyOf(messages), {
+    maxTokens: tokens,
+    temperature: 0,
+    repeatPenalty: false,
+    onTextChunk: (chunk) => {
+      if (!first) first = performance.now();
+      text += chunk;
+    },
+    onToken: (t) => {
+      count += t.length;
+    },
+  });
+  const done = performance.now();
+  return { ttftMs: first - start, tokens: count, decodeTokensPerSecond: count > 1 ? (count - 1) / ((done - first) / 1000) : 0, totalMs: done - start, text, evaluatedPromptTokens: null };
+}
+
+const clearRaw = () => Promise.all(rawChats.map(({ sequence }) => sequence.clearHistory()));
+const clearHearth = () => core.runtime.loaded!.pool.clearFree();
+
+let llamaServer: LlamaServer | null = null;
+if (values['llama-server']) {
+  llamaServer = await startLlamaServer(values['llama-server'], { model: modelPath, threads, contextPerSlot: contextSize, slots: SLOTS });
+}
+
+/** Distinct prompts, so no side reuses another run's cache. */
+const question = (i: number) => [{ role: 'user', content: `Story ${i}: once upon a time, there was a little girl named Lily. She` } as ChatMessage];
+
+console.log(`bench:api — ${modelPath}`);
+console.log(`${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, threads ${threads}, context ${contextSize}/sequence, ${loaded.warm.sequences} sequences, load average ${load()}`);
+
+// 1. One stream, interleaved.
+const single = { raw: [] as StreamSample[], hearth: [] as StreamSample[], server: [] as StreamSample[] };
+await rawStream(0, question(-1));
+await streamChat(hearth, question(-2), maxTokens);
+for (let run = 0; run < runs; run++) {
+  await clearRaw();
+  single.raw.push(await rawStream(0, question(run * 3)));
+  await clearHearth();
+  single.hearth.push(await streamChat(hearth, question(run * 3 + 1), maxTokens));
+  if (llamaServer) single.server.push(await streamChat(llamaServer.target, question(run * 3 + 2), maxTokens));
+}
+const row = (name: string, xs: StreamSample[]) =>
+  xs.length ? `| ${name} | ${fmt(median(xs.map((x) => x.ttftMs)))} | ${fmt(median(xs.map((x) => x.decodeTokensPerSecond)))} | ${median(xs.map((x) => x.tokens))} |` : null;
+console.log('\n### One stream (median of', runs, 'runs)\n');
+console.log('| | TTFT ms | decode tok/s | tokens |\n|---|---:|---:|---:|');
+for (const line of [row('raw node-llama-cpp', single.raw), row('Hearth /v1/chat/completions', single.hearth), row('llama-server', single.server)]) if (line) console.log(line);
+const rawTps = median(single.raw.map((x) => x.decodeTokensPerSecond));
+const hearthTps = median(single.hearth.map((x) => x.decodeTokensPerSecond));
+console.log(`\nHearth / raw decode ratio ${fmt(hearthTps / rawTps, 3)}; TTFT overhead ${fmt(median(single.hearth.map((x) => x.ttftMs)) - median(single.raw.map((x) => x.ttftMs)))} ms`);
+
+// 2. Concurrent streams: aggregate tokens/s.
+async function aggregate(n: number, one: (i: number) => Promise<StreamSample>): Promise<number> {
+  const start = performance.now();
+  const samples = await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
+  return samples.reduce((sum, s) => sum + s.tokens, 0) / ((performance.now() - start) / 1000);
+}
+console.log('\n### Concurrent streams: aggregate tokens/s (prompt included)\n');
+console.log('| streams | raw node-llama-cpp | Hearth API | llama-server |\n|---:|---:|---:|---:|');
+for (const n of [1, 2, 4]) {
+  await clearRaw();
+  const raw = await aggregate(n, (i) => rawStream(i, question(1000 + n * 10 + i)));
+  await clearHearth();
+  const api = await aggregate(n, (i) => streamChat(hearth, question(2000 + n * 10 + i), maxTokens));
+  const srv = llamaServer ? await aggregate(n, (i) => streamChat(llamaServer!.target, question(3000 + n * 10 + i), maxTokens)) : NaN;
+  console.log(`| ${n} | ${fmt(raw)} | ${fmt(api)} | ${fmt(srv)} |`);
+}
+
+// 3. Returning to an earlier conversation.
+const filler = 'Lily and Tom went to the park with a red ball. They played near the big tree until the sun went down, and then they walked home. ';
+function conversation(i: number): ChatMessage[] {
+  const words = Math.max(1, Math.round(historyTokens / 30));
+  return [{ role: 'user', content: `Conversation ${i}. ${filler.repeat(words)}What happened next?` }];
+}
+async function returning(target: StreamTarget, clear: (() => Promise<unknown>) | null): Promise<{ first: StreamSample; back: StreamSample }> {
+  const conversations = [0, 1, 2, 3].map((i) => conversation(i + Math.floor(Math.random() * 1e6)));
+  const firsts: StreamSample[] = [];
+  for (const messages of conversations) firsts.push(await streamChat(target, messages, 16));
+  const back: ChatMessage[] = [...conversations[0]!, { role: 'assistant', content: firsts[0]!.text }, { role: 'user', content: 'And then?' }];
+  if (clear) await clear();
+  return { first: firsts[0]!, back: await streamChat(target, back, 16) };
+}
+console.log(`\n### Returning to the first of 4 conversations (~${historyTokens} tokens each), TTFT ms\n`);
+console.log('| | first turn | return (warm) | return after clearing every sequence (cold) | warm / cold |\n|---|---:|---:|---:|---:|');
+const warm = await returning(hearth, null);
+const cold = await returning(hearth, clearHearth);
+console.log(`| Hearth API | ${fmt(warm.first.ttftMs)} | ${fmt(warm.back.ttftMs)} | ${fmt(cold.back.ttftMs)} | ${fmt(warm.back.ttftMs / cold.back.ttftMs, 3)} |`);
+const reports = core.runtime.loaded!.pool.recent();
+const last = reports.at(-1);
+if (last) console.log(`(Hearth's last lease: ${last.cachedTokens} prompt tokens cached, ${last.evaluatedTokens} evaluated)`);
+if (llamaServer) {
+  const serverWarm = await returning(llamaServer.target, null);
+  console.log(`| llama-server (-np ${SLOTS}) | ${fmt(serverWarm.first.ttftMs)} | ${fmt(serverWarm.back.ttftMs)} (${serverWarm.back.evaluatedPromptTokens ?? '?'} prompt tokens evaluated) | | |`);
+}
+console.log(`\nload average at the end: ${load()}`);
+
+await llamaServer?.stop();
+await server.close();
+await rawContext.dispose();
+await rawModel.dispose();
+await core.dispose();
+dir.cleanup();
