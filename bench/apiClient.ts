@@ -5,9 +5,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import type { MessageRole } from '#contract/vocabulary';
 
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: MessageRole | 'system';
   content: string;
 }
 
