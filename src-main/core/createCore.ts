@@ -10,7 +10,7 @@ import { ThreadGenerationService } from './inference/threadGeneration';
 import { ChatArchive } from './inference/chatArchive';
 import { ChatService } from './inference/chatService';
 import { CompletionService } from './inference/completionService';
-import { GenerationQueue } from './inference/generationQueue';
+import { DEFAULT_QUEUE_LIMITS, GenerationQueue } from './inference/generationQueue';
 import { ReplyReceipts } from './inference/replyReceipts';
 import { LlamaRuntime, type GpuSetting } from './inference/llamaRuntime';
 import { ModelRunner } from './inference/modelRunner';
@@ -233,7 +233,8 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   });
   const generation = new ThreadGenerationService(settings, new ThreadGenerationRepository(db, logger), (threadId) => threads.get(threadId) !== undefined);
   // One turn order for the model: the UI's chats and API requests take turns (see GenerationQueue).
-  const queue = new GenerationQueue();
+  // As many at once as the loaded model has context sequences (see SequencePool).
+  const queue = new GenerationQueue({ ...DEFAULT_QUEUE_LIMITS, concurrency: () => runtime.loaded?.pool.size ?? 1 });
   const chat = new ChatService(
     threads,
     settings,

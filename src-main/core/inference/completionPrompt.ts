@@ -1,4 +1,4 @@
-import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelFunctions, GbnfJsonSchema, Llama, LlamaGrammar } from 'node-llama-cpp';
+import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelFunctions, GbnfJsonSchema, Llama, LlamaGrammar, Token } from 'node-llama-cpp';
 import { HearthError } from '../common/hearthError';
 import type { CompletionMessage, JsonSchema, ResponseFormat, ToolChoice, ToolSpec } from './completionTypes';
 import type { LoadedSession } from './llamaRuntime';
@@ -44,8 +44,13 @@ export function lastQuestion(messages: readonly CompletionMessage[]): string {
 
 /** Tokens the model reads for this history (with the tools' documentation, when offered). */
 export function countPromptTokens(session: LoadedSession, history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): number {
+  return renderPromptTokens(session, history, functions).length;
+}
+
+/** The prompt's tokens as the chat wrapper writes them (the sequence pool matches them to a warm sequence). */
+export function renderPromptTokens(session: LoadedSession, history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): Token[] {
   const { contextText } = session.chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions });
-  return contextText.tokenize(session.model.tokenizer).length;
+  return contextText.tokenize(session.model.tokenizer);
 }
 
 /** The tools as node-llama-cpp functions, for the model to call when it decides to. */

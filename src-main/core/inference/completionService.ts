@@ -6,7 +6,7 @@ import type { Logger } from '../common/logger';
 import type { ModelLibrary } from '../models/modelLibrary';
 import type { ModelRow } from '../storage/modelRepository';
 import type { SettingsRepository } from '../storage/settingsRepository';
-import { chatHistoryFor, countPromptTokens, forcedTool, functionsFor, lastQuestion, responseGrammar, type ForcedTool } from './completionPrompt';
+import { chatHistoryFor, forcedTool, renderPromptTokens, functionsFor, lastQuestion, responseGrammar, type ForcedTool } from './completionPrompt';
 import { PENALTY_LAST_TOKENS } from './promptBuilder';
 import type { CompletionListener, CompletionRequest, CompletionResult, FinishReason, ToolCall } from './completionTypes';
 import type { GenerationLane, GenerationQueue } from './generationQueue';
@@ -167,7 +167,8 @@ export class CompletionService {
     const functions = offerTools ? functionsFor(request.tools) : undefined;
     const grammar: LlamaGrammar | null = forced?.grammar ?? (functions ? null : await responseGrammar(llama, request.responseFormat));
 
-    const promptTokens = countPromptTokens(session, history, functions);
+    const prompt = renderPromptTokens(session, history, functions);
+    const promptTokens = prompt.length;
     if (promptTokens >= total - 1) {
       throw new HearthError(
         'CONTEXT_OVERFLOW',
@@ -204,13 +205,16 @@ export class CompletionService {
     this.deps.runtime.markGenerating(true);
     let result: LlamaChatResponse<ChatModelFunctions>;
     try {
-      result = functions
-        ? await session.chat.generateResponse(history, {
-            ...base,
-            functions,
-            onFunctionCallParamsChunk: (chunk) => output.functionChunk(chunk.callIndex, chunk.functionName, chunk.paramsChunk),
-          })
-        : await session.chat.generateResponse(history, { ...base, ...(grammar ? { grammar } : {}) });
+      // The free sequence that holds most of this conversation already evaluates only its new part.
+      result = await session.pool.withSequence({ tokens: prompt, signal }, ({ chat }) =>
+        functions
+          ? chat.generateResponse(history, {
+              ...base,
+              functions,
+              onFunctionCallParamsChunk: (chunk) => output.functionChunk(chunk.callIndex, chunk.functionName, chunk.paramsChunk),
+            })
+          : chat.generateResponse(history, { ...base, ...(grammar ? { grammar } : {}) }),
+      );
     } finally {
       this.deps.runtime.markGenerating(false);
     }

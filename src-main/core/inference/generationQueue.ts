@@ -6,8 +6,8 @@ export type GenerationLane = string;
 export const CHAT_LANE: GenerationLane = 'chat';
 
 export interface GenerationQueueLimits {
-  /** Generations run at once (one per context sequence the runtime offers). */
-  concurrency: number;
+  /** Generations run at once (one per context sequence the runtime offers); read at each turn. */
+  concurrency: number | (() => number);
   /** API generations that may wait, all clients together; one more is refused with BUSY. */
   maxWaitingApi: number;
 }
@@ -34,6 +34,11 @@ export class GenerationQueue {
 
   constructor(private readonly limits: GenerationQueueLimits = DEFAULT_QUEUE_LIMITS) {}
 
+  private concurrency(): number {
+    const { concurrency } = this.limits;
+    return Math.max(1, typeof concurrency === 'function' ? concurrency() : concurrency);
+  }
+
   /** How many generations wait and run now: for tests, the bench and the README's claims. */
   stats(): { running: number; waiting: number } {
     let waiting = 0;
@@ -48,7 +53,7 @@ export class GenerationQueue {
   async run<T>(lane: GenerationLane, task: () => Promise<T>, options: { signal?: AbortSignal; bounded?: boolean } = {}): Promise<T> {
     const { signal, bounded = false } = options;
     signal?.throwIfAborted();
-    if (bounded && this.waitingApi >= this.limits.maxWaitingApi && this.running >= this.limits.concurrency) {
+    if (bounded && this.waitingApi >= this.limits.maxWaitingApi && this.running >= this.concurrency()) {
       throw new HearthError(
         'BUSY',
         `The model is busy: ${this.waitingApi} API requests are already waiting. Retry in a moment.`,
@@ -64,7 +69,7 @@ export class GenerationQueue {
   }
 
   private turn(lane: GenerationLane, bounded: boolean, signal: AbortSignal | undefined): Promise<void> {
-    if (this.running < this.limits.concurrency && this.lanes.size === 0) {
+    if (this.running < this.concurrency() && this.lanes.size === 0) {
       this.running++;
       return Promise.resolve();
     }
@@ -96,7 +101,7 @@ export class GenerationQueue {
 
   /** Starts the first waiter of the lane whose turn it is; that lane goes to the back. */
   private next(): void {
-    while (this.running < this.limits.concurrency) {
+    while (this.running < this.concurrency()) {
       const first = this.lanes.entries().next();
       if (first.done) return;
       const [lane, queue] = first.value;

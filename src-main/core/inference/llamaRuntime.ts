@@ -133,7 +133,9 @@ export class LlamaRuntime {
     const session = this.current;
     this.current = null;
     if (session) {
+      // Generations still running on other sequences (several run at once) end first.
       session.pool.dispose();
+      await session.pool.drained();
       await session.context.dispose();
       await session.model.dispose();
     }
@@ -180,6 +182,7 @@ export class LlamaRuntime {
         const old = this.current;
         this.current = null;
         old.pool.dispose();
+        await old.pool.drained();
         await old.context.dispose();
         await old.model.dispose();
       }

@@ -38,6 +38,8 @@ export interface LeaseReport {
   cachedTokens: number;
   /** Tokens evaluated while it was lent: the prompt's new part, then each reply token but the last. */
   evaluatedTokens: number;
+  /** Tokens the sequence held when it was released (prompt and reply). */
+  tokensHeld: number;
 }
 
 const RECENT_LEASES = 32;
@@ -85,6 +87,7 @@ export class SequencePool {
   private readonly slots: Slot[];
   private readonly waiters: Waiter[] = [];
   private readonly reports: LeaseReport[] = [];
+  private drainWaiters: (() => void)[] = [];
   private clock = 0;
   private disposed = false;
 
@@ -177,10 +180,16 @@ export class SequencePool {
     }
   }
 
-  /** The model is being unloaded: waiting requests fail with MODEL_NOT_LOADED. */
+  /** The model is being unloaded: waiting requests fail with MODEL_NOT_LOADED, new ones too. */
   dispose(): void {
     this.disposed = true;
     for (const waiter of this.waiters.splice(0)) waiter.reject(unloaded());
+  }
+
+  /** Resolves once no sequence is lent (the generations on them have ended). */
+  drained(): Promise<void> {
+    if (!this.slots.some((slot) => slot.busy)) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   private choose(request: SequenceRequest): Slot | null {
@@ -224,11 +233,12 @@ export class SequencePool {
       release: () => {
         if (released) return;
         released = true;
-        this.reports.push({ key: slot.key, index: slot.index, cachedTokens, evaluatedTokens: evaluatedTokens() });
+        this.reports.push({ key: slot.key, index: slot.index, cachedTokens, evaluatedTokens: evaluatedTokens(), tokensHeld: sequence.nextTokenIndex });
         if (this.reports.length > RECENT_LEASES) this.reports.shift();
         slot.busy = false;
         slot.lastUsed = ++this.clock;
         this.handOut();
+        if (!this.slots.some((other) => other.busy)) for (const resolve of this.drainWaiters.splice(0)) resolve();
       },
     };
   }
