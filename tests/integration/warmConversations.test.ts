@@ -127,11 +127,37 @@ describe('warm conversations', () => {
     expect(got.index).toBe(leases[0]!.index);
     expect(pool.stats()).toMatchObject({ busy: 4, waiting: 1 });
 
-    const unloading = core.runtime.unload();
+    let unloaded = false;
+    const unloading = core.runtime.unload().then(() => (unloaded = true));
     await expect(second).rejects.toBeInstanceOf(HearthError);
     await expect(second).rejects.toMatchObject({ code: 'MODEL_NOT_LOADED' });
+    await expect(pool.acquire({ key: 'late' })).rejects.toMatchObject({ code: 'MODEL_NOT_LOADED' });
+    // Unloading waits for the generations still holding sequences.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(unloaded).toBe(false);
+    for (const lease of [got, ...leases.slice(1)]) lease.release();
     await unloading;
+    expect(unloaded).toBe(true);
     expect(order).toEqual(['first']);
+  });
+
+  it('writes replies to two chats at once, one per sequence', async () => {
+    await load();
+    core.settings.update({ maxReplyTokens: 120, temperature: 0 });
+    const pool = core.runtime.loaded!.pool;
+    let peak = 0;
+    const off = core.events.on('chat.stream', (e: ChatStreamEvent) => {
+      if (e.type === 'token') peak = Math.max(peak, pool.stats().busy);
+    });
+    const [x, y] = ['P', 'Q'].map((name) => core.chat.createThread(name).id) as [string, string];
+    await Promise.all([core.chat.send(x, 'Once upon a time'), core.chat.send(y, 'Lily had a big red ball')]);
+    await Promise.all([core.chat.idle(x), core.chat.idle(y)]);
+    off();
+    expect(peak).toBe(2);
+    const [px, py] = [x, y].map((id) => core.chat.getThread(id).messages[1]!);
+    expect(px?.content.length).toBeGreaterThan(0);
+    expect(py?.content.length).toBeGreaterThan(0);
+    expect(pool.heldBy(x)).not.toBe(pool.heldBy(y));
   });
 
   it('generates on two sequences at once, each reply the same as alone', async () => {
