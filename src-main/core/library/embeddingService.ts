@@ -36,7 +36,7 @@ export class EmbeddingService {
     const row = await this.model(options.model);
     const count = await this.embedder.tokenCounter(row);
     const tokens = texts.reduce((sum, text) => sum + count(text), 0);
-    const vectors = await this.embedder.embed(row, texts, { signal: options.signal });
+    const vectors = await this.embedder.embed(row, texts, { signal: options.signal, role: options.input });
     return { model: row.name, vectors, tokens };
   }
 
