@@ -2,7 +2,7 @@ import { connect } from '@lancedb/lancedb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { arrow } from '../../src-main/core/search/arrow';
 import { ChunkStore, type ChunkRow } from '../../src-main/core/search/chunkStore';
-import { legacyChunkFields } from '../../src-main/core/search/chunkSchema';
+import { legacyChunkFields, SEARCH_TEXT } from '../../src-main/core/search/chunkSchema';
 import { tempDir } from '../support/tempDir';
 
 /** Chunks written before their vectors exist: found by full text at once, by vector once set. */
@@ -72,7 +72,9 @@ describe('chunks without vectors yet', () => {
     const schema = new arrow.Schema(legacyChunkFields(4), new Map([['model_id', SPEC.modelId], ['model_name', SPEC.modelName], ['dimension', '4'], ['hearth_schema', '1']]));
     const legacy = await raw.createEmptyTable(TABLE, schema);
     const { vector: _vector, ...old } = row('a', 0, 'old row', null);
-    await legacy.add([{ ...Object.fromEntries(Object.entries(old).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v])), vector: [1, 0, 0, 0] }]);
+    // Every column the legacy schema has, the derived full-text column included.
+    const columns = Object.fromEntries(Object.entries(old).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+    await legacy.add([{ ...columns, [SEARCH_TEXT]: 'old row', vector: [1, 0, 0, 0] }]);
     legacy.close();
     raw.close();
     expect(await store.ensureTable(TABLE, SPEC)).toEqual({ ...SPEC, rows: 1 });
