@@ -69,6 +69,8 @@ export const ERROR_CODES = [
   'DATA_DIR_IN_USE',
   /** A snapshot's capture did not match the live data it was taken from (a row count or a file size); nothing was recorded. */
   'CAPTURE_DAMAGED',
+  /** The page's connection to the Hearth server dropped, or the server cannot be reached (the WebSocket client's own error). */
+  'CONNECTION_LOST',
   'INTERNAL',
 ] as const;
 

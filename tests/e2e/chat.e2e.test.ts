@@ -110,18 +110,38 @@ describe('chat in the browser (e2e)', () => {
     expect(await page.locator('[data-testid="message"][data-role="user"]').first().innerText()).toContain('Once upon a time');
   });
 
-  it('shows errors with their codes', async () => {
+  it('shows errors in words for people, with an action, and their codes in a details line', async () => {
     await expect.poll(() => page.getByTestId('runtime-status').innerText()).toMatch(/Ready/);
     const before = await page.getByTestId('message').count();
     await page.getByTestId('composer').fill('x'.repeat(100_001));
     await page.getByTestId('send').click();
     await expect.poll(() => page.getByTestId('error-toast').filter({ hasText: 'MESSAGE_TOO_LARGE' }).count()).toBe(1);
     expect(await page.getByTestId('message').count()).toBe(before); // nothing was added to the thread
+    const tooLarge = page.locator('[data-testid="error-toast"][data-code="MESSAGE_TOO_LARGE"]');
+    expect(await tooLarge.getByTestId('error-sentence').innerText()).toMatch(/^This message is too long\./);
+    expect(await tooLarge.getByTestId('error-sentence').innerText()).not.toMatch(/MESSAGE_TOO_LARGE|—/);
+    expect(await tooLarge.getByTestId('error-details').innerText()).toContain('Details: MESSAGE_TOO_LARGE');
+    // Its action opens the setting that helps (the context size), and the toast goes.
+    const action = tooLarge.getByTestId('error-action');
+    expect(await action.innerText()).toBe('Open settings');
+    const chatUrl = page.url();
+    await action.click();
+    await expect.poll(() => page.getByTestId('settings-view').count()).toBe(1);
+    expect(new URL(page.url()).hash).toBe('#/settings');
+    await expect.poll(() => page.getByTestId('setting-context-auto').isVisible()).toBe(true);
+    await expect.poll(() => tooLarge.count()).toBe(0);
+    await page.goBack();
+    expect(page.url()).toBe(chatUrl);
+    await expect.poll(() => page.getByTestId('composer').count()).toBe(1);
     await page.getByTestId('composer').fill('');
 
     await page.getByTestId('model-path-input').fill('/no/such/model.gguf');
     await page.getByTestId('model-add').click();
     await expect.poll(() => page.getByTestId('error-toast').filter({ hasText: 'FILE_NOT_FOUND' }).count()).toBe(1);
+    const notFound = page.locator('[data-testid="error-toast"][data-code="FILE_NOT_FOUND"]');
+    expect(await notFound.getByTestId('error-sentence').innerText()).toBe('The file could not be found. Check that it still exists and that the path is complete.');
+    // The server's specifics (which file) stay as a detail beside the code.
+    expect(await notFound.getByTestId('error-details').innerText()).toMatch(/\/no\/such\/model\.gguf[\s\S]*Details: FILE_NOT_FOUND/);
     await page.getByTestId('model-unload').click();
     await expect.poll(() => page.getByTestId('runtime-status').innerText()).toMatch(/No model/i);
   });

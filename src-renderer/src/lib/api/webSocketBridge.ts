@@ -26,8 +26,9 @@ export interface WebSocketBridgeOptions {
   disconnectedAfterMs?: number;
 }
 
-const LOST: ErrorData = { code: 'INTERNAL', message: 'Connection to Hearth lost' };
-const UNREACHABLE: ErrorData = { code: 'INTERNAL', message: 'Cannot reach Hearth; is `hearth serve` still running?' };
+/** The messages are details; the UI shows its own sentence for CONNECTION_LOST, which fits the host. */
+const LOST: ErrorData = { code: 'CONNECTION_LOST', message: 'The connection dropped while this was running; it may or may not have finished.' };
+const UNREACHABLE: ErrorData = { code: 'CONNECTION_LOST', message: 'No answer from the Hearth server.' };
 
 interface Queued {
   request: WireRequest;

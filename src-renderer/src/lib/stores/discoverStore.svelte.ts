@@ -175,7 +175,7 @@ export class DiscoverStore {
       const result = await this.bridge.call('models.pull', { source });
       if (!result.ok) {
         if (isGated(result.error)) this.gate = { repo: source.kind === 'hub' ? source.repo : null, message: result.error.message };
-        this.toasts.error(result.error);
+        this.toasts.error(result.error, () => this.pull(source));
         return null;
       }
       this.jobIds[key] = result.value.id;

@@ -1,4 +1,5 @@
 import type { AppInfo, JobInfo } from '#contract/dto';
+import type { AppHost } from '#contract/vocabulary';
 import { MAX_MESSAGE_CHARS } from '#contract/limits';
 import type { ConnectionState, HearthClient } from '../api/client';
 import { createMarkdownRenderer, type MarkdownRenderer } from '../util/markdown';
@@ -95,6 +96,14 @@ export class HearthApp {
   /** True where an Electron shell hosts the UI (it can pick files and open them). */
   get desktop(): boolean {
     return this.info?.host === 'desktop';
+  }
+
+  /**
+   * Who hosts this page, for what messages may say: the desktop app (over IPC) or `hearth serve`.
+   * Known before app.info answers, so a page that cannot reach its server still says the right thing.
+   */
+  get host(): AppHost {
+    return this.client.transport === 'ipc' || this.desktop ? 'desktop' : 'server';
   }
 
   documentsHref(collectionId: string | null = this.documents.selectedId): string {
@@ -219,7 +228,7 @@ export class HearthApp {
   private async loadEverything(): Promise<void> {
     const info = this.client.bridge.call('app.info', {}).then((result) => {
       if (result.ok) this.info = result.value;
-      else this.toasts.error(result.error);
+      else this.toasts.error(result.error, () => this.loadEverything());
     });
     await Promise.all([
       info,

@@ -42,15 +42,15 @@ export class RuntimeStore {
       this.bridge.call('models.list', {}),
     ]);
     if (state.ok) this.setState(state.value);
-    else this.toasts.error(state.error);
+    else this.toasts.error(state.error, () => this.refresh());
     if (models.ok) this.setModels(models.value);
-    else this.toasts.error(models.error);
+    else this.toasts.error(models.error, () => this.refresh());
   }
 
   async refreshModels(): Promise<void> {
     const models = await this.bridge.call('models.list', {});
     if (models.ok) this.setModels(models.value);
-    else this.toasts.error(models.error);
+    else this.toasts.error(models.error, () => this.refreshModels());
   }
 
   async load(modelId = this.selectedModelId): Promise<void> {
@@ -61,7 +61,7 @@ export class RuntimeStore {
       if (result.ok) {
         this.setState({ state: 'ready', model: result.value, generating: false });
       } else {
-        this.toasts.error(result.error);
+        this.toasts.error(result.error, () => this.load(modelId));
         await this.syncState();
       }
     } finally {

@@ -5,7 +5,7 @@ import type { VaultTargetKind } from '#contract/vocabulary';
 /** The one byte formatter lives in the contract, shared with the CLI and the core. */
 export { formatBytes };
 
-/** How every error is shown: the stable code first, then the sentence for people. */
+/** An error as one log line: the stable code, then the server's message (people see humanError's sentence instead). */
 export function errorText(error: ErrorData): string {
   return `${error.code} — ${error.message}`;
 }
