@@ -70,7 +70,7 @@ export const ERROR_EXPLANATIONS = {
   THREAD_NOT_FOUND: { sentence: 'This chat no longer exists; it may have been deleted in another window.' },
   MESSAGE_NOT_FOUND: { sentence: 'That message no longer exists; it may have been deleted or replaced.' },
   MESSAGE_TOO_LARGE: {
-    sentence: 'This message is too long. Shorten it, or give the model a larger context size in Settings.',
+    sentence: "This message is too long. Shorten it or split it up; where the model's context is the limit, raise the context size in Settings.",
     action: CONTEXT_SETTINGS,
   },
   IMPORT_INVALID: { sentence: 'This file is not a Hearth or ChatGPT chat export, or it is damaged. Nothing was imported.' },
