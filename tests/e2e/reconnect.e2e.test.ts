@@ -47,13 +47,31 @@ describe('the page survives a server restart (e2e, real Chromium)', () => {
     server = null;
     await expect.poll(status, { timeout: 10_000 }).toMatch(/Reconnecting…/);
     expect(await page.getByTestId('connection-banner').count()).toBe(1);
+    // A call made now waits for the server, then fails in words for this page's host, with Retry.
+    await page.evaluate(() => (location.hash = '#/models/local'));
     // Still down after a while: said plainly, and still trying.
     await expect.poll(status, { timeout: 30_000, interval: 500 }).toMatch(/Disconnected/);
+    const lost = page.locator('[data-testid="error-toast"][data-code="CONNECTION_LOST"]');
+    await expect.poll(() => lost.count(), { timeout: 30_000 }).toBe(1);
+    expect(await lost.getByTestId('error-sentence').innerText()).toBe('This page cannot reach Hearth. Check that `hearth serve` is still running; the page reconnects by itself.');
+    expect(await lost.getByTestId('error-details').innerText()).toContain('Details: CONNECTION_LOST');
+    expect(await lost.innerText()).not.toMatch(/INTERNAL/);
+    // The pointer on a toast keeps it, so there is time to press its action.
+    await lost.hover();
 
     server = await spawnServe(args, env);
     expect(new URL(server.url).port).toBe(port);
     await expect.poll(status, { timeout: 20_000 }).toMatch(/No model loaded/);
     expect(await page.getByTestId('connection-banner').count()).toBe(0);
+    // Retry runs the failed call again, now against the restarted server: the toast goes and no error follows.
+    expect(await lost.count()).toBe(1);
+    expect(await lost.getByTestId('error-action').innerText()).toBe('Retry');
+    await lost.getByTestId('error-action').click();
+    await expect.poll(() => lost.count()).toBe(0);
+    await page.waitForTimeout(500);
+    expect(await page.getByTestId('error-toast').count()).toBe(0);
+    await page.getByTestId('models-tab-discover').click();
+    await page.getByTestId('nav-chat').click();
     expect(await page.evaluate(() => (window as unknown as { hearthTestMarker?: string }).hearthTestMarker)).toBe('same document');
     // The reconnected page talks to the new server: the Models screen lists its data.
     await page.getByTestId('nav-models').click();

@@ -22,16 +22,20 @@ export class ToastStore {
   private nextId = 1;
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, not UI state: nothing renders from it
   private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, not UI state: nothing renders from it
+  private readonly lifetimes = new Map<number, number>();
 
   /** Shows a failed call's error (with a Retry button where `retry` is given) and logs its code. */
   error(error: ErrorData, retry?: () => unknown): void {
     const text = errorText(error);
     // A warning, not an error: the failure is handled, and the code stays in the log for support.
     console.warn(`Hearth: ${text}`);
-    // The same failure repeated (a retry loop, a double click) shows once, freshly timed.
+    // The same failure repeated (a retry loop, a double click) shows once, freshly timed (or still held).
     const existing = this.items.find((t) => t.kind === 'error' && t.text === text);
+    const held = existing !== undefined && !this.timers.has(existing.id);
     if (existing) this.dismiss(existing.id);
-    this.push({ kind: 'error', text, code: error.code, error: { code: error.code, message: error.message }, retry: retry ?? null }, ERROR_MS);
+    const id = this.push({ kind: 'error', text, code: error.code, error: { code: error.code, message: error.message }, retry: retry ?? null }, ERROR_MS);
+    if (held) this.hold(id);
   }
 
   info(text: string): void {
@@ -41,15 +45,31 @@ export class ToastStore {
   dismiss(id: number): void {
     clearTimeout(this.timers.get(id));
     this.timers.delete(id);
+    this.lifetimes.delete(id);
     this.items = this.items.filter((t) => t.id !== id);
   }
 
-  private push(toast: Omit<Toast, 'id'>, ms: number): void {
-    const id = this.nextId++;
-    this.items = [...this.items.slice(-4), { id, ...toast }];
+  /** Keeps a toast while the pointer or focus is on it, so there is time to read it and press its action. */
+  hold(id: number): void {
+    clearTimeout(this.timers.get(id));
+    this.timers.delete(id);
+  }
+
+  /** Lets a held toast go again, after its full time. */
+  release(id: number): void {
+    const ms = this.lifetimes.get(id);
+    if (ms === undefined || this.timers.has(id)) return;
     this.timers.set(
       id,
       setTimeout(() => this.dismiss(id), ms),
     );
+  }
+
+  private push(toast: Omit<Toast, 'id'>, ms: number): number {
+    const id = this.nextId++;
+    this.items = [...this.items.slice(-4), { id, ...toast }];
+    this.lifetimes.set(id, ms);
+    this.release(id);
+    return id;
   }
 }
