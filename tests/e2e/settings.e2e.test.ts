@@ -66,7 +66,7 @@ describe('settings: generation, presets, per-chat values, appearance, shortcuts 
       expect(await page.getByTestId(section).count(), section).toBe(1);
     }
     const keys = await page.getByTestId('shortcut-keys').allInnerTexts();
-    expect(keys).toEqual(expect.arrayContaining(['Ctrl+Shift+O', 'Ctrl+,']));
+    expect(keys).toEqual(expect.arrayContaining(['Ctrl+Shift+O', 'Ctrl+K', 'Ctrl+,']));
 
     await page.getByTestId('nav-chat').click();
     await page.keyboard.press('Control+Comma');

@@ -12,6 +12,8 @@ export class ChatSearchStore {
   searching = $state(false);
   /** The query the hits answer (they may lag the box while a search runs). */
   answered = $state('');
+  /** Counts requests to focus the box (the search shortcut); the box focuses when it changes. */
+  focusRequests = $state(0);
 
   private timer: ReturnType<typeof setTimeout> | null = null;
   private ticket = 0;
@@ -23,6 +25,10 @@ export class ChatSearchStore {
 
   get active(): boolean {
     return this.query.trim().length > 0;
+  }
+
+  requestFocus(): void {
+    this.focusRequests++;
   }
 
   /** The box changed: search once typing pauses. */

@@ -17,6 +17,11 @@ export class LayoutStore {
     remember(SIDEBAR_KEY, this.sidebarCollapsed ? 'collapsed' : 'open');
   }
 
+  /** Opens the sidebar if it is collapsed (a shortcut needs what it holds). */
+  showSidebar(): void {
+    if (this.sidebarCollapsed) this.toggleSidebar();
+  }
+
   /** Whether the warning `kind` with this text was dismissed in this browser. */
   isDismissed(kind: string, text: string): boolean {
     const value = kind in this.#dismissed ? this.#dismissed[kind] : recall(DISMISSED_KEY + kind);
