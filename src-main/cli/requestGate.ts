@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IMPORT_UPLOAD_PATH } from './importUpload';
 import type { LocalAccess } from './localAccess';
 
 /** How to get in again, for every refusal a person may read. */
@@ -8,7 +9,8 @@ const NEW_URL_HINT =
 /**
  * The gate in front of every HTTP request: the Host must be this server, a one-time code is
  * exchanged for the session cookie, and anything else needs the token (bearer header, or the
- * cookie under the session prefix). Returns the path to serve, with the session prefix taken
+ * cookie under the session prefix); only GET and HEAD, and the POST of a chat import
+ * (importUpload.ts). Returns the path to serve, with the session prefix taken
  * off, or null when it has already answered.
  */
 export function admitRequest(req: IncomingMessage, res: ServerResponse, access: LocalAccess): string | null {
@@ -34,6 +36,16 @@ export function admitRequest(req: IncomingMessage, res: ServerResponse, access: 
   if (!access.authorize({ headers: req.headers, scoped })) {
     sendText(res, 401, `Unauthorized: open a URL that \`hearth serve\` printed. ${NEW_URL_HINT}`);
     return null;
+  }
+  if (req.method === 'POST' && path === IMPORT_UPLOAD_PATH) {
+    // A browser's POST carries Origin: it must be this server's own page (no cross-site
+    // form posts); a client without one must show the token itself.
+    const origin = req.headers.origin;
+    if (origin === undefined ? !req.headers.authorization : !access.originAllowed(origin, req.headers.host)) {
+      sendText(res, 403, 'Forbidden: an import is posted by this server\'s own page, or with the token.');
+      return null;
+    }
+    return path;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');

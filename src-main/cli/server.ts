@@ -26,6 +26,7 @@ import { ApiAuthorizer } from './api/apiAuth';
 import { ApiGate, isLocalApiPath } from './api/apiGate';
 import { createMcpRoute } from './mcp/mcpRoute';
 import { guardConnections } from './connectionGuard';
+import { IMPORT_UPLOAD_PATH, receiveImportUpload } from './importUpload';
 import { documentContentType } from './documentContentType';
 import { FairScheduler, type Lane, type LaneFlow } from './fairScheduler';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './serverLimits';
@@ -128,7 +129,7 @@ export async function startServer(core: Core, options: ServerOptions): Promise<H
       return;
     }
     if (gate.refusedUi(req, res)) return;
-    handleRequest(req, res, access!, files, documentFile, () => guard.trust(req.socket)).catch((error: unknown) => {
+    handleRequest(req, res, access!, files, documentFile, dispatch, () => guard.trust(req.socket)).catch((error: unknown) => {
       logger.error(`HTTP ${req.method ?? ''} ${req.url ?? ''} failed`, error);
       if (!res.headersSent) sendText(res, 500, 'Internal error');
       else res.destroy();
@@ -252,6 +253,7 @@ async function handleRequest(
   access: LocalAccess,
   files: StaticFiles,
   documentFile: (docId: string) => string | null,
+  dispatch: Dispatch,
   trust: () => void,
 ): Promise<void> {
   for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
@@ -265,6 +267,8 @@ async function handleRequest(
     res.end(req.method === 'HEAD' ? undefined : body);
     return;
   }
+
+  if (req.method === 'POST' && path === IMPORT_UPLOAD_PATH) return receiveImportUpload(req, res, dispatch);
 
   const documentMatch = DOCUMENT_ROUTE.exec(path);
   if (documentMatch) {

@@ -36,6 +36,21 @@ const PHYSICS = JSON.stringify({
   ],
 });
 
+/** A ChatGPT conversations.json of 30 conversations, about 3 MB: more than one WebSocket message carries. */
+function largeChatgptExport(): string {
+  const conversation = (n: number) => ({
+    title: `Archive ${n}`,
+    create_time: 1_700_000_000 + n,
+    update_time: 1_700_000_000 + n,
+    current_node: 'b',
+    mapping: {
+      a: { parent: null, message: { author: { role: 'user' }, content: { content_type: 'text', parts: [`Question ${n}: ${'why is the sky blue '.repeat(2600)}`] } } },
+      b: { parent: 'a', message: { author: { role: 'assistant' }, content: { content_type: 'text', parts: [`Answer ${n}: ${'scattering of sunlight '.repeat(2200)}`] } } },
+    },
+  });
+  return JSON.stringify(Array.from({ length: 30 }, (_, i) => conversation(i + 1)));
+}
+
 /**
  * The everyday chat features in real Chromium against `hearth serve`: New chat reuse, reply
  * versions (‹ 1/2 ›), the context meter of a chat with history, import and export round trip,
@@ -187,6 +202,16 @@ describe('chat, everyday (e2e)', () => {
     // Esc empties the box and brings the list back.
     await page.getByTestId('chat-search').press('Escape');
     await expect.poll(() => page.getByTestId('thread-item').count()).toBe(3);
+    expect(errors).toEqual([]);
+  });
+
+  it('imports a ChatGPT export larger than one WebSocket message (posted over HTTP)', async () => {
+    const content = largeChatgptExport();
+    expect(Buffer.byteLength(content)).toBeGreaterThan(2.5 * 1024 * 1024);
+    await page.getByTestId('import-file').setInputFiles({ name: 'conversations.json', mimeType: 'application/json', buffer: Buffer.from(content) });
+    await expect.poll(() => page.getByTestId('thread-item').count(), { timeout: 30_000 }).toBe(33);
+    expect(await page.getByTestId('thread-item').filter({ hasText: 'Archive 30' }).count()).toBe(1);
+    expect(await page.getByTestId('toast').filter({ hasText: 'Imported 30 chats from the ChatGPT export.' }).count()).toBe(1);
     expect(errors).toEqual([]);
   });
 });

@@ -1,13 +1,14 @@
 import type { ThreadExportFormat, ThreadImportResult } from '#contract/dto';
 import type { HearthBridge } from '../api/client';
+import { postImport } from '../api/importUpload';
 import { downloadFile } from '../util/download';
 import type { ToastStore } from './toastStore.svelte';
 
 /**
  * What one message to the server may carry (its WebSocket frame limit, less room for the
- * envelope): a bigger export is imported with the command line or the desktop app.
+ * envelope): a bigger file (a ChatGPT export often is) is posted over HTTP instead (importUpload.ts).
  */
-const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 - 64 * 1024;
+const MAX_SOCKET_IMPORT_BYTES = 2 * 1024 * 1024 - 64 * 1024;
 
 /** Export of one chat or all as a file, and import of a Hearth JSON or ChatGPT export. */
 export class ChatTransferStore {
@@ -34,16 +35,12 @@ export class ChatTransferStore {
 
   /** Reads a chosen file and imports its chats; null when nothing was imported (the toast says why). */
   async import(file: File): Promise<ThreadImportResult | null> {
-    if (this.overSocket() && file.size > MAX_UPLOAD_BYTES) {
-      this.toasts.error({
-        code: 'IMPORT_INVALID',
-        message: `${file.name} is ${(file.size / 1024 / 1024).toFixed(1)} MB; in the browser an import can be up to 1.9 MB. Import it in the desktop app or with the command line (hearth threads import).`,
-      });
-      return null;
-    }
     this.busy = true;
     try {
-      const result = await this.bridge.call('threads.import', { content: await file.text() });
+      const result =
+        this.overSocket() && file.size > MAX_SOCKET_IMPORT_BYTES
+          ? await postImport(file)
+          : await this.bridge.call('threads.import', { content: await file.text() });
       if (!result.ok) {
         this.toasts.error(result.error);
         return null;
