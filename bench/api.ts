@@ -13,7 +13,9 @@
  *   npm run bench:api -- [--model PATH] [--threads N] [--tokens N] [--runs N] [--history N]
  *                        [--llama-server PATH] [--only hearth,raw,server]
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LlamaChat, type ChatHistoryItem, type ChatWrapper } from 'node-llama-cpp';
 import { startServer } from '../src-main/cli/server';
@@ -33,6 +35,8 @@ const { values } = parseArgs({
     history: { type: 'string', default: '600' },
     context: { type: 'string', default: '2048' },
     'llama-server': { type: 'string' },
+    /** Repeats of each concurrency level (the median is reported). */
+    reps: { type: 'string', default: '3' },
   },
 });
 const threads = Number(values.threads);
@@ -40,6 +44,7 @@ const maxTokens = Number(values.tokens);
 const runs = Number(values.runs);
 const historyTokens = Number(values.history);
 const contextSize = Number(values.context);
+const reps = Number(values.reps);
 const modelPath = values.model ?? (await testModelPath('stories260K'));
 const SLOTS = 4;
 
@@ -137,7 +142,12 @@ console.log('| | TTFT ms | decode tok/s | tokens |\n|---|---:|---:|---:|');
 for (const line of [row('raw node-llama-cpp', single.raw), row('Hearth /v1/chat/completions', single.hearth), row('llama-server', single.server)]) if (line) console.log(line);
 const rawTps = median(single.raw.map((x) => x.decodeTokensPerSecond));
 const hearthTps = median(single.hearth.map((x) => x.decodeTokensPerSecond));
-console.log(`\nHearth / raw decode ratio ${fmt(hearthTps / rawTps, 3)}; TTFT overhead ${fmt(median(single.hearth.map((x) => x.ttftMs)) - median(single.raw.map((x) => x.ttftMs)))} ms`);
+// Paired: each Hearth run against the raw run beside it, so a burst of load skews one pair.
+const pairedRatio = median(single.hearth.map((h, i) => h.decodeTokensPerSecond / single.raw[i]!.decodeTokensPerSecond));
+const pairedTtftOverhead = median(single.hearth.map((h, i) => h.ttftMs - single.raw[i]!.ttftMs));
+console.log(
+  `\nHearth / raw decode ratio ${fmt(pairedRatio, 3)} (median of ${runs} pairs; of medians ${fmt(hearthTps / rawTps, 3)}); TTFT overhead ${fmt(pairedTtftOverhead)} ms (median of pairs)`,
+);
 
 // 2. Concurrent streams: aggregate tokens/s.
 async function aggregate(n: number, one: (i: number) => Promise<StreamSample>): Promise<number> {
@@ -146,14 +156,21 @@ async function aggregate(n: number, one: (i: number) => Promise<StreamSample>): 
   return samples.reduce((sum, s) => sum + s.tokens, 0) / ((performance.now() - start) / 1000);
 }
 console.log('\n### Concurrent streams: aggregate tokens/s (prompt included)\n');
+console.log(`(median of ${reps} repeats)\n`);
 console.log('| streams | raw node-llama-cpp | Hearth API | llama-server |\n|---:|---:|---:|---:|');
+const concurrent: { streams: number; raw: number[]; hearth: number[]; server: number[] }[] = [];
 for (const n of [1, 2, 4]) {
-  await clearRaw();
-  const raw = await aggregate(n, (i) => rawStream(i, question(1000 + n * 10 + i)));
-  await clearHearth();
-  const api = await aggregate(n, (i) => streamChat(hearth, question(2000 + n * 10 + i), maxTokens));
-  const srv = llamaServer ? await aggregate(n, (i) => streamChat(llamaServer!.target, question(3000 + n * 10 + i), maxTokens)) : NaN;
-  console.log(`| ${n} | ${fmt(raw)} | ${fmt(api)} | ${fmt(srv)} |`);
+  const level = { streams: n, raw: [] as number[], hearth: [] as number[], server: [] as number[] };
+  for (let rep = 0; rep < reps; rep++) {
+    const id = (side: number, i: number) => side * 100_000 + rep * 100 + n * 10 + i;
+    await clearRaw();
+    level.raw.push(await aggregate(n, (i) => rawStream(i, question(id(1, i)))));
+    await clearHearth();
+    level.hearth.push(await aggregate(n, (i) => streamChat(hearth, question(id(2, i)), maxTokens)));
+    if (llamaServer) level.server.push(await aggregate(n, (i) => streamChat(llamaServer!.target, question(id(3, i)), maxTokens)));
+  }
+  concurrent.push(level);
+  console.log(`| ${n} | ${fmt(median(level.raw))} | ${fmt(median(level.hearth))} | ${fmt(median(level.server))} |`);
 }
 
 // 3. Returning to an earlier conversation.
@@ -173,16 +190,53 @@ async function returning(target: StreamTarget, clear: (() => Promise<unknown>) |
 console.log(`\n### Returning to the first of 4 conversations (~${historyTokens} tokens each), TTFT ms\n`);
 console.log('| | first turn | return (warm) | return after clearing every sequence (cold) | warm / cold |\n|---|---:|---:|---:|---:|');
 const warm = await returning(hearth, null);
+const warmLease = core.runtime.loaded!.pool.recent().at(-1);
 const cold = await returning(hearth, clearHearth);
 console.log(`| Hearth API | ${fmt(warm.first.ttftMs)} | ${fmt(warm.back.ttftMs)} | ${fmt(cold.back.ttftMs)} | ${fmt(warm.back.ttftMs / cold.back.ttftMs, 3)} |`);
-const reports = core.runtime.loaded!.pool.recent();
-const last = reports.at(-1);
-if (last) console.log(`(Hearth's last lease: ${last.cachedTokens} prompt tokens cached, ${last.evaluatedTokens} evaluated)`);
+const coldLease = core.runtime.loaded!.pool.recent().at(-1);
+if (warmLease && coldLease) {
+  console.log(
+    `(Hearth's leases: warm return ${warmLease.cachedTokens} prompt tokens cached, ${warmLease.evaluatedTokens} evaluated; cold ${coldLease.cachedTokens} cached, ${coldLease.evaluatedTokens} evaluated)`,
+  );
+}
+let serverWarm: { first: StreamSample; back: StreamSample } | null = null;
 if (llamaServer) {
-  const serverWarm = await returning(llamaServer.target, null);
+  serverWarm = await returning(llamaServer.target, null);
   console.log(`| llama-server (-np ${SLOTS}) | ${fmt(serverWarm.first.ttftMs)} | ${fmt(serverWarm.back.ttftMs)} (${serverWarm.back.evaluatedPromptTokens ?? '?'} prompt tokens evaluated) | | |`);
 }
 console.log(`\nload average at the end: ${load()}`);
+
+const date = new Date().toISOString();
+const outDir = join(import.meta.dirname ?? '.', 'results');
+mkdirSync(outDir, { recursive: true });
+const summary = (xs: StreamSample[]) => xs.map(({ text: _text, ...rest }) => rest);
+writeFileSync(
+  join(outDir, `api-${basename(modelPath, '.gguf')}-${date.replaceAll(':', '-')}.json`),
+  `${JSON.stringify(
+    {
+      date,
+      model: modelPath,
+      threads,
+      contextSize,
+      maxTokens,
+      runs,
+      historyTokens,
+      single: { raw: summary(single.raw), hearth: summary(single.hearth), server: summary(single.server), pairedRatio, pairedTtftOverhead },
+      concurrent,
+      returning: {
+        hearthWarmTtftMs: warm.back.ttftMs,
+        hearthColdTtftMs: cold.back.ttftMs,
+        warmLease,
+        coldLease,
+        serverWarmTtftMs: serverWarm?.back.ttftMs ?? null,
+        serverWarmEvaluated: serverWarm?.back.evaluatedPromptTokens ?? null,
+      },
+      loadAverageEnd: loadavg(),
+    },
+    null,
+    2,
+  )}\n`,
+);
 
 await llamaServer?.stop();
 await server.close();

@@ -3,7 +3,7 @@
  * machine as it is and with a busy-loop child process per CPU added (other programs busy),
  * runs interleaved. llama.cpp's threads spin at a barrier after each product, so with more
  * threads than free cores each token waits for a descheduled thread: this measures the cliff
- * Hearth's default thread count avoids (see defaultThreads in llamaRuntime.ts).
+ * Hearth's default thread count avoids (see defaultThreads in src-main/core/common/threads.ts).
  *
  *   npm run bench:threads -- [--model PATH] [--tokens N] [--runs N] [--threads 1,2]
  */

@@ -53,7 +53,7 @@ export interface CoreConfig {
   /** Extra folders whose *.gguf files are listed as models, besides dataDir/models. */
   extraModelDirs?: string[];
   gpu?: GpuSetting;
-  /** CPU threads for inference; unset uses one per physical core. */
+  /** CPU threads for inference; unset uses one per physical core but one (common/threads.ts). */
   threads?: number;
   host: AppHost;
   version: string;

@@ -4,6 +4,7 @@ import type { BackendInfo, LoadedModel, RuntimeState } from '#contract/dto';
 import type { GpuSetting } from '#contract/vocabulary';
 import { HearthError, toErrorData } from '../common/hearthError';
 import type { Logger } from '../common/logger';
+import { defaultThreads } from '../common/threads';
 import { assertLoadable, inspectGguf } from '../models/ggufInspector';
 import { type NodeLlamaCpp, nodeLlamaCpp } from '../models/nodeLlamaCpp';
 import type { ModelRow } from '../storage/modelRepository';
@@ -56,7 +57,7 @@ export class LlamaRuntime {
 
   constructor(
     private readonly gpu: GpuSetting,
-    /** CPU threads for inference; null uses one per physical core (never more, which thrashes). */
+    /** CPU threads for inference; null uses defaultThreads (one per physical core but one). */
     private readonly threads: number | null,
     private readonly logger: Logger,
     private readonly onState: (state: RuntimeState) => void,
@@ -198,7 +199,7 @@ export class LlamaRuntime {
         options.contextSize ?? Math.min(DEFAULT_MAX_CONTEXT, model.trainContextSize),
         warmBudgetBytes(totalmem()),
       );
-      const threads = this.threads ?? llama.cpuMathCores;
+      const threads = this.threads ?? defaultThreads(llama.cpuMathCores);
       let context: LlamaContext;
       try {
         context = await model.createContext({

@@ -4,6 +4,7 @@ import type { InferenceBuild, ReplayReport } from '#contract/verify';
 import { Sequencer } from '../common/async';
 import { HearthError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
+import { defaultThreads } from '../common/threads';
 import { nodeLlamaCpp } from '../models/nodeLlamaCpp';
 import { ZERO_BYTES32, textSha256, tokenIdsSha256 } from '../receipts/receiptFormat';
 import { type GenerationSampling, sequenceSamplingOptions } from './generationSampling';
@@ -45,7 +46,7 @@ export interface RenderedPrompt {
 
 export interface ReplayEngineOptions {
   logger: Logger;
-  /** CPU threads for replays; null uses one per physical core. */
+  /** CPU threads for replays; null uses defaultThreads (one per physical core but one). */
   threads?: number | null;
 }
 
@@ -232,7 +233,7 @@ export class ReplayEngine {
       sequences: 1,
       batchSize: request.batchSize ?? GENERATION_BATCH_SIZE,
       flashAttention: false,
-      threads: request.threads ?? this.options.threads ?? model.llama.cpuMathCores,
+      threads: request.threads ?? this.options.threads ?? defaultThreads(model.llama.cpuMathCores),
     });
     try {
       const sequence = context.getSequence();

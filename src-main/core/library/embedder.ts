@@ -2,6 +2,7 @@ import type { Llama, LlamaEmbeddingContext, LlamaModel, LlamaRankingContext, Tok
 import { HearthError, isAbortError } from '../common/hearthError';
 import type { Logger } from '../common/logger';
 import { statRegularFile } from '../common/regularFile';
+import { defaultThreads } from '../common/threads';
 import type { ModelRow } from '../storage/modelRepository';
 import { embeddingRules, embeddingText, rulesFingerprint, type EmbeddingRole } from './embeddingRules';
 
@@ -169,7 +170,7 @@ export class Embedder {
       try {
         const context = await model.createEmbeddingContext({
           contextSize: embeddingContextSize(model),
-          threads: this.threads ?? llama.cpuMathCores,
+          threads: this.threads ?? defaultThreads(llama.cpuMathCores),
         });
         this.embedding = { modelId: row.id, model, context };
         this.logger.info(`embedding model ${row.name} loaded (${model.embeddingVectorSize} dimensions)`);
@@ -194,7 +195,7 @@ export class Embedder {
     const llama = await this.llama();
     const model = await this.openModel(llama, row);
     try {
-      const context = await model.createRankingContext({ threads: this.threads ?? llama.cpuMathCores });
+      const context = await model.createRankingContext({ threads: this.threads ?? defaultThreads(llama.cpuMathCores) });
       this.ranking = { modelId: row.id, model, context };
       return this.ranking;
     } catch (error) {
