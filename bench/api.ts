@@ -11,7 +11,8 @@
  *    evaluated) and cold (every sequence cleared first: what a switch cost before).
  *
  *   npm run bench:api -- [--model PATH] [--threads N] [--tokens N] [--runs N] [--history N]
- *                        [--llama-server PATH] [--only hearth,raw,server]
+ *                        [--llama-server PATH] [--reps N]
+ *                        [--sections single,concurrent,returning]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -21,6 +22,7 @@ import { LlamaChat, type ChatHistoryItem, type ChatWrapper } from 'node-llama-cp
 import { startServer } from '../src-main/cli/server';
 import { createConsoleLogger } from '../src-main/core/common/logger';
 import { createCore } from '../src-main/core/createCore';
+import type { LeaseReport } from '../src-main/core/inference/sequencePool';
 import { tempDir } from '../tests/support/tempDir';
 import { CATALOG_PATH, PARSE_WORKER_PATH } from '../tests/support/testCore';
 import { testModelPath } from '../tests/support/testModels';
@@ -37,6 +39,8 @@ const { values } = parseArgs({
     'llama-server': { type: 'string' },
     /** Repeats of each concurrency level (the median is reported). */
     reps: { type: 'string', default: '3' },
+    /** Which measurements to run (a long model makes the whole bench slow). */
+    sections: { type: 'string', default: 'single,concurrent,returning' },
   },
 });
 const threads = Number(values.threads);
@@ -45,6 +49,7 @@ const runs = Number(values.runs);
 const historyTokens = Number(values.history);
 const contextSize = Number(values.context);
 const reps = Number(values.reps);
+const sections = new Set(values.sections.split(','));
 const modelPath = values.model ?? (await testModelPath('stories260K'));
 const SLOTS = 4;
 
@@ -128,7 +133,7 @@ console.log(`${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() /
 const single = { raw: [] as StreamSample[], hearth: [] as StreamSample[], server: [] as StreamSample[] };
 await rawStream(0, question(-1));
 await streamChat(hearth, question(-2), maxTokens);
-for (let run = 0; run < runs; run++) {
+for (let run = 0; run < (sections.has('single') ? runs : 0); run++) {
   await clearRaw();
   single.raw.push(await rawStream(0, question(run * 3)));
   await clearHearth();
@@ -137,15 +142,17 @@ for (let run = 0; run < runs; run++) {
 }
 const row = (name: string, xs: StreamSample[]) =>
   xs.length ? `| ${name} | ${fmt(median(xs.map((x) => x.ttftMs)))} | ${fmt(median(xs.map((x) => x.decodeTokensPerSecond)))} | ${median(xs.map((x) => x.tokens))} |` : null;
-console.log('\n### One stream (median of', runs, 'runs)\n');
-console.log('| | TTFT ms | decode tok/s | tokens |\n|---|---:|---:|---:|');
-for (const line of [row('raw node-llama-cpp', single.raw), row('Hearth /v1/chat/completions', single.hearth), row('llama-server', single.server)]) if (line) console.log(line);
+if (sections.has('single')) {
+  console.log('\n### One stream (median of', runs, 'runs)\n');
+  console.log('| | TTFT ms | decode tok/s | tokens |\n|---|---:|---:|---:|');
+  for (const line of [row('raw node-llama-cpp', single.raw), row('Hearth /v1/chat/completions', single.hearth), row('llama-server', single.server)]) if (line) console.log(line);
+}
 const rawTps = median(single.raw.map((x) => x.decodeTokensPerSecond));
 const hearthTps = median(single.hearth.map((x) => x.decodeTokensPerSecond));
 // Paired: each Hearth run against the raw run beside it, so a burst of load skews one pair.
 const pairedRatio = median(single.hearth.map((h, i) => h.decodeTokensPerSecond / single.raw[i]!.decodeTokensPerSecond));
 const pairedTtftOverhead = median(single.hearth.map((h, i) => h.ttftMs - single.raw[i]!.ttftMs));
-console.log(
+if (sections.has('single')) console.log(
   `\nHearth / raw decode ratio ${fmt(pairedRatio, 3)} (median of ${runs} pairs; of medians ${fmt(hearthTps / rawTps, 3)}); TTFT overhead ${fmt(pairedTtftOverhead)} ms (median of pairs)`,
 );
 
@@ -155,11 +162,13 @@ async function aggregate(n: number, one: (i: number) => Promise<StreamSample>): 
   const samples = await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
   return samples.reduce((sum, s) => sum + s.tokens, 0) / ((performance.now() - start) / 1000);
 }
-console.log('\n### Concurrent streams: aggregate tokens/s (prompt included)\n');
-console.log(`(median of ${reps} repeats)\n`);
-console.log('| streams | raw node-llama-cpp | Hearth API | llama-server |\n|---:|---:|---:|---:|');
 const concurrent: { streams: number; raw: number[]; hearth: number[]; server: number[] }[] = [];
-for (const n of [1, 2, 4]) {
+if (sections.has('concurrent')) {
+  console.log('\n### Concurrent streams: aggregate tokens/s (prompt included)\n');
+  console.log(`(median of ${reps} repeats)\n`);
+  console.log('| streams | raw node-llama-cpp | Hearth API | llama-server |\n|---:|---:|---:|---:|');
+}
+for (const n of sections.has('concurrent') ? [1, 2, 4] : []) {
   const level = { streams: n, raw: [] as number[], hearth: [] as number[], server: [] as number[] };
   for (let rep = 0; rep < reps; rep++) {
     const id = (side: number, i: number) => side * 100_000 + rep * 100 + n * 10 + i;
@@ -187,20 +196,26 @@ async function returning(target: StreamTarget, clear: (() => Promise<unknown>) |
   if (clear) await clear();
   return { first: firsts[0]!, back: await streamChat(target, back, 16) };
 }
-console.log(`\n### Returning to the first of 4 conversations (~${historyTokens} tokens each), TTFT ms\n`);
-console.log('| | first turn | return (warm) | return after clearing every sequence (cold) | warm / cold |\n|---|---:|---:|---:|---:|');
-const warm = await returning(hearth, null);
-const warmLease = core.runtime.loaded!.pool.recent().at(-1);
-const cold = await returning(hearth, clearHearth);
-console.log(`| Hearth API | ${fmt(warm.first.ttftMs)} | ${fmt(warm.back.ttftMs)} | ${fmt(cold.back.ttftMs)} | ${fmt(warm.back.ttftMs / cold.back.ttftMs, 3)} |`);
-const coldLease = core.runtime.loaded!.pool.recent().at(-1);
-if (warmLease && coldLease) {
-  console.log(
-    `(Hearth's leases: warm return ${warmLease.cachedTokens} prompt tokens cached, ${warmLease.evaluatedTokens} evaluated; cold ${coldLease.cachedTokens} cached, ${coldLease.evaluatedTokens} evaluated)`,
-  );
+let warm: { first: StreamSample; back: StreamSample } | null = null;
+let cold: { first: StreamSample; back: StreamSample } | null = null;
+let warmLease: LeaseReport | undefined;
+let coldLease: LeaseReport | undefined;
+if (sections.has('returning')) {
+  console.log(`\n### Returning to the first of 4 conversations (~${historyTokens} tokens each), TTFT ms\n`);
+  console.log('| | first turn | return (warm) | return after clearing every sequence (cold) | warm / cold |\n|---|---:|---:|---:|---:|');
+  warm = await returning(hearth, null);
+  warmLease = core.runtime.loaded!.pool.recent().at(-1);
+  cold = await returning(hearth, clearHearth);
+  coldLease = core.runtime.loaded!.pool.recent().at(-1);
+  console.log(`| Hearth API | ${fmt(warm.first.ttftMs)} | ${fmt(warm.back.ttftMs)} | ${fmt(cold.back.ttftMs)} | ${fmt(warm.back.ttftMs / cold.back.ttftMs, 3)} |`);
+  if (warmLease && coldLease) {
+    console.log(
+      `(Hearth's leases: warm return ${warmLease.cachedTokens} prompt tokens cached, ${warmLease.evaluatedTokens} evaluated; cold ${coldLease.cachedTokens} cached, ${coldLease.evaluatedTokens} evaluated)`,
+    );
+  }
 }
 let serverWarm: { first: StreamSample; back: StreamSample } | null = null;
-if (llamaServer) {
+if (llamaServer && sections.has('returning')) {
   serverWarm = await returning(llamaServer.target, null);
   console.log(`| llama-server (-np ${SLOTS}) | ${fmt(serverWarm.first.ttftMs)} | ${fmt(serverWarm.back.ttftMs)} (${serverWarm.back.evaluatedPromptTokens ?? '?'} prompt tokens evaluated) | | |`);
 }
@@ -224,8 +239,8 @@ writeFileSync(
       single: { raw: summary(single.raw), hearth: summary(single.hearth), server: summary(single.server), pairedRatio, pairedTtftOverhead },
       concurrent,
       returning: {
-        hearthWarmTtftMs: warm.back.ttftMs,
-        hearthColdTtftMs: cold.back.ttftMs,
+        hearthWarmTtftMs: warm?.back.ttftMs ?? null,
+        hearthColdTtftMs: cold?.back.ttftMs ?? null,
         warmLease,
         coldLease,
         serverWarmTtftMs: serverWarm?.back.ttftMs ?? null,
