@@ -157,19 +157,29 @@ if (sections.has('single')) console.log(
 );
 
 // 2. Concurrent streams: aggregate tokens/s.
-async function aggregate(n: number, one: (i: number) => Promise<StreamSample>): Promise<number> {
+interface Aggregate {
+  /** Every stream's tokens over the wall time from the requests to the last token: prompts included. */
+  total: number;
+  /** The streams' decode tokens/s (after each one's first token) added up: decoding side by side. */
+  decode: number;
+}
+async function aggregate(n: number, one: (i: number) => Promise<StreamSample>): Promise<Aggregate> {
   const start = performance.now();
   const samples = await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
-  return samples.reduce((sum, s) => sum + s.tokens, 0) / ((performance.now() - start) / 1000);
+  return {
+    total: samples.reduce((sum, s) => sum + s.tokens, 0) / ((performance.now() - start) / 1000),
+    decode: samples.reduce((sum, s) => sum + s.decodeTokensPerSecond, 0),
+  };
 }
-const concurrent: { streams: number; raw: number[]; hearth: number[]; server: number[] }[] = [];
+const both = (xs: Aggregate[]) => `${fmt(median(xs.map((x) => x.total)))} / ${fmt(median(xs.map((x) => x.decode)))}`;
+const concurrent: { streams: number; raw: Aggregate[]; hearth: Aggregate[]; server: Aggregate[] }[] = [];
 if (sections.has('concurrent')) {
-  console.log('\n### Concurrent streams: aggregate tokens/s (prompt included)\n');
+  console.log('\n### Concurrent streams: aggregate tokens/s, prompt included / sum of the streams\' decode rates\n');
   console.log(`(median of ${reps} repeats)\n`);
   console.log('| streams | raw node-llama-cpp | Hearth API | llama-server |\n|---:|---:|---:|---:|');
 }
 for (const n of sections.has('concurrent') ? [1, 2, 4] : []) {
-  const level = { streams: n, raw: [] as number[], hearth: [] as number[], server: [] as number[] };
+  const level = { streams: n, raw: [] as Aggregate[], hearth: [] as Aggregate[], server: [] as Aggregate[] };
   for (let rep = 0; rep < reps; rep++) {
     const id = (side: number, i: number) => side * 100_000 + rep * 100 + n * 10 + i;
     await clearRaw();
@@ -179,7 +189,7 @@ for (const n of sections.has('concurrent') ? [1, 2, 4] : []) {
     if (llamaServer) level.server.push(await aggregate(n, (i) => streamChat(llamaServer!.target, question(id(3, i)), maxTokens)));
   }
   concurrent.push(level);
-  console.log(`| ${n} | ${fmt(median(level.raw))} | ${fmt(median(level.hearth))} | ${fmt(median(level.server))} |`);
+  console.log(`| ${n} | ${both(level.raw)} | ${both(level.hearth)} | ${llamaServer ? both(level.server) : '–'} |`);
 }
 
 // 3. Returning to an earlier conversation.
