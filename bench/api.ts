@@ -112,7 +112,16 @@ async function rawStream(slot: number, messages: ChatMessage[], tokens = maxToke
     },
   });
   const done = performance.now();
-  return { ttftMs: first - start, tokens: count, decodeTokensPerSecond: count > 1 ? (count - 1) / ((done - first) / 1000) : 0, totalMs: done - start, text, evaluatedPromptTokens: null };
+  // The sequence holds the prompt and the reply (its last token not yet evaluated).
+  const promptTokens = rawChats[slot]!.sequence.nextTokenIndex - (count - 1);
+  return {
+    ttftMs: first - start,
+    tokens: count,
+    decodeTokensPerSecond: count > 1 ? (count - 1) / ((done - first) / 1000) : 0,
+    totalMs: done - start,
+    text,
+    evaluatedPromptTokens: promptTokens,
+  };
 }
 
 const clearRaw = () => Promise.all(rawChats.map(({ sequence }) => sequence.clearHistory()));
@@ -137,14 +146,17 @@ for (let run = 0; run < (sections.has('single') ? runs : 0); run++) {
   await clearRaw();
   single.raw.push(await rawStream(0, question(run * 3)));
   await clearHearth();
-  single.hearth.push(await streamChat(hearth, question(run * 3 + 1), maxTokens));
+  const sample = await streamChat(hearth, question(run * 3 + 1), maxTokens);
+  single.hearth.push({ ...sample, evaluatedPromptTokens: core.runtime.loaded!.pool.recent().at(-1)?.evaluatedTokens ?? null });
   if (llamaServer) single.server.push(await streamChat(llamaServer.target, question(run * 3 + 2), maxTokens));
 }
 const row = (name: string, xs: StreamSample[]) =>
-  xs.length ? `| ${name} | ${fmt(median(xs.map((x) => x.ttftMs)))} | ${fmt(median(xs.map((x) => x.decodeTokensPerSecond)))} | ${median(xs.map((x) => x.tokens))} |` : null;
+  xs.length
+    ? `| ${name} | ${fmt(median(xs.map((x) => x.ttftMs)))} | ${fmt(median(xs.map((x) => x.decodeTokensPerSecond)))} | ${median(xs.map((x) => x.tokens))} | ${median(xs.map((x) => x.evaluatedPromptTokens ?? NaN))} |`
+    : null;
 if (sections.has('single')) {
   console.log('\n### One stream (median of', runs, 'runs)\n');
-  console.log('| | TTFT ms | decode tok/s | tokens |\n|---|---:|---:|---:|');
+  console.log('| | TTFT ms | decode tok/s | tokens | prompt tokens evaluated |\n|---|---:|---:|---:|---:|');
   for (const line of [row('raw node-llama-cpp', single.raw), row('Hearth /v1/chat/completions', single.hearth), row('llama-server', single.server)]) if (line) console.log(line);
 }
 const rawTps = median(single.raw.map((x) => x.decodeTokensPerSecond));
