@@ -2,7 +2,7 @@
  * The CPU threads inference uses when the user sets none: one per physical core but one, at
  * least one. llama.cpp's threads spin at a barrier after every matrix product, so when a thread
  * is descheduled (another program busy on its core) every token waits for it: on a 2-vCPU VM
- * with other work running, 2 threads decoded 8–9× slower than 1 (BENCHMARKS.md, bench:threads).
+ * with other work running, 2 threads decoded a 1.1 B model 8–13× slower than 1 (BENCHMARKS.md, bench:threads).
  * Leaving a core free keeps a busy neighbour (the UI, an indexing job, a browser) off the cliff;
  * decoding is memory-bound, so on a dedicated machine the core left free costs little.
  */
