@@ -88,6 +88,10 @@ describe('errors for people', () => {
     expect(shown).toMatchObject({ code: 'FILE_NOT_FOUND', detail: 'No file at /home/me/model.gguf', action: null });
     expect(shown.sentence).not.toContain('/home/me');
     expect(humanError({ code: 'INTERNAL', message: '   ' }, 'server').detail).toBeNull();
+    // A damaged database's message is a recipe of commands: kept for a hearth serve page, left out in the desktop app.
+    const recipe = 'hearth.db is damaged; read what is left with "sqlite3 -readonly hearth.db .dump", or restore with "hearth vault restore --data-dir NEW_DIR"';
+    expect(humanError({ code: 'DATABASE_CORRUPT', message: recipe }, 'server').detail).toBe(recipe);
+    expect(humanError({ code: 'DATABASE_CORRUPT', message: recipe }, 'desktop')).toMatchObject({ detail: null, action: { kind: 'open', href: '#/backup' } });
     expect(humanErrorText({ code: 'NETWORK_ERROR', message: 'fetch failed' }, 'desktop')).toMatch(/^Hearth could not reach .+ \(fetch failed\) Details: NETWORK_ERROR$/);
   });
 

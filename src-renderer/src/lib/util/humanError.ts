@@ -110,7 +110,13 @@ export const ERROR_EXPLANATIONS = {
   RERANKER_UNAVAILABLE: { sentence: 'The reranking model could not be used, so results keep their plain order.' },
   INDEX_ERROR: { sentence: 'The document index could not be updated. Try again.', action: 'retry' },
   INDEX_MISSING: { sentence: 'The document index is missing. Rebuild it on the Documents screen.', action: { open: 'documents', label: 'Open Documents' } },
-  DATABASE_CORRUPT: { sentence: "Hearth's data file is damaged. Restore a backup, or save what is left as the details say.", action: BACKUP },
+  DATABASE_CORRUPT: {
+    sentence: {
+      desktop: "Hearth's data file is damaged, so Hearth will not write to it. Keep a copy of the data folder, then restore your last backup.",
+      server: "Hearth's data file is damaged, so Hearth will not write to it. The details say how to save what is left; or restore your last backup.",
+    },
+    action: BACKUP,
+  },
   DATA_DIR_READ_ONLY: { sentence: "Hearth cannot save to its data folder: it is read-only or not permitted. Check the folder's permissions." },
   WRONG_PASSPHRASE: { sentence: 'That passphrase is not right. Check it (and Caps Lock) and try again.' },
   INTEGRITY_ERROR: { sentence: 'The data failed its integrity check: it was damaged or changed, so it was not used.' },
