@@ -46,6 +46,7 @@ if (!app.requestSingleInstanceLock()) {
 function start(): void {
   // LanceDB's Rust side warns on every query at its default level; keep the log for real problems.
   process.env.LANCE_LOG ??= 'error';
+  process.env.LANCEDB_LOG ??= 'error';
   const devServerUrl = !app.isPackaged ? (process.env.ELECTRON_RENDERER_URL ?? null) : null;
   const renderer = new RendererOrigin(fileURLToPath(new URL('../renderer/index.html', import.meta.url)), devServerUrl);
   const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { version } from '../../package.json';
 import { HearthError } from '../core/common/hearthError';
 import type { CliContext } from './cliContext';
-import { ROOT_TEXT, rootCommand } from './commands';
+import { COMMANDS } from './commandIndex';
 import { helpFor, runNode } from './declare/dispatch';
 import { rootHelp } from './declare/help';
 import { terminalSafe } from './format';
@@ -24,6 +24,7 @@ const SIGNAL_ECHO_MS = 1000;
 export async function main(argv: string[]): Promise<number> {
   // LanceDB's Rust side warns on every query at its default level; keep stderr for real problems.
   process.env.LANCE_LOG ??= 'error';
+  process.env.LANCEDB_LOG ??= 'error';
   const ctx = processContext();
   // ipull can leave a rejected promise behind when a download connection fails mid-transfer
   // (the download itself is already handled and reported); log it rather than crash the server.
@@ -34,11 +35,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (name === undefined) throw new UsageError('Which command?');
     if (name === '--help' || name === '-h' || (name === 'help' && args.length === 0)) {
-      ctx.stdout(`${rootHelp(rootCommand, ROOT_TEXT)}\n`);
+      ctx.stdout(`${await rootHelpText()}\n`);
       return 0;
     }
     if (name === 'help') {
-      const help = helpFor(rootCommand, args);
+      const help = helpFor((await import('./commands')).rootCommand, args);
       if (help === null) throw new UsageError(`No help for "${args.join(' ')}"`);
       ctx.stdout(`${help}\n`);
       return 0;
@@ -47,22 +48,29 @@ export async function main(argv: string[]): Promise<number> {
       ctx.stdout(`${ctx.version}\n`);
       return 0;
     }
-    const command = rootCommand.commands.find((c) => c.name === name);
+    // Only the command that runs is loaded (commandIndex.ts): each starts with what it needs.
+    const command = COMMANDS.find((c) => c.name === name);
     if (!command) throw new UsageError(`Unknown command "${name}"`);
-    return await runNode(command, name, args, ctx);
+    return await runNode(await command.load(), name, args, ctx);
   } catch (error) {
     return report(error, ctx);
   }
+}
+
+/** The list of every command: the one place that loads them all. */
+async function rootHelpText(): Promise<string> {
+  const { ROOT_TEXT, rootCommand } = await import('./commands');
+  return rootHelp(rootCommand, ROOT_TEXT);
 }
 
 /**
  * Every failure is one `error CODE: message` line; its stack goes to the error log. An
  * unexpected one (INTERNAL) also names the log's path, and shows the stack with HEARTH_LOG=debug.
  */
-function report(error: unknown, ctx: CliContext): number {
+async function report(error: unknown, ctx: CliContext): Promise<number> {
   if (error instanceof UsageError) {
     const help = error.command ? `hearth ${error.command} --help` : 'hearth --help';
-    if (error.command === null) ctx.stderr(`${rootHelp(rootCommand, ROOT_TEXT)}\n\n`);
+    if (error.command === null) ctx.stderr(`${await rootHelpText()}\n\n`);
     ctx.stderr(`hearth: ${terminalSafe(error.message)}\nRun "${terminalSafe(help)}" for usage.\n`);
     return 2;
   }

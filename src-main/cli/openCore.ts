@@ -1,21 +1,12 @@
-import { resolve } from 'node:path';
-import { LOG_LEVELS, type LogLevel } from '../core/common/logger';
+import type { LogLevel } from '../core/common/logger';
 import { createCore, type Core } from '../core/createCore';
 import type { HostControl } from '../core/ports/hostControl';
-import type { GpuSetting } from '../core/inference/llamaRuntime';
 import type { LibraryOptions } from '../core/library/documentLibrary';
-import { resolveDataDir } from '../core/ports/dataDir';
 import { HostSecretStore } from '../core/ports/secretServiceStore';
 import type { CliContext } from './cliContext';
-import { createCliLogger } from './errorLog';
+import { commandBasics, type CoreArgs } from './commandBasics';
 
-/** The values of the shared core options (sharedOptions.ts), already checked by the parser. */
-export interface CoreArgs {
-  'data-dir'?: string | undefined;
-  'models-dir'?: string[];
-  gpu?: GpuSetting;
-  threads?: number | undefined;
-}
+export type { CoreArgs } from './commandBasics';
 
 /**
  * The core for a command, configured from its options (the parser already read
@@ -30,15 +21,13 @@ export function openCore(
   library: Partial<LibraryOptions> = {},
   options: { serving?: boolean; host?: HostControl } = {},
 ): Core {
-  const level = LOG_LEVELS.find((l) => l === ctx.env.HEARTH_LOG) ?? defaultLogLevel;
-  const dataDir = resolveDataDir(args['data-dir'], ctx.env);
-  ctx.errorLog.useDataDir(dataDir);
+  const { dataDir, extraModelDirs, gpu, threads, logger } = commandBasics(args, ctx, defaultLogLevel, options);
   return createCore(
     {
       dataDir,
-      extraModelDirs: (args['models-dir'] ?? []).map((dir) => resolve(dir)),
-      gpu: args.gpu ?? 'auto',
-      threads: args.threads,
+      extraModelDirs,
+      gpu,
+      threads,
       host: 'server',
       version: ctx.version,
       catalogPath: ctx.catalogPath,
@@ -47,7 +36,7 @@ export function openCore(
     },
     // The Secret Service where a server or terminal has one; otherwise the data directory (said wherever "remember" is offered).
     {
-      logger: createCliLogger(level, ctx.stderr, ctx.errorLog, options),
+      logger,
       secrets: new HostSecretStore(dataDir, ctx.env),
       ...(options.host ? { host: options.host } : {}),
     },

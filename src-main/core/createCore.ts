@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import type { EventName, EventPayload } from '#contract/api';
 import type { ModelSource } from '#contract/dto';
 import type { AppHost } from '#contract/vocabulary';
@@ -30,17 +29,15 @@ import { ModelFileHashes, sha256File } from './models/modelFileHashes';
 import { ModelLibrary } from './models/modelLibrary';
 import { resolveSource } from './models/resolveSource';
 import { FileSecretStore, type SecretStore } from './ports/secretStore';
-import { dataLayout } from './ports/dataDir';
 import { NoDialogs, type Dialogs } from './ports/dialogs';
 import { checkDataDirToOpen } from './ports/dataDirCheck';
 import { DataDirSwitch, NoHostControl, type HostControl } from './ports/hostControl';
-import { openDatabase, type Db } from './storage/database';
-import { dataDirError } from './storage/databaseErrors';
-import { holdDataDir, type DataDirHold } from './storage/dataDirHolders';
+import type { Db } from './storage/database';
 import { FileHashRepository } from './storage/fileHashRepository';
-import { PRIVATE_DIR_MODE, PrivateDataDir } from './storage/privateDataDir';
+import type { PrivateDataDir } from './storage/privateDataDir';
 import { JobRepository } from './storage/jobRepository';
 import { ModelRepository } from './storage/modelRepository';
+import { openDataDir } from './openDataDir';
 import { SettingsRepository } from './storage/settingsRepository';
 import { Verification } from './verify/verification';
 import { ThreadGenerationRepository } from './storage/threadGenerationRepository';
@@ -129,24 +126,7 @@ export interface Core {
 /** Builds every service from config and host ports. Every front end starts here. */
 export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const logger = ports.logger ?? createConsoleLogger();
-  const layout = dataLayout(config.dataDir);
-  // Private before anything is written: the data directory 0700, what is already in it fixed (logged).
-  const privacy = new PrivateDataDir(config.dataDir, logger);
-  try {
-    privacy.prepare();
-    mkdirSync(layout.models, { recursive: true, mode: PRIVATE_DIR_MODE });
-  } catch (error) {
-    throw dataDirError(config.dataDir, error);
-  }
-  // Says "open here" to other processes for as long as this core lives: a restore refuses the directory.
-  const hold = holdQuietly(config, logger);
-  let db: Db;
-  try {
-    db = openDatabase(layout.database, { nativeBinding: config.sqliteNativeBinding });
-  } catch (error) {
-    hold?.release();
-    throw error;
-  }
+  const { layout, privacy, db, close } = openDataDir(config, logger);
   // A listener that throws is logged and skipped: it never ends the work that emitted.
   const events = new Emitter<CoreEvents>((error, event) => logger.error(`a listener of ${event} failed`, error));
 
@@ -327,20 +307,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
       vault.dispose();
       await privacy.idle();
       network.close();
-      db.close();
-      hold?.release();
+      close();
     },
   };
-}
-
-/** The in-use record, or null (logged) where the data directory cannot take one (read-only: nothing can be restored over it either way). */
-function holdQuietly(config: CoreConfig, logger: Logger): DataDirHold | null {
-  const words = process.argv.slice(2, 4).filter((word) => /^[a-z][a-z-]*$/.test(word));
-  const purpose = config.host === 'desktop' ? 'the Hearth app' : ['hearth', ...words].join(' ');
-  try {
-    return holdDataDir(config.dataDir, purpose);
-  } catch (error) {
-    logger.warn(`could not record that ${config.dataDir} is open: ${(error as Error).message}`);
-    return null;
-  }
 }

@@ -26,7 +26,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   verify: ['common', 'inference', 'receipts'],
   apiTokens: ['common', 'storage'],
   rpc: ['common', 'createCore'],
-  createCore: ['apiTokens', 'common', 'inference', 'jobs', 'library', 'models', 'network', 'ports', 'search', 'storage', 'vault', 'verify'],
+  openDataDir: ['common', 'ports', 'storage'],
+  searchCore: ['common', 'inference', 'library', 'models', 'openDataDir', 'search', 'storage'],
+  createCore: ['apiTokens', 'common', 'inference', 'jobs', 'library', 'models', 'network', 'openDataDir', 'ports', 'search', 'storage', 'vault', 'verify'],
 };
 
 function sourceFiles(dir: string): string[] {

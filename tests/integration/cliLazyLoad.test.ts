@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt } from '../support/server';
@@ -45,5 +45,55 @@ describe('the built CLI loads node-llama-cpp only when a command needs it', { ti
     const model = await testModelPath('stories260K');
     const fit = resolvedModules(['models', 'fit', model, '--data-dir', join(dir.path, 'data')], join(dir.path, 'fit.trace'));
     expect(fit).toContain('node-llama-cpp');
+  });
+});
+
+/** Packages that only the server, MCP, the vault, downloads or the folder watcher need. */
+const NOT_FOR_SEARCH = ['ethers', 'ipull', 'ws', 'chokidar', '@modelcontextprotocol/sdk/server/mcp.js', '@ipld/car/writer', 'multiformats/cid'];
+
+/**
+ * `hearth search` loads its own command and the lean search core (commandIndex.ts,
+ * core/searchCore.ts): SQLite, LanceDB and the contract, plus node-llama-cpp only when the
+ * query needs a vector. What any other command needs stays unloaded (bench/cliSearch.ts
+ * measures what that saves).
+ */
+describe('hearth search loads only what a search needs', { timeout: 120_000 }, () => {
+  const dir = tempDir('hearth-cli-lazy-search-');
+  const data = join(dir.path, 'data');
+  const docs = join(dir.path, 'docs');
+  const hearth = (args: string[]) =>
+    spawnSync(process.execPath, [join(root, 'bin', 'hearth.mjs'), ...args, '--data-dir', data, '--gpu', 'off', '--threads', '1'], { cwd: root, encoding: 'utf8' });
+
+  beforeAll(() => {
+    assertBuilt();
+    mkdirSync(docs, { recursive: true });
+    writeFileSync(join(docs, 'bees.md'), '# Bees\n\nVarroa mites weaken honey bee colonies in late summer.\n');
+    writeFileSync(join(docs, 'tyres.md'), '# Tyres\n\nA thorn in the tyre casing needs a patch from the inside.\n');
+    const index = hearth(['index', docs]);
+    expect(index.status, index.stderr).toBe(0);
+  });
+  afterAll(() => dir.cleanup());
+
+  it('a full-text search loads SQLite and LanceDB, never node-llama-cpp or another command’s packages', () => {
+    const args = ['search', 'varroa mites', '--data-dir', data, '--gpu', 'off'];
+    const bm25 = resolvedModules([...args, '--mode', 'bm25'], join(dir.path, 'bm25.trace'));
+    expect(bm25).toEqual(expect.arrayContaining(['better-sqlite3', '@lancedb/lancedb']));
+    for (const name of ['node-llama-cpp', ...NOT_FOR_SEARCH]) expect(bm25, name).not.toContain(name);
+    // No embedding model: the default hybrid search runs on full text, and loads no model runtime.
+    const hybrid = resolvedModules(args, join(dir.path, 'hybrid.trace'));
+    expect(hybrid).not.toContain('node-llama-cpp');
+  });
+
+  it('a hybrid search over vectors loads node-llama-cpp for the query, and still nothing else', async () => {
+    const model = await testModelPath('stories260K');
+    const add = hearth(['models', 'add', model, '--json']);
+    expect(add.status, add.stderr).toBe(0);
+    const id = (JSON.parse(add.stdout) as { id: string }).id;
+    const embed = hearth(['models', 'default', id, '--for', 'embedding']);
+    expect(embed.status, embed.stderr).toBe(0);
+    const hybrid = resolvedModules(['search', 'varroa mites', '--json', '--data-dir', data, '--gpu', 'off', '--threads', '1'], join(dir.path, 'vectors.trace'));
+    expect(hybrid).toContain('node-llama-cpp');
+    // node-llama-cpp itself imports ipull (its model downloader), so only ipull may come along.
+    for (const name of NOT_FOR_SEARCH.filter((n) => n !== 'ipull')) expect(hybrid, name).not.toContain(name);
   });
 });

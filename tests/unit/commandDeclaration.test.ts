@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CliContext } from '../../src-main/cli/cliContext';
+import { COMMANDS } from '../../src-main/cli/commandIndex';
 import { rootCommand } from '../../src-main/cli/commands';
 import { defineCommand, defineGroup, type Command, type Group } from '../../src-main/cli/declare/commandSpec';
 import { runNode } from '../../src-main/cli/declare/dispatch';
@@ -208,5 +209,10 @@ describe('one output path', () => {
     printResult(ctx, false, { a: 1 }, () => `text ${++computed}`);
     printResult(ctx, false, null, 'ends\n');
     expect(out.stdout).toBe('{\n  "a": 1\n}\ntext 1\nends\n');
+  });
+
+  it('loads each top-level command by name: the same commands, in the same order, as the help lists', async () => {
+    expect(COMMANDS.map((c) => c.name)).toEqual(rootCommand.commands.map((c) => c.name));
+    for (const [i, entry] of COMMANDS.entries()) expect(await entry.load(), entry.name).toBe(rootCommand.commands[i]);
   });
 });

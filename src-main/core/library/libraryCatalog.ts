@@ -51,8 +51,7 @@ export class LibraryCatalog {
 
   /** The collection with this id, or with this name in any case; null when there is none. */
   findCollection(nameOrId: string): Collection | null {
-    const wanted = nameOrId.toLowerCase();
-    return this.collections().find((c) => c.name.toLowerCase() === wanted || c.id === nameOrId) ?? null;
+    return this.deps.repo.findCollection(nameOrId);
   }
 
   /** Names of the collections with these ids, in that order; unknown ids are left out. */

@@ -124,6 +124,12 @@ export class LibraryRepository {
     return this.collections().find((c) => c.id === id);
   }
 
+  /** A collection by its name (any case) or id. */
+  findCollection(nameOrId: string): Collection | null {
+    const wanted = nameOrId.toLowerCase();
+    return this.collections().find((c) => c.name.toLowerCase() === wanted || c.id === nameOrId) ?? null;
+  }
+
   collectionByName(name: string): Collection | undefined {
     const row = this.db.prepare('SELECT id FROM collections WHERE name = ? COLLATE NOCASE').get(name) as { id: string } | undefined;
     return row && this.collection(row.id);
