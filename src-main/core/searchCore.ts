@@ -1,6 +1,7 @@
 import type { Collection, SearchHit } from '#contract/dto';
 import type { Logger } from './common/logger';
 import { LlamaRuntime, type GpuSetting } from './inference/llamaRuntime';
+import { hasVectors, readActiveIndex } from './library/activeIndex';
 import { Embedder } from './library/embedder';
 import { LibrarySearch, type SearchInput } from './library/librarySearch';
 import { DEFAULT_LIBRARY_OPTIONS } from './library/libraryOptions';
@@ -51,7 +52,13 @@ export function openSearchCore(config: SearchCoreConfig, logger: Logger): Search
     let disposed = false;
     return {
       findCollection: (nameOrId) => repo.findCollection(nameOrId),
-      search: (input, signal) => finder.search(input, signal),
+      search: (input, signal) => {
+        // A query that needs a vector needs the model runtime: node-llama-cpp starts loading (and
+        // testing its binary in a child process) while LanceDB opens, instead of after it.
+        const active = readActiveIndex(repo);
+        if ((input.mode ?? 'hybrid') !== 'bm25' && active && hasVectors(active)) runtime.llama().catch(() => undefined);
+        return finder.search(input, signal);
+      },
       async dispose() {
         if (disposed) return;
         disposed = true;
