@@ -466,6 +466,13 @@ export interface IndexStatus {
   mode: RetrievalMode;
   documents: DocumentCounts;
   chunks: number;
+  /**
+   * Passages of the index searches use that are still waiting for their vectors: after a run
+   * was paused or cancelled mid-embedding (they are found by full text meanwhile), or all of them
+   * while a full-text-only index waits for the embedding model just set. 0 once the embedding
+   * pass has filled them, and 0 without an embedding model (full text is then the plan).
+   */
+  vectorsPending: number;
   /** Folders being watched. */
   watching: number;
   /** The running or paused indexing job, if any. */

@@ -365,6 +365,9 @@ describe('documents and cited answers in the browser (e2e)', () => {
 
     await page.getByTestId('index-cancel').click();
     await expect.poll(() => page.getByTestId('index-progress').getAttribute('data-state'), { timeout: 30_000 }).not.toBe('running');
+    // The large file's remaining passages have no vectors yet: the card says so, not "Up to date".
+    await expect.poll(() => page.getByTestId('index-progress').getAttribute('data-state'), { timeout: 20_000 }).toBe('vectors');
+    expect(await page.getByTestId('index-vectors-pending').innerText()).toMatch(/^Full-text ready · [\d,]+ passages waiting for vectors$/);
     // Cancel kept what was finished: both files stay indexed and searchable.
     expect(await row('b-zeppelin.md').getAttribute('data-status')).toBe('indexed');
     await expect.poll(() => row('a-archive.md').getAttribute('data-status'), { timeout: 20_000 }).toBe('indexed');

@@ -39,7 +39,8 @@ describe('full text first (real files, SQLite, LanceDB and the stories260K GGUF)
     const { source } = await indexPath(core, docs);
     expect(source.counts).toEqual({ pending: 0, indexed: Object.keys(CORPUS).length, skipped: 0, failed: 0 });
     expect(core.embedder.stats.embeddedTexts).toBe(0);
-    expect(await core.library.status()).toMatchObject({ blocker: null, active: null, target: null, mode: 'full-text' });
+    // Full text is the plan without an embedding model: no passage is said to wait for vectors.
+    expect(await core.library.status()).toMatchObject({ blocker: null, active: null, target: null, mode: 'full-text', vectorsPending: 0 });
     expect((await core.library.status()).chunks).toBeGreaterThan(0);
 
     // The default (hybrid) search runs on full text alone and each hit says so.
@@ -111,6 +112,8 @@ describe('full text first (real files, SQLite, LanceDB and the stories260K GGUF)
     expect(afterCancel.filter((d) => d.status === 'indexed')).toHaveLength(7);
     const vectorless = sum(await store.unembeddedCounts(key));
     expect(vectorless).toBeGreaterThan(0);
+    // The status says so (never "up to date" while passages lack vectors), until the embedding pass fills them.
+    expect(await core.library.status()).toMatchObject({ job: null, mode: 'hybrid', vectorsPending: vectorless });
     expect((await core.library.search({ query: 'zeppelin5 hangar', mode: 'bm25' }))[0]?.path).toBe(join(docs, 'b-note-5.md'));
 
     // A rescan reads nothing again and embeds only the chunks still without a vector.
@@ -120,5 +123,6 @@ describe('full text first (real files, SQLite, LanceDB and the stories260K GGUF)
     for (const doc of core.library.documents({})) expect(doc.updatedAt, doc.path).toBe(updated.get(doc.id));
     expect(core.embedder.stats.embeddedTexts - embeddedBefore).toBeLessThanOrEqual(vectorless);
     expect((await store.unembeddedCounts(key)).size).toBe(0);
+    expect(await core.library.status()).toMatchObject({ job: null, vectorsPending: 0 });
   }, 120_000);
 });

@@ -7,7 +7,7 @@ import type { JobContext, JobManager } from '../jobs/jobManager';
 import type { ModelLibrary } from '../models/modelLibrary';
 import type { ChunkStore } from '../search/chunkStore';
 import type { DocumentRow, LibraryRepository } from '../storage/libraryRepository';
-import { activeIndexFits, deleteChunksEverywhere, fullTextIndex, hasVectors, indexKey, readActiveIndex, writeActiveIndex, type TargetIndex } from './activeIndex';
+import { activeIndexFits, deleteChunksEverywhere, fullTextIndex, hasVectors, indexKey, readActiveIndex, writeActiveIndex, type ActiveIndex, type TargetIndex } from './activeIndex';
 import { embedPending } from './embedPending';
 import { CommitQueue } from './indexCommits';
 import { IndexProgress } from './indexProgress';
@@ -143,9 +143,21 @@ export class LibraryIndexer {
       mode: this.deps.searchMode(),
       documents: this.deps.repo.counts(),
       chunks: active && !missing ? this.deps.repo.totalChunks(active.key) : 0,
+      vectorsPending: active && store && !missing ? await this.vectorsPending(store, active, targetRow !== null) : 0,
       watching: this.deps.watching(),
       job: this.currentJob(),
     };
+  }
+
+  /**
+   * Passages searches use that have no vector yet: the active model table's chunks without one
+   * (a stopped run), or every chunk of a full-text-only index once an embedding model is set.
+   */
+  private async vectorsPending(store: ChunkStore, active: ActiveIndex, embeddingModel: boolean): Promise<number> {
+    if (!hasVectors(active)) return embeddingModel ? this.deps.repo.totalChunks(active.key) : 0;
+    let pending = 0;
+    for (const count of (await store.unembeddedCounts(active.key)).values()) pending += count;
+    return pending;
   }
 
   /** Deletes these documents' chunks from every table. */
