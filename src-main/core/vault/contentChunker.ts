@@ -63,7 +63,15 @@ export class ContentChunker {
     this.maskEasy = topBits(bits - 2);
   }
 
-  async *chunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  /**
+   * The chunks of the source, in order. Each is a copy of its bytes, unless `views`: then it is
+   * a view into the chunker's window, valid only until the next chunk is asked for (no copy and
+   * no allocation per chunk, for a caller that is done with each before it asks for the next).
+   * A piece of the source is copied into the window before the next piece is asked for, so the
+   * source may reuse its buffer.
+   */
+  async *chunks(source: AsyncIterable<Uint8Array>, options: { views?: boolean } = {}): AsyncGenerator<Uint8Array> {
+    const take = options.views === true ? (from: number, to: number) => buffer.subarray(from, to) : (from: number, to: number) => buffer.slice(from, to);
     // Twice maxSize: whenever the buffer is full at least maxSize bytes were cut, so each
     // compaction moves at most as many bytes as were consumed.
     const scanner = new GearScanner(this.gear, this.maxSize * 2);
@@ -86,14 +94,14 @@ export class ContentChunker {
         for (;;) {
           const cut = this.findCut(scanner, start, end, state);
           if (cut === 0) break;
-          yield buffer.slice(start, start + cut);
+          yield take(start, start + cut);
           start += cut;
           state.scanned = 0;
           state.hash = 0;
         }
       }
     }
-    if (end > start) yield buffer.slice(start, end);
+    if (end > start) yield take(start, end);
   }
 
   /** Length of the chunk starting at `start`, or 0 when more input is needed to decide. */

@@ -94,7 +94,8 @@ export async function readFileInto(
       }
       // Changed here (or no guide): cut from pos until a cut ends a chunk the previous file had too.
       expected = null;
-      for await (const chunk of chunkerFor(size, ctx.keys).chunks(readFrom(handle, pos, ctx.signal))) {
+      // Views into the chunker's window: take() hashes and seals each chunk (sealing copies it) before the next is cut.
+      for await (const chunk of chunkerFor(size, ctx.keys).chunks(readFrom(handle, pos, ctx.signal), { views: true })) {
         const id = ctx.sealer.id(chunk);
         chunkedBytes += chunk.length;
         await take(chunk, id);
@@ -128,11 +129,14 @@ function guideOf(previous: readonly CachedChunk[] | null, size: number): Guide {
   return { chunks: previous, index };
 }
 
-/** The file from `position` to its end, in pieces of a megabyte (the handle stays open). */
+/**
+ * The file from `position` to its end, in pieces of a megabyte (the handle stays open), all read
+ * into one buffer: the chunker copies each piece into its window before it asks for the next.
+ */
 async function* readFrom(handle: FileHandle, position: number, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  const piece = new Uint8Array(READ_BYTES);
   for (let at = position; ; ) {
     signal?.throwIfAborted();
-    const piece = new Uint8Array(READ_BYTES);
     const { bytesRead } = await handle.read(piece, 0, READ_BYTES, at);
     if (bytesRead === 0) return;
     at += bytesRead;

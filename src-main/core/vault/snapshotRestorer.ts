@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import type { HDNodeWallet } from 'ethers';
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, writeSync } from 'node:fs';
 import { chmod, mkdir, open, readdir, rename, rm, rmdir, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -347,10 +347,14 @@ async function sha256Of(path: string): Promise<Hash> {
   return hash;
 }
 
-/** A short write is continued, so the bytes hashed are the bytes on the disk. */
+/**
+ * A short write is continued, so the bytes hashed are the bytes on the disk. Written in place
+ * (a write into the page cache of a local file takes microseconds, less than a round trip
+ * through the thread pool); the flushes, which wait on the disk, stay asynchronous.
+ */
 async function writeFully(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   let done = 0;
-  while (done < bytes.length) done += (await handle.write(bytes, done, bytes.length - done)).bytesWritten;
+  while (done < bytes.length) done += writeSync(handle.fd, bytes, done, bytes.length - done);
 }
 
 /** Network hiccups (a reset keep-alive socket, a 503) are retried a few times; nothing else is. */
