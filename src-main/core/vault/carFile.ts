@@ -1,15 +1,15 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CarWriter } from '@ipld/car/writer';
 import { createDecoder, type BytesReader } from '@ipld/car/decoder';
+import * as dagCbor from '@ipld/dag-cbor';
 import type { CID } from 'multiformats/cid';
 import { fileError, fileProblem } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import { openRegularFile } from '../common/regularFile';
 import type { Block, BlockFetcher, CarFile } from './types';
 
-/** Encoder output is many small pieces (varint, CID, bytes): written in batches of this size. */
-const WRITE_BATCH_BYTES = 1024 * 1024;
+/** Section heads and block bytes are copied into one buffer of this size and written when it is full. */
+const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
 /** Header and section-head reads; block bytes are never read while indexing. */
 const INDEX_READ_BYTES = 64 * 1024;
 /** A CAR header larger than this is not one Hearth wrote (ours holds one root). */
@@ -18,7 +18,11 @@ const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 /**
  * Streams a CARv1 with one root to `path`: written to `path.part`, flushed, then renamed, so
  * `path` is either absent or complete. The partial file is removed on error or abort.
- * Bytes are written in batches after their block was taken: do not reuse a block's buffer.
+ *
+ * The bytes are those of @ipld/car's writer (a varint-prefixed dag-cbor header `{ version: 1,
+ * roots }`, then per block the varint of the CID's and the block's length, the CID, the block),
+ * encoded here into one reused batch buffer: no allocation per block, and a block's bytes are
+ * copied (or written) before the next block is asked for, so the source may reuse its buffer.
  */
 export async function writeCar(
   path: string,
@@ -38,58 +42,41 @@ export async function writeCar(
     }
     throw fileSystemError(error, partial);
   }
-  const { writer, out } = CarWriter.create([root]);
+  const batch = new Uint8Array(WRITE_BATCH_BYTES);
+  let batched = 0;
   let size = 0;
-  let writeError: unknown;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
   const flush = async (): Promise<void> => {
-    if (pendingBytes === 0) return;
-    const batch = Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    await writeFully(handle, batch, size);
-    size += batch.length;
+    if (batched === 0) return;
+    await writeFully(handle, batch.subarray(0, batched), size);
+    size += batched;
+    batched = 0;
   };
-  // The writer's put() waits until its output is drained, so the consumer keeps draining after
-  // a write error (dropping the bytes) and the producer stops at its next block.
-  const consumer = (async () => {
-    for await (const chunk of out) {
-      if (writeError !== undefined) continue;
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes < WRITE_BATCH_BYTES) continue;
-      try {
-        await flush();
-      } catch (error) {
-        writeError = error;
-      }
+  const append = async (bytes: Uint8Array): Promise<void> => {
+    if (batched + bytes.length > batch.length) await flush();
+    if (bytes.length > batch.length) {
+      await writeFully(handle, bytes, size);
+      size += bytes.length;
+      return;
     }
-  })();
+    batch.set(bytes, batched);
+    batched += bytes.length;
+  };
   let failure: unknown;
   try {
+    await append(carHeader([root]));
     for await (const block of blocks) {
       signal?.throwIfAborted();
-      if (writeError !== undefined) break;
-      await writer.put(block);
+      await append(unsignedVarint(block.cid.bytes.length + block.bytes.length));
+      await append(block.cid.bytes);
+      await append(block.bytes);
     }
-  } catch (error) {
-    failure = error;
-  }
-  // Ends the output in every case, so the consumer finishes.
-  await writer.close();
-  await consumer;
-  try {
-    if (failure === undefined && writeError === undefined) {
-      signal?.throwIfAborted();
-      await flush();
-      await handle.sync();
-    }
+    signal?.throwIfAborted();
+    await flush();
+    await handle.sync();
   } catch (error) {
     failure = error;
   }
   await handle.close().catch(() => undefined);
-  failure ??= writeError;
   if (failure === undefined) {
     try {
       await rename(partial, path);
@@ -101,6 +88,28 @@ export async function writeCar(
   }
   await rm(partial, { force: true }).catch(() => undefined);
   throw fileSystemError(failure, path);
+}
+
+/** A CARv1 header: the varint of its length, then dag-cbor `{ version: 1, roots }`. */
+function carHeader(roots: CID[]): Uint8Array {
+  const header = dagCbor.encode({ version: 1, roots });
+  const length = unsignedVarint(header.length);
+  const out = new Uint8Array(length.length + header.length);
+  out.set(length);
+  out.set(header, length.length);
+  return out;
+}
+
+/** An unsigned LEB128 varint, as CAR files prefix their sections with. */
+function unsignedVarint(value: number): Uint8Array {
+  const out: number[] = [];
+  let rest = value;
+  while (rest >= 0x80) {
+    out.push((rest % 0x80) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  out.push(rest);
+  return Uint8Array.from(out);
 }
 
 interface BlockLocation {

@@ -34,6 +34,20 @@ export class SnapshotBlockSource {
   async get(cid: CID): Promise<Uint8Array> {
     const holder = this.repo.remoteHolder(cid.toString());
     if (holder === null) return this.local.get(cid);
+    return this.fromHolder(holder, cid);
+  }
+
+  /**
+   * Like get(), but a block stored here is read into `scratch` (a view of it when it fits):
+   * valid only until the next read into the same scratch.
+   */
+  async read(cid: CID, scratch: Uint8Array): Promise<Uint8Array> {
+    const holder = this.repo.remoteHolder(cid.toString());
+    if (holder === null) return this.local.read(cid, scratch);
+    return this.fromHolder(holder, cid);
+  }
+
+  private async fromHolder(holder: string, cid: CID): Promise<Uint8Array> {
     let fetcher = this.holders.get(holder);
     if (!fetcher) {
       fetcher = this.openHolder(holder);
@@ -44,6 +58,9 @@ export class SnapshotBlockSource {
     return bytes;
   }
 }
+
+/** Larger than any chunk block (a 1 MiB chunk, padded and sealed); a larger block gets a buffer of its own. */
+const SCRATCH_BYTES = 2 * 1024 * 1024;
 
 export interface SendOptions {
   /** Where a target that takes a CAR file (not a stream) gets it written first. */
@@ -65,10 +82,13 @@ export async function sendCar(
   options: SendOptions,
 ): Promise<StreamedCar> {
   const { signal, onProgress } = options;
+  // Every block stored here is read into one buffer: writeCar (the only consumer, for a folder
+  // and for the outbox) is done with a block's bytes before it asks for the next.
+  const scratch = new Uint8Array(SCRATCH_BYTES);
   async function* read(): AsyncGenerator<Block> {
     for (const { cid } of blocks) {
       const parsed = CID.parse(cid);
-      yield { cid: parsed, bytes: await source.get(parsed) };
+      yield { cid: parsed, bytes: await source.read(parsed, scratch) };
     }
   }
   if (capabilitiesOf(target.kind).streamsCar) {

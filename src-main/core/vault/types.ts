@@ -132,6 +132,7 @@ export interface PublishTarget {
   /**
    * Writes the CAR straight into the target as the blocks come (capability `streamsCar`), so
    * publishing keeps no local copy of it; `totalBytes` (the blocks' bytes) drives progress.
+   * A block's bytes may be a reused buffer: be done with them before asking for the next block.
    */
   publishStream(root: CID, blocks: AsyncIterable<Block>, options?: PublishProgress & { totalBytes?: number }): Promise<StreamedCar>;
   /** Blocks for restore. */

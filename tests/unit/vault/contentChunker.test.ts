@@ -147,6 +147,24 @@ describe('ContentChunker', () => {
     }
   });
 
+  it('hands out views with the same bytes as the copies, from a source that reuses its buffer', async () => {
+    const data = randomData(5 * 1024 * 1024, 777);
+    const copies = (await chunk({ ...DEFAULT_CHUNK_SIZES, seed: SEED }, data, 1024 * 1024)).map(hash);
+    // One buffer for every piece, overwritten after each, as the file reader does.
+    const shared = new Uint8Array(300_000);
+    async function* reused(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < data.length; i += shared.length) {
+        const piece = data.subarray(i, i + shared.length);
+        shared.set(piece);
+        yield shared.subarray(0, piece.length);
+        shared.fill(0xaa);
+      }
+    }
+    const views: string[] = [];
+    for await (const view of new ContentChunker({ ...DEFAULT_CHUNK_SIZES, seed: SEED }).chunks(reused(), { views: true })) views.push(hash(view));
+    expect(views).toEqual(copies);
+  });
+
   it('rejects bad options', () => {
     const bad: ChunkerOptions[] = [
       { ...SMALL, minSize: 4096, seed: SEED },
