@@ -66,6 +66,38 @@ describe('chat in the browser (e2e)', () => {
     await expect.poll(() => page.getByTestId('runtime-status').innerText()).toMatch(/No model/i);
   });
 
+  it('welcomes with the real flow: get a model on the Models screen, then send (the default model loads)', async () => {
+    const welcome = page.getByTestId('welcome');
+    await welcome.waitFor();
+    const text = await welcome.innerText();
+    // No stale positional hint, and no "press Load" step: sending loads the default model.
+    expect(text).not.toMatch(/bottom left|press\s+load/i);
+    expect(await page.getByTestId('welcome-step-model').innerText()).toMatch(/Get a model/);
+    // The library already has the test models: the first step is done.
+    expect(await page.getByTestId('welcome-step-model').getAttribute('class')).toMatch(/\bdone\b/);
+    expect(await page.getByTestId('welcome-step-send').innerText()).toMatch(/Enter: .+ loads by itself\./);
+    // Its button opens the Models screen (on the models this machine has, as the step is done).
+    await page.getByTestId('welcome-models').click();
+    await expect.poll(() => page.getByTestId('models-view').count()).toBe(1);
+    expect(new URL(page.url()).hash).toBe('#/models/local');
+    await expect.poll(() => page.getByTestId('import-path').count()).toBe(1);
+    await page.goBack();
+    await expect.poll(() => page.getByTestId('welcome').count()).toBe(1);
+  });
+
+  it('has no path box in the sidebar on any screen: adding a model happens on the Models screen', async () => {
+    const sidebar = page.locator('aside.sidebar');
+    for (const screen of ['chat', 'documents', 'models', 'backup', 'settings', 'chat']) {
+      await page.getByTestId(`nav-${screen}`).click();
+      await expect.poll(() => page.getByTestId(`nav-${screen}`).getAttribute('aria-current')).toBe('page');
+      // No text field for a path (the sidebar keeps only the chat search box and the chats' file input).
+      expect(await sidebar.locator('input:not([type]), input[type="text"], textarea').count(), screen).toBe(0);
+      expect(await sidebar.locator('input:not([type="search"]):not([type="file"])').count(), screen).toBe(0);
+      expect(await sidebar.locator('input[placeholder*=".gguf"]').count(), screen).toBe(0);
+      expect(await sidebar.innerText(), screen).not.toMatch(/add a model/i);
+    }
+  });
+
   it('picks a local model, sends a message and streams the reply token by token', async () => {
     await loadModel('stories260K.gguf');
     await page.getByTestId('new-thread').click();
@@ -135,13 +167,18 @@ describe('chat in the browser (e2e)', () => {
     await expect.poll(() => page.getByTestId('composer').count()).toBe(1);
     await page.getByTestId('composer').fill('');
 
-    await page.getByTestId('model-path-input').fill('/no/such/model.gguf');
-    await page.getByTestId('model-add').click();
+    // A model is added where a user adds one: Models → On this machine → Import.
+    await page.getByTestId('nav-models').click();
+    await page.getByTestId('models-tab-local').click();
+    await page.getByTestId('import-path').fill('/no/such/model.gguf');
+    await page.getByTestId('import-submit').click();
     await expect.poll(() => page.getByTestId('error-toast').filter({ hasText: 'FILE_NOT_FOUND' }).count()).toBe(1);
     const notFound = page.locator('[data-testid="error-toast"][data-code="FILE_NOT_FOUND"]');
     expect(await notFound.getByTestId('error-sentence').innerText()).toBe('The file could not be found. Check that it still exists and that the path is complete.');
     // The server's specifics (which file) stay as a detail beside the code.
     expect(await notFound.getByTestId('error-details').innerText()).toMatch(/\/no\/such\/model\.gguf[\s\S]*Details: FILE_NOT_FOUND/);
+    await page.getByTestId('nav-chat').click();
+    await expect.poll(() => page.getByTestId('composer').count()).toBe(1);
     await page.getByTestId('model-unload').click();
     await expect.poll(() => page.getByTestId('runtime-status').innerText()).toMatch(/No model/i);
   });

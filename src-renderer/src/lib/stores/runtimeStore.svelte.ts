@@ -80,34 +80,6 @@ export class RuntimeStore {
     }
   }
 
-  /** Adds a model file by path and selects it; returns whether it worked. */
-  async add(path: string): Promise<boolean> {
-    const trimmed = path.trim();
-    if (!trimmed) return false;
-    this.busy = true;
-    try {
-      const result = await this.bridge.call('models.add', { path: trimmed });
-      if (!result.ok) {
-        this.toasts.error(result.error);
-        return false;
-      }
-      await this.refreshModels();
-      if (!this.models.some((m) => m.id === result.value.id)) this.models = [...this.models, result.value];
-      this.selectedModelId = result.value.id;
-      this.toasts.info(`Added ${result.value.name}. Press Load to use it.`);
-      return true;
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  /** Desktop only: the native file dialog, then add. */
-  async browse(): Promise<void> {
-    const picked = await this.bridge.call('models.pickFile', {});
-    if (!picked.ok) this.toasts.error(picked.error);
-    else if (picked.value) await this.add(picked.value);
-  }
-
   private async syncState(): Promise<void> {
     const state = await this.bridge.call('runtime.state', {});
     if (state.ok) this.setState(state.value);
