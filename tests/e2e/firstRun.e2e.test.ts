@@ -183,6 +183,18 @@ describe('first run in the browser (e2e)', () => {
       await page.reload();
       await expect.poll(() => page.getByTestId('composer').count(), { timeout: 20_000 }).toBe(1);
       expect(await page.getByTestId('firstrun').count()).toBe(0);
+      // Skipped with an empty library, the welcome card's first step is to get a model, and its
+      // button opens Models → Discover (there is no path box to paste into "bottom left").
+      const step = page.getByTestId('welcome-step-model');
+      await expect.poll(() => step.count()).toBe(1);
+      expect(await step.getAttribute('class')).not.toMatch(/\bdone\b/);
+      expect(await page.getByTestId('welcome').innerText()).not.toMatch(/bottom left|press\s+load/i);
+      expect(await page.getByTestId('welcome-models').innerText()).toBe('Get a model');
+      await page.getByTestId('welcome-models').click();
+      await expect.poll(() => page.getByTestId('models-view').count()).toBe(1);
+      expect(new URL(page.url()).hash).toBe('#/models');
+      await page.goBack();
+      await expect.poll(() => page.getByTestId('welcome').count()).toBe(1);
       // Another browser (no memory of the skip) still gets the flow.
       await page.evaluate(() => localStorage.clear());
       await page.reload();
