@@ -1,16 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleLogger } from '../../src-main/core/common/logger';
-import { createCore } from '../../src-main/core/createCore';
-import { openBrowser } from '../support/browser';
-import { startServe } from '../support/server';
-import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
-import { tempDir } from '../support/tempDir';
-import { testModelCacheDir, testModelPath } from '../support/testModels';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { E2E_OUT_DIR as outDir, startE2eApp } from '../support/e2eApp';
+import { testModelPath } from '../support/testModels';
 
-const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
 const AXE = join(__dirname, '..', '..', 'node_modules', 'axe-core', 'axe.min.js');
 
 interface Violation {
@@ -27,10 +20,7 @@ interface Violation {
  * inject axe; nothing else differs from what a user gets.
  */
 describe('accessibility: every screen passes axe-core at 800×600 (e2e)', () => {
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
   const errors: string[] = [];
 
   /** Runs axe on the page as it is and returns the serious and critical violations. */
@@ -53,22 +43,19 @@ describe('accessibility: every screen passes axe-core at 800×600 (e2e)', () => 
   }
 
   beforeAll(async () => {
-    mkdirSync(outDir, { recursive: true });
     const model = await testModelPath('stories260K');
-    data = tempDir('hearth-e2e-a11y-');
-    const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger: createConsoleLogger('error') });
-    expect((await seed.models.add(model)).defaultFor).toEqual(['chat']);
-    await seed.dispose();
-    server = await startServe(['--data-dir', data.path, '--models-dir', testModelCacheDir(), '--threads', '1']);
-    ({ browser, page } = await openBrowser({ width: 800, height: 600 }, errors, { bypassCSP: true }));
-    await page.goto(server.url);
-    await page.getByTestId('composer').waitFor();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    data?.cleanup();
+    const app = await startE2eApp({
+      prefix: 'hearth-e2e-a11y-',
+      viewport: { width: 800, height: 600 },
+      errors,
+      seed: async (core) => expect((await core.models.add(model)).defaultFor).toEqual(['chat']),
+      testModels: true,
+      bypassCSP: true,
+      open: true,
+      waitFor: 'composer',
+    });
+    ({ page } = app);
+    return app.close;
   });
 
   it('the empty chat (welcome), with the sidebar collapsed (800 px) and open', async () => {

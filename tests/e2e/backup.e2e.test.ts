@@ -1,16 +1,11 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleLogger } from '../../src-main/core/common/logger';
-import { createCore } from '../../src-main/core/createCore';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ended, threadRows } from '../support/backupPage';
-import { openBrowser } from '../support/browser';
-import { startServe } from '../support/server';
-import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
-import { tempDir } from '../support/tempDir';
-
-const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
+import { E2E_OUT_DIR as outDir, screenshotOnFailure, startE2eApp } from '../support/e2eApp';
+import type { ServeRun } from '../support/server';
+import { tempDir, type TempDir } from '../support/tempDir';
 const PASSPHRASE = 'lantern orchard 42';
 
 /**
@@ -20,13 +15,12 @@ const PASSPHRASE = 'lantern orchard 42';
  * and compare what the restored database holds with the original.
  */
 describe('backup: wallet, snapshot, publish and restore in the browser (e2e)', () => {
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
+  let server: ServeRun;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
-  let target: ReturnType<typeof tempDir>;
-  let archive: ReturnType<typeof tempDir>;
-  let restoreRoot: ReturnType<typeof tempDir>;
+  let data: TempDir;
+  let target: TempDir;
+  let archive: TempDir;
+  let restoreRoot: TempDir;
   const errors: string[] = [];
   let phrase = '';
   let address = '';
@@ -34,32 +28,26 @@ describe('backup: wallet, snapshot, publish and restore in the browser (e2e)', (
   let cid = '';
 
   beforeAll(async () => {
-    mkdirSync(outDir, { recursive: true });
-    data = tempDir('hearth-e2e-backup-');
     target = tempDir('hearth-e2e-backup-target-');
     archive = tempDir('hearth-e2e-backup-archive-');
     restoreRoot = tempDir('hearth-e2e-backup-restore-');
-    // Chats to back up, so the restored database has something to compare.
-    const seed = createCore(
-      { dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH },
-      { logger: createConsoleLogger('error') },
-    );
-    seed.chat.createThread('Trip to Lisbon', 'Answer in Portuguese.');
-    seed.chat.createThread('Sourdough notes');
-    await seed.dispose();
-
-    server = await startServe(['--data-dir', data.path, '--threads', '1']);
-    ({ browser, page } = await openBrowser({ width: 1280, height: 1000 }, errors));
+    const app = await startE2eApp({
+      prefix: 'hearth-e2e-backup-',
+      viewport: { width: 1280, height: 1000 },
+      errors,
+      // Chats to back up, so the restored database has something to compare.
+      seed: (core) => {
+        core.chat.createThread('Trip to Lisbon', 'Answer in Portuguese.');
+        core.chat.createThread('Sourdough notes');
+      },
+    });
+    ({ server, page, data } = app);
+    return app.close;
   });
 
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: join(outDir, `backup-failed-${ctx.task.name.slice(0, 24).replace(/\W+/g, '-')}.png`) });
-  });
+  screenshotOnFailure(() => page, 'backup');
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    data?.cleanup();
     target?.cleanup();
     archive?.cleanup();
     restoreRoot?.cleanup();

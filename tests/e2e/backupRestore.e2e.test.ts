@@ -1,18 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Mnemonic, Wallet, wordlists } from 'ethers';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleLogger } from '../../src-main/core/common/logger';
-import { createCore } from '../../src-main/core/createCore';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ended, jobId, threadRows } from '../support/backupPage';
-import { openBrowser } from '../support/browser';
+import { E2E_OUT_DIR as outDir, screenshotOnFailure, startE2eApp } from '../support/e2eApp';
 import { startIpfsNode, type IpfsNode } from '../support/ipfsNode';
-import { startServe } from '../support/server';
-import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
-import { tempDir } from '../support/tempDir';
+import type { ServeRun } from '../support/server';
+import { tempDir, type TempDir } from '../support/tempDir';
 
-const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
 const PASSPHRASE = 'harbour lights 1987';
 const HOURS = 6;
 const KEEP = 3;
@@ -39,13 +35,12 @@ function withTypo(phrase: string): string {
  * to from the UI), and into a folder that is not empty, which is kept aside and said so.
  */
 describe('backup: import, schedule and restores from a pointer, a gateway and into a used folder (e2e)', () => {
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
+  let server: ServeRun;
   let page: Page;
   let node: IpfsNode;
-  let data: ReturnType<typeof tempDir>;
-  let target: ReturnType<typeof tempDir>;
-  let restoreRoot: ReturnType<typeof tempDir>;
+  let data: TempDir;
+  let target: TempDir;
+  let restoreRoot: TempDir;
   const errors: string[] = [];
   const phrase = Wallet.createRandom().mnemonic!.phrase;
   let folderId = '';
@@ -72,33 +67,28 @@ describe('backup: import, schedule and restores from a pointer, a gateway and in
   }
 
   beforeAll(async () => {
-    mkdirSync(outDir, { recursive: true });
-    data = tempDir('hearth-e2e-restore-');
     target = tempDir('hearth-e2e-restore-target-');
     restoreRoot = tempDir('hearth-e2e-restore-into-');
-    // Chats to back up (no wallet: that is made in the test), so restores have something to compare.
-    const seed = createCore(
-      { dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH },
-      { logger: createConsoleLogger('error') },
-    );
-    seed.chat.createThread('Garden plan', 'Be brief.');
-    seed.chat.createThread('Reading list');
-    seed.chat.createThread('Tax questions');
-    await seed.dispose();
-
-    [server, node] = await Promise.all([startServe(['--data-dir', data.path, '--threads', '1']), startIpfsNode()]);
-    ({ browser, page } = await openBrowser({ width: 1280, height: 1000 }, errors));
+    node = await startIpfsNode();
+    const app = await startE2eApp({
+      prefix: 'hearth-e2e-restore-',
+      viewport: { width: 1280, height: 1000 },
+      errors,
+      // Chats to back up (no wallet: that is made in the test), so restores have something to compare.
+      seed: (core) => {
+        core.chat.createThread('Garden plan', 'Be brief.');
+        core.chat.createThread('Reading list');
+        core.chat.createThread('Tax questions');
+      },
+    });
+    ({ server, page, data } = app);
+    return app.close;
   });
 
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: join(outDir, `backup-restore-failed-${ctx.task.name.slice(0, 24).replace(/\W+/g, '-')}.png`) });
-  });
+  screenshotOnFailure(() => page, 'backup-restore');
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
     await node?.close();
-    data?.cleanup();
     target?.cleanup();
     restoreRoot?.cleanup();
   });

@@ -1,46 +1,33 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { openBrowser } from '../support/browser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleLogger } from '../../src-main/core/common/logger';
-import { createCore } from '../../src-main/core/createCore';
-import { startServe } from '../support/server';
-import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { E2E_OUT_DIR as outDir, startE2eApp } from '../support/e2eApp';
+import { startServe, type ServeRun } from '../support/server';
 import { tempDir } from '../support/tempDir';
-import { testModelCacheDir, testModelPath } from '../support/testModels';
-
-const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
+import { testModelPath } from '../support/testModels';
 
 /**
  * The real UI in real Chromium against `hearth serve`: the same Svelte app and contract the
  * desktop app uses, over the WebSocket transport instead of IPC.
  */
 describe('chat in the browser (e2e)', () => {
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
+  let server: ServeRun;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(outDir, { recursive: true });
     await testModelPath('stories260K');
     await testModelPath('tinyRandom');
-    data = tempDir('hearth-e2e-');
-    // Long replies, so there is time to press Esc while one streams.
-    const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger: createConsoleLogger('error') });
-    seed.settings.update({ maxReplyTokens: 3000 });
-    await seed.dispose();
-
-    server = await startServe(['--data-dir', data.path, '--models-dir', testModelCacheDir(), '--threads', '1']);
-    ({ browser, page } = await openBrowser({ width: 1280, height: 800 }, errors));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    data?.cleanup();
+    const app = await startE2eApp({
+      prefix: 'hearth-e2e-',
+      viewport: { width: 1280, height: 800 },
+      errors,
+      // Long replies, so there is time to press Esc while one streams.
+      seed: (core) => core.settings.update({ maxReplyTokens: 3000 }),
+      testModels: true,
+    });
+    ({ server, page } = app);
+    return app.close;
   });
 
   const lastAssistant = () => page.locator('[data-testid="message"][data-role="assistant"]').last();

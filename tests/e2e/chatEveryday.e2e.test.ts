@@ -1,16 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Download, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleLogger } from '../../src-main/core/common/logger';
-import { createCore } from '../../src-main/core/createCore';
-import { openBrowser } from '../support/browser';
-import { startServe } from '../support/server';
-import { tempDir } from '../support/tempDir';
-import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
-import { testModelCacheDir, testModelPath } from '../support/testModels';
-
-const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
+import type { Download, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { E2E_OUT_DIR as outDir, startE2eApp } from '../support/e2eApp';
+import type { ServeRun } from '../support/server';
+import { testModelPath } from '../support/testModels';
 
 /** A Hearth export holding math, a task list and a word to search for. */
 const PHYSICS = JSON.stringify({
@@ -57,27 +51,21 @@ function largeChatgptExport(): string {
  * math and task lists, and search across chats that jumps to the message.
  */
 describe('chat, everyday (e2e)', () => {
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
+  let server: ServeRun;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(outDir, { recursive: true });
     await testModelPath('stories260K');
-    data = tempDir('hearth-e2e-everyday-');
-    const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger: createConsoleLogger('error') });
-    seed.settings.update({ maxReplyTokens: 24, temperature: 1 });
-    await seed.dispose();
-    server = await startServe(['--data-dir', data.path, '--models-dir', testModelCacheDir(), '--threads', '1']);
-    ({ browser, page } = await openBrowser({ width: 1280, height: 800 }, errors));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    data?.cleanup();
+    const app = await startE2eApp({
+      prefix: 'hearth-e2e-everyday-',
+      viewport: { width: 1280, height: 800 },
+      errors,
+      seed: (core) => core.settings.update({ maxReplyTokens: 24, temperature: 1 }),
+      testModels: true,
+    });
+    ({ server, page } = app);
+    return app.close;
   });
 
   const lastAssistant = () => page.locator('[data-testid="message"][data-role="assistant"]').last();

@@ -1,17 +1,12 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { createConsoleLogger } from '../../src-main/core/common/logger';
-import { createCore } from '../../src-main/core/createCore';
-import { openBrowser } from '../support/browser';
-import { startServe } from '../support/server';
-import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
-import { tempDir } from '../support/tempDir';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { E2E_OUT_DIR as outDir, screenshotOnFailure, startE2eApp } from '../support/e2eApp';
+import type { ServeRun } from '../support/server';
+import { tempDir, type TempDir } from '../support/tempDir';
 import { testModelPath } from '../support/testModels';
-
-const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
 
 /** Each file holds facts in words no other file uses, so a search for them has one right answer. */
 const TEA = [
@@ -52,15 +47,13 @@ async function writePdf(path: string): Promise<void> {
  * source to its passage and its file.
  */
 describe('documents and cited answers in the browser (e2e)', () => {
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
+  let server: ServeRun;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
-  let docs: ReturnType<typeof tempDir>;
+  let data: TempDir;
+  let docs: TempDir;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(outDir, { recursive: true });
     const stories = await testModelPath('stories260K');
     docs = tempDir('hearth-e2e-docs-');
     writeFileSync(join(docs.path, 'tea-ceremony.md'), TEA);
@@ -70,32 +63,26 @@ describe('documents and cited answers in the browser (e2e)', () => {
     writeFileSync(join(docs.path, 'empty.txt'), '');
     await writePdf(join(docs.path, 'lighthouse.pdf'));
 
-    data = tempDir('hearth-e2e-documents-');
-    const seed = createCore(
-      { dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH },
-      { logger: createConsoleLogger('error') },
-    );
-    const model = await seed.models.add(stories);
-    seed.models.setDefault('chat', model.id);
-    seed.models.setDefault('embedding', model.id);
-    // Short replies: the tiny model writes nonsense, and what matters here is the sources.
-    seed.settings.update({ maxReplyTokens: 48 });
-    await seed.dispose();
-
-    server = await startServe(['--data-dir', data.path, '--threads', '1']);
-    ({ browser, page } = await openBrowser({ width: 1280, height: 860 }, errors));
+    const app = await startE2eApp({
+      prefix: 'hearth-e2e-documents-',
+      viewport: { width: 1280, height: 860 },
+      errors,
+      seed: async (core) => {
+        const model = await core.models.add(stories);
+        core.models.setDefault('chat', model.id);
+        core.models.setDefault('embedding', model.id);
+        // Short replies: the tiny model writes nonsense, and what matters here is the sources.
+        core.settings.update({ maxReplyTokens: 48 });
+      },
+    });
+    ({ server, page, data } = app);
+    return async () => {
+      await app.close();
+      docs.cleanup();
+    };
   });
 
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: join(outDir, `documents-failed-${ctx.task.name.slice(0, 24).replace(/\W+/g, '-')}.png`) });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    data?.cleanup();
-    docs?.cleanup();
-  });
+  screenshotOnFailure(() => page, 'documents');
 
   const row = (name: string) => page.locator(`[data-testid="document-row"][data-path$="${name}"]`);
   const lastAssistant = () => page.locator('[data-testid="message"][data-role="assistant"]').last();
@@ -390,35 +377,28 @@ describe('documents and cited answers in the browser (e2e)', () => {
  * about what that means) can be chosen to add vectors.
  */
 describe('documents without an embedding model (e2e)', () => {
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
+  let server: ServeRun;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
-  let docs: ReturnType<typeof tempDir>;
+  let docs: TempDir;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    data = tempDir('hearth-e2e-documents-fulltext-');
     docs = tempDir('hearth-e2e-docs-fulltext-');
     writeFileSync(join(docs.path, 'orchids.txt'), ORCHIDS);
     writeFileSync(join(docs.path, 'bicycle.md'), BICYCLE);
-    // A chat model in the library, but no embedding model and no embedding default.
-    const seed = createCore(
-      { dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH },
-      { logger: createConsoleLogger('error') },
-    );
-    const model = await seed.models.add(await testModelPath('stories260K'));
-    seed.models.setDefault('chat', model.id);
-    await seed.dispose();
-    server = await startServe(['--data-dir', data.path, '--threads', '1']);
-    ({ browser, page } = await openBrowser({ width: 1280, height: 860 }, errors));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    data?.cleanup();
-    docs?.cleanup();
+    const stories = await testModelPath('stories260K');
+    const app = await startE2eApp({
+      prefix: 'hearth-e2e-documents-fulltext-',
+      viewport: { width: 1280, height: 860 },
+      errors,
+      // A chat model in the library, but no embedding model and no embedding default.
+      seed: async (core) => core.models.setDefault('chat', (await core.models.add(stories)).id),
+    });
+    ({ server, page } = app);
+    return async () => {
+      await app.close();
+      docs.cleanup();
+    };
   });
 
   it('indexes and searches by full text, says so, and adds vectors once a model is chosen', async () => {

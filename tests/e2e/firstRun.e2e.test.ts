@@ -4,25 +4,21 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogEntry } from '../../src-preload/contract/dto';
-import { createConsoleLogger } from '../../src-main/core/common/logger';
-import { createCore } from '../../src-main/core/createCore';
 import { openBrowser } from '../support/browser';
+import { E2E_OUT_DIR as outDir, seedDataDir } from '../support/e2eApp';
 import { startHubServer, type HubRepo, type HubServer } from '../support/hubServer';
 import { startServe } from '../support/server';
-import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
-import { tempDir } from '../support/tempDir';
+import { CATALOG_PATH } from '../support/testCore';
+import { tempDir, type TempDir } from '../support/tempDir';
 import { testModelPath } from '../support/testModels';
 
-const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
 /** About 6 s for the 1.2 MB chat file: the bar is seen between 0 and 100, and a reload lands mid-download. */
 const BYTES_PER_SECOND = 200_000;
 
 /** A data directory whose hub endpoint is set before `hearth serve` starts, with no models. */
-async function seedDataDir(prefix: string, hubEndpoint: string): Promise<ReturnType<typeof tempDir>> {
+async function hubDataDir(prefix: string, hubEndpoint: string): Promise<TempDir> {
   const data = tempDir(prefix);
-  const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger: createConsoleLogger('error') });
-  seed.settings.update({ hubEndpoint });
-  await seed.dispose();
+  await seedDataDir(data.path, (core) => core.settings.update({ hubEndpoint }));
   return data;
 }
 
@@ -66,7 +62,7 @@ describe('first run in the browser (e2e)', () => {
   describe('online: proposed models are downloaded and a chat answers', () => {
     let hub: HubServer;
     let server: Awaited<ReturnType<typeof startServe>>;
-    let data: ReturnType<typeof tempDir>;
+    let data: TempDir;
     let page: Page;
 
     beforeAll(async () => {
@@ -82,7 +78,7 @@ describe('first run in the browser (e2e)', () => {
         if (file) repos[entry.repo] = { files: { [file.file]: entry.purpose === 'chat' ? stories : tiny } };
       }
       hub = await startHubServer(repos);
-      data = await seedDataDir('hearth-e2e-firstrun-', hub.url);
+      data = await hubDataDir('hearth-e2e-firstrun-', hub.url);
       server = await startServe(['--data-dir', data.path, '--threads', '1']);
       page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
       page.on('pageerror', (error) => errors.push(String(error)));
@@ -159,11 +155,11 @@ describe('first run in the browser (e2e)', () => {
 
   describe('offline: the flow says so, a GGUF by full path works, and skipping sticks', () => {
     let server: Awaited<ReturnType<typeof startServe>>;
-    let data: ReturnType<typeof tempDir>;
+    let data: TempDir;
     let page: Page;
 
     beforeAll(async () => {
-      data = await seedDataDir('hearth-e2e-firstrun-offline-', `http://127.0.0.1:${await closedPort()}`);
+      data = await hubDataDir('hearth-e2e-firstrun-offline-', `http://127.0.0.1:${await closedPort()}`);
       server = await startServe(['--data-dir', data.path, '--threads', '1']);
       page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
       page.on('pageerror', (error) => errors.push(String(error)));

@@ -1,16 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleLogger } from '../../src-main/core/common/logger';
-import { createCore } from '../../src-main/core/createCore';
-import { openBrowser } from '../support/browser';
-import { startServe } from '../support/server';
-import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
-import { tempDir } from '../support/tempDir';
-import { testModelCacheDir, testModelPath } from '../support/testModels';
-
-const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { E2E_OUT_DIR as outDir, startE2eApp } from '../support/e2eApp';
+import { testModelPath } from '../support/testModels';
 
 /**
  * The app at 800×600 in real Chromium against `hearth serve`: the sidebar starts collapsed and
@@ -19,10 +11,7 @@ const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
  * reloads.
  */
 describe('layout at 800×600: collapsible sidebar, one-row header, remembered dismissals (e2e)', () => {
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
   const errors: string[] = [];
 
   const headerHeight = async () => (await page.locator('header.header').boundingBox())?.height ?? Number.NaN;
@@ -56,23 +45,19 @@ describe('layout at 800×600: collapsible sidebar, one-row header, remembered di
     });
 
   beforeAll(async () => {
-    mkdirSync(outDir, { recursive: true });
     const model = await testModelPath('stories260K');
-    data = tempDir('hearth-e2e-layout-');
-    const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger: createConsoleLogger('error') });
-    expect((await seed.models.add(model)).defaultFor).toEqual(['chat']);
-    await seed.dispose();
-    // GPU detection as a user gets it: on a machine without a GPU the CPU warning shows.
-    server = await startServe(['--data-dir', data.path, '--models-dir', testModelCacheDir(), '--threads', '1']);
-    ({ browser, page } = await openBrowser({ width: 800, height: 600 }, errors));
-    await page.goto(server.url);
-    await page.getByTestId('composer').waitFor();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    data?.cleanup();
+    // GPU detection as a user gets it (no `--gpu off`): on a machine without a GPU the CPU warning shows.
+    const app = await startE2eApp({
+      prefix: 'hearth-e2e-layout-',
+      viewport: { width: 800, height: 600 },
+      errors,
+      seed: async (core) => expect((await core.models.add(model)).defaultFor).toEqual(['chat']),
+      testModels: true,
+      open: true,
+      waitFor: 'composer',
+    });
+    ({ page } = app);
+    return app.close;
   });
 
   it('starts with the sidebar collapsed below 900 px, toggles it, and remembers the choice across reloads', async () => {

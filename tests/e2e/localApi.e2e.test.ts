@@ -1,8 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser } from '../support/browser';
-import { startServe } from '../support/server';
-import { tempDir } from '../support/tempDir';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startE2eApp } from '../support/e2eApp';
+import type { ServeRun } from '../support/server';
 
 /**
  * Settings' Local API page in real Chromium against `hearth serve`: a token is created with its
@@ -10,22 +9,14 @@ import { tempDir } from '../support/tempDir';
  * server's base URL, the token works on the server (MCP), and revoking it there makes it 401 at once.
  */
 describe('Local API settings (e2e)', () => {
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
+  let server: ServeRun;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    data = tempDir('hearth-e2e-local-api-');
-    server = await startServe(['--data-dir', data.path, '--threads', '1', '--gpu', 'off']);
-    ({ browser, page } = await openBrowser({ width: 1280, height: 900 }, errors));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    data?.cleanup();
+    const app = await startE2eApp({ prefix: 'hearth-e2e-local-api-', viewport: { width: 1280, height: 900 }, errors, serveArgs: ['--gpu', 'off'] });
+    ({ server, page } = app);
+    return app.close;
   });
 
   it('creates a token shown once, lists it without the secret, and revokes it', async () => {

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser } from '../support/browser';
+import { E2E_OUT_DIR, startE2eApp } from '../support/e2eApp';
 import { startHubServer, type HubServer } from '../support/hubServer';
-import { startServe } from '../support/server';
-import { tempDir } from '../support/tempDir';
+import type { ServeRun } from '../support/server';
 import { testModelPath } from '../support/testModels';
 
 /**
@@ -14,24 +13,19 @@ import { testModelPath } from '../support/testModels';
  */
 describe('pull a model by URL from the Models screen (e2e)', () => {
   let hub: HubServer;
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
+  let server: ServeRun;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
   const errors: string[] = [];
 
   beforeAll(async () => {
     hub = await startHubServer({}, { plainFiles: { 'tiny-tales.gguf': await testModelPath('stories260K') } });
-    data = tempDir('hearth-e2e-pull-url-');
-    server = await startServe(['--data-dir', data.path, '--threads', '1']);
-    ({ browser, page } = await openBrowser({ width: 1280, height: 860 }, errors));
+    const app = await startE2eApp({ prefix: 'hearth-e2e-pull-url-', viewport: { width: 1280, height: 860 }, errors });
+    ({ server, page } = app);
+    return app.close;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
     await hub?.close();
-    data?.cleanup();
   });
 
   it('refuses a relative path, and downloads a pasted URL', async () => {
@@ -52,6 +46,6 @@ describe('pull a model by URL from the Models screen (e2e)', () => {
     await expect.poll(() => model.count(), { timeout: 60_000 }).toBe(1);
     expect(await path.inputValue()).toBe('');
     expect(hub.requests.some((r) => r.method === 'GET' && r.path === '/files/tiny-tales.gguf')).toBe(true);
-    await page.screenshot({ path: join(__dirname, '..', '..', 'test-results', 'e2e', 'models-pull-url.png') });
+    await page.screenshot({ path: join(E2E_OUT_DIR, 'models-pull-url.png') });
   });
 });

@@ -1,17 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { openBrowser } from '../support/browser';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleLogger } from '../../src-main/core/common/logger';
-import { createCore } from '../../src-main/core/createCore';
+import { E2E_OUT_DIR as outDir, startE2eApp } from '../support/e2eApp';
 import { startHubServer, type HubServer } from '../support/hubServer';
-import { startServe } from '../support/server';
-import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
-import { tempDir } from '../support/tempDir';
+import type { ServeRun } from '../support/server';
 import { testModelPath } from '../support/testModels';
 
-const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
 
 const REPO = 'test-org/tiny-stories-GGUF';
 const FILE = 'tiny-stories-F32.gguf';
@@ -28,14 +22,11 @@ const BYTES_PER_SECOND = 400_000;
  */
 describe('models screen in the browser (e2e)', () => {
   let hub: HubServer;
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
+  let server: ServeRun;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(outDir, { recursive: true });
     const stories = await testModelPath('stories260K');
     hub = await startHubServer(
       {
@@ -44,22 +35,20 @@ describe('models screen in the browser (e2e)', () => {
       },
       { token: TOKEN },
     );
-    data = tempDir('hearth-e2e-models-');
-    // The hub endpoint is a setting: point it at the local hub before the server starts.
-    const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger: createConsoleLogger('error') });
-    seed.settings.update({ hubEndpoint: hub.url });
-    await seed.dispose();
-
-    // No --models-dir: the only model this server will know is the one the test downloads.
-    server = await startServe(['--data-dir', data.path, '--threads', '1']);
-    ({ browser, page } = await openBrowser({ width: 1280, height: 860 }, errors));
+    // No testModels (--models-dir): the only model this server will know is the one the test downloads.
+    const app = await startE2eApp({
+      prefix: 'hearth-e2e-models-',
+      viewport: { width: 1280, height: 860 },
+      errors,
+      // The hub endpoint is a setting: point it at the local hub before the server starts.
+      seed: (core) => core.settings.update({ hubEndpoint: hub.url }),
+    });
+    ({ server, page } = app);
+    return app.close;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
     await hub?.close();
-    data?.cleanup();
   });
 
   const hubFile = () => page.locator(`[data-testid="hub-result"][data-repo="${REPO}"] [data-testid="hub-file"][data-file="${FILE}"]`);

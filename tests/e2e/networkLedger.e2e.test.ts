@@ -1,15 +1,13 @@
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { egressFetch } from '../../src-main/core/common/egress';
 import { createConsoleLogger } from '../../src-main/core/common/logger';
-import { createCore } from '../../src-main/core/createCore';
 import { NetworkLedger } from '../../src-main/core/network/networkLedger';
-import { openBrowser } from '../support/browser';
+import { startE2eApp } from '../support/e2eApp';
 import { startHubServer, type HubServer } from '../support/hubServer';
-import { startServe } from '../support/server';
-import { tempDir } from '../support/tempDir';
-import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
+import type { ServeRun } from '../support/server';
+import type { TempDir } from '../support/tempDir';
 import { testModelPath } from '../support/testModels';
 
 const REPO = 'test-org/ledger-stories-GGUF';
@@ -21,27 +19,25 @@ const REPO = 'test-org/ledger-stories-GGUF';
  */
 describe('network ledger in Settings (e2e)', () => {
   let hub: HubServer;
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
+  let server: ServeRun;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
+  let data: TempDir;
   const errors: string[] = [];
 
   beforeAll(async () => {
     hub = await startHubServer({ [REPO]: { files: { 'stories-F32.gguf': await testModelPath('stories260K') } } });
-    data = tempDir('hearth-e2e-ledger-');
-    const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger: createConsoleLogger('error') });
-    seed.settings.update({ hubEndpoint: hub.url });
-    await seed.dispose();
-    server = await startServe(['--data-dir', data.path, '--threads', '1']);
-    ({ browser, page } = await openBrowser({ width: 1280, height: 860 }, errors));
+    const app = await startE2eApp({
+      prefix: 'hearth-e2e-ledger-',
+      viewport: { width: 1280, height: 860 },
+      errors,
+      seed: (core) => core.settings.update({ hubEndpoint: hub.url }),
+    });
+    ({ server, page, data } = app);
+    return app.close;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
     await hub?.close();
-    data?.cleanup();
   });
 
   const verdict = () => page.getByTestId('network-verdict').innerText();

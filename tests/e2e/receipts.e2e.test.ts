@@ -1,49 +1,38 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleLogger } from '../../src-main/core/common/logger';
-import { createCore } from '../../src-main/core/createCore';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseReceipt, recoverSigner } from '../../src-main/core/receipts/receiptFormat';
-import { openBrowser } from '../support/browser';
-import { startServe } from '../support/server';
-import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
-import { tempDir } from '../support/tempDir';
-import { testModelCacheDir, testModelPath } from '../support/testModels';
-
-const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
+import { E2E_OUT_DIR as outDir, startE2eApp } from '../support/e2eApp';
+import type { ServeRun } from '../support/server';
+import type { TempDir } from '../support/tempDir';
+import { testModelPath } from '../support/testModels';
 const PASSPHRASE = 'receipts in the browser';
 
 /** Answer receipts in the real UI: a badge on each reply, unsigned while locked, Sign once unlocked. */
 describe('answer receipts in the browser (e2e)', () => {
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
+  let server: ServeRun;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
+  let data: TempDir;
   let address: string;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(outDir, { recursive: true });
     await testModelPath('stories260K');
-    data = tempDir('hearth-e2e-receipts-');
-    // A wallet whose passphrase is not remembered: the server starts with the vault locked.
-    const seed = createCore(
-      { dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH, vault: { scryptN: 1 << 12 } },
-      { logger: createConsoleLogger('error') },
-    );
-    seed.settings.update({ maxReplyTokens: 16, temperature: 0 });
-    ({ address } = await seed.vault.create({ passphrase: PASSPHRASE }));
-    await seed.dispose();
-    server = await startServe(['--data-dir', data.path, '--models-dir', testModelCacheDir(), '--threads', '1']);
-    ({ browser, page } = await openBrowser({ width: 1280, height: 800 }, errors));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    data?.cleanup();
+    const app = await startE2eApp({
+      prefix: 'hearth-e2e-receipts-',
+      viewport: { width: 1280, height: 800 },
+      errors,
+      // A wallet whose passphrase is not remembered: the server starts with the vault locked.
+      seed: async (core) => {
+        core.settings.update({ maxReplyTokens: 16, temperature: 0 });
+        ({ address } = await core.vault.create({ passphrase: PASSPHRASE }));
+      },
+      seedConfig: { vault: { scryptN: 1 << 12 } },
+      testModels: true,
+    });
+    ({ server, page, data } = app);
+    return app.close;
   });
 
   const lastAssistant = () => page.locator('[data-testid="message"][data-role="assistant"]').last();

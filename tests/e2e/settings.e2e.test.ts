@@ -1,17 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleLogger } from '../../src-main/core/common/logger';
-import { createCore } from '../../src-main/core/createCore';
-import { openBrowser } from '../support/browser';
-import { startServe } from '../support/server';
-import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
-import { tempDir } from '../support/tempDir';
-import { testModelCacheDir, testModelPath } from '../support/testModels';
-
-const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { E2E_OUT_DIR as outDir, startE2eApp } from '../support/e2eApp';
+import type { TempDir } from '../support/tempDir';
+import { testModelPath } from '../support/testModels';
 
 /**
  * The Settings screen in real Chromium against `hearth serve`: generation defaults saved and
@@ -19,10 +12,8 @@ const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
  * and the keyboard shortcuts the screen lists.
  */
 describe('settings: generation, presets, per-chat values, appearance, shortcuts (e2e)', () => {
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
+  let data: TempDir;
   const errors: string[] = [];
 
   /** What the database says about the chats' replies, read as another process would. */
@@ -40,22 +31,18 @@ describe('settings: generation, presets, per-chat values, appearance, shortcuts 
   };
 
   beforeAll(async () => {
-    mkdirSync(outDir, { recursive: true });
     const model = await testModelPath('stories260K');
-    data = tempDir('hearth-e2e-settings-');
-    const seed = createCore({ dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH }, { logger: createConsoleLogger('error') });
-    // The first chat model added becomes the default: a message sent with nothing loaded loads it.
-    expect((await seed.models.add(model)).defaultFor).toEqual(['chat']);
-    await seed.dispose();
-    server = await startServe(['--data-dir', data.path, '--models-dir', testModelCacheDir(), '--threads', '1']);
-    ({ browser, page } = await openBrowser({ width: 1280, height: 800 }, errors));
-    await page.goto(server.url);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    data?.cleanup();
+    const app = await startE2eApp({
+      prefix: 'hearth-e2e-settings-',
+      viewport: { width: 1280, height: 800 },
+      errors,
+      // The first chat model added becomes the default: a message sent with nothing loaded loads it.
+      seed: async (core) => expect((await core.models.add(model)).defaultFor).toEqual(['chat']),
+      testModels: true,
+      open: true,
+    });
+    ({ page, data } = app);
+    return app.close;
   });
 
   it('opens Settings from the sidebar and with Ctrl+, and lists the shortcuts that work', async () => {

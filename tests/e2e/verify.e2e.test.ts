@@ -1,57 +1,42 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ProofBundle } from '#contract/verify';
-import { createConsoleLogger } from '../../src-main/core/common/logger';
-import { createCore } from '../../src-main/core/createCore';
-import { openBrowser } from '../support/browser';
-import { startServe } from '../support/server';
-import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
-import { tempDir } from '../support/tempDir';
-import { testModelCacheDir, testModelPath } from '../support/testModels';
-
-const outDir = join(__dirname, '..', '..', 'test-results', 'e2e');
+import { E2E_OUT_DIR as outDir, startE2eApp } from '../support/e2eApp';
+import type { ServeRun } from '../support/server';
+import { testModelPath } from '../support/testModels';
 
 /** Verify and Export proof on a reply in the real UI: the checks shown, the bundle saved as a file. */
 describe('verifying a reply in the browser (e2e)', () => {
-  let server: Awaited<ReturnType<typeof startServe>>;
-  let browser: Browser;
+  let server: ServeRun;
   let page: Page;
-  let data: ReturnType<typeof tempDir>;
   let address: string;
   let messageId: string;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(outDir, { recursive: true });
     const modelPath = await testModelPath('stories260K');
-    data = tempDir('hearth-e2e-verify-');
-    // A signed reply made before the server starts; the server then runs with the vault locked.
-    const seed = createCore(
-      { dataDir: data.path, host: 'server', version: 'e2e', gpu: 'off', threads: 1, catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH, vault: { scryptN: 1 << 12 } },
-      { logger: createConsoleLogger('error') },
-    );
-    try {
-      const model = await seed.models.add(modelPath);
-      seed.models.setDefault('chat', model.id);
-      await seed.runner.load(model.id, { contextSize: 512 });
-      seed.settings.update({ maxReplyTokens: 24, temperature: 0.7 });
-      ({ address } = await seed.vault.create({ passphrase: 'verify in the browser' }));
-      const thread = seed.chat.createThread('Lily and the ball');
-      ({ assistantMessageId: messageId } = await seed.chat.send(thread.id, 'Lily found a ball', { seed: 3 }));
-      await seed.chat.idle(thread.id);
-    } finally {
-      await seed.dispose();
-    }
-    server = await startServe(['--data-dir', data.path, '--models-dir', testModelCacheDir(), '--threads', '1']);
-    ({ browser, page } = await openBrowser({ width: 1280, height: 900 }, errors));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    data?.cleanup();
+    const app = await startE2eApp({
+      prefix: 'hearth-e2e-verify-',
+      viewport: { width: 1280, height: 900 },
+      errors,
+      // A signed reply made before the server starts; the server then runs with the vault locked.
+      seed: async (core) => {
+        const model = await core.models.add(modelPath);
+        core.models.setDefault('chat', model.id);
+        await core.runner.load(model.id, { contextSize: 512 });
+        core.settings.update({ maxReplyTokens: 24, temperature: 0.7 });
+        ({ address } = await core.vault.create({ passphrase: 'verify in the browser' }));
+        const thread = core.chat.createThread('Lily and the ball');
+        ({ assistantMessageId: messageId } = await core.chat.send(thread.id, 'Lily found a ball', { seed: 3 }));
+        await core.chat.idle(thread.id);
+      },
+      seedConfig: { threads: 1, vault: { scryptN: 1 << 12 } },
+      testModels: true,
+    });
+    ({ server, page } = app);
+    return app.close;
   });
 
   const reply = () => page.locator(`[data-testid="message"][data-message-id="${messageId}"]`);
