@@ -5,7 +5,8 @@ import { contractInput } from './contractInput';
 import { defineCommand, defineGroup } from './declare/commandSpec';
 import { text, value } from './declare/options';
 import { arg } from './declare/positionals';
-import { table, terminalSafe } from './format';
+import { terminalSafe } from './format';
+import { printList } from './listOutput';
 import { withCore } from './openCore';
 import { printResult } from './output';
 import { coreOptions, jsonOption } from './sharedOptions';
@@ -78,22 +79,19 @@ const list = defineCommand({
       async (core) => {
         const tokens = core.apiTokens.list();
         const now = Date.now();
-        printResult(ctx, options.json, tokens, () =>
-          tokens.length === 0
-            ? 'No API tokens. Create one with: hearth tokens create NAME --scope chat'
-            : table([
-                ['ID', 'NAME', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED', 'STATE'],
-                ...tokens.map((t) => [
-                  t.id,
-                  terminalSafe(t.name),
-                  scopeWords(core, t),
-                  when(t.createdAt),
-                  t.expiresAt === null ? 'never' : when(t.expiresAt),
-                  t.lastUsedAt === null ? 'never' : when(t.lastUsedAt),
-                  t.revokedAt !== null ? 'revoked' : t.expiresAt !== null && t.expiresAt <= now ? 'expired' : 'active',
-                ]),
-              ]),
-        );
+        printList(ctx, options.json, tokens, {
+          empty: 'No API tokens. Create one with: hearth tokens create NAME --scope chat',
+          columns: ['ID', 'NAME', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED', 'STATE'],
+          row: (t) => [
+            t.id,
+            terminalSafe(t.name),
+            scopeWords(core, t),
+            when(t.createdAt),
+            t.expiresAt === null ? 'never' : when(t.expiresAt),
+            t.lastUsedAt === null ? 'never' : when(t.lastUsedAt),
+            t.revokedAt !== null ? 'revoked' : t.expiresAt !== null && t.expiresAt <= now ? 'expired' : 'active',
+          ],
+        });
         return 0;
       },
       noWatch,

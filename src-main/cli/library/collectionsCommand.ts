@@ -1,6 +1,7 @@
 import { defineCommand, defineGroup } from '../declare/commandSpec';
 import { arg } from '../declare/positionals';
-import { table, terminalSafe } from '../format';
+import { terminalSafe } from '../format';
+import { printList } from '../listOutput';
 import { withCore } from '../openCore';
 import { printResult } from '../output';
 import { coreOptions, jsonOption } from '../sharedOptions';
@@ -21,17 +22,17 @@ const ls = defineCommand({
       ctx,
       async (core) => {
         const all = core.library.collections();
-        printResult(
+        const withSources = options.json ? all.map((c) => ({ ...c, sources: core.library.sources(c.id) })) : all;
+        printList(
           ctx,
           options.json,
-          all.map((c) => ({ ...c, sources: core.library.sources(c.id) })),
-          () =>
-            all.length === 0
-              ? 'No collections yet. Add documents with: hearth index PATH'
-              : table([
-                  ['ID', 'NAME', 'SOURCES', 'DOCUMENTS', 'CHUNKS'],
-                  ...all.map((c) => [c.id, c.name, String(c.sourceCount), String(c.documentCount), String(c.chunkCount)]),
-                ]),
+          all,
+          {
+            empty: 'No collections yet. Add documents with: hearth index PATH',
+            columns: ['ID', 'NAME', 'SOURCES', 'DOCUMENTS', 'CHUNKS'],
+            row: (c) => [c.id, c.name, String(c.sourceCount), String(c.documentCount), String(c.chunkCount)],
+          },
+          withSources,
         );
         return 0;
       },

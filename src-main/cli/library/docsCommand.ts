@@ -1,9 +1,8 @@
 import { DOCUMENT_STATUSES } from '#contract/vocabulary';
 import { defineCommand, defineGroup } from '../declare/commandSpec';
 import { choice } from '../declare/options';
-import { table } from '../format';
+import { printList } from '../listOutput';
 import { withCore } from '../openCore';
-import { printResult } from '../output';
 import { coreOptions, jsonOption } from '../sharedOptions';
 
 const STATUSES = DOCUMENT_STATUSES;
@@ -25,11 +24,11 @@ const ls = defineCommand({
       ctx,
       async (core) => {
         const docs = core.library.documents(options.status ? { status: options.status } : {});
-        printResult(ctx, options.json, docs, () =>
-          docs.length === 0
-            ? 'No documents.'
-            : table([['STATUS', 'CHUNKS', 'PATH', 'REASON'], ...docs.map((d) => [d.status, String(d.chunkCount), d.path, d.reason ?? ''])]),
-        );
+        printList(ctx, options.json, docs, {
+          empty: 'No documents.',
+          columns: ['STATUS', 'CHUNKS', 'PATH', 'REASON'],
+          row: (d) => [d.status, String(d.chunkCount), d.path, d.reason ?? ''],
+        });
         return 0;
       },
       { library: { watch: false } },
