@@ -1,4 +1,6 @@
-import { HearthError } from '../common/hearthError';
+import { TextSegmenter } from './chunkSegments';
+import { resolveSettings, type HeadingLine, type LineRange, type Mode, type PackLayout, type Prefix, type Prepared, type Segment, type Settings } from './chunkShapes';
+import { buildPiece, countNewlines, firstDefined, lastDefined, lineAt, lineRangeOf, NON_SPACE, pageOf, SENTENCE, skipBlankLines, spanOf, TABLE_RULE, textFirstLine, trimLines } from './chunkText';
 import type { Block, Chunk, ChunkOptions, ParsedDocument } from './types';
 
 /**
@@ -36,119 +38,6 @@ export function approximateTokenCount(text: string): number {
   return Math.ceil(ascii / 4) + (length - ascii);
 }
 
-interface Settings {
-  maxTokens: number;
-  overlapTokens: number;
-  /** The most tokens repeated between pieces, or a heading/header may take of a chunk. */
-  halfChunk: number;
-  count: (text: string) => number;
-  /** Cost of the "\n\n" between merged blocks and of the "\n" after a heading or header line. */
-  blankLineTokens: number;
-  newlineTokens: number;
-}
-
-function resolveSettings(options: ChunkOptions): Settings {
-  const { maxTokens, overlapTokens, countTokens } = options;
-  if (!Number.isFinite(maxTokens) || maxTokens < 1) {
-    throw new HearthError('BAD_INPUT', `maxTokens must be at least 1, not ${maxTokens}.`);
-  }
-  if (!Number.isFinite(overlapTokens) || overlapTokens < 0) {
-    throw new HearthError('BAD_INPUT', `overlapTokens must be 0 or more, not ${overlapTokens}.`);
-  }
-  const max = Math.floor(maxTokens);
-  const halfChunk = Math.floor(max / 2);
-  const count = (text: string): number => countTokens(text);
-  return {
-    maxTokens: max,
-    overlapTokens: Math.min(Math.floor(overlapTokens), halfChunk),
-    halfChunk,
-    count,
-    blankLineTokens: count('\n\n'),
-    newlineTokens: count('\n'),
-  };
-}
-
-/** How a block's text is cut when it is too big: prose by sentences, the rest by lines. */
-type Mode = 'prose' | 'code' | 'list' | 'rows';
-
-/** A block ready to merge or split. */
-interface Prepared {
-  block: Block;
-  mode: Mode;
-  /** Tables: the header row(s) repeated on every piece (CSV `header`, or a markdown table's first two lines). */
-  header: string | null;
-  headerTokens: number;
-  /** Where in block.text the header was found (-1 when it came from `block.header`). */
-  headerOffset: number;
-  /** Where in block.text the body (everything but the header) starts. */
-  bodyOffset: number;
-  body: string;
-  bodyTokens: number;
-  page: number | null;
-  lineStart: number | null;
-  lineEnd: number | null;
-}
-
-interface HeadingLine {
-  text: string;
-  tokens: number;
-  level: number;
-  page: number | null;
-  lineStart: number | null;
-  lineEnd: number | null;
-}
-
-/** The heading lines that open a section's first chunk. */
-interface Prefix {
-  lines: HeadingLine[];
-  text: string;
-  tokens: number;
-  lineStart: number | null;
-  lineEnd: number | null;
-}
-
-/** A slice [start, end) of the text being split; consecutive segments tile it. */
-interface Segment {
-  start: number;
-  end: number;
-  tokens: number;
-  blank: boolean;
-  lineStart: number | null;
-  lineEnd: number | null;
-}
-
-interface LineRange {
-  lineStart: number | null;
-  lineEnd: number | null;
-}
-
-interface PackLayout {
-  /** Prose pieces are trimmed; line pieces keep the first line's indentation. */
-  mode: 'prose' | 'lines';
-  prefix: Prefix | null;
-  header: { text: string; tokens: number; everyPiece: boolean } | null;
-  /** Where the first piece starts when its header row(s) came from the text itself. */
-  firstLineStart: number | null;
-  page: number | null;
-}
-
-// Finer and finer places to cut prose: sentences, lines, words, then characters.
-const SENTENCE = 0;
-const LINE = 1;
-const WORD = 2;
-const CHARACTER = 3;
-const CUT_AFTER: Readonly<Record<number, RegExp>> = {
-  // Sentence ends (closing quotes and brackets stay with their sentence), CJK full stops, blank lines.
-  [SENTENCE]: /[.!?…]+["'”’»)\]]*\s+|[。！？]+["'”’」』)\]]*\s*|\n[ \t]*\n\s*/g,
-  [LINE]: /\n/g,
-  [WORD]: /\s+/g,
-};
-
-const LIST_MARKER = /^\s*(?:[-*+•◦▪‣]|\d{1,9}[.)])(?:\s|$)/;
-const TABLE_RULE = /^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$/;
-const LEADING_BLANK_LINES = /^(?:[ \t]*\r?\n)+/;
-const BLANK_LINES_AT = /(?:[ \t]*\r?\n)+/y;
-const NON_SPACE = /\S/;
 
 class ChunkAssembler {
   private readonly chunks: Chunk[] = [];
@@ -162,7 +51,11 @@ class ChunkAssembler {
   private partsTokens = 0;
   private partsPage: number | null = null;
 
-  constructor(private readonly settings: Settings) {}
+  private readonly segmenter: TextSegmenter;
+
+  constructor(private readonly settings: Settings) {
+    this.segmenter = new TextSegmenter(settings);
+  }
 
   add(block: Block): void {
     if (block.kind === 'heading') this.addHeading(block);
@@ -353,7 +246,7 @@ class ChunkAssembler {
       // Sentences do not map back to source lines reliably (parsers reflow paragraphs), so
       // every piece keeps the paragraph's range.
       layout.mode = 'prose';
-      this.refine(raw, 0, raw.length, SENTENCE, fallback, segments);
+      this.segmenter.refine(raw, 0, raw.length, SENTENCE, fallback, segments);
     } else {
       const firstLine = textFirstLine(part);
       const lineOfOffset = (offset: number): number | null => (firstLine === null ? null : firstLine + countNewlines(raw, 0, offset));
@@ -363,113 +256,11 @@ class ChunkAssembler {
         if (part.headerOffset >= 0) layout.firstLineStart = lineOfOffset(part.headerOffset);
       }
       const mode = part.mode === 'list' ? 'item' : 'line';
-      this.lineUnits(raw, part.bodyOffset, raw.length, lineOfOffset(part.bodyOffset), mode, fallback, segments);
+      this.segmenter.lineUnits(raw, part.bodyOffset, raw.length, lineOfOffset(part.bodyOffset), mode, fallback, segments);
     }
     this.pack(raw, segments, layout);
   }
 
-  /**
-   * Cuts [start, end) of `text` into line segments ('line') or list items ('item': a line
-   * with a marker, or no deeper indentation than the current item, starts a new one).
-   * `firstLine` is the source line of the first line, null when lines cannot be mapped.
-   */
-  private lineUnits(text: string, start: number, end: number, firstLine: number | null, mode: 'line' | 'item', fallback: LineRange, out: Segment[]): void {
-    let unitStart = -1;
-    let unitLine: number | null = null;
-    let unitIndent = 0;
-    let lineCount = 0;
-    let line = firstLine;
-    let previousLine = firstLine;
-    for (let position = start; position < end; ) {
-      const newline = text.indexOf('\n', position);
-      const next = newline === -1 || newline >= end ? end : newline + 1;
-      let opens = unitStart < 0 || mode === 'line';
-      let indent = 0;
-      if (!opens || mode === 'item') {
-        const lineText = text.slice(position, next);
-        indent = lineText.length - lineText.trimStart().length;
-        if (!opens) opens = NON_SPACE.test(lineText) && (LIST_MARKER.test(lineText) || indent <= unitIndent);
-      }
-      if (opens) {
-        if (unitStart >= 0) this.addUnit(text, unitStart, position, { lineStart: unitLine, lineEnd: previousLine }, lineCount > 1, fallback, out);
-        unitStart = position;
-        unitLine = line;
-        unitIndent = indent;
-        lineCount = 0;
-      }
-      lineCount++;
-      previousLine = line;
-      if (line !== null) line++;
-      position = next;
-    }
-    if (unitStart >= 0) this.addUnit(text, unitStart, end, { lineStart: unitLine, lineEnd: previousLine }, lineCount > 1, fallback, out);
-  }
-
-  private addUnit(text: string, start: number, end: number, lines: LineRange, multiLine: boolean, fallback: LineRange, out: Segment[]): void {
-    const range = lines.lineStart === null ? fallback : lines;
-    const slice = text.slice(start, end);
-    const tokens = this.settings.count(slice);
-    if (tokens <= this.settings.maxTokens) {
-      out.push({ start, end, tokens, blank: !NON_SPACE.test(slice), ...range });
-    } else if (multiLine) {
-      this.lineUnits(text, start, end, lines.lineStart, 'line', fallback, out); // an item too big: its lines
-    } else {
-      this.refine(text, start, end, WORD, range, out); // one line too long: words, then characters
-    }
-  }
-
-  /** Cuts [start, end) at `level`, and any piece still too big at the next finer level. */
-  private refine(text: string, start: number, end: number, level: number, lines: LineRange, out: Segment[]): void {
-    const pattern = level < CHARACTER ? CUT_AFTER[level] : undefined;
-    if (!pattern) {
-      this.characterUnits(text, start, end, lines, out);
-      return;
-    }
-    const slice = text.slice(start, end);
-    const cuts = cutPoints(slice, pattern);
-    if (cuts.length === 1) {
-      this.refine(text, start, end, level + 1, lines, out); // nothing to cut at here: it is still too big
-      return;
-    }
-    let from = 0;
-    for (const cut of cuts) {
-      const piece = slice.slice(from, cut);
-      const tokens = this.settings.count(piece);
-      if (tokens <= this.settings.maxTokens) out.push({ start: start + from, end: start + cut, tokens, blank: !NON_SPACE.test(piece), ...lines });
-      else this.refine(text, start + from, start + cut, level + 1, lines, out);
-      from = cut;
-    }
-  }
-
-  /**
-   * The last resort for a run with no spaces: slices of about a quarter chunk, so pieces
-   * still pack and overlap. A slice never separates the two halves of a surrogate pair.
-   */
-  private characterUnits(text: string, start: number, end: number, lines: LineRange, out: Segment[]): void {
-    const { count, maxTokens } = this.settings;
-    const tokens = Math.max(1, count(text.slice(start, end)));
-    const target = Math.max(1, Math.floor(maxTokens / 4));
-    const step = Math.max(1, Math.floor(((end - start) * target) / tokens));
-    for (let from = start; from < end; ) {
-      const to = codePointBoundary(text, Math.min(end, from + step), end);
-      this.characterSlice(text, from, to, lines, out);
-      from = to;
-    }
-  }
-
-  private characterSlice(text: string, start: number, end: number, lines: LineRange, out: Segment[]): void {
-    const slice = text.slice(start, end);
-    const tokens = this.settings.count(slice);
-    const middle = codePointBoundary(text, start + Math.floor((end - start) / 2), end);
-    // A single code point the counter rates above maxTokens (only with a tiny maxTokens) is
-    // indivisible: it becomes a chunk over the limit, the one exception to the rule.
-    if (tokens <= this.settings.maxTokens || middle <= start || middle >= end) {
-      out.push({ start, end, tokens, blank: !NON_SPACE.test(slice), ...lines });
-      return;
-    }
-    this.characterSlice(text, start, middle, lines, out);
-    this.characterSlice(text, middle, end, lines, out);
-  }
 
   /**
    * Packs consecutive segments into chunks of at most maxTokens. Each piece after the first
@@ -566,7 +357,7 @@ class ChunkAssembler {
         this.emit(text, tokens, page, range.lineStart, range.lineEnd);
       } else {
         const segments: Segment[] = [];
-        this.refine(text, 0, text.length, SENTENCE, range, segments);
+        this.segmenter.refine(text, 0, text.length, SENTENCE, range, segments);
         this.pack(text, segments, { mode: 'prose', prefix: null, header: null, firstLineStart: null, page });
       }
       start = end;
@@ -586,106 +377,4 @@ class ChunkAssembler {
       tokenCount,
     });
   }
-}
-
-/** The text of segments [from, to) without blank segments at either end; null when all are blank. */
-function buildPiece(text: string, segments: Segment[], from: number, to: number, mode: 'prose' | 'lines'): ({ text: string } & LineRange) | null {
-  let first = from;
-  while (first < to && segments[first]!.blank) first++;
-  if (first === to) return null;
-  let last = to - 1;
-  while (segments[last]!.blank) last--;
-  const slice = text.slice(segments[first]!.start, segments[last]!.end);
-  const body = mode === 'prose' ? slice.trim() : trimLines(slice);
-  if (!body) return null;
-  return { text: body, lineStart: segments[first]!.lineStart, lineEnd: segments[last]!.lineEnd };
-}
-
-/** Offsets just after each match (ends of sentences, lines or spaces), ending with text.length. */
-function cutPoints(text: string, pattern: RegExp): number[] {
-  const cuts: number[] = [];
-  pattern.lastIndex = 0;
-  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
-    const cut = match.index + match[0].length;
-    if (cut > 0 && cut < text.length) cuts.push(cut);
-  }
-  cuts.push(text.length);
-  return cuts;
-}
-
-/** `offset`, moved forward one unit if it would separate a surrogate pair. */
-function codePointBoundary(text: string, offset: number, end: number): number {
-  if (offset > 0 && offset < end) {
-    const before = text.charCodeAt(offset - 1);
-    if (before >= 0xd800 && before <= 0xdbff) return offset + 1;
-  }
-  return offset;
-}
-
-/**
- * The source line of block.text's first line, when the text's lines are the source's lines:
- * the counts agree, or differ by exactly what a format leaves out of the text (a fenced code
- * block's two fence lines, a CSV header kept in `header`). Null when they cannot be matched.
- */
-function textFirstLine(part: Prepared): number | null {
-  const { lineStart, lineEnd } = part;
-  if (lineStart === null || lineEnd === null) return null;
-  const raw = part.block.text;
-  const lines = countNewlines(raw, 0, raw.length) + (raw.endsWith('\n') ? 0 : 1);
-  const span = lineEnd - lineStart + 1;
-  if (lines === span) return lineStart;
-  if (part.mode === 'code' && lines === span - 2) return lineStart + 1;
-  if (part.mode === 'rows' && part.header !== null && part.headerOffset < 0 && lines === span - 1) return lineStart + 1;
-  return null;
-}
-
-function countNewlines(text: string, start: number, end: number): number {
-  let newlines = 0;
-  for (let i = text.indexOf('\n', start); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) newlines++;
-  return newlines;
-}
-
-function lineAt(text: string, start: number): { text: string; start: number; next: number } {
-  const newline = text.indexOf('\n', start);
-  const next = newline === -1 ? text.length : newline + 1;
-  return { text: text.slice(start, newline === -1 ? text.length : newline), start, next };
-}
-
-function skipBlankLines(text: string, start: number): number {
-  BLANK_LINES_AT.lastIndex = start;
-  return BLANK_LINES_AT.test(text) ? BLANK_LINES_AT.lastIndex : start;
-}
-
-/** Trims lines of code, a list or a table: leading blank lines and trailing space go, indentation stays. */
-function trimLines(text: string): string {
-  return text.replace(LEADING_BLANK_LINES, '').trimEnd();
-}
-
-function pageOf(block: Block): number | null {
-  return typeof block.page === 'number' && Number.isFinite(block.page) ? block.page : null;
-}
-
-function lineRangeOf(block: Block): LineRange {
-  const valid = (line: number | undefined): number | null => (typeof line === 'number' && Number.isInteger(line) && line >= 1 ? line : null);
-  return { lineStart: valid(block.lineStart), lineEnd: valid(block.lineEnd) };
-}
-
-function spanOf(lines: readonly LineRange[]): LineRange {
-  return { lineStart: firstDefined(lines, 0, lines.length, (line) => line.lineStart), lineEnd: lastDefined(lines, 0, lines.length, (line) => line.lineEnd) };
-}
-
-function firstDefined<T>(items: readonly T[], start: number, end: number, pick: (item: T) => number | null): number | null {
-  for (let i = start; i < end; i++) {
-    const value = pick(items[i]!);
-    if (value !== null) return value;
-  }
-  return null;
-}
-
-function lastDefined<T>(items: readonly T[], start: number, end: number, pick: (item: T) => number | null): number | null {
-  for (let i = end - 1; i >= start; i--) {
-    const value = pick(items[i]!);
-    if (value !== null) return value;
-  }
-  return null;
 }
