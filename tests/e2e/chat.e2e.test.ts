@@ -38,6 +38,8 @@ describe('chat in the browser (e2e)', () => {
     expect(value).toBeTruthy();
     await select.selectOption(value!);
     await page.getByTestId('model-load').click();
+    // Wait for this model, not the one loaded before it (its status said Ready until the switch began).
+    await expect.poll(() => page.getByTestId('runtime-status').getAttribute('title'), { timeout: 30_000 }).toContain(`(${file})`);
     await expect.poll(() => page.getByTestId('runtime-status').innerText(), { timeout: 30_000 }).toMatch(/Ready/);
     // The status says how many conversations stay warm and what their KV cache costs.
     expect(await page.getByTestId('runtime-status').getAttribute('title')).toMatch(/Keeps \d+ recent conversations? warm: .+ KV cache, budget .+ CPU threads?/);
