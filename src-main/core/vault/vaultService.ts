@@ -1,4 +1,3 @@
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { HDNodeWallet } from 'ethers';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,7 +13,6 @@ import type { JobManager } from '../jobs/jobManager';
 import type { ChunkStore } from '../search/chunkStore';
 import { assertDataDirFree } from '../storage/dataDirHolders';
 import type { Db } from '../storage/database';
-import { newDataKey, unwrapDataKey, wrapDataKey } from './blockCipher';
 import { captureData, verifyCapture } from './dataCapture';
 import { FULL_VERIFY_STATE, fullVerifyAfter, fullVerifyDue, fullVerifyState } from './filesCache';
 import { LocalBlockStore } from './localBlockStore';
@@ -27,7 +25,7 @@ import { documentsOutside } from './snapshotDocuments';
 import { releaseModelBlocks, sendCar, SnapshotBlockSource } from './snapshotSending';
 import { writeSnapshot, writtenSummary } from './snapshotWriter';
 import { GatewayFetcher } from './targets/gatewayFetcher';
-import { capabilitiesOf, createTarget, openTarget, placeOf, targetLocation, type AddTargetInput, type TargetEnv } from './targets/targetRegistry';
+import { capabilitiesOf, createTarget, openTarget, placeOf, type AddTargetInput, type TargetEnv } from './targets/targetRegistry';
 import type { W3upTargetOptions } from './targets/w3upTarget';
 import type { BlockFetcher, PublishTarget, SnapshotOptions, TargetUpload } from './types';
 import { deriveVaultKeys } from './vaultKeys';
@@ -43,7 +41,9 @@ import {
   type VaultCheckReport,
   type VaultGcReport,
 } from './vaultMaintenance';
-import { dataKeyState, VaultRepository, type DamagedTargetRow, type TargetRow } from './vaultRepository';
+import { sealingDataKey } from './vaultDataKey';
+import { VaultRepository, type TargetRow } from './vaultRepository';
+import { nextSnapshotAt, toTarget } from './vaultViews';
 import { walletFromPhrase, WalletIdentity } from './walletIdentity';
 import type { SecretStore } from '../ports/secretStore';
 
@@ -152,7 +152,7 @@ export class VaultService {
       remembered: await this.identity.remembered(),
       rememberKeptIn: await this.deps.secrets.keeper(),
       schedule,
-      nextSnapshotAt: this.nextSnapshotAt(schedule, lastSnapshot),
+      nextSnapshotAt: nextSnapshotAt(schedule, lastSnapshot),
       lastSnapshot,
     };
   }
@@ -232,7 +232,7 @@ export class VaultService {
       const lastFull = this.repo.stateOrNull(FULL_VERIFY_STATE, fullVerifyState, 'the next snapshot reads every file');
       const full = fullVerifyDue(lastFull, startedAt, options.full ?? false);
       const keys = deriveVaultKeys(wallet.privateKey);
-      const { dataKey, wrappedKey } = this.dataKey(wallet, keys.wrapKey);
+      const { dataKey, wrappedKey } = sealingDataKey(this.repo, join(this.dir, 'vault.db'), wallet, keys.wrapKey);
       const staging = newCaptureDir(this.dir);
       progress.onProgress?.(null, 'Capturing the database and the index');
       const documents = options.includeDocuments ? documentsOutside(this.deps.dataDir, this.deps.documents()) : null;
@@ -368,15 +368,10 @@ export class VaultService {
     return next;
   }
 
-  private nextSnapshotAt(schedule: VaultSchedule, last: VaultSnapshot | null): number | null {
-    if (schedule.intervalHours === null) return null;
-    return last ? last.createdAt + schedule.intervalHours * 3_600_000 : Date.now();
-  }
-
   /** Starts a snapshot when one is due, the vault is unlocked and none is running. */
   async runSchedule(now = Date.now()): Promise<JobInfo | null> {
     const schedule = this.repo.schedule();
-    const due = this.nextSnapshotAt(schedule, this.repo.latestSnapshot());
+    const due = nextSnapshotAt(schedule, this.repo.latestSnapshot());
     if (due === null || due > now || (await this.identity.state()) !== 'unlocked') return null;
     if (this.deps.jobs.list().some((j) => j.kind === SNAPSHOT_JOB && (j.status === 'running' || j.status === 'queued'))) return null;
     return this.startSnapshot({ ...schedule, targetId: schedule.targetId });
@@ -442,26 +437,6 @@ export class VaultService {
     return this.repo.targets().find((t) => t.id === id)?.name ?? id;
   }
 
-  /**
-   * The vault's data key: made once per wallet, kept wrapped under the wallet-derived key; and
-   * that key wrapped anew (a fresh random nonce) for the root being written, so no two roots
-   * carry the same wrapped-key bytes.
-   */
-  private dataKey(wallet: HDNodeWallet, wrapKey: Uint8Array): { dataKey: Uint8Array; wrappedKey: Uint8Array } {
-    const stored = this.repo.getState('dataKey', dataKeyState);
-    // No fallback: a new key would be sealed beside chunks deduplicated under the old one, so snapshots stop with a coded error.
-    if (stored && !stored.ok) throw new HearthError('CORRUPT_FILE', `The vault's data key in ${join(this.dir, 'vault.db')} cannot be read (${stored.problem}); snapshots cannot be sealed until it is repaired.`);
-    const saved = stored?.value;
-    if (saved && saved.address === wallet.address) {
-      const dataKey = unwrapDataKey(wrapKey, hexToBytes(saved.wrapped));
-      return { dataKey, wrappedKey: wrapDataKey(wrapKey, dataKey) };
-    }
-    const dataKey = newDataKey();
-    const wrappedKey = wrapDataKey(wrapKey, dataKey);
-    this.repo.setState('dataKey', { address: wallet.address, wrapped: bytesToHex(wrappedKey) });
-    return { dataKey, wrappedKey };
-  }
-
   private maintenance(): MaintenanceDeps {
     return { vaultDir: this.dir, repo: this.repo, blocks: this.blocks };
   }
@@ -470,17 +445,4 @@ export class VaultService {
   private exclusive<T>(purpose: string, progress: Progress, fn: () => Promise<T>): Promise<T> {
     return this.opLock.run({ purpose, signal: progress.signal, onWait: (message) => progress.onProgress?.(null, message) }, fn);
   }
-}
-
-/** A damaged target is listed so it can be seen and removed: its location says what is wrong. */
-function toTarget(row: TargetRow | DamagedTargetRow): VaultTarget {
-  const kind = row.config ? row.config.kind : row.kind;
-  return {
-    id: row.id,
-    kind,
-    name: row.name,
-    location: row.config ? targetLocation(row.config) : `damaged settings (${row.problem}): remove this target and add it again`,
-    keepsPointer: row.config !== null && capabilitiesOf(kind).latestPointer,
-    createdAt: row.createdAt,
-  };
 }
