@@ -59,6 +59,7 @@ for (let round = 0; round < rounds; round++) {
         const { textsPerSecond } = await embedRaw(model, texts, method, contextSize);
         const key = `${condition}|${methodLabel(method)}`;
         results.set(key, [...(results.get(key) ?? []), textsPerSecond]);
+        console.error(`round ${round + 1}, ${condition}, ${methodLabel(method)}: ${textsPerSecond.toFixed(1)} texts/s`);
       }
     } finally {
       sibling?.kill('SIGKILL');
