@@ -3,7 +3,8 @@
  * thread), as the machine is and with a busy sibling process, in the same run: the evidence
  * for the embedding thread default (src-main/core/common/threads.ts, used by embedder.ts).
  *
- * Texts are 150 seeded words each (624 tokens with stories260K, longer than a 384-token chunk). Each round runs every configuration on the
+ * Texts are 150 seeded words each (624 tokens with stories260K, longer than a 384-token
+ * chunk). Each round runs every configuration on the
  * same texts, in a rotating order, first as the machine is, then with one `node` busy loop
  * beside it (a browser tab, a build, another app). Reported: the median texts/s of each.
  *
