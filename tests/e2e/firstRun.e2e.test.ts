@@ -157,9 +157,12 @@ describe('first run in the browser (e2e)', () => {
     let server: Awaited<ReturnType<typeof startServe>>;
     let data: TempDir;
     let page: Page;
+    let hubPort: number;
+    let hub: HubServer | undefined;
 
     beforeAll(async () => {
-      data = await hubDataDir('hearth-e2e-firstrun-offline-', `http://127.0.0.1:${await closedPort()}`);
+      hubPort = await closedPort();
+      data = await hubDataDir('hearth-e2e-firstrun-offline-', `http://127.0.0.1:${hubPort}`);
       server = await startServe(['--data-dir', data.path, '--threads', '1']);
       page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
       page.on('pageerror', (error) => errors.push(String(error)));
@@ -168,6 +171,7 @@ describe('first run in the browser (e2e)', () => {
     afterAll(async () => {
       await page?.close();
       await server?.stop();
+      await hub?.close();
       data?.cleanup();
     });
 
@@ -215,6 +219,39 @@ describe('first run in the browser (e2e)', () => {
       await expect.poll(() => page.getByTestId('firstrun').count(), { timeout: 60_000 }).toBe(0);
       await expect.poll(() => page.getByTestId('runtime-status').innerText(), { timeout: 30_000 }).toMatch(/Ready/);
       await expectAnswer(page, 'Once upon a time');
+    });
+
+    it('Models → Discover says once that the hub is out of reach, turns downloads off and points at importing', async () => {
+      await page.getByTestId('nav-models').click();
+      await page.getByTestId('models-tab-discover').click();
+      const notice = page.getByTestId('discover-offline');
+      await expect.poll(() => notice.count(), { timeout: 30_000 }).toBe(1);
+      expect(await notice.innerText()).toMatch(/Hugging Face can't be reached from this computer, so downloads are unavailable\. You can import a \.gguf file you already have\./);
+      // Every catalog Download button is off, with the reason as its description, not a failing click each.
+      const downloads = page.locator('[data-testid="catalog-file"] [data-testid="download-button"]');
+      await expect.poll(() => downloads.count(), { timeout: 20_000 }).toBeGreaterThan(0);
+      await expect.poll(() => page.locator('[data-testid="catalog-file"] [data-testid="download-button"]:not([disabled])').count(), { timeout: 20_000 }).toBe(0);
+      expect(await downloads.first().getAttribute('title')).toMatch(/can't be reached/);
+      expect(await downloads.first().getAttribute('aria-describedby')).toBe('discover-offline-text');
+      // No row shows the network error: fits that failed offline are estimated from the catalog's size.
+      const firstCard = page.getByTestId('catalog-entry').first();
+      const badges = firstCard.getByTestId('fit-badge');
+      await expect.poll(() => firstCard.locator('[data-testid="fit-badge"][data-verdict="pending"]').count(), { timeout: 30_000 }).toBe(0);
+      expect(await firstCard.locator('[data-testid="fit-badge"][data-verdict="unknown"]').count()).toBe(0);
+      expect(await badges.first().getAttribute('title')).toMatch(/Estimated from the file size/);
+      expect(await notice.count()).toBe(1);
+      await page.screenshot({ path: join(outDir, 'discover-offline.png') });
+
+      await page.getByTestId('discover-offline-import').click();
+      await expect.poll(() => new URL(page.url()).hash).toBe('#/models/local');
+      await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('import-path');
+
+      // The hub answers again: "Check again" brings the downloads back.
+      hub = await startHubServer({}, { port: hubPort });
+      await page.getByTestId('models-tab-discover').click();
+      await page.getByTestId('discover-offline-retry').click();
+      await expect.poll(() => notice.count(), { timeout: 20_000 }).toBe(0);
+      await expect.poll(() => page.locator('[data-testid="catalog-file"] [data-testid="download-button"][disabled]').count(), { timeout: 20_000 }).toBe(0);
     });
   });
 

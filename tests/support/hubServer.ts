@@ -43,7 +43,7 @@ export interface HubServer {
   close(): Promise<void>;
 }
 
-export async function startHubServer(repos: Record<string, HubRepo>, options: { token?: string; plainFiles?: Record<string, Buffer | string> } = {}): Promise<HubServer> {
+export async function startHubServer(repos: Record<string, HubRepo>, options: { token?: string; plainFiles?: Record<string, Buffer | string>; port?: number } = {}): Promise<HubServer> {
   const bytesOf = (value: Buffer | string) => (typeof value === 'string' ? readFileSync(value) : value);
   const data = new Map<string, { repo: string; file: string; bytes: Buffer; sha: string }>();
   for (const [repo, spec] of Object.entries(repos)) {
@@ -221,7 +221,7 @@ export async function startHubServer(repos: Record<string, HubRepo>, options: { 
     res.end('Not found');
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -9,6 +9,7 @@ import type {
 } from '#contract/dto';
 import type { ErrorData } from '#contract/errors';
 import type { HearthBridge } from '../api/client';
+import { isNetworkError } from './firstRunStore.svelte';
 import type { ToastStore } from './toastStore.svelte';
 
 /** An error as calls return it: a contract code and a sentence. */
@@ -67,6 +68,16 @@ export class DiscoverStore {
   /** Source keys whose models.pull call is in flight. */
   starting = $state<Record<string, boolean>>({});
 
+  /**
+   * The hub could not be reached (a fit or a download of a hub file failed with NETWORK_ERROR,
+   * as the first-run flow decides it): the tab says so once and downloads are off.
+   */
+  offline = $state(false);
+  /** Asking the hub again after "Check again". */
+  rechecking = $state(false);
+
+  /** Each fit asked about, by key: to ask again once the hub answers. */
+  private readonly fitSources: Record<string, FitSource> = {};
   private readonly fitQueue: Array<() => Promise<void>> = [];
   private fitsRunning = 0;
 
@@ -147,9 +158,11 @@ export class DiscoverStore {
     const known = this.fits[key];
     if (known && known.status !== 'error') return;
     this.fits[key] = { status: 'loading' };
+    this.fitSources[key] = source;
     const task = async () => {
       const result = await this.bridge.call('models.fit', { source });
       this.fits[key] = result.ok ? { status: 'ok', fit: result.value } : { status: 'error', error: result.error };
+      if (!result.ok) this.noteUnreachable(source, result.error);
     };
     if (urgent) this.fitQueue.unshift(task);
     else this.fitQueue.push(task);
@@ -174,6 +187,7 @@ export class DiscoverStore {
     try {
       const result = await this.bridge.call('models.pull', { source });
       if (!result.ok) {
+        if (this.noteUnreachable(source, result.error)) return null;
         if (isGated(result.error)) this.gate = { repo: source.kind === 'hub' ? source.repo : null, message: result.error.message };
         this.toasts.error(result.error, () => this.pull(source));
         return null;
@@ -184,6 +198,40 @@ export class DiscoverStore {
       return result.value;
     } finally {
       delete this.starting[key];
+    }
+  }
+
+  /** A hub file out of reach: the tab goes offline. Says whether it did. */
+  private noteUnreachable(source: FitSource, error: UiError): boolean {
+    if (source.kind === 'local' || source.kind === 'url' || !isNetworkError(error)) return false;
+    this.offline = true;
+    return true;
+  }
+
+  /**
+   * "Check again": asks one of the fits that failed for want of the hub again; when it answers,
+   * the tab is back online and every such fit is asked again.
+   */
+  async recheck(): Promise<void> {
+    if (this.rechecking) return;
+    const unreachable = Object.entries(this.fits).flatMap(([key, fit]) => {
+      const source = this.fitSources[key];
+      return fit.status === 'error' && isNetworkError(fit.error) && source ? [{ key, source }] : [];
+    });
+    this.rechecking = true;
+    try {
+      const probe = unreachable[0];
+      if (probe) {
+        const result = await this.bridge.call('models.fit', { source: probe.source });
+        if (!result.ok && isNetworkError(result.error)) return;
+      }
+      this.offline = false;
+      for (const { key, source } of unreachable) {
+        delete this.fits[key];
+        this.requestFit(source);
+      }
+    } finally {
+      this.rechecking = false;
     }
   }
 
@@ -219,6 +267,8 @@ export class DiscoverStore {
     this.files = {};
     this.gate = null;
     for (const key of Object.keys(this.fits)) if (!key.startsWith('catalog:')) delete this.fits[key];
+    // The new endpoint may answer where the old one did not.
+    if (this.offline) void this.recheck();
   }
 
   private pumpFits(): void {
