@@ -171,6 +171,28 @@ describe('layout at 800×600: collapsible sidebar, one-row header, remembered di
     await page.getByTestId('nav-chat').click();
   });
 
+  it('draws every picker like the other fields, not as a native unstyled select', async () => {
+    const seen: string[] = [];
+    for (const screen of ['nav-chat', 'nav-documents', 'nav-models', 'nav-backup', 'nav-settings']) {
+      await page.getByTestId(screen).click();
+      await page.waitForTimeout(300);
+      const selects = await page.locator('select').evaluateAll((elements) =>
+        elements.map((el) => ({
+          name: el.id || el.getAttribute('data-testid') || el.outerHTML.slice(0, 60),
+          appearance: getComputedStyle(el).appearance,
+          field: el.classList.contains('field'),
+        })),
+      );
+      for (const select of selects) {
+        expect(select, `${screen}: ${select.name}`).toMatchObject({ appearance: 'none', field: true });
+        seen.push(`${screen}:${select.name}`);
+      }
+    }
+    // The header's model picker, the Documents embedding picker and the API token expiry at least.
+    expect(seen.length, seen.join(', ')).toBeGreaterThanOrEqual(3);
+    await page.getByTestId('nav-chat').click();
+  });
+
   it('a dismissed CPU warning stays dismissed on other screens and after a reload', async () => {
     await expect.poll(() => page.getByTestId('backend-badge').innerText(), { timeout: 20_000 }).toMatch(/CPU|CUDA|Vulkan|Metal/);
     if (!(await page.getByTestId('backend-badge').innerText()).includes('CPU')) {
