@@ -133,7 +133,8 @@ export async function startLlamaServer(binary: string, options: { model: string;
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`llama-server exited (${child.exitCode}):\n${log}`);
+    // A crash (SIGILL from a CPU feature the build assumed, say) leaves exitCode null: check both.
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`llama-server exited (${child.exitCode ?? child.signalCode}):\n${log}`);
     const ok = await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false);
     if (ok) break;
     if (Date.now() > deadline) {
