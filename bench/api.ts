@@ -4,7 +4,8 @@
  * llama-server binary is given, against llama.cpp's own server on the same model and threads.
  * Greedy decoding. Measures:
  *
- * 1. one stream: time to first token and decode tokens/s (Hearth / raw ratios);
+ * 1. one stream: time to first token, decode tokens/s from the first to the last content, and
+ *    the end (last content to the reply's close) apart (Hearth / raw ratios);
  * 2. aggregate tokens/s with 1, 2 and 4 concurrent streams;
  * 3. returning to an earlier conversation: after four conversations of `--history` tokens each,
  *    the first one asks again; time to first token warm (Hearth keeps the last 4 conversations
@@ -97,6 +98,7 @@ async function rawStream(slot: number, messages: ChatMessage[], tokens = maxToke
   const { chat } = rawChats[slot]!;
   const start = performance.now();
   let first = 0;
+  let last = 0;
   let count = 0;
   let text = '';
   await chat.generateResponse(historyOf(messages), {
@@ -104,7 +106,8 @@ async function rawStream(slot: number, messages: ChatMessage[], tokens = maxToke
     temperature: 0,
     repeatPenalty: false,
     onTextChunk: (chunk) => {
-      if (!first) first = performance.now();
+      last = performance.now();
+      if (!first) first = last;
       text += chunk;
     },
     onToken: (t) => {
@@ -117,7 +120,8 @@ async function rawStream(slot: number, messages: ChatMessage[], tokens = maxToke
   return {
     ttftMs: first - start,
     tokens: count,
-    decodeTokensPerSecond: count > 1 ? (count - 1) / ((done - first) / 1000) : 0,
+    decodeTokensPerSecond: count > 1 && last > first ? (count - 1) / ((last - first) / 1000) : 0,
+    endMs: last ? done - last : 0,
     totalMs: done - start,
     text,
     evaluatedPromptTokens: promptTokens,
@@ -152,11 +156,11 @@ for (let run = 0; run < (sections.has('single') ? runs : 0); run++) {
 }
 const row = (name: string, xs: StreamSample[]) =>
   xs.length
-    ? `| ${name} | ${fmt(median(xs.map((x) => x.ttftMs)))} | ${fmt(median(xs.map((x) => x.decodeTokensPerSecond)))} | ${median(xs.map((x) => x.tokens))} | ${median(xs.map((x) => x.evaluatedPromptTokens ?? NaN))} |`
+    ? `| ${name} | ${fmt(median(xs.map((x) => x.ttftMs)))} | ${fmt(median(xs.map((x) => x.decodeTokensPerSecond)))} | ${fmt(median(xs.map((x) => x.endMs)))} | ${median(xs.map((x) => x.tokens))} | ${median(xs.map((x) => x.evaluatedPromptTokens ?? NaN))} |`
     : null;
 if (sections.has('single')) {
   console.log('\n### One stream (median of', runs, 'runs)\n');
-  console.log('| | TTFT ms | decode tok/s | tokens | prompt tokens evaluated |\n|---|---:|---:|---:|---:|');
+  console.log('| | TTFT ms | decode tok/s | end ms | tokens | prompt tokens evaluated |\n|---|---:|---:|---:|---:|---:|');
   for (const line of [row('raw node-llama-cpp', single.raw), row('Hearth /v1/chat/completions', single.hearth), row('llama-server', single.server)]) if (line) console.log(line);
 }
 const rawTps = median(single.raw.map((x) => x.decodeTokensPerSecond));

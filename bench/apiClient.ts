@@ -16,7 +16,10 @@ export interface StreamSample {
   ttftMs: number;
   /** Completion tokens: the usage the server reports, else one per content chunk. */
   tokens: number;
+  /** Tokens after the first over the time from the first to the last content (the reply's end work is apart). */
   decodeTokensPerSecond: number;
+  /** From the last content to the end of the reply (the stream's close; raw: generateResponse resolving). */
+  endMs: number;
   totalMs: number;
   text: string;
   /** Prompt tokens the server evaluated, where it says (llama-server's timings). */
@@ -49,6 +52,7 @@ export async function streamChat(target: StreamTarget, messages: ChatMessage[], 
   });
   if (!response.ok || !response.body) throw new Error(`${target.baseUrl}: HTTP ${response.status} ${await response.text()}`);
   let first = 0;
+  let last = 0;
   let chunks = 0;
   let usageTokens: number | null = null;
   let evaluatedPromptTokens: number | null = null;
@@ -70,7 +74,8 @@ export async function streamChat(target: StreamTarget, messages: ChatMessage[], 
       };
       const content = chunk.choices?.[0]?.delta?.content;
       if (content) {
-        if (!first) first = performance.now();
+        last = performance.now();
+        if (!first) first = last;
         chunks++;
         text += content;
       }
@@ -83,7 +88,8 @@ export async function streamChat(target: StreamTarget, messages: ChatMessage[], 
   return {
     ttftMs: first - start,
     tokens,
-    decodeTokensPerSecond: first && tokens > 1 ? (tokens - 1) / ((done - first) / 1000) : 0,
+    decodeTokensPerSecond: first && tokens > 1 && last > first ? (tokens - 1) / ((last - first) / 1000) : 0,
+    endMs: last ? done - last : 0,
     totalMs: done - start,
     text,
     evaluatedPromptTokens,
