@@ -13,7 +13,7 @@
  *
  *   npm run bench:api -- [--model PATH] [--threads N] [--tokens N] [--runs N] [--history N]
  *                        [--llama-server PATH] [--reps N]
- *                        [--sections single,concurrent,returning]
+ *                        [--sections single,concurrent,returning] [--client worker|inline]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -27,7 +27,7 @@ import type { LeaseReport } from '../src-main/core/inference/sequencePool';
 import { tempDir } from '../tests/support/tempDir';
 import { CATALOG_PATH, PARSE_WORKER_PATH } from '../tests/support/testCore';
 import { testModelPath } from '../tests/support/testModels';
-import { type ChatMessage, type LlamaServer, startLlamaServer, type StreamSample, type StreamTarget, streamChat } from './apiClient';
+import { type ChatMessage, type LlamaServer, startLlamaServer, type StreamSample, type StreamTarget, streamChat as streamChatInline, WorkerClient } from './apiClient';
 
 const { values } = parseArgs({
   options: {
@@ -42,8 +42,14 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '3' },
     /** Which measurements to run (a long model makes the whole bench slow). */
     sections: { type: 'string', default: 'single,concurrent,returning' },
+    /** Where the HTTP client runs: a worker thread (like another app: its parsing is off the serving thread) or inline on the main thread. */
+    client: { type: 'string', default: 'worker' },
   },
 });
+if (values.client !== 'worker' && values.client !== 'inline') throw new Error(`--client is worker or inline, not ${values.client}`);
+const workerClient = values.client === 'worker' ? new WorkerClient() : null;
+const streamChat = (target: StreamTarget, messages: ChatMessage[], maxTokens: number): Promise<StreamSample> =>
+  workerClient ? workerClient.streamChat(target, messages, maxTokens) : streamChatInline(target, messages, maxTokens);
 const threads = Number(values.threads);
 const maxTokens = Number(values.tokens);
 const runs = Number(values.runs);
@@ -140,7 +146,7 @@ if (values['llama-server']) {
 const question = (i: number) => [{ role: 'user', content: `Story ${i}: once upon a time, there was a little girl named Lily. She` } as ChatMessage];
 
 console.log(`bench:api — ${modelPath}`);
-console.log(`${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, threads ${threads}, context ${contextSize}/sequence, ${loaded.warm.sequences} sequences, load average ${load()}`);
+console.log(`${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, threads ${threads}, context ${contextSize}/sequence, ${loaded.warm.sequences} sequences, client ${values.client}, load average ${load()}`);
 
 // 1. One stream, interleaved.
 const single = { raw: [] as StreamSample[], hearth: [] as StreamSample[], server: [] as StreamSample[] };
@@ -279,6 +285,7 @@ writeFileSync(
   )}\n`,
 );
 
+await workerClient?.close();
 await llamaServer?.stop();
 await server.close();
 await rawContext.dispose();

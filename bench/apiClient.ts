@@ -3,6 +3,7 @@
  * (used against Hearth's /v1 and llama.cpp's llama-server alike), and llama-server itself,
  * started on a free port and stopped.
  */
+import { Worker } from 'node:worker_threads';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { MessageRole } from '#contract/vocabulary';
@@ -157,4 +158,36 @@ export async function startLlamaServer(binary: string, options: { model: string;
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** streamChat run by a client in a worker thread (bench/apiClientWorker.ts), off the serving event loop. */
+export class WorkerClient {
+  // The worker registers tsx's loader first, then loads the TypeScript client, as the bench itself runs.
+  private readonly worker = new Worker(
+    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./apiClientWorker.ts', import.meta.url).href)}); });`,
+    { eval: true },
+  );
+  private readonly pending = new Map<number, { resolve: (sample: StreamSample) => void; reject: (error: Error) => void }>();
+  private next = 0;
+
+  constructor() {
+    this.worker.on('message', (message: { id: number; sample?: StreamSample; error?: string }) => {
+      const waiting = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (message.sample) waiting?.resolve(message.sample);
+      else waiting?.reject(new Error(message.error));
+    });
+  }
+
+  streamChat(target: StreamTarget, messages: ChatMessage[], maxTokens: number): Promise<StreamSample> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, target, messages, maxTokens });
+    });
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
 }
