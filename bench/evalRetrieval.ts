@@ -13,7 +13,12 @@
  * corpus of their judged documents plus others (a fixed hash order) up to M in all; every
  * system, LanceDB's FTS included, searches that same corpus. Report it as a subset.
  *
- *   npm run eval:retrieval -- [--data DIR] [--cache DIR] [--model PATH ...] [--queries N] [--docs M]
+ * --channels fulltext measures the full-text channel alone: each model's tokenizer and chunker
+ * build a full-text-only index (no vectors, as the product has before an embedding model
+ * arrives; cached apart, built in minutes), and BM25 is compared with LanceDB's FTS. Without
+ * embeddings the whole train split fits a small machine.
+ *
+ *   npm run eval:retrieval -- [--data DIR] [--cache DIR] [--model PATH ...] [--queries N] [--docs M] [--channels all|fulltext]
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,14 +29,13 @@ import { connect, Index, MatchQuery } from '@lancedb/lancedb';
 import { createConsoleLogger } from '../src-main/core/common/logger';
 import { createCore } from '../src-main/core/createCore';
 import { calibrateChannels, PRIOR_SIMILARITY, type ChannelCalibration } from '../src-main/core/library/channelCalibration';
-import { chunkDocument } from '../src-main/core/library/chunker';
-import { DEFAULT_LIBRARY_OPTIONS } from '../src-main/core/library/libraryOptions';
-import { ChunkStore, type ChunkRow } from '../src-main/core/search/chunkStore';
+import { ChunkStore } from '../src-main/core/search/chunkStore';
 import { hybridSearch, type HybridQuery } from '../src-main/core/search/hybridSearch';
 import { tempDir } from '../tests/support/tempDir';
 import { CATALOG_PATH, PARSE_WORKER_PATH } from '../tests/support/testCore';
 import { testModelPath } from '../tests/support/testModels';
-import { docRanking, loadBeir, mean, ndcgAt, recallAt, type BeirSet } from './evalData';
+import { docRanking, loadBeir, mean, ndcgAt, recallAt } from './evalData';
+import { buildIndex, subset } from './evalIndex';
 
 const { values } = parseArgs({
   options: {
@@ -40,8 +44,11 @@ const { values } = parseArgs({
     model: { type: 'string', multiple: true },
     queries: { type: 'string' },
     docs: { type: 'string' },
+    channels: { type: 'string', default: 'all' },
   },
 });
+if (values.channels !== 'all' && values.channels !== 'fulltext') throw new Error(`--channels must be all or fulltext, got ${values.channels}`);
+const fullTextOnly = values.channels === 'fulltext';
 /** Bump when the way the cached index is built changes (chunking, rules, schema). */
 const INDEX_VERSION = 1;
 const TABLE = 'scifact';
@@ -94,17 +101,74 @@ for (const modelPath of modelPaths) {
   const row = core.models.get(added.id);
   const info = await core.embedder.info(row);
   const fileHash = createHash('sha256').update(readFileSync(modelPath)).digest('hex').slice(0, 12);
-  const dir = join(values.cache, `${basename(modelPath, '.gguf')}-${fileHash}-${info.rules}-v${INDEX_VERSION}${corpusTag}`);
+  // A full-text-only index depends on the tokenizer (the file) and the chunker, not the embedding rules.
+  const kind = fullTextOnly ? 'fulltext' : info.rules;
+  const dir = join(values.cache, `${basename(modelPath, '.gguf')}-${fileHash}-${kind}-v${INDEX_VERSION}${corpusTag}`);
   const store = await ChunkStore.open(dir, { readConsistencySeconds: null });
   const marker = join(dir, 'complete.json');
   if (!existsSync(marker)) {
     await store.dropTable(TABLE);
     const started = performance.now();
-    const chunks = await buildIndex(store, set, row, info);
+    const chunks = await buildIndex({
+      store,
+      table: TABLE,
+      beir: set,
+      model: { id: row.id, name: row.name, dimension: info.dimension, contextSize: info.contextSize },
+      countTokens: await core.embedder.tokenCounter(row),
+      embedDocuments: fullTextOnly ? null : (texts) => core.embedder.embed(row, texts, { role: 'document' }),
+      log,
+    });
     writeFileSync(marker, JSON.stringify({ chunks, seconds: (performance.now() - started) / 1000 }));
   }
   const built = JSON.parse(readFileSync(marker, 'utf8')) as { chunks: number; seconds: number };
+  const measured = fullTextOnly ? await fullTextChannel(store) : await allChannels(store, row);
+  store.close();
+  const { scores } = measured;
+  const best = Math.max(scores.bm25!.ndcg10, scores.vector?.ndcg10 ?? 0);
+  const result = {
+    model: basename(modelPath),
+    dimension: info.dimension,
+    chunks: built.chunks,
+    indexSeconds: built.seconds,
+    ...measured,
+    goals: {
+      ...(scores.hybrid ? { hybridAtLeastBestMinus001: scores.hybrid.ndcg10 >= best - 0.01 } : {}),
+      bm25OverLancedbFts: scores.bm25!.ndcg10 / lancedbFts.ndcg10,
+      queriesWhoseTop10DependsOnLimit: measured.top10Differs,
+    },
+  };
+  results.push(result);
+  log(`${row.name}: ${Object.entries(scores).map(([name, s]) => `${name} ${s.ndcg10.toFixed(4)}`).join(', ')}; BM25/LanceDB-FTS ${result.goals.bm25OverLancedbFts.toFixed(3)}`);
+}
+await core.dispose();
+data.cleanup();
 
+const report = {
+  date: new Date().toISOString(),
+  data: values.data,
+  split: values.docs ? 'train, subset (dev numbers)' : 'train (dev numbers)',
+  channels: values.channels,
+  queries: set.queries.length,
+  documents: set.corpus.length,
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, ramGiB: Math.round(totalmem() / 2 ** 30), loadAverage: { before: loadBefore, after: loadavg() } },
+  lancedbFts,
+  models: results,
+};
+console.log(JSON.stringify(report, null, 2));
+mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+const out = join(import.meta.dirname, 'results', `retrieval-${report.date.replace(/:/g, '-')}.json`);
+writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+console.log(`written to ${out}`);
+
+interface Measured {
+  scores: Record<string, ChannelScores>;
+  top10Differs: number;
+  calibration?: ChannelCalibration;
+  calibrationSeconds?: number;
+}
+
+/** Every channel: BM25, vector, hybrid with the calibrated weight and with equal weights. */
+async function allChannels(store: ChunkStore, row: ReturnType<typeof core.models.get>): Promise<Measured> {
   const started = performance.now();
   const calibration: ChannelCalibration = await calibrateChannels({
     store,
@@ -134,93 +198,23 @@ for (const modelPath of modelPaths) {
     const top10 = await run('hybrid', 10, calibration.vectorWeight);
     if (top10.join() !== hybrid.slice(0, top10.length).join()) top10Differs++;
   }
-  store.close();
-  const scores = Object.fromEntries(Object.entries(rankings).map(([name, r]) => [name, score(r)])) as Record<string, ChannelScores>;
-  const best = Math.max(scores.bm25!.ndcg10, scores.vector!.ndcg10);
-  const result = {
-    model: basename(modelPath),
-    dimension: info.dimension,
-    chunks: built.chunks,
-    indexSeconds: built.seconds,
-    calibration,
-    calibrationSeconds,
-    scores,
-    goals: {
-      hybridAtLeastBestMinus001: scores.hybrid!.ndcg10 >= best - 0.01,
-      bm25OverLancedbFts: scores.bm25!.ndcg10 / lancedbFts.ndcg10,
-      queriesWhoseTop10DependsOnLimit: top10Differs,
-    },
-  };
-  results.push(result);
-  log(`${row.name}: ${Object.entries(scores).map(([name, s]) => `${name} ${s.ndcg10.toFixed(4)}`).join(', ')}; BM25/LanceDB-FTS ${result.goals.bm25OverLancedbFts.toFixed(3)}`);
-}
-await core.dispose();
-data.cleanup();
-
-const report = {
-  date: new Date().toISOString(),
-  data: values.data,
-  split: values.docs ? 'train, subset (dev numbers)' : 'train (dev numbers)',
-  queries: set.queries.length,
-  documents: set.corpus.length,
-  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, ramGiB: Math.round(totalmem() / 2 ** 30), loadAverage: { before: loadBefore, after: loadavg() } },
-  lancedbFts,
-  models: results,
-};
-console.log(JSON.stringify(report, null, 2));
-mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-const out = join(import.meta.dirname, 'results', `retrieval-${report.date.replace(/:/g, '-')}.json`);
-writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-console.log(`written to ${out}`);
-
-/** The first `queries` queries and a corpus of their judged documents topped up to `docs` (all when null). */
-function subset(full: BeirSet, queries: number | null, docs: number | null): BeirSet {
-  const chosen = queries === null ? full.queries : full.queries.slice(0, queries);
-  if (docs === null) return { ...full, queries: chosen };
-  const judged = new Set(chosen.flatMap((q) => [...full.qrels.get(q.id)!]));
-  const hash = (id: string) => createHash('sha1').update(id).digest('hex');
-  const others = full.corpus.filter((d) => !judged.has(d.id)).sort((a, b) => (hash(a.id) < hash(b.id) ? -1 : 1));
-  const keep = new Set([...judged, ...others.slice(0, Math.max(0, docs - judged.size)).map((d) => d.id)]);
-  return { ...full, queries: chosen, corpus: full.corpus.filter((d) => keep.has(d.id)) };
+  return { scores: scoreAll(rankings), top10Differs, calibration, calibrationSeconds };
 }
 
-/** Chunks and embeds the corpus the way an indexing job does, as .txt files named by id. */
-async function buildIndex(store: ChunkStore, beir: BeirSet, row: ReturnType<typeof core.models.get>, info: Awaited<ReturnType<typeof core.embedder.info>>): Promise<number> {
-  await store.ensureTable(TABLE, { dimension: info.dimension, modelId: row.id, modelName: row.name });
-  const countTokens = await core.embedder.tokenCounter(row);
-  const maxTokens = Math.max(32, Math.min(DEFAULT_LIBRARY_OPTIONS.chunkTokens, info.contextSize - 64));
-  const options = { maxTokens, overlapTokens: Math.min(DEFAULT_LIBRARY_OPTIONS.overlapTokens, Math.floor(maxTokens / 4)), countTokens };
-  let total = 0;
-  const BATCH = 250;
-  for (let start = 0; start < beir.corpus.length; start += BATCH) {
-    const docs = beir.corpus.slice(start, start + BATCH);
-    const planned = docs.flatMap((doc) =>
-      chunkDocument({ format: 'text', title: doc.title, blocks: [{ kind: 'paragraph', text: doc.text }], warnings: [] }, options).map((chunk) => ({ doc, chunk })),
-    );
-    const vectors = await core.embedder.embed(row, planned.map(({ doc, chunk }) => `${doc.title}\n\n${chunk.text}`), { role: 'document' });
-    const rows: ChunkRow[] = planned.map(({ doc, chunk }, i) => ({
-      id: `${doc.id}:${chunk.ordinal}`,
-      docId: doc.id,
-      sourceId: 'scifact',
-      collectionId: 'scifact',
-      path: `/eval/scifact/${doc.id}.txt`,
-      format: 'text',
-      title: doc.title,
-      heading: chunk.headingPath.join(' › '),
-      ordinal: chunk.ordinal,
-      pageStart: null,
-      pageEnd: null,
-      lineStart: null,
-      lineEnd: null,
-      text: chunk.text,
-      textHash: createHash('sha256').update(`${doc.title}\n\n${chunk.text}`).digest('hex'),
-      tokenCount: chunk.tokenCount,
-      vector: vectors[i]!,
-    }));
-    await store.replaceDocuments(TABLE, docs.map((d) => d.id), rows);
-    total += rows.length;
-    log(`${row.name}: ${start + docs.length}/${beir.corpus.length} documents, ${total} chunks`);
+/** The full-text channel alone (a full-text-only index: no vectors to search). */
+async function fullTextChannel(store: ChunkStore): Promise<Measured> {
+  const rankings: Record<string, string[][]> = { bm25: [] };
+  let top10Differs = 0;
+  for (const q of set.queries) {
+    const run = async (limit: number) => docRanking((await hybridSearch(store, TABLE, { text: q.text, vector: null, limit, mode: 'bm25' })).map((h) => h.row.docId));
+    const bm25 = await run(100);
+    rankings.bm25!.push(bm25);
+    const top10 = await run(10);
+    if (top10.join() !== bm25.slice(0, top10.length).join()) top10Differs++;
   }
-  await store.refreshIndexes(TABLE);
-  return total;
+  return { scores: scoreAll(rankings), top10Differs };
+}
+
+function scoreAll(rankings: Record<string, string[][]>): Record<string, ChannelScores> {
+  return Object.fromEntries(Object.entries(rankings).map(([name, r]) => [name, score(r)]));
 }

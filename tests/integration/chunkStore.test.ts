@@ -348,6 +348,20 @@ describe('ChunkStore search', () => {
     await check();
   });
 
+  it('refreshes a full-text-only table past the vector threshold, and builds the vector index once enough rows have vectors', async () => {
+    const rows = corpus();
+    await load(rows.map((r) => ({ ...r, vector: null })));
+    // 40 rows, none with a vector: nothing to train a vector index on, and no error.
+    expect(await store.refreshIndexes(T8)).toMatchObject({ rows: 40, vectorIndex: 'none' });
+    expect((await store.searchText(T8, 'glacier', { limit: 3 })).length).toBeGreaterThan(0);
+    const stored = await store.getChunks(T8, rows.map((r) => r.id));
+    await store.setVectors(T8, stored.slice(0, 20).map((r) => ({ ...r, vector: rows.find((x) => x.id === r.id)!.vector! })));
+    expect(await store.refreshIndexes(T8)).toMatchObject({ vectorIndex: 'none' });
+    await store.setVectors(T8, stored.slice(20).map((r) => ({ ...r, vector: rows.find((x) => x.id === r.id)!.vector! })));
+    expect(await store.refreshIndexes(T8)).toMatchObject({ rows: 40, vectorIndex: 'created' });
+    expect((await store.searchVector(T8, query, { limit: 5 })).map((h) => h.row.id)).toEqual(exactNearest(rows, query).slice(0, 5));
+  });
+
   it('finds rows written after the indexes were built, by full text and by vector, right after the write', async () => {
     const rows = corpus();
     await load(rows);

@@ -28,7 +28,7 @@ export interface RefreshResult {
 /**
  * Folds recent writes into a table's indexes: compacts small fragments and updates existing
  * indexes (LanceDB `optimize`), creates the FTS index if missing, builds the vector index once
- * the table holds `vectorIndexThreshold` rows, and the scalar indexes.
+ * the table holds `vectorIndexThreshold` rows with a vector, and the scalar indexes.
  */
 export async function refreshTableIndexes(table: Table, vectorIndexThreshold: number, textColumn: string, signal?: AbortSignal): Promise<RefreshResult> {
   signal?.throwIfAborted();
@@ -45,7 +45,9 @@ export async function refreshTableIndexes(table: Table, vectorIndexThreshold: nu
   signal?.throwIfAborted();
 
   let vectorIndex: RefreshResult['vectorIndex'] = indexes.has(VECTOR_INDEX) ? 'updated' : 'none';
-  if (!indexes.has(VECTOR_INDEX) && rows >= vectorIndexThreshold) {
+  // Counted by rows with a vector: a full-text-only table (no embedding model yet) has none to
+  // train the index on, and LanceDB fails the build rather than skipping it.
+  if (!indexes.has(VECTOR_INDEX) && rows >= vectorIndexThreshold && (await table.countRows('vector IS NOT NULL')) >= vectorIndexThreshold) {
     await table.createIndex('vector', {
       name: VECTOR_INDEX,
       // HNSW over scalar-quantised vectors: ~97% recall@10 at a few ms on 100k x 384 where

@@ -246,7 +246,7 @@ export class ChunkStore {
   /**
    * Folds recent writes into the indexes: compacts small fragments and updates existing indexes
    * (LanceDB `optimize`), creates the FTS index if missing, and builds the vector index
-   * (IVF_HNSW_SQ, cosine) once the table holds `vectorIndexThreshold` rows. Run it after a batch
+   * (IVF_HNSW_SQ, cosine) once the table holds `vectorIndexThreshold` rows with a vector. Run it after a batch
    * of writes; searches are correct without it, only slower on the rows it has not folded in.
    */
   async refreshIndexes(name: string, options: { signal?: AbortSignal } = {}): Promise<RefreshResult> {
