@@ -4,7 +4,8 @@ import type { CompletionService } from '../../core/inference/completionService';
 import type { CompletionResult, ToolCall } from '../../core/inference/completionTypes';
 import { anthropicErrorBody, apiError } from './apiErrors';
 import type { AnthropicRequest } from './anthropicRequest';
-import { sendJson, SseStream } from './sse';
+import { sendJson } from './sse';
+import { SseStream } from './sseStream';
 
 type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use';
 
@@ -76,7 +77,8 @@ export async function anthropicMessages(
       ...context,
       listener: {
         onStart: (start) =>
-          event('message_start', {
+          sse.announce({
+            type: 'message_start',
             message: {
               id,
               type: 'message',
@@ -87,7 +89,7 @@ export async function anthropicMessages(
               stop_sequence: null,
               usage: { input_tokens: start.promptTokens, output_tokens: 0 },
             },
-          }),
+          }, 'message_start'),
         onText: (text) => {
           openText();
           event('content_block_delta', { index: blocks - 1, delta: { type: 'text_delta', text } });

@@ -5,7 +5,8 @@ import type { CompletionResult, CompletionUsage } from '../../core/inference/com
 import type { CompletionService } from '../../core/inference/completionService';
 import { apiError, openAiErrorBody } from './apiErrors';
 import type { OpenAiChatRequest } from './openaiRequest';
-import { sendJson, SseStream } from './sse';
+import { sendJson } from './sse';
+import { SseStream } from './sseStream';
 
 const usageOf = (usage: CompletionUsage) => ({
   prompt_tokens: usage.promptTokens,
@@ -47,17 +48,17 @@ export async function openAiChat(
 
   const sse = new SseStream(res);
   let model = '';
-  const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra: Record<string, unknown> = {}) =>
-    sse.send({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model,
-      system_fingerprint: null,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-      ...(request.includeUsage ? { usage: null } : {}),
-      ...extra,
-    });
+  const chunkOf = (delta: Record<string, unknown>, finish: string | null = null, extra: Record<string, unknown> = {}) => ({
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    system_fingerprint: null,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    ...(request.includeUsage ? { usage: null } : {}),
+    ...extra,
+  });
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) => sse.send(chunkOf(delta, finish));
   let result: CompletionResult;
   try {
     result = await completions.complete(request.completion, {
@@ -65,7 +66,7 @@ export async function openAiChat(
       listener: {
         onStart: (start) => {
           model = start.model;
-          chunk({ role: 'assistant', content: '', refusal: null }, null, hearthOf(start.sources));
+          sse.announce(chunkOf({ role: 'assistant', content: '', refusal: null }, null, hearthOf(start.sources)));
         },
         onText: (text) => chunk({ content: text }),
         onToolCall: (index, call) => chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }),

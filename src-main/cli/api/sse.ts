@@ -42,44 +42,6 @@ export class BodyTooLarge extends HearthError {
   }
 }
 
-/**
- * A server-sent event stream: headers go out with the first event (so an error found before
- * it still gets a proper status), each event is one `data:` line (with `event:` where the API
- * names its events).
- */
-export class SseStream {
-  private opened = false;
-
-  constructor(private readonly res: ServerResponse) {}
-
-  get started(): boolean {
-    return this.opened;
-  }
-
-  send(data: unknown, event?: string): void {
-    this.open();
-    if (this.res.writableEnded || this.res.destroyed) return;
-    this.res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
-  }
-
-  end(): void {
-    this.open();
-    if (!this.res.writableEnded) this.res.end();
-  }
-
-  private open(): void {
-    if (this.opened) return;
-    this.opened = true;
-    this.res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-store',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    this.res.flushHeaders();
-  }
-}
-
 /** Aborted when the client goes away before the answer is complete (it stops generating). */
 export function clientGone(req: IncomingMessage, res: ServerResponse): AbortSignal {
   const controller = new AbortController();
