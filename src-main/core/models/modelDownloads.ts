@@ -283,9 +283,12 @@ export class ModelDownloads {
     const writer = downloader.options.writeStream;
     const write = writer.write.bind(writer);
     let writing = 0;
+    let finishing = false;
+    const whenNoWrites: (() => void)[] = [];
+    const writesSettled = () => (writing === 0 ? Promise.resolve() : new Promise<void>((resolve) => whenNoWrites.push(resolve)));
     writer.options.retry = { retries: 2, minTimeout: 100, maxTimeout: 1_000 }; // a disk error does not heal in hours
     writer.write = async (cursor, buffer) => {
-      if (partialIsBad) return;
+      if (partialIsBad || finishing) return;
       writing++;
       try {
         await write(cursor, buffer);
@@ -294,8 +297,20 @@ export class ModelDownloads {
         failure ??= transferError(error, params, transferred, remote.size);
         void stop();
       } finally {
-        writing--;
+        if (--writing === 0) for (const resolve of whenNoWrites.splice(0)) resolve();
       }
+    };
+    // ipull keeps its progress record after the data, saved after each piece without waiting,
+    // and cuts it off when the last piece is written. A save still in flight then lands after
+    // the cut (or, after the close, in the file renamed into place), and the finished file has
+    // the record's bytes in it: a checksum mismatch, more likely the busier the disk and CPU.
+    // So the cut waits for the writes in flight, and no write starts once it has begun (every
+    // piece's data is written by then: ipull waits for those before it finishes).
+    const truncate = writer.ftruncate.bind(writer);
+    writer.ftruncate = async (size) => {
+      finishing = true;
+      await writesSettled();
+      await truncate(size);
     };
     // Closing keeps the partial file and its checkpoint; cancel deletes them through discard.
     const stop = () => {
