@@ -15,7 +15,7 @@
  * done the fastest way.
  * A second pipeline run over the unchanged folder shows what a rescan costs (it embeds nothing).
  *
- *   npm run bench:ingest -- [--model PATH] [--files N] [--threads N] [--gpu auto|off]
+ *   npm run bench:ingest -- [--model PATH] [--files N] [--threads N] [--embedding-contexts N] [--gpu auto|off]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -34,12 +34,16 @@ const { values } = parseArgs({
   options: {
     model: { type: 'string' },
     files: { type: 'string', default: '300' },
-    threads: { type: 'string', default: '1' },
+    threads: { type: 'string' },
+    'embedding-contexts': { type: 'string' },
     gpu: { type: 'string', default: 'auto' },
   },
 });
 const fileCount = Number(values.files);
-const threads = Number(values.threads);
+// The pipeline runs as Hearth does by default (embeddingParallelism.ts) unless told otherwise;
+// the raw "one context" method runs at --threads, else at one thread.
+const threads = values.threads === undefined ? undefined : Number(values.threads);
+const embeddingContexts = values['embedding-contexts'] === undefined ? undefined : Number(values['embedding-contexts']);
 const gpu = values.gpu === 'off' ? 'off' : 'auto';
 const modelPath = values.model ?? (await testModelPath('stories260K'));
 
@@ -71,7 +75,7 @@ for (let i = 0; i < fileCount; i++) {
 
 const data = tempDir('hearth-bench-ingest-data-');
 const core = createCore(
-  { dataDir: data.path, host: 'server', version: 'bench', gpu, threads, catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH, library: { watch: false } },
+  { dataDir: data.path, host: 'server', version: 'bench', gpu, threads, embeddingContexts, catalogPath: CATALOG_PATH, parseWorkerPath: PARSE_WORKER_PATH, library: { watch: false } },
   { logger: createConsoleLogger('error') },
 );
 const model = await core.models.add(modelPath);
@@ -88,6 +92,8 @@ if (done.status !== 'completed') throw new Error(`indexing ${done.status}: ${don
 const documents = core.library.documents({});
 const chunks = documents.reduce((n, d) => n + d.chunkCount, 0);
 const embedded = core.embedder.stats.embeddedTexts;
+const layout = core.embedder.layout();
+const pipelineLayout = layout ? `${layout.contexts} context${layout.contexts === 1 ? '' : 's'} × ${layout.threads} thread${layout.threads === 1 ? '' : 's'}` : 'none';
 
 started = performance.now();
 const rescan = await core.jobs.wait(core.library.requestIndex('all').id);
@@ -108,7 +114,7 @@ store.close();
 const llama = await core.runtime.llama();
 const rawModel = await llama.loadModel({ modelPath, gpuLayers: 'auto' });
 const raws: RawResult[] = [];
-for (const method of rawMethods(threads, llama.cpuMathCores)) raws.push(await embedRaw(rawModel, texts, method, info.contextSize));
+for (const method of rawMethods(threads ?? 1, llama.cpuMathCores)) raws.push(await embedRaw(rawModel, texts, method, info.contextSize));
 await rawModel.dispose();
 const best = raws.reduce((a, b) => (b.textsPerSecond > a.textsPerSecond ? b : a));
 const rawSeconds = best.seconds;
@@ -124,6 +130,7 @@ const result = {
     chunksPerSecond: chunks / pipelineSeconds,
     megabytesPerSecond: bytes / 1e6 / pipelineSeconds,
     textsEmbedded: embedded,
+    embedding: pipelineLayout,
   },
   rawEmbedding: { best: best.label, seconds: rawSeconds, textsPerSecond: best.textsPerSecond, methods: raws },
   ratio: { pipelineChunksPerSecondOverRawTextsPerSecond: chunks / pipelineSeconds / (texts.length / rawSeconds) },
@@ -137,7 +144,7 @@ data.cleanup();
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 console.log(`bench:ingest on ${result.machine.cpu} (${result.machine.cores} cores), ${result.machine.backend}`);
 console.log(`corpus: ${result.corpus.files} files, ${fmt(result.corpus.megabytes, 2)} MB, ${chunks} chunks; model ${modelPath} (${info.dimension} dims)`);
-console.log(`pipeline:      ${fmt(result.pipeline.filesPerSecond)} files/s, ${fmt(result.pipeline.chunksPerSecond)} chunks/s (${fmt(pipelineSeconds, 2)} s)`);
+console.log(`pipeline (${pipelineLayout}): ${fmt(result.pipeline.filesPerSecond)} files/s, ${fmt(result.pipeline.chunksPerSecond)} chunks/s (${fmt(pipelineSeconds, 2)} s)`);
 for (const raw of raws) console.log(`raw embedding, ${raw.label}: ${fmt(raw.textsPerSecond)} texts/s (${fmt(raw.seconds, 2)} s for the same ${texts.length} texts)`);
 console.log(`best raw: ${best.label}`);
 console.log(`ratio pipeline/best raw: ${fmt(result.ratio.pipelineChunksPerSecondOverRawTextsPerSecond, 3)}`);

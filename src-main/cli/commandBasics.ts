@@ -11,6 +11,7 @@ export interface CoreArgs {
   'models-dir'?: string[];
   gpu?: GpuSetting;
   threads?: number | undefined;
+  'embedding-contexts'?: number | undefined;
 }
 
 /** What every core a command opens is configured with, read from its options and the environment. */
@@ -19,6 +20,7 @@ export interface CommandBasics {
   extraModelDirs: string[];
   gpu: GpuSetting;
   threads: number | undefined;
+  embeddingContexts: number | undefined;
   logger: Logger;
 }
 
@@ -37,6 +39,7 @@ export function commandBasics(args: CoreArgs, ctx: CliContext, defaultLogLevel: 
     extraModelDirs: (args['models-dir'] ?? []).map((dir) => resolve(dir)),
     gpu: args.gpu ?? 'auto',
     threads: args.threads,
+    embeddingContexts: args['embedding-contexts'],
     logger: createCliLogger(level, ctx.stderr, ctx.errorLog, options),
   };
 }

@@ -21,13 +21,14 @@ export function openCore(
   library: Partial<LibraryOptions> = {},
   options: { serving?: boolean; host?: HostControl } = {},
 ): Core {
-  const { dataDir, extraModelDirs, gpu, threads, logger } = commandBasics(args, ctx, defaultLogLevel, options);
+  const { dataDir, extraModelDirs, gpu, threads, embeddingContexts, logger } = commandBasics(args, ctx, defaultLogLevel, options);
   return createCore(
     {
       dataDir,
       extraModelDirs,
       gpu,
       threads,
+      embeddingContexts,
       host: 'server',
       version: ctx.version,
       catalogPath: ctx.catalogPath,

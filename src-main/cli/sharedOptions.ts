@@ -19,6 +19,11 @@ export const modelsDirOption = {
 export const inferenceOptions = {
   gpu: choice('MODE', GPU_SETTINGS, 'auto (default), off, cuda, vulkan or metal ($HEARTH_GPU)').fromEnv('HEARTH_GPU').orElse('auto').inGroup('inference'),
   threads: integer('N', 'CPU threads for inference (default: one per physical core but one, at least 1)', { min: 1, max: 1024 }).inGroup('inference'),
+  'embedding-contexts': integer(
+    'N',
+    'Texts embedded at once when indexing, one embedding context each (default: one per physical core, at most 4, one thread each, as many as fit the memory; with --threads, at most that many)',
+    { min: 1, max: 64 },
+  ).inGroup('inference'),
 } as const;
 
 /** What every command that opens the library takes (and has always accepted). */

@@ -52,6 +52,8 @@ export interface CoreConfig {
   gpu?: GpuSetting;
   /** CPU threads for inference; unset uses one per physical core but one (common/threads.ts). */
   threads?: number;
+  /** Embedding contexts at once (texts embedded in parallel); unset chooses (library/embeddingParallelism.ts). */
+  embeddingContexts?: number;
   host: AppHost;
   version: string;
   /** better_sqlite3.node for the running ABI (the desktop app's Electron build). */
@@ -158,7 +160,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const hashes = new ModelFileHashes(new FileHashRepository(db));
   const downloads = new ModelDownloads({ jobs, library: models, modelsDir: layout.models, tempDir: layout.downloads, logger, resolve, hashes });
   const runner = new ModelRunner({ runtime, models, settings, fit, resolve });
-  const embedder = new Embedder(() => runtime.llama(), runtime, logger, config.threads ?? null);
+  const embedder = new Embedder(() => runtime.llama(), runtime, logger, config.threads ?? null, config.embeddingContexts ?? null);
   const parser = new DocumentParser({ workerPath: config.parseWorkerPath, ocr: () => settings.get().ocr, ...config.parser });
   let storePromise: Promise<ChunkStore> | null = null;
   const dialogs = ports.dialogs ?? new NoDialogs();

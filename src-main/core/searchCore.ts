@@ -15,8 +15,10 @@ export interface SearchCoreConfig extends DataDirConfig {
   /** Extra folders whose *.gguf files count as models, besides dataDir/models. */
   extraModelDirs?: string[];
   gpu?: GpuSetting;
-  /** CPU threads for the query's embedding; unset uses one per physical core. */
+  /** CPU threads embedding may use (library/embeddingParallelism.ts); unset: one per context. */
   threads?: number;
+  /** Embedding contexts (a search embeds one query: it opens one). */
+  embeddingContexts?: number;
 }
 
 /** What a one-shot search needs of the core: collections by name and the search itself. */
@@ -39,7 +41,7 @@ export function openSearchCore(config: SearchCoreConfig, logger: Logger): Search
   try {
     const runtime = new LlamaRuntime(config.gpu ?? 'auto', config.threads ?? null, logger, () => undefined);
     const models = new ModelLibrary(new ModelRepository(db), () => runtime.llama(), [layout.models, ...(config.extraModelDirs ?? [])], logger);
-    const embedder = new Embedder(() => runtime.llama(), runtime, logger, config.threads ?? null);
+    const embedder = new Embedder(() => runtime.llama(), runtime, logger, config.threads ?? null, config.embeddingContexts ?? null);
     const repo = new LibraryRepository(db, Date.now, logger);
     let storePromise: Promise<ChunkStore> | null = null;
     const finder = new LibrarySearch({

@@ -64,22 +64,47 @@ export async function embedPending(context: EmbedPendingContext): Promise<boolea
       if (known.has(hash)) give(hash);
       else todo.push(hash);
     }
-    for (let i = 0; i < todo.length; i += SLICE) {
-      signal.throwIfAborted();
-      const slice = todo.slice(i, i + SLICE);
-      context.onProgress(done, total, byHash.get(slice[0]!)![0]!.path);
-      const vectors = await context.embedder.embed(
+    // The next slice is handed to the embedder while this one finishes, so no context waits at
+    // the end of a slice for the last text of another context, nor while a commit is written.
+    const slices: string[][] = [];
+    for (let i = 0; i < todo.length; i += SLICE) slices.push(todo.slice(i, i + SLICE));
+    const start = (slice: string[]) => {
+      const vectors = context.embedder.embed(
         context.modelRow,
         slice.map((hash) => inputs.get(hash)!),
         { signal, background: true, role: 'document' },
       );
-      slice.forEach((hash, j) => {
+      // Awaited below, or settled before leaving when something stops the run first.
+      vectors.catch(() => undefined);
+      return { slice, vectors };
+    };
+    const finish = async (item: ReturnType<typeof start>) => {
+      const vectors = await item.vectors;
+      item.slice.forEach((hash, j) => {
         known.set(hash, vectors[j]!);
         give(hash);
       });
+    };
+    let ahead = slices[0] ? start(slices[0]) : null;
+    for (let k = 0; ahead; k++) {
+      const current = ahead;
+      context.onProgress(done, total, byHash.get(current.slice[0]!)![0]!.path);
+      ahead = slices[k + 1] ? start(slices[k + 1]!) : null;
+      try {
+        signal.throwIfAborted();
+        await finish(current);
+      } catch (error) {
+        await ahead?.vectors.catch(() => undefined);
+        throw error;
+      }
       if (performance.now() - lastCommit >= commitEveryMs) {
+        if (context.shouldYield()) {
+          // New files wait to be read: the slice under way is kept too, then the run yields.
+          if (ahead) await finish(ahead);
+          await commit();
+          return false;
+        }
         await commit();
-        if (context.shouldYield()) return false;
       }
     }
     // A group done is committed at once: its documents are fully searchable by meaning now.
