@@ -1,8 +1,14 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { getLlama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../src-main/core/createCore';
+import { indexKey } from '../../src-main/core/library/documentLibrary';
 import { embeddingRules, embeddingText } from '../../src-main/core/library/embeddingRules';
+import { ChunkStore } from '../../src-main/core/search/chunkStore';
 import type { ModelRow } from '../../src-main/core/storage/modelRepository';
+import { createLibraryCore, indexPath } from '../support/libraryCore';
+import { tempDir } from '../support/tempDir';
 import { createTestCore } from '../support/testCore';
 import { testModelPath, type TestModelName } from '../support/testModels';
 
@@ -102,5 +108,51 @@ describe('parallel embedding contexts', () => {
     // A search after the unload loads one context again, as a one-shot search does.
     await embedder.embed(stories, ['lantern'], { role: 'query' });
     expect(embedder.openContexts()).toHaveLength(1);
+  });
+});
+
+describe('indexing on parallel contexts', () => {
+  /** Every chunk's vector by its text hash, after indexing the folder with this many contexts. */
+  async function indexWith(folder: string, embeddingContexts: number): Promise<{ vectors: Map<string, Float32Array>; contexts: number }> {
+    const { core, dataDir, model, cleanup } = await createLibraryCore({ threads: undefined, embeddingContexts });
+    try {
+      await indexPath(core, folder);
+      const contexts = core.embedder.layout()?.contexts ?? 0;
+      const store = await ChunkStore.open(join(dataDir, 'index'));
+      try {
+        const key = indexKey(model.id, 64);
+        const rows = (await Promise.all(core.library.documents({}).map((d) => store.docChunks(key, d.id)))).flat();
+        expect(rows.length).toBeGreaterThan(20);
+        const vectors = await store.vectorsByTextHash(key, rows.map((r) => r.textHash));
+        expect(vectors.size).toBe(new Set(rows.map((r) => r.textHash)).size);
+        return { vectors, contexts };
+      } finally {
+        store.close();
+      }
+    } finally {
+      await cleanup();
+    }
+  }
+
+  it('stores the vectors one context stores, every chunk with its own', async () => {
+    const docs = tempDir('hearth-embed-contexts-');
+    try {
+      for (let i = 0; i < 8; i++) {
+        mkdirSync(join(docs.path, `f${i % 3}`), { recursive: true });
+        const body = Array.from({ length: 3 + (i % 4) }, (_, p) => `## Part ${p}\n\n${TEXTS[(i + p) % TEXTS.length]!}`).join('\n\n');
+        writeFileSync(join(docs.path, `f${i % 3}`, `note-${i}.md`), `# Note ${i}\n\n${body}\n`);
+      }
+      const one = await indexWith(docs.path, 1);
+      const two = await indexWith(docs.path, 2);
+      expect(one.contexts).toBe(1);
+      expect(two.contexts).toBe(2);
+      expect([...two.vectors.keys()].sort()).toEqual([...one.vectors.keys()].sort());
+      for (const [hash, vector] of one.vectors) {
+        const other = two.vectors.get(hash)!;
+        for (let j = 0; j < vector.length; j++) expect(Math.abs(vector[j]! - other[j]!)).toBeLessThan(1e-5);
+      }
+    } finally {
+      docs.cleanup();
+    }
   });
 });
