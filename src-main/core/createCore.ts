@@ -18,7 +18,8 @@ import { DocumentLibrary, type LibraryOptions } from './library/documentLibrary'
 import { Embedder } from './library/embedder';
 import { EmbeddingService } from './library/embeddingService';
 import { DocumentParser, type DocumentParserOptions } from './library/parse/documentParser';
-import { ChunkStore } from './search/chunkStore';
+import type { ChunkStore } from './search/chunkStore';
+import { openChunkStore } from './search/openChunkStore';
 import { LibraryRepository } from './storage/libraryRepository';
 import { ModelCatalog } from './models/catalog';
 import { NetworkLedger } from './network/networkLedger';
@@ -170,7 +171,7 @@ export function createCore(config: CoreConfig, ports: CorePorts = {}): Core {
   const libraryRepo = new LibraryRepository(db, Date.now, logger);
   const library = new DocumentLibrary({
     repo: libraryRepo,
-    store: () => (storePromise ??= ChunkStore.open(layout.index)),
+    store: () => (storePromise ??= openChunkStore(layout.index)),
     parser,
     embedder,
     models,

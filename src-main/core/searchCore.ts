@@ -7,7 +7,8 @@ import { LibrarySearch, type SearchInput } from './library/librarySearch';
 import { DEFAULT_LIBRARY_OPTIONS } from './library/libraryOptions';
 import { ModelLibrary } from './models/modelLibrary';
 import { openDataDir, type DataDirConfig } from './openDataDir';
-import { ChunkStore } from './search/chunkStore';
+import type { ChunkStore } from './search/chunkStore';
+import { openChunkStore } from './search/openChunkStore';
 import { LibraryRepository } from './storage/libraryRepository';
 import { ModelRepository } from './storage/modelRepository';
 
@@ -46,7 +47,7 @@ export function openSearchCore(config: SearchCoreConfig, logger: Logger): Search
     let storePromise: Promise<ChunkStore> | null = null;
     const finder = new LibrarySearch({
       repo,
-      store: () => (storePromise ??= ChunkStore.open(layout.index)),
+      store: () => (storePromise ??= openChunkStore(layout.index)),
       embedder,
       models,
       options: { minSimilarity: DEFAULT_LIBRARY_OPTIONS.minSimilarity },

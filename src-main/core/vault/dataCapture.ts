@@ -1,4 +1,3 @@
-import { connect } from '@lancedb/lancedb';
 import BetterSqlite3 from 'better-sqlite3';
 import { copyFile, link, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
@@ -196,6 +195,8 @@ export function countSqliteRows(db: BetterSqlite3.Database): Record<string, numb
 
 export async function countLanceRows(dir: string): Promise<Record<string, number>> {
   if (!(await exists(dir))) return {};
+  // Loaded here, when there is an index to count: a data directory without one never loads LanceDB.
+  const { connect } = await import('@lancedb/lancedb');
   const db = await connect(dir);
   try {
     const counts: Record<string, number> = {};

@@ -72,6 +72,8 @@ export async function readFileInto(
     const hash = createHash('sha256');
     let pos = 0;
     let chunkedBytes = 0;
+    // One buffer for every previous chunk read back: take() is done with a chunk before the next is read.
+    const scratch = { bytes: new Uint8Array(0) };
     // The previous chunk expected next, while the bytes follow the previous file's.
     let expected: number | null = guide.chunks.length > 0 ? 0 : null;
     const take = async (chunk: Uint8Array, id: string) => {
@@ -85,7 +87,7 @@ export async function readFileInto(
       const known = expected === null ? undefined : guide.chunks[expected];
       // The last previous chunk was cut by the end of that file, not by the chunker: it matches only at the end.
       if (known && (expected! < guide.chunks.length - 1 || pos + known.size === size)) {
-        const bytes = await readAt(handle, pos, known.size);
+        const bytes = await readAt(handle, pos, known.size, scratch);
         if (bytes !== null && ctx.sealer.id(bytes) === known.id) {
           await take(bytes, known.id);
           expected!++;
@@ -144,9 +146,14 @@ async function* readFrom(handle: FileHandle, position: number, signal?: AbortSig
   }
 }
 
-/** Exactly `length` bytes at `position`, or null when the file ends sooner. */
-async function readAt(handle: FileHandle, position: number, length: number): Promise<Uint8Array | null> {
-  const bytes = new Uint8Array(length);
+/**
+ * Exactly `length` bytes at `position` (a view of `scratch.bytes`, which grows as needed, valid
+ * until the next read), or null when the file ends sooner. A changed model is read back this
+ * way chunk by chunk: a fresh buffer per chunk was hundreds of megabytes for the collector.
+ */
+async function readAt(handle: FileHandle, position: number, length: number, scratch: { bytes: Uint8Array }): Promise<Uint8Array | null> {
+  if (scratch.bytes.length < length) scratch.bytes = new Uint8Array(Math.max(length, scratch.bytes.length * 2));
+  const bytes = scratch.bytes.subarray(0, length);
   let got = 0;
   while (got < length) {
     const { bytesRead } = await handle.read(bytes, got, length - got, position + got);
