@@ -7,7 +7,7 @@ import { LanHosts } from './api/lanAccess';
 import { HearthError } from '../core/common/hearthError';
 import { backendLine } from './format';
 import { openCore } from './openCore';
-import { isPortInUse, startServer, type HearthServer } from './server';
+import type { HearthServer } from './server';
 import { chooseServerIdentity, writeServerIdentity, type ServerIdentity } from './serverIdentity';
 import type { CliContext } from './cliContext';
 import type { Core } from '../core/createCore';
@@ -122,6 +122,8 @@ async function serveCore(core: Core, options: ServeOptions, ctx: CliContext): Pr
     ? { ...keep, portRemembered: false, problem: null }
     : await chooseServerIdentity(core.secrets, { port: options.port, renewToken: options.renewToken });
   if (identity.problem) ctx.stderr(`WARNING: ${identity.problem}; using a new token for this start.\n`);
+  // The HTTP and WebSocket server (ws) loads here: the other commands never pay for it.
+  const { isPortInUse, startServer } = await import('./server');
   const server = await startServer(core, { port: identity.port, token: identity.token, rendererDir, lan }).catch((error: unknown) => {
     // The remembered port is taken (another program got it meanwhile): a free one this time,
     // and the remembered one is tried again next start.

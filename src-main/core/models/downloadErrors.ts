@@ -1,8 +1,8 @@
-import { InvalidContentLengthError, StatusCodeError } from 'ipull';
 import { formatBytes } from '#contract/format';
 import { isDiskFull } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import { httpError } from '../common/httpErrors';
+import { ipullIfLoaded } from './ipullModule';
 
 /** What a download's errors name: the file and where it comes from. */
 export interface DownloadTarget {
@@ -37,14 +37,15 @@ export function downloadHttpError(response: { status: number; statusText?: strin
 export function transferError(error: unknown, target: DownloadTarget, transferred: number, total: number | null): HearthError {
   if (error instanceof HearthError) return error;
   const at = total ? `${formatBytes(transferred)} of ${formatBytes(total)}` : formatBytes(transferred);
-  if (error instanceof StatusCodeError) {
+  const ipull = ipullIfLoaded();
+  if (ipull && error instanceof ipull.StatusCodeError) {
     // A range past the end of what the server holds: it has less than it announced.
     if (error.statusCode === 416) {
       return new HearthError('DOWNLOAD_INCOMPLETE', `The server could not send the rest of ${target.fileName} (HTTP 416 at ${at}): the file there is shorter than announced.`);
     }
     return downloadHttpError({ status: error.statusCode }, target.url);
   }
-  if (error instanceof InvalidContentLengthError) {
+  if (ipull && error instanceof ipull.InvalidContentLengthError) {
     return new HearthError('DOWNLOAD_INCOMPLETE', `The server sent a different amount of ${target.fileName} than announced (at ${at}): the file there is truncated or changing. Try again later.`);
   }
   if (isDiskFull(error)) {

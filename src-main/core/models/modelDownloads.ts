@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { downloadFile } from 'ipull';
 import { z } from 'zod';
 import type { JobInfo, JobStatus, ModelInfo, ModelSource } from '#contract/dto';
 import { formatBytes } from '#contract/format';
@@ -14,6 +13,7 @@ import { allocatedBytes, freeDiskBytes } from './diskSpace';
 import { findDownloaded, placeDownload, verifyDownload } from './downloadedFile';
 import type { ModelFileHashes } from './modelFileHashes';
 import { describeError, transferError } from './downloadErrors';
+import { ipullModule } from './ipullModule';
 import { probeDownload, type RemoteFile } from './downloadProbe';
 import { RateMeter } from './rateMeter';
 import { normalizeResolved, resolveUrlSource, type ResolvedSource } from './resolveSource';
@@ -241,6 +241,7 @@ export class ModelDownloads {
   ): Promise<void> {
     const { signal } = context;
     signal.throwIfAborted();
+    const { downloadFile } = await ipullModule();
     const downloader = await downloadFile({
       url: params.url,
       savePath: temp.done,
