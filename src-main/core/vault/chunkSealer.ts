@@ -1,5 +1,5 @@
 import { CID } from 'multiformats/cid';
-import { sealChunk } from './blockCipher';
+import { sealChunk, sealedChunkLength } from './blockCipher';
 import type { CachedChunk } from './filesCache';
 import type { LocalBlockStore } from './localBlockStore';
 import { rawBlock } from './snapshotFormat';
@@ -30,6 +30,8 @@ export class ChunkSealer {
   private readonly sealedNow = new Map<string, Omit<KnownChunk, 'id'>>();
   private readonly present = new Map<string, Promise<boolean>>();
   private readonly writes = new WriteQueue(8);
+  /** Chunks and packs are sealed into this one buffer: the block store has written a block out when its put returns. */
+  private scratch = new Uint8Array(0);
 
   constructor(
     private readonly deps: { repo: VaultRepository; blocks: LocalBlockStore },
@@ -68,7 +70,7 @@ export class ChunkSealer {
   async chunk(plaintext: Uint8Array, id = this.id(plaintext)): Promise<ChunkRef> {
     const existing = await this.reference(id, plaintext.length);
     if (existing) return existing;
-    const block = await rawBlock(sealChunk(this.dataKey, plaintext));
+    const block = await rawBlock(sealChunk(this.dataKey, plaintext, this.scratchFor(plaintext.length)));
     await this.writes.add(this.put(block, true));
     const known = { blockCid: block.cid.toString(), sealedSize: block.bytes.length };
     this.sealedNow.set(id, known);
@@ -91,7 +93,7 @@ export class ChunkSealer {
       placed.push({ id: piece.id, offset, size: piece.bytes.length });
       offset += piece.bytes.length;
     }
-    const block = await rawBlock(sealChunk(this.dataKey, plaintext));
+    const block = await rawBlock(sealChunk(this.dataKey, plaintext, this.scratchFor(plaintext.length)));
     await this.writes.add(this.put(block, true));
     const blockCid = block.cid.toString();
     const sealedSize = block.bytes.length;
@@ -126,6 +128,13 @@ export class ChunkSealer {
   async rollback(): Promise<void> {
     await this.writes.drain().catch(() => undefined);
     await this.deps.blocks.delete(this.added).catch(() => undefined);
+  }
+
+  /** The scratch buffer, grown to hold a sealed chunk of `plaintextLength` bytes. */
+  private scratchFor(plaintextLength: number): Uint8Array {
+    const needed = sealedChunkLength(plaintextLength);
+    if (this.scratch.length < needed) this.scratch = new Uint8Array(needed);
+    return this.scratch;
   }
 
   private use(cid: string, sealedSize: number): void {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, fsync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, fsync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { CID } from 'multiformats/cid';
 import { isDiskFull } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../storage/privateDataDir';
 import { syncDirectory } from './carFile';
 import type { Block, BlockFetcher } from './types';
 
@@ -85,22 +86,25 @@ export class LocalBlockStore implements BlockFetcher {
    * each takes microseconds, while a round trip through the thread pool costs more than the
    * call itself, thousands of times per snapshot. Only the flush (fsync), which waits on the
    * disk, goes to the thread pool, so the next blocks are sealed while it waits.
+   *
+   * Everything before the flush runs within the call: `block.bytes` are written out before put
+   * returns its promise, so a caller may seal the next block into the same buffer at once.
    */
   async put(block: Block, fresh = false): Promise<boolean> {
     const cid = block.cid.toString();
     const path = this.pathOf(cid);
     if (!fresh && this.hasSync(cid)) return false;
     const fanOut = join(this.dir, cid.slice(-2));
-    if (!this.madeDirs.has(fanOut)) await this.makeFanOut(fanOut);
+    if (!this.madeDirs.has(fanOut)) this.makeFanOut(fanOut);
     const temp = `${path}.${randomUUID()}.tmp`;
     let fd: number;
     try {
-      fd = openSync(temp, 'wx');
+      fd = openSync(temp, 'wx', PRIVATE_FILE_MODE);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       // The folder was deleted under the running app since this store made it.
-      await this.makeFanOut(fanOut);
-      fd = openSync(temp, 'wx');
+      this.makeFanOut(fanOut);
+      fd = openSync(temp, 'wx', PRIVATE_FILE_MODE);
     }
     try {
       for (let done = 0; done < block.bytes.length; ) done += writeSync(fd, block.bytes, done, block.bytes.length - done);
@@ -119,9 +123,11 @@ export class LocalBlockStore implements BlockFetcher {
     return true;
   }
 
-  private async makeFanOut(fanOut: string): Promise<void> {
+  /** Synchronous like the other small calls of put (at most 256 folders per store). */
+  private makeFanOut(fanOut: string): void {
     // A new fan-out folder is an entry in the store's folder: that needs flushing too.
-    if ((await mkdir(fanOut, { recursive: true })) !== undefined) this.unsynced.add(this.dir);
+    // Folders 0700 and files 0600 from the start: the data directory's privacy pass after the job then has nothing to chmod.
+    if (mkdirSync(fanOut, { recursive: true, mode: PRIVATE_DIR_MODE }) !== undefined) this.unsynced.add(this.dir);
     this.madeDirs.add(fanOut);
   }
 

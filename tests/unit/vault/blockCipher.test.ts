@@ -8,6 +8,7 @@ import {
   openPointerBytes,
   padmeLength,
   sealChunk,
+  sealedChunkLength,
   sealManifestBytes,
   sealPointerBytes,
   unwrapDataKey,
@@ -71,6 +72,26 @@ describe('sealChunk / openChunk', () => {
       expect(sealed[0]).toBe(1);
       expect(Buffer.from(openChunk(key, sealed, LABEL)).equals(Buffer.from(plaintext))).toBe(true);
     }
+  });
+
+  it('seals into a caller\'s buffer when it is large enough (a view of it), else into a new one', () => {
+    const key = newDataKey();
+    const plaintext = bytes(70_000);
+    expect(sealedChunkLength(plaintext.length)).toBe(sealChunk(key, plaintext).length);
+    const scratch = new Uint8Array(sealedChunkLength(plaintext.length) + 100).fill(0xee);
+    const sealed = sealChunk(key, plaintext, scratch);
+    expect(sealed.buffer).toBe(scratch.buffer);
+    expect(sealed.length).toBe(sealedChunkLength(plaintext.length));
+    expect(Buffer.from(openChunk(key, sealed, LABEL)).equals(Buffer.from(plaintext))).toBe(true);
+    // Sealing again into the same buffer replaces the bytes: a fresh nonce, and it still opens.
+    const first = sealed.slice();
+    const again = sealChunk(key, plaintext, scratch);
+    expect(Buffer.from(again).equals(Buffer.from(first))).toBe(false);
+    expect(Buffer.from(openChunk(key, again, LABEL)).equals(Buffer.from(plaintext))).toBe(true);
+    const small = new Uint8Array(10);
+    const fresh = sealChunk(key, plaintext, small);
+    expect(fresh.buffer).not.toBe(small.buffer);
+    expect(Buffer.from(openChunk(key, fresh, LABEL)).equals(Buffer.from(plaintext))).toBe(true);
   });
 
   it('uses a fresh nonce and key each time', () => {
