@@ -22,7 +22,8 @@ interface PendingEvent {
  *   setImmediate once a token is handled, and a setImmediate queued in turn by a setImmediate
  *   runs after it, so the write overlaps the decode instead of preceding it;
  * - at most once per window (SSE_WINDOW_MS): the first event after a pause goes out at once
- *   (the next turn), the rest of a fast burst is written when the window ends;
+ *   (the next turn), the rest of a fast burst is written when the window ends (after the
+ *   queued work as well);
  * - `end` writes what waits at once, so the last token is never held back.
  * The client sees the same events, each its own `data:` event, in the same order.
  */
@@ -52,7 +53,7 @@ export class SseStream {
     this.burst = true;
     if (this.scheduled || this.timer) return;
     if (this.gate.ready()) this.afterQueuedWork();
-    else this.timer = setTimeout(this.flush, this.gate.remainingMs());
+    else this.timer = setTimeout(this.windowEnded, this.gate.remainingMs());
   }
 
   /**
@@ -80,6 +81,12 @@ export class SseStream {
     this.pending.push({ data, event });
     return true;
   }
+
+  /** The window's end writes after the queued work too: a decode that just ended is dispatched first. */
+  private readonly windowEnded = (): void => {
+    this.timer = null;
+    this.afterQueuedWork();
+  };
 
   private afterQueuedWork(): void {
     this.scheduled = true;
