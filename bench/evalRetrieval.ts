@@ -165,6 +165,8 @@ interface Measured {
   top10Differs: number;
   calibration?: ChannelCalibration;
   calibrationSeconds?: number;
+  /** Search time per query (rows of the final hits included), full-text mode only. */
+  msPerQuery?: Record<string, number>;
 }
 
 /** Every channel: BM25, vector, hybrid with the calibrated weight and with equal weights. */
@@ -181,16 +183,26 @@ async function allChannels(store: ChunkStore, row: ReturnType<typeof core.models
   log(`${row.name}: vector weight ${calibration.vectorWeight} (BM25 MRR ${calibration.bm25Mrr.toFixed(3)}, vector MRR ${calibration.vectorMrr.toFixed(3)}), bar ${calibration.similarityThreshold}`);
 
   const queryVectors = await core.embedder.embed(row, set.queries.map((q) => q.text), { role: 'query' });
-  const rankings: Record<string, string[][]> = { bm25: [], vector: [], hybrid: [], hybridEqual: [] };
+  // bm25Passages, hybridPassages: passages ranked alone, without their documents' evidence (before it).
+  const rankings: Record<string, string[][]> = { bm25: [], bm25Passages: [], vector: [], hybrid: [], hybridPassages: [], hybridEqual: [] };
   let top10Differs = 0;
   for (const [i, q] of set.queries.entries()) {
-    const run = async (mode: HybridQuery['mode'], limit: number, vectorWeight?: number) =>
+    const run = async (mode: HybridQuery['mode'], limit: number, vectorWeight?: number, documentWeight?: number) =>
       docRanking(
-        (await hybridSearch(store, TABLE, { text: q.text, vector: queryVectors[i]!, limit, mode, ...(vectorWeight === undefined ? {} : { vectorWeight }) })).map(
-          (h) => h.row.docId,
-        ),
+        (
+          await hybridSearch(store, TABLE, {
+            text: q.text,
+            vector: queryVectors[i]!,
+            limit,
+            mode,
+            ...(vectorWeight === undefined ? {} : { vectorWeight }),
+            ...(documentWeight === undefined ? {} : { documentWeight }),
+          })
+        ).map((h) => h.row.docId),
       );
     rankings.bm25!.push(await run('bm25', 100));
+    rankings.bm25Passages!.push(await run('bm25', 100, undefined, 0));
+    rankings.hybridPassages!.push(await run('hybrid', 100, calibration.vectorWeight, 0));
     rankings.vector!.push(await run('vector', 100));
     const hybrid = await run('hybrid', 100, calibration.vectorWeight);
     rankings.hybrid!.push(hybrid);
@@ -203,16 +215,25 @@ async function allChannels(store: ChunkStore, row: ReturnType<typeof core.models
 
 /** The full-text channel alone (a full-text-only index: no vectors to search). */
 async function fullTextChannel(store: ChunkStore): Promise<Measured> {
-  const rankings: Record<string, string[][]> = { bm25: [] };
+  const rankings: Record<string, string[][]> = { bm25: [], bm25Passages: [] };
   let top10Differs = 0;
+  let bm25Ms = 0;
+  let passagesMs = 0;
   for (const q of set.queries) {
-    const run = async (limit: number) => docRanking((await hybridSearch(store, TABLE, { text: q.text, vector: null, limit, mode: 'bm25' })).map((h) => h.row.docId));
+    const run = async (limit: number, documentWeight?: number) =>
+      docRanking((await hybridSearch(store, TABLE, { text: q.text, vector: null, limit, mode: 'bm25', ...(documentWeight === undefined ? {} : { documentWeight }) })).map((h) => h.row.docId));
+    let started = performance.now();
     const bm25 = await run(100);
+    bm25Ms += performance.now() - started;
     rankings.bm25!.push(bm25);
+    started = performance.now();
+    rankings.bm25Passages!.push(await run(100, 0));
+    passagesMs += performance.now() - started;
     const top10 = await run(10);
     if (top10.join() !== bm25.slice(0, top10.length).join()) top10Differs++;
   }
-  return { scores: scoreAll(rankings), top10Differs };
+  const perQuery = (ms: number) => Number((ms / set.queries.length).toFixed(1));
+  return { scores: scoreAll(rankings), top10Differs, msPerQuery: { bm25: perQuery(bm25Ms), bm25Passages: perQuery(passagesMs) } };
 }
 
 function scoreAll(rankings: Record<string, string[][]>): Record<string, ChannelScores> {

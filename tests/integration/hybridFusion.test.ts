@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { arrow } from '../../src-main/core/search/arrow';
 import { ChunkStore, chunkSchema, type ChunkRow, type TableSpec } from '../../src-main/core/search/chunkStore';
 import { SEARCH_TEXT, searchText } from '../../src-main/core/search/chunkSchema';
+import { DOCUMENT_EVIDENCE_WEIGHT, queryWords } from '../../src-main/core/search/documentEvidence';
 import { CANDIDATE_POOL, hybridSearch } from '../../src-main/core/search/hybridSearch';
 import { tempDir } from '../support/tempDir';
 
@@ -161,5 +162,81 @@ describe('titles and file names in every passage', () => {
     db.close();
     const hits = await store.searchText(legacy, 'ferry', { limit: 5 });
     expect(hits.map((h) => h.row.id)).toEqual(['old:0']);
+  });
+});
+
+describe('document evidence in the full-text channel', () => {
+  /** A document whose query words are spread over short passages, one holding two of them in one passage, and others. */
+  async function library(): Promise<ChunkRow[]> {
+    const spread = ['copper kettle on the stove', 'a lantern by the door', 'the meadow behind the barn', 'nothing here but rain'].map((text, i) =>
+      row('spread', i, text, { path: '/notes/spread.md' }),
+    );
+    const pair = [row('pair', 0, 'copper lantern on the shelf', { path: '/notes/pair.md' }), row('pair', 1, 'rain on the roof', { path: '/notes/pair.md' })];
+    const other = [0, 1].map((i) => row(`other${i}`, 0, `a kettle, a lantern ${i === 0 ? 'and a barn' : 'at sea'}`, { collectionId: 'c2', path: `/notes/other${i}.md` }));
+    const filler = Array.from({ length: 20 }, (_, i) => row(`filler${i}`, 0, `rain falls on the quiet town, day ${i}`, { path: `/notes/filler${i}.md` }));
+    const rows = [...spread, ...pair, ...other, ...filler];
+    await store.replaceDocuments(TABLE, [...new Set(rows.map((r) => r.docId))], rows);
+    return rows;
+  }
+
+  it("lifts each document's best passage by its document's score: per query word, its best passage for that word", async () => {
+    await library();
+    const query = 'copper lantern meadow, copper!';
+    const words = ['copper', 'lantern', 'meadow'];
+    expect(queryWords(query)).toEqual(words);
+    // The reference, from the store's own BM25: the pool for the distinct words, then one search per word.
+    const own = await store.rankTextPassages(TABLE, words.join(' '), { limit: 100 });
+    const perWord = await Promise.all(words.map((word) => store.rankTextPassages(TABLE, word, { limit: 100 })));
+    const documentScore = (docId: string) => perWord.reduce((sum, hits) => sum + Math.max(0, ...hits.filter((h) => h.docId === docId).map((h) => h.score)), 0);
+    const weight = 3;
+    const expected = own.map((hit) => {
+      const best = own.find((h) => h.docId === hit.docId)!;
+      return { id: hit.id, score: best === hit ? hit.score + weight * documentScore(hit.docId) : hit.score };
+    });
+    const hits = await hybridSearch(store, TABLE, { text: query, vector: null, limit: 100, mode: 'bm25', documentWeight: weight });
+    expect(hits.map((h) => h.row.id)).toEqual([...expected].sort((a, b) => b.score - a.score).map((h) => h.id));
+    // The passage's own BM25 is what a hit reports; the ranks are the document-aware ones.
+    for (const hit of hits) expect(hit.bm25Score).toBe(own.find((h) => h.id === hit.row.id)!.score);
+    expect(hits.map((h) => h.bm25Rank)).toEqual(hits.map((_, i) => i + 1));
+
+    // Alone, the passage with two of the words wins; with its document's evidence, the document
+    // that holds all three (one per passage) does, as whole-document BM25 would rank them.
+    const alone = await hybridSearch(store, TABLE, { text: query, vector: null, limit: 100, mode: 'bm25', documentWeight: 0 });
+    expect(alone.map((h) => h.row.id)).toEqual((await store.rankTextPassages(TABLE, query, { limit: 100 })).map((h) => h.id));
+    expect(alone[0]!.row.id).toBe('pair:0');
+    expect(hits[0]!.row.docId).toBe('spread');
+    const byDefault = await hybridSearch(store, TABLE, { text: query, vector: null, limit: 100, mode: 'bm25' });
+    expect(byDefault[0]!.row.docId).toBe('spread');
+    expect(DOCUMENT_EVIDENCE_WEIGHT).toBe(1);
+    await expect(hybridSearch(store, TABLE, { text: query, vector: null, limit: 5, mode: 'bm25', documentWeight: -1 })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+
+  it('keeps the best passage first among its document, so a citation points at it', async () => {
+    await library();
+    for (const query of ['copper lantern meadow', 'kettle lantern barn', 'rain meadow']) {
+      const own = await store.rankTextPassages(TABLE, query, { limit: 100 });
+      const hits = await hybridSearch(store, TABLE, { text: query, vector: null, limit: 100, mode: 'bm25' });
+      for (const docId of new Set(own.map((h) => h.docId))) {
+        const mine = (list: { docId: string; id: string }[]) => list.filter((h) => h.docId === docId).map((h) => h.id);
+        expect(mine(hits.map((h) => ({ docId: h.row.docId, id: h.row.id }))), `${query}: ${docId}`).toEqual(mine(own));
+      }
+    }
+  });
+
+  it('takes evidence only from documents within the filter and keeps the top 10 whatever the limit', async () => {
+    await library();
+    const c2 = await hybridSearch(store, TABLE, { text: 'kettle lantern barn', vector: null, limit: 10, mode: 'bm25', filter: { collectionIds: ['c2'] } });
+    expect(c2.map((h) => h.row.id)).toEqual(['other0:0', 'other1:0']);
+    const all = await hybridSearch(store, TABLE, { text: 'kettle lantern barn', vector: null, limit: 10, mode: 'bm25' });
+    expect(all.map((h) => h.row.docId)).toContain('spread');
+    // Many documents of several passages each: the document-aware top 10 does not move with the limit.
+    const rows = Array.from({ length: 120 }, (_, d) => [0, 1, 2].map((i) => row(`m${d}`, i, `ferry ${sentence()}`))).flat();
+    await store.replaceDocuments(TABLE, [...new Set(rows.map((r) => r.docId))], rows);
+    const top = async (limit: number) => (await hybridSearch(store, TABLE, { text: 'ferry harbour timetable', vector: null, limit, mode: 'bm25' })).map((h) => h.row.id);
+    const ten = await top(10);
+    for (const limit of [11, 37, 100]) expect((await top(limit)).slice(0, 10), `limit ${limit}`).toEqual(ten);
+    // (and the evidence did reorder the pool: documents' best passages first)
+    const alone = (await hybridSearch(store, TABLE, { text: 'ferry harbour timetable', vector: null, limit: 100, mode: 'bm25', documentWeight: 0 })).map((h) => h.row.id);
+    expect(await top(100)).not.toEqual(alone);
   });
 });

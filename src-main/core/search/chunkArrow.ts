@@ -21,6 +21,11 @@ export interface ChunkScore {
   score: number;
 }
 
+/** A full-text hit with its document, for document-aware scoring (documentEvidence.ts). */
+export interface PassageScore extends ChunkScore {
+  docId: string;
+}
+
 /** Rows to one Arrow batch in the table's exact schema; the vectors are copied into one buffer, not boxed. */
 export function toArrow(rows: readonly ChunkRow[], dimension: number): ArrowTable {
   const fields = chunkFields(dimension);
@@ -102,4 +107,12 @@ export function scored(table: ArrowTable, scores: number[]): ChunkScore[] {
   if (table.numRows === 0) return [];
   const ids = column(table, 'id');
   return scores.map((score, i) => ({ id: String(ids.get(i)), score })).sort(compareScored);
+}
+
+/** `scored` with each hit's document id (the query selected `doc_id`). */
+export function scoredPassages(table: ArrowTable, scores: number[]): PassageScore[] {
+  if (table.numRows === 0) return [];
+  const ids = column(table, 'id');
+  const docIds = column(table, 'doc_id');
+  return scores.map((score, i) => ({ id: String(ids.get(i)), docId: String(docIds.get(i)), score })).sort(compareScored);
 }

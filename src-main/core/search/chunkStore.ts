@@ -5,14 +5,14 @@ import { KeyedSequencer } from '../common/async';
 import { HearthError } from '../common/hearthError';
 import { lanceWriteError } from './lanceErrors';
 import { arrow, type ArrowTable } from './arrow';
-import { byScore, column, readNumbers, readRecords, scored, toArrow, type ChunkHit, type ChunkScore } from './chunkArrow';
+import { byScore, column, readNumbers, readRecords, scored, scoredPassages, toArrow, type ChunkHit, type ChunkScore, type PassageScore } from './chunkArrow';
 import { ftsRanks, keepFtsRanked, refreshTableIndexes, type RefreshResult } from './chunkIndexes';
 import { chunksById, countByDocument, IN_BATCH, vectorsByTextHash } from './chunkReads';
 import { checkLimit, checkRows, checkTableName, checkVector, chunkFields, chunkSchema, describeFields, legacyChunkFields, MAX_DIMENSION, RECORD_COLUMNS, SEARCH_TEXT } from './chunkSchema';
 import { ChunkTableMismatchError, type ChunkRow, type StoredChunk, type TableInfo, type TableSpec } from './chunkSchema';
 import { buildWhere, sqlIn, type SearchFilter } from './sqlFilter';
 
-export type { ChunkHit, ChunkScore } from './chunkArrow';
+export type { ChunkHit, ChunkScore, PassageScore } from './chunkArrow';
 export type { RefreshResult } from './chunkIndexes';
 export { ChunkTableMismatchError, chunkSchema, chunkTableName, type ChunkRow, type StoredChunk, type TableInfo, type TableSpec } from './chunkSchema';
 
@@ -338,9 +338,14 @@ export class ChunkStore {
 
   /** `searchText` without the rows: ids and BM25 scores only, several times cheaper (what fusion needs). */
   async rankText(name: string, query: string, options: SearchOptions): Promise<ChunkScore[]> {
-    const result = await this.textQuery(name, query, options, ['id']);
+    return (await this.rankTextPassages(name, query, options)).map(({ id, score }) => ({ id, score }));
+  }
+
+  /** `rankText` with each passage's document id: what document-aware scoring needs. */
+  async rankTextPassages(name: string, query: string, options: SearchOptions): Promise<PassageScore[]> {
+    const result = await this.textQuery(name, query, options, ['id', 'doc_id']);
     if (!result) return [];
-    return scored(result, readNumbers(result, '_score')).slice(0, options.limit);
+    return scoredPassages(result, readNumbers(result, '_score')).slice(0, options.limit);
   }
 
   /** Nearest chunks by cosine distance; `score` is the similarity, 1 - distance. */
@@ -372,7 +377,8 @@ export class ChunkStore {
     let q = table
       .query()
       .fullTextSearch(new MatchQuery(query, textColumn, { operator: Operator.Or }))
-      .select(columns);
+      // _score named: LanceDB adds it unasked today, with a warning that it will stop.
+      .select([...columns, '_score']);
     if (where) q = q.where(where);
     const ranked = await ftsRanks(table);
     // See the freshness contract above: an index without live rows means unsorted results, so

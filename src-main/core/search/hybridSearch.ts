@@ -1,6 +1,7 @@
 import type { SearchMode } from '#contract/vocabulary';
 import { HearthError } from '../common/hearthError';
-import type { ChunkScore, ChunkStore, StoredChunk } from './chunkStore';
+import type { ChunkScore, ChunkStore, PassageScore, StoredChunk } from './chunkStore';
+import { DOCUMENT_EVIDENCE_WEIGHT, documentScores, queryWords, withDocumentEvidence } from './documentEvidence';
 import type { SearchFilter } from './sqlFilter';
 
 export interface FusedItem {
@@ -69,6 +70,11 @@ export interface HybridQuery {
    * library/channelCalibration.ts.
    */
   vectorWeight?: number;
+  /**
+   * How much its document's score lifts each document's best passage in the full-text list
+   * (documentEvidence.ts); default `DOCUMENT_EVIDENCE_WEIGHT`, 0 ranks passages alone.
+   */
+  documentWeight?: number;
 }
 
 export interface HybridHit {
@@ -80,8 +86,10 @@ export interface HybridHit {
    * that counts): 1 for the top of every list, toward 0 further down. For people, not fusion.
    */
   relevance: number;
+  /** Rank in the full-text list, ranked with document evidence (documentEvidence.ts). */
   bm25Rank: number | null;
   vectorRank: number | null;
+  /** The passage's own BM25 score. */
   bm25Score: number | null;
   /** Cosine similarity (1 - cosine distance). */
   vectorSimilarity: number | null;
@@ -115,7 +123,7 @@ export async function hybridSearch(store: ChunkStore, table: string, query: Hybr
   // rows of every candidate cost more than both searches together (bench/search.ts).
   const options = { limit: candidates, filter: query.filter };
   const [textRanks, vectorRanks] = await Promise.all([
-    useText ? store.rankText(table, query.text, options) : Promise.resolve<ChunkScore[]>([]),
+    useText ? rankPassages(store, table, query.text, options, query.documentWeight ?? DOCUMENT_EVIDENCE_WEIGHT) : Promise.resolve([]),
     useVector && query.vector ? store.rankVector(table, query.vector, options) : Promise.resolve<ChunkScore[]>([]),
   ]);
   const weights = [1, vectorWeight];
@@ -127,7 +135,7 @@ export async function hybridSearch(store: ChunkStore, table: string, query: Hybr
   if (fused.length === 0) return [];
   const best = ((useText ? weights[0]! : 0) + (useVector ? weights[1]! : 0)) / (k + 1);
 
-  const bm25Scores = new Map(textRanks.map((hit) => [hit.id, hit.score]));
+  const bm25Scores = new Map(textRanks.map((hit) => [hit.id, hit.passageScore]));
   const similarities = new Map(vectorRanks.map((hit) => [hit.id, hit.score]));
   // A row deleted between ranking and this read is dropped rather than returned stale.
   const rows = new Map((await store.getChunks(table, fused.map((item) => item.id))).map((row) => [row.id, row]));
@@ -146,4 +154,18 @@ export async function hybridSearch(store: ChunkStore, table: string, query: Hybr
       },
     ];
   });
+}
+
+/**
+ * The full-text pool for the query's distinct words, each document's best passage lifted by its
+ * document's score (documentEvidence.ts); at weight 0, passages ranked alone for the query as typed.
+ */
+async function rankPassages(store: ChunkStore, table: string, text: string, options: { limit: number; filter?: SearchFilter }, weight: number) {
+  if (!Number.isFinite(weight) || weight < 0) throw new HearthError('BAD_INPUT', `documentWeight must be a non-negative number, got ${weight}`);
+  if (weight === 0) return withDocumentEvidence(await store.rankTextPassages(table, text, options), new Map(), 0);
+  const words = queryWords(text);
+  const pool: PassageScore[] = await store.rankTextPassages(table, words.join(' '), options);
+  // The pool's documents passed the filter, and filters select whole documents: no filter needed here.
+  const scores = await documentScores(store, table, words, [...new Set(pool.map((hit) => hit.docId))]);
+  return withDocumentEvidence(pool, scores, weight);
 }
