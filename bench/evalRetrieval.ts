@@ -13,6 +13,9 @@
  * corpus of their judged documents plus others (a fixed hash order) up to M in all; every
  * system, LanceDB's FTS included, searches that same corpus. Report it as a subset.
  *
+ * "bm25Passages" and "hybridPassages" rank passages alone (documentWeight 0: no document
+ * evidence, the query as typed), what Hearth did before documentEvidence.ts.
+ *
  * --channels fulltext measures the full-text channel alone: each model's tokenizer and chunker
  * build a full-text-only index (no vectors, as the product has before an embedding model
  * arrives; cached apart, built in minutes), and BM25 is compared with LanceDB's FTS. Without
