@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { randomFillSync, webcrypto } from 'node:crypto';
 import * as dagCbor from '@ipld/dag-cbor';
 import { sha256 as sha256Hash } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
@@ -62,8 +62,9 @@ export async function verifyBlock(cid: CID, bytes: Uint8Array): Promise<void> {
       `Block ${cid} uses hash function 0x${cid.multihash.code.toString(16)}, which Hearth snapshots never use, so it cannot be verified.`,
     );
   }
-  const digest = await sha256.digest(bytes);
-  if (!equals(digest.bytes, cid.multihash.bytes)) {
+  // WebCrypto hashes on the thread pool: a restore's next blocks are checked while it decrypts and writes this one.
+  const digest = new Uint8Array(await webcrypto.subtle.digest('SHA-256', bytes));
+  if (!equals(digest, cid.multihash.digest)) {
     throw new HearthError('INTEGRITY_ERROR', `Block ${cid} does not match its CID: the source sent altered or different data.`);
   }
 }
