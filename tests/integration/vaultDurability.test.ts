@@ -107,3 +107,85 @@ describe('the local block store is durable before a snapshot is recorded', () =>
     }
   });
 });
+
+const RESTORED_BLOCKS_MODULE = fileURLToPath(new URL('../../src-main/core/vault/restoredBlocks.ts', import.meta.url));
+
+/**
+ * The blocks a restore keeps for the new directory's vault are written without a flush each (the
+ * staging folder is read by nobody) and made durable together by flush(), which the restore
+ * calls before it saves progress naming them and before the folder moves into place.
+ */
+describe('the blocks a restore keeps are durable before flush() returns', () => {
+  it('fsyncs every block file and its folder before flush() returns, and rewrites a block an earlier run left', () => {
+    const straced = spawnSync('strace', ['-V'], { encoding: 'utf8' });
+    if (straced.error) throw new Error('This test watches system calls with strace: install it (apt-get install strace).');
+    const dir = tempDir('hearth-durable-restore-');
+    try {
+      const blocksDir = join(dir.path, 'blocks');
+      const marker = join(dir.path, 'flush-returned');
+      const log = join(dir.path, 'strace.log');
+      const script = `
+        const { mkdirSync, openSync, closeSync, writeFileSync } = await import('node:fs');
+        const { join } = await import('node:path');
+        const { RestoredBlocks } = await import(${JSON.stringify(pathToFileURL(RESTORED_BLOCKS_MODULE).href)});
+        const { rawBlock } = await import(${JSON.stringify(pathToFileURL(FORMAT_MODULE).href)});
+        const blocks = [];
+        for (let i = 0; i < 6; i++) blocks.push(await rawBlock(new TextEncoder().encode('restored block ' + i)));
+        // An earlier, interrupted run left a torn copy of the first block under its name.
+        const first = blocks[0].cid.toString();
+        mkdirSync(join(${JSON.stringify(blocksDir)}, first.slice(-2)), { recursive: true });
+        writeFileSync(join(${JSON.stringify(blocksDir)}, first.slice(-2), first), 'torn');
+        const kept = new RestoredBlocks(${JSON.stringify(blocksDir)});
+        for (const block of blocks) await kept.put(block);
+        await kept.put(blocks[1]);
+        await kept.flush();
+        closeSync(openSync(${JSON.stringify(marker)}, 'w'));
+        console.log(JSON.stringify(blocks.map((b) => b.cid.toString())));`;
+      const run = spawnSync(
+        'strace',
+        ['-f', '-qq', '-o', log, '-e', 'trace=openat,open,fsync,fdatasync,rename,renameat,renameat2', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script],
+        { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) },
+      );
+      expect(run.status, run.stderr).toBe(0);
+      const names = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as string[];
+      const calls = parseStrace(readFileSync(log, 'utf8'));
+
+      const fdPath = new Map<string, string>();
+      const synced: { path: string; at: number }[] = [];
+      const renamed = new Map<string, number[]>();
+      let markerAt = -1;
+      calls.forEach((call, at) => {
+        if (call.name === 'openat' || call.name === 'open') {
+          const opened = /"([^"]+)".*= (\d+)$/.exec(call.text);
+          if (opened) fdPath.set(opened[2]!, opened[1]!);
+          if (opened?.[1] === marker) markerAt = at;
+        } else if (call.name === 'fsync' || call.name === 'fdatasync') {
+          const fd = /^\w+\((\d+)/.exec(call.text)?.[1];
+          const path = fd === undefined ? undefined : fdPath.get(fd);
+          if (path) synced.push({ path, at });
+        } else if (call.name.startsWith('rename')) {
+          const to = [...call.text.matchAll(/"([^"]+)"/g)].map((m) => m[1]!).at(-1);
+          if (to) renamed.set(to, [...(renamed.get(to) ?? []), at]);
+        }
+      });
+      expect(markerAt).toBeGreaterThan(0);
+      expect(names).toHaveLength(6);
+      const fanOuts = new Set<string>();
+      for (const [i, name] of names.entries()) {
+        const path = join(blocksDir, name.slice(-2), name);
+        const renames = renamed.get(path) ?? [];
+        // Written once each, the torn one included; a second put of the same block writes nothing.
+        expect(renames, `${name} renamed into place once`).toHaveLength(1);
+        expect(readFileSync(path, 'utf8')).toBe(`restored block ${i}`);
+        expect(synced.some((s) => s.path === path && s.at > renames[0]! && s.at < markerAt), `${name} fsynced before flush() returned`).toBe(true);
+        fanOuts.add(join(blocksDir, name.slice(-2)));
+      }
+      for (const folder of fanOuts) {
+        const lastRename = Math.max(...names.filter((n) => folder.endsWith(n.slice(-2))).map((n) => renamed.get(join(folder, n))![0]!));
+        expect(synced.some((s) => s.path === folder && s.at > lastRename && s.at < markerAt), `${folder} fsynced after its renames, before flush() returned`).toBe(true);
+      }
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

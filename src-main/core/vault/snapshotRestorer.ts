@@ -7,9 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CID } from 'multiformats/cid';
 import type { ErrorCode } from '#contract/errors';
 import { IntervalGate } from '../common/async';
+import { writeFileAtomic } from '../common/atomicFile';
 import { isDiskFull } from '../common/fsErrors';
 import { HearthError, isAbortError } from '../common/hearthError';
 import { openChunk, unwrapDataKey } from './blockCipher';
+import { syncDirectory } from './carFile';
 import { countLanceRows, countSqliteRows } from './dataCapture';
 import { decodeList, decodeRoot, openManifest, verifyBlock } from './snapshotFormat';
 import { RESTORED_RECORD, type RestoredRecord } from './restoredAdoption';
@@ -62,7 +64,8 @@ export function restoreStagingDir(dataDir: string, root: string): string {
 /**
  * Restores a snapshot from its root CID and the wallet alone. Every block is checked against
  * its CID as it arrives, every chunk authenticated (AEAD) and matched to the manifest's keyed
- * hash, every file to its sha256, and the manifest's signature to the wallet; then the row
+ * hash and size (so every file is the bytes the snapshot read), and the manifest's signature
+ * to the wallet; then the row
  * counts of every SQLite and LanceDB table. Only then does the new directory move into place
  * (one rename); a directory already there is renamed aside first, never overwritten.
  *
@@ -146,8 +149,11 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       await kept.flush();
       await writeRestoredRecord(kept.store, filesDir, { root: root.toString(), rootBlock, manifest, wallet });
     }
+    // Each file was flushed as it was finished; the folders that name them are flushed once here.
+    await syncFolders(filesDir, manifest);
     options.beforeMove?.();
     const keptAside = await moveIntoPlace(filesDir, options.dataDir);
+    await syncDirectory(dirname(options.dataDir));
     await rm(staging, { recursive: true, force: true });
     return {
       root: root.toString(),
@@ -301,7 +307,16 @@ async function writeRestoredRecord(
     blocks,
     chunks: manifest.files.flatMap((f) => f.chunks.map((c) => (c.offset === undefined ? { id: c.id, cid: c.cid } : { id: c.id, cid: c.cid, offset: c.offset }))),
   };
-  await writeFile(join(filesDir, RESTORED_RECORD), JSON.stringify(record));
+  await writeFileAtomic(join(filesDir, RESTORED_RECORD), JSON.stringify(record));
+}
+
+/** Flushes every folder of the restored tree that gained an entry: the files' folders, up to the top. */
+async function syncFolders(filesDir: string, manifest: SnapshotManifest): Promise<void> {
+  const folders = new Set<string>([filesDir, join(filesDir, 'vault')]);
+  for (const file of manifest.files) {
+    for (let dir = dirname(join(filesDir, ...file.path.split('/'))); dir.length > filesDir.length && !folders.has(dir); dir = dirname(dir)) folders.add(dir);
+  }
+  for (const folder of folders) await syncDirectory(folder);
 }
 
 /** Every table the manifest counted must hold as many rows after the restore. */
