@@ -19,7 +19,7 @@ import { RestoredBlocks } from './restoredBlocks';
 import type { LocalBlockStore } from './localBlockStore';
 import { readRestoreProgress, writeRestoreProgress, type RestoreProgress } from './restoreProgress';
 import type { Block, BlockFetcher, ManifestChunk, ManifestFile, SnapshotManifest, SnapshotRoot } from './types';
-import { chunkId, deriveVaultKeys } from './vaultKeys';
+import { chunkIdHasher, deriveVaultKeys } from './vaultKeys';
 
 export interface RestoreOptions {
   wallet: HDNodeWallet;
@@ -121,6 +121,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     };
     const totalBytes = manifest.files.reduce((sum, f) => sum + f.size, 0);
     const packs = new Map<string, Uint8Array>();
+    const chunkIdOf = await chunkIdHasher(keys.chunkIdKey);
     let doneBytes = manifest.files.filter((f) => progress.done.includes(f.path)).reduce((sum, f) => sum + f.size, 0);
 
     for (const file of manifest.files) {
@@ -131,7 +132,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         save,
         fetch: fetchVerified,
         openChunk: (cid, bytes) => openChunk(dataKey, bytes, `Block ${cid}`),
-        chunkIdKey: keys.chunkIdKey,
+        chunkIdOf,
         packs,
         signal,
         onBytes: (n) => {
@@ -182,7 +183,8 @@ interface FileContext {
   save: () => Promise<void>;
   fetch: (cid: CID) => Promise<Uint8Array>;
   openChunk: (cid: CID, bytes: Uint8Array) => Uint8Array;
-  chunkIdKey: Uint8Array;
+  /** The keyed chunk id of a plaintext, computed on the thread pool. */
+  chunkIdOf: (plaintext: Uint8Array) => Promise<string>;
   /** The last few pack blocks opened: consecutive small files share one. */
   packs: Map<string, Uint8Array>;
   signal?: AbortSignal;
@@ -230,6 +232,7 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
   // Blocks are fetched PREFETCH ahead of the one being written: a gateway's latency is paid
   // once per window, not once per block. Prefetches left behind by an error are ignored.
   const ahead = new Map<number, Promise<Uint8Array>>();
+  const checks: Promise<void>[] = [];
   const fetchAt = (i: number) => {
     for (let j = i; j < Math.min(i + PREFETCH, file.chunks.length); j++) {
       if (ahead.has(j)) continue;
@@ -246,19 +249,27 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
       const chunk = file.chunks[i]!;
       const cid = parseCid(chunk.cid);
       const plain = await chunkPlaintext(chunk, ctx, () => fetchAt(i).then((bytes) => ctx.openChunk(cid, bytes)));
-      if (plain.length !== chunk.size || chunkId(ctx.chunkIdKey, plain) !== chunk.id) {
-        throw new HearthError('INTEGRITY_ERROR', `Block ${chunk.cid} decrypts to data that is not chunk ${i + 1} of ${file.path}.`);
-      }
+      const notThisChunk = () => new HearthError('INTEGRITY_ERROR', `Block ${chunk.cid} decrypts to data that is not chunk ${i + 1} of ${file.path}.`);
+      if (plain.length !== chunk.size) throw notThisChunk();
+      // The keyed id is checked on the thread pool while this chunk is written and the next one
+      // decrypted; every check is in before progress is saved or the file is finished.
+      const check = ctx.chunkIdOf(plain).then((id) => {
+        if (id !== chunk.id) throw notThisChunk();
+      });
+      check.catch(() => undefined);
+      checks.push(check);
       await writeFully(handle, plain);
       written += plain.length;
       ctx.onBytes(plain.length);
       if (saves.ready() || i === file.chunks.length - 1) {
+        await Promise.all(checks.splice(0));
         await handle.sync();
         ctx.progress.current = { path: file.path, chunks: i + 1, bytes: written };
         await ctx.save();
         saves.pass();
       }
     }
+    await Promise.all(checks);
     await handle.sync();
   } finally {
     await handle.close();
