@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -177,6 +177,7 @@ describe('the blocks a restore keeps are durable before flush() returns', () => 
         // Written once each, the torn one included; a second put of the same block writes nothing.
         expect(renames, `${name} renamed into place once`).toHaveLength(1);
         expect(readFileSync(path, 'utf8')).toBe(`restored block ${i}`);
+        expect(statSync(path).mode & 0o777, `${name} private`).toBe(0o600);
         expect(synced.some((s) => s.path === path && s.at > renames[0]! && s.at < markerAt), `${name} fsynced before flush() returned`).toBe(true);
         fanOuts.add(join(blocksDir, name.slice(-2)));
       }

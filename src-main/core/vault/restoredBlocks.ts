@@ -2,6 +2,7 @@ import { closeSync, fsync, openSync, renameSync, rmSync, writeSync } from 'node:
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../storage/privateDataDir';
 import { syncDirectory } from './carFile';
 import { LocalBlockStore } from './localBlockStore';
 import type { Block } from './types';
@@ -42,14 +43,15 @@ export class RestoredBlocks {
     if (this.written.has(cid)) return;
     const fanOut = join(this.dir, cid.slice(-2));
     if (!this.madeDirs.has(fanOut)) {
-      if ((await mkdir(fanOut, { recursive: true })) !== undefined) this.unflushedDirs.add(this.dir);
+      // Folders 0700 and files 0600, as the local block store makes them.
+      if ((await mkdir(fanOut, { recursive: true, mode: PRIVATE_DIR_MODE })) !== undefined) this.unflushedDirs.add(this.dir);
       this.madeDirs.add(fanOut);
     }
     const path = join(fanOut, cid);
     const temp = `${path}.tmp`;
     // Written in place: a write into the page cache of a local file takes microseconds, less
     // than a round trip through the thread pool; the flushes, which wait on the disk, do not.
-    const fd = openSync(temp, 'w');
+    const fd = openSync(temp, 'w', PRIVATE_FILE_MODE);
     try {
       for (let done = 0; done < block.bytes.length; ) done += writeSync(fd, block.bytes, done, block.bytes.length - done);
     } catch (error) {
