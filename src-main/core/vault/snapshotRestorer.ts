@@ -233,6 +233,7 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
   // once per window, not once per block. Prefetches left behind by an error are ignored.
   const ahead = new Map<number, Promise<Uint8Array>>();
   const checks: Promise<void>[] = [];
+  let saving: Promise<void> = Promise.resolve();
   const fetchAt = (i: number) => {
     for (let j = i; j < Math.min(i + PREFETCH, file.chunks.length); j++) {
       if (ahead.has(j)) continue;
@@ -262,16 +263,27 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
       written += plain.length;
       ctx.onBytes(plain.length);
       if (saves.ready() || i === file.chunks.length - 1) {
-        await Promise.all(checks.splice(0));
-        await handle.sync();
-        ctx.progress.current = { path: file.path, chunks: i + 1, bytes: written };
-        await ctx.save();
+        // Saved in the background while the next chunks are restored, one save at a time and
+        // in order: its checks, then the part file's and the kept blocks' flushes, then the
+        // record. A save's failure surfaces at the next one or at the end of the file.
+        await saving;
+        const upTo = checks.splice(0);
+        const current = { path: file.path, chunks: i + 1, bytes: written };
+        saving = (async () => {
+          await Promise.all(upTo);
+          await handle.sync();
+          ctx.progress.current = current;
+          await ctx.save();
+        })();
+        saving.catch(() => undefined);
         saves.pass();
       }
     }
+    await saving;
     await Promise.all(checks);
     await handle.sync();
   } finally {
+    await saving.catch(() => undefined);
     await handle.close();
   }
 
