@@ -34,6 +34,17 @@ function parseStrace(log: string): Call[] {
   return calls;
 }
 
+/** Runs a module script under strace (opens, fsyncs, renames): the block names it printed last, and the calls. */
+function straceScript(script: string, log: string): { names: string[]; calls: Call[] } {
+  const run = spawnSync(
+    'strace',
+    ['-f', '-qq', '-o', log, '-e', 'trace=openat,open,fsync,fdatasync,rename,renameat,renameat2', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script],
+    { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) },
+  );
+  expect(run.status, run.stderr).toBe(0);
+  return { names: JSON.parse(run.stdout.trim().split('\n').at(-1)!) as string[], calls: parseStrace(readFileSync(log, 'utf8')) };
+}
+
 /**
  * The local block store's durability, seen in the system calls it makes (strace): each block's
  * bytes are flushed (fsync) before its temp file is renamed to the block's name, and sync()
@@ -60,14 +71,7 @@ describe('the local block store is durable before a snapshot is recorded', () =>
         }
         await store.sync();
         console.log(JSON.stringify(names));`;
-      const run = spawnSync(
-        'strace',
-        ['-f', '-qq', '-o', log, '-e', 'trace=openat,open,fsync,fdatasync,rename,renameat,renameat2', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script],
-        { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) },
-      );
-      expect(run.status, run.stderr).toBe(0);
-      const names = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as string[];
-      const calls = parseStrace(readFileSync(log, 'utf8'));
+      const { names, calls } = straceScript(script, log);
 
       // Which path each descriptor named when it was fsynced.
       const fdPath = new Map<string, string>();
@@ -141,14 +145,7 @@ describe('the blocks a restore keeps are durable before flush() returns', () => 
         await kept.flush();
         closeSync(openSync(${JSON.stringify(marker)}, 'w'));
         console.log(JSON.stringify(blocks.map((b) => b.cid.toString())));`;
-      const run = spawnSync(
-        'strace',
-        ['-f', '-qq', '-o', log, '-e', 'trace=openat,open,fsync,fdatasync,rename,renameat,renameat2', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script],
-        { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) },
-      );
-      expect(run.status, run.stderr).toBe(0);
-      const names = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as string[];
-      const calls = parseStrace(readFileSync(log, 'utf8'));
+      const { names, calls } = straceScript(script, log);
 
       const fdPath = new Map<string, string>();
       const synced: { path: string; at: number }[] = [];
