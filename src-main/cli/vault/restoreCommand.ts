@@ -131,6 +131,8 @@ INTEGRITY_ERROR, NOT_FOUND, STALE_POINTER, DATA_DIR_IN_USE), 2 bad usage, 130 in
               fetcher,
               dataDir,
               keepBlocks: true,
+              // The folder keeps the model blocks for the restored vault (README: what is kept where).
+              heldBy: options.folder !== undefined ? { kind: 'folder', path: resolve(options.folder) } : undefined,
               signal: abort.signal,
               onProgress: (done, total, file) => bar.update(total > 0 ? done / total : null, file, { done, total }),
             },

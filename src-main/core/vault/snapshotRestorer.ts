@@ -7,16 +7,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CID } from 'multiformats/cid';
 import type { ErrorCode } from '#contract/errors';
 import { IntervalGate } from '../common/async';
-import { writeFileAtomic } from '../common/atomicFile';
 import { isDiskFull } from '../common/fsErrors';
 import { HearthError, isAbortError } from '../common/hearthError';
-import { openChunk, unwrapDataKey } from './blockCipher';
+import { openChunk, sealedChunkLength, unwrapDataKey } from './blockCipher';
 import { syncDirectory } from './carFile';
 import { countLanceRows, countSqliteRows } from './dataCapture';
 import { decodeList, decodeRoot, openManifest, verifyBlock } from './snapshotFormat';
-import { RESTORED_RECORD, type RestoredRecord } from './restoredAdoption';
+import { writeRestoredRecord } from './restoredAdoption';
 import { RestoredBlocks } from './restoredBlocks';
-import type { LocalBlockStore } from './localBlockStore';
 import { readRestoreProgress, writeRestoreProgress, type RestoreProgress } from './restoreProgress';
 import type { Block, BlockFetcher, ManifestChunk, ManifestFile, SnapshotManifest, SnapshotRoot } from './types';
 import { chunkIdHasher, deriveVaultKeys } from './vaultKeys';
@@ -33,6 +31,13 @@ export interface RestoreOptions {
    * incremental instead of sealing and uploading everything again.
    */
   keepBlocks?: boolean;
+  /**
+   * With keepBlocks, the folder the blocks come from, when it is one the restored vault can go
+   * on publishing to: the blocks that only model files use are left there instead of copied
+   * (recorded as held by it, as keepModelBlocks off does after a publish), and its next publish
+   * there sends only what changed.
+   */
+  heldBy?: { kind: 'folder'; path: string };
   signal?: AbortSignal;
   onProgress?: (doneBytes: number, totalBytes: number, detail: string) => void;
   /** Called right before the restored folder moves into place; throwing stops it there (the staging folder is kept). */
@@ -80,12 +85,25 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   // Blocks fetched before the staging folder exists, kept once it does (when keepBlocks).
   const early = new Map<CID, Uint8Array>();
   let keep: ((block: Block) => Promise<void>) | null = null;
+  /** A block that vouches for others (root, manifest, lists) or that is kept: its bytes must hash to its CID. */
   const fetchVerified = async (cid: CID): Promise<Uint8Array> => {
     const bytes = await fetchWithRetry(fetcher, cid, signal);
     await verifyBlock(cid, bytes);
     fetched++;
     if (keep) await keep({ cid, bytes });
     else if (options.keepBlocks) early.set(cid, bytes);
+    return bytes;
+  };
+  /**
+   * A chunk block that is not kept: its CID is not hashed again, because what it is for is
+   * proved otherwise: it must open under the data key (AEAD: only the wallet's holder seals such
+   * a block, and no bit of it can change unnoticed), and its plaintext must match the keyed
+   * hash and size the signed manifest gives that chunk (another block of the vault opens too,
+   * but holds other bytes). A block that passes is the chunk the snapshot read, whatever its CID.
+   */
+  const fetchChunk = async (cid: CID): Promise<Uint8Array> => {
+    const bytes = await fetchWithRetry(fetcher, cid, signal);
+    fetched++;
     return bytes;
   };
 
@@ -107,6 +125,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const staging = restoreStagingDir(options.dataDir, root.toString());
   const filesDir = join(staging, 'data');
   const kept = options.keepBlocks ? new RestoredBlocks(join(filesDir, 'vault', 'blocks')) : null;
+  const held = kept && options.heldBy ? modelOnlyChunks(manifest) : new Map<string, number>();
   try {
     await mkdir(filesDir, { recursive: true });
     if (kept) {
@@ -130,7 +149,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         filesDir,
         progress,
         save,
-        fetch: fetchVerified,
+        fetch: (cid) => (kept && !held.has(cid.toString()) ? fetchVerified(cid) : fetchChunk(cid)),
         openChunk: (cid, bytes) => openChunk(dataKey, bytes, `Block ${cid}`),
         chunkIdOf,
         packs,
@@ -148,7 +167,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     await checkCounts(filesDir, manifest, root.toString());
     if (kept) {
       await kept.flush();
-      await writeRestoredRecord(kept.store, filesDir, { root: root.toString(), rootBlock, manifest, wallet });
+      const heldBy = options.heldBy ? { config: options.heldBy, sizes: held } : null;
+      await writeRestoredRecord(kept.store, filesDir, { root: root.toString(), rootBlock, manifest, wallet, heldBy });
     }
     // Each file was flushed as it was finished; the folders that name them are flushed once here.
     await syncFolders(filesDir, manifest);
@@ -304,33 +324,22 @@ async function listedBlocks(lists: CID[], fetch: (cid: CID) => Promise<Uint8Arra
   return out;
 }
 
-/** The record the vault adopts; skipped (with the blocks left unused) if a block is missing. */
-async function writeRestoredRecord(
-  store: LocalBlockStore,
-  filesDir: string,
-  input: { root: string; rootBlock: SnapshotRoot; manifest: SnapshotManifest; wallet: HDNodeWallet },
-): Promise<void> {
-  const { manifest, rootBlock } = input;
-  const cids = [input.root, ...rootBlock.manifest.map(String), ...rootBlock.lists.map(String), ...manifest.files.flatMap((f) => f.chunks.map((c) => c.cid))];
-  const blocks: Record<string, number> = {};
-  for (const cid of cids) {
-    const size = await store.size(cid);
-    if (size === null) return;
-    blocks[cid] = size;
+/**
+ * The blocks that only files under models/ use, each one whole chunk (a pack, zero-filled to its
+ * size, is kept whatever it holds), with the sealed size the block has: the bulk a restore can
+ * leave on the folder it reads from, as the snapshot writer marks it for keepModelBlocks.
+ */
+function modelOnlyChunks(manifest: SnapshotManifest): Map<string, number> {
+  const models = new Map<string, number>();
+  const others = new Set<string>();
+  for (const file of manifest.files) {
+    for (const chunk of file.chunks) {
+      if (file.path.startsWith('models/') && chunk.offset === undefined) models.set(chunk.cid, sealedChunkLength(chunk.size));
+      else others.add(chunk.cid);
+    }
   }
-  const record: RestoredRecord = {
-    root: input.root,
-    createdAt: manifest.createdAt,
-    previous: manifest.previous,
-    address: input.wallet.address,
-    wrappedKey: Buffer.from(rootBlock.wrappedKey).toString('hex'),
-    options: manifest.options,
-    files: manifest.files.length,
-    bytes: manifest.files.reduce((sum, f) => sum + f.size, 0),
-    blocks,
-    chunks: manifest.files.flatMap((f) => f.chunks.map((c) => (c.offset === undefined ? { id: c.id, cid: c.cid } : { id: c.id, cid: c.cid, offset: c.offset }))),
-  };
-  await writeFileAtomic(join(filesDir, RESTORED_RECORD), JSON.stringify(record));
+  for (const cid of others) models.delete(cid);
+  return models;
 }
 
 /** Flushes every folder of the restored tree that gained an entry: the files' folders, up to the top. */

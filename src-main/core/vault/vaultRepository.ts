@@ -115,6 +115,11 @@ export class VaultRepository {
     this.db.close();
   }
 
+  /** Runs several writes as one transaction (the repository's own transactions nest inside). */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   /** A state value checked against its schema: null when never set, `ok: false` when unreadable (the caller decides). */
   getState<T>(key: string, schema: z.ZodType<T>): Decoded<T> | null {
     const value = this.stateText(key);

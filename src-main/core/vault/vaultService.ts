@@ -396,11 +396,15 @@ export class VaultService {
   async restore(input: { wallet: HDNodeWallet; cid: string | null; from: RestoreSource; dataDir: string }, progress: Progress = {}): Promise<RestoreResult> {
     let fetcher: BlockFetcher;
     let target: PublishTarget | null = null;
+    let heldBy: { kind: 'folder'; path: string } | undefined;
     if (input.from.kind === 'gateway') {
       fetcher = new GatewayFetcher(input.from.url);
     } else {
-      target = await openTarget(this.repo.target(input.from.targetId).config, this.targetEnv);
+      const config = this.repo.target(input.from.targetId).config;
+      target = await openTarget(config, this.targetEnv);
       fetcher = target.fetcher();
+      // A folder keeps the model blocks for the restored vault (README: what is kept where).
+      if (config.kind === 'folder') heldBy = config;
     }
     // Checked against what this machine saw there last, and against the newest snapshot the target holds.
     const place = input.from.kind === 'target' ? placeOf(this.repo.target(input.from.targetId).config) : null;
@@ -412,6 +416,7 @@ export class VaultService {
         fetcher,
         dataDir: input.dataDir,
         keepBlocks: true,
+        heldBy,
         signal: progress.signal,
         onProgress: (done, total, file) => progress.onProgress?.(total > 0 ? done / total : null, `Restoring ${file}`, { done, total }),
       },
