@@ -48,9 +48,11 @@ absent or empty; a folder that is not empty is never overwritten but renamed asi
 path is printed). A folder that a running Hearth (the app, hearth serve, a command) has open
 is refused with DATA_DIR_IN_USE; two restores into one folder run one after the other.
 
-Every block is checked against its CID, every chunk decrypted, authenticated and matched to
-its keyed hash and size (so every file is the bytes the snapshot read), the manifest's
-signature against the wallet and the row counts of every table before NEW is moved into place. A phrase that does not open the snapshot fails with
+Every chunk is decrypted, authenticated and matched to its keyed hash and size (so every file
+is the bytes the snapshot read), every block kept and every block that names others checked
+against its CID, the manifest's signature against the wallet and the row counts of every
+table before NEW is moved into place. From a folder, the blocks of the models stay there
+(NEW's vault records the folder as a target holding them) instead of being copied into NEW. A phrase that does not open the snapshot fails with
 WRONG_PASSPHRASE and writes nothing. Interrupted (Ctrl+C, network gone), run the same
 command again: it resumes where it stopped.
 

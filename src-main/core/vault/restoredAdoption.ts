@@ -136,6 +136,8 @@ function adoptHolder(repo: VaultRepository, record: RestoredRecord, heldBy: NonN
   const carBytes = Object.values(record.blocks).reduce((sum, n) => sum + n, 0);
   repo.addPublication({ snapshotCid: record.root, targetId: target.id, location: path, carBytes, publishedAt: Date.parse(record.createdAt) });
   repo.markRemote(heldBy.blocks, target.id);
+  // The model blocks live on the folder: later ones too, once published (keepModelBlocks off).
+  repo.setSchedule({ ...repo.schedule(), keepModelBlocks: false });
 }
 
 function isCid(text: string): boolean {

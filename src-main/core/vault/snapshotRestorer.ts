@@ -16,7 +16,7 @@ import { decodeList, decodeRoot, openManifest, verifyBlock } from './snapshotFor
 import { writeRestoredRecord } from './restoredAdoption';
 import { RestoredBlocks } from './restoredBlocks';
 import { readRestoreProgress, writeRestoreProgress, type RestoreProgress } from './restoreProgress';
-import type { Block, BlockFetcher, ManifestChunk, ManifestFile, SnapshotManifest, SnapshotRoot } from './types';
+import type { Block, BlockFetcher, ManifestChunk, ManifestFile, SnapshotManifest } from './types';
 import { chunkIdHasher, deriveVaultKeys } from './vaultKeys';
 
 export interface RestoreOptions {
@@ -67,10 +67,10 @@ export function restoreStagingDir(dataDir: string, root: string): string {
 }
 
 /**
- * Restores a snapshot from its root CID and the wallet alone. Every block is checked against
- * its CID as it arrives, every chunk authenticated (AEAD) and matched to the manifest's keyed
- * hash and size (so every file is the bytes the snapshot read), and the manifest's signature
- * to the wallet; then the row
+ * Restores a snapshot from its root CID and the wallet alone. The blocks that vouch for others
+ * (root, manifest, lists) and every block kept are checked against their CIDs as they arrive,
+ * every chunk authenticated (AEAD) and matched to the manifest's keyed hash and size (so every
+ * file is the bytes the snapshot read), and the manifest's signature to the wallet; then the row
  * counts of every SQLite and LanceDB table. Only then does the new directory move into place
  * (one rename); a directory already there is renamed aside first, never overwritten.
  *
