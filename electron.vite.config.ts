@@ -32,6 +32,19 @@ function precompress(): Plugin {
   };
 }
 
+/** npm packages bundled into the main build (see main.build below); every other dependency stays external. */
+const BUNDLED_DEPS = ['ethers', '@noble/hashes', '@noble/ciphers'];
+
+/** The chunk a bundled package goes to: ethers → vendor-ethers, @noble/hashes → vendor-noble-hashes. */
+function vendorChunk(name: string): string {
+  return `vendor-${name.replace(/\W+/g, '-').replace(/^-/, '')}`;
+}
+
+/** Matches the files of an npm package, and of the packages nested in its own node_modules. */
+function inPackage(name: string): RegExp {
+  return new RegExp(`node_modules[\\\\/]${name.replace('/', '[\\\\/]')}[\\\\/]`);
+}
+
 /**
  * One build for every front end:
  * - main: the Electron composition root (index), the plain-Node CLI/server (cli) and the
@@ -45,7 +58,17 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
+      // Bundled rather than loaded from node_modules: pure JavaScript made of hundreds of small
+      // ES modules, whose one-by-one loading cost every vault command ~0.2 s of CPU (BENCHMARKS.md).
+      externalizeDeps: { exclude: BUNDLED_DEPS },
       rolldownOptions: {
+        output: {
+          // Each in a chunk of its own, named after it: only the commands that use it load it
+          // (tests/integration/cliLazyLoad looks for the chunk's name).
+          codeSplitting: { groups: BUNDLED_DEPS.map((name) => ({ name: vendorChunk(name), test: inPackage(name) })) },
+          // Without a hash, so a test can tell which packages a command loaded (chunks/vendor-ethers.js).
+          chunkFileNames: (chunk) => (chunk.name.startsWith('vendor-') ? 'chunks/[name].js' : 'chunks/[name]-[hash].js'),
+        },
         input: {
           index: resolve(__dirname, 'src-main/index.ts'),
           cli: resolve(__dirname, 'src-main/cli/main.ts'),

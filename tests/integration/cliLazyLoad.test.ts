@@ -13,6 +13,15 @@ const root = join(__dirname, '..', '..');
  * (tests/support/importTrace.mjs), and returns those specifiers.
  */
 function resolvedModules(args: string[], trace: string): string[] {
+  return tracedSpecifiers(args, trace).map((specifier) => BUNDLED.find((name) => specifier.endsWith(`/${vendorChunk(name)}`)) ?? specifier);
+}
+
+/** The packages the build bundles into chunks of their own (electron.vite.config.ts), and each one's chunk file. */
+const BUNDLED = ['ethers', '@noble/hashes', '@noble/ciphers'];
+const vendorChunk = (name: string) => `vendor-${name.replace(/\W+/g, '-').replace(/^-/, '')}.js`;
+
+/** Every specifier the built CLI resolves running `hearth ...args`, as written in the importing module. */
+function tracedSpecifiers(args: string[], trace: string): string[] {
   const env: NodeJS.ProcessEnv = { ...process.env, HEARTH_IMPORT_TRACE: trace, HEARTH_LOG: 'warn' };
   delete env.HEARTH_DATA_DIR;
   delete env.HEARTH_VAULT_PASSPHRASE;
@@ -24,6 +33,24 @@ function resolvedModules(args: string[], trace: string): string[] {
   expect(run.status, run.stderr).toBe(0);
   return readFileSync(trace, 'utf8').split('\n').filter(Boolean);
 }
+
+/**
+ * ethers is some 200 small ES modules (about 0.2 s of CPU to load one by one, more than the
+ * code's own start-up); the build bundles it, and the @noble hashes and ciphers, into one chunk
+ * each (chunks/vendor-NAME.js), which a vault command loads instead of the package.
+ */
+describe('the built CLI loads ethers and @noble from its bundled chunks', { timeout: 60_000 }, () => {
+  const dir = tempDir('hearth-cli-bundled-');
+  beforeAll(() => assertBuilt());
+  afterAll(() => dir.cleanup());
+
+  it('hearth vault status resolves the chunks, never the packages in node_modules', () => {
+    const vault = tracedSpecifiers(['vault', 'status', '--data-dir', join(dir.path, 'data')], join(dir.path, 'vault.trace'));
+    for (const name of ['ethers', '@noble/hashes']) expect(vault.some((s) => s.endsWith(`/${vendorChunk(name)}`)), name).toBe(true);
+    const fromNodeModules = vault.filter((s) => BUNDLED.some((name) => s === name || s.startsWith(`${name}/`)));
+    expect(fromNodeModules).toEqual([]);
+  });
+});
 
 /** node-llama-cpp (about 0.5 s of CPU and 40 MB) is loaded by the commands that read a model, and only by them. */
 describe('the built CLI loads node-llama-cpp only when a command needs it', { timeout: 60_000 }, () => {
