@@ -26,6 +26,6 @@ passphrase, so this machine takes and publishes snapshots under the same identit
       if (options.remember) await rememberNotice(core, ctx, options);
       printResult(ctx, options.json, status, `Imported wallet ${status.address}. Back up with: hearth vault snapshot`);
       return 0;
-    });
+    }, passphrase);
   },
 });

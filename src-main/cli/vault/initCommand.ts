@@ -27,6 +27,6 @@ another machine: write it down now.`,
       printResult(ctx, options.json, created, `Wallet address: ${created.address}\nRecovery phrase:\n\n  ${created.phrase}\n\n`);
       ctx.stderr(WRITE_IT_DOWN);
       return 0;
-    });
+    }, passphrase);
   },
 });

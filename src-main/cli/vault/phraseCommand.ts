@@ -19,6 +19,6 @@ export const phraseCommand = defineCommand({
       printResult(ctx, options.json, { address, phrase }, phrase);
       ctx.stderr(WRITE_IT_DOWN);
       return 0;
-    });
+    }, passphrase);
   },
 });

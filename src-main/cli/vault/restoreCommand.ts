@@ -15,8 +15,8 @@ import { PointerLedger } from '../../core/vault/pointerLedger';
 import type { TargetConfig } from '../../core/vault/targets/targetConfig';
 import { placeOf } from '../../core/vault/targets/targetRegistry';
 import { resolveDataDir } from '../../core/ports/dataDir';
-import { vaultDir } from '../../core/vault/vaultService';
-import { walletFromPhrase } from '../../core/vault/walletIdentity';
+import { keystorePath, vaultDir } from '../../core/vault/vaultService';
+import { startKeystoreKdf, walletFromPhrase } from '../../core/vault/walletIdentity';
 import type { CliContext } from '../cliContext';
 import { contractFields } from '../contractInput';
 import { defineCommand } from '../declare/commandSpec';
@@ -97,6 +97,8 @@ INTEGRITY_ERROR, NOT_FOUND, STALE_POINTER, DATA_DIR_IN_USE), 2 bad usage, 130 in
     const passphrase = await readPassphrase(options, ctx, command);
     const wallet = walletFromPhrase(phrase);
     const dataDir = resolve(options['data-dir']);
+    // The restored library's keystore is written at the end (importWallet): its scrypt runs meanwhile.
+    if (passphrase !== null) startKeystoreKdf(keystorePath(dataDir), passphrase);
 
     let fetcher: BlockFetcher;
     let target: PublishTarget | null = null;

@@ -31,6 +31,6 @@ listed with the reason and stay unsigned (exit 1).`,
       printResult(ctx, options.json, result, `Signed ${result.signed} receipt(s).`);
       if (!options.json) for (const { messageId, reason } of result.refused) ctx.stderr(`not signed: ${messageId}: ${terminalSafe(reason)}\n`);
       return result.refused.length > 0 ? 1 : 0;
-    });
+    }, passphrase);
   },
 });

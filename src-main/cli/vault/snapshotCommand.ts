@@ -52,6 +52,6 @@ snapshot's CID on stdout (a summary goes to stderr).`,
         ctx.stderr(`Snapshot of ${made.files} files (${formatBytes(made.bytes)}, ${formatBytes(made.readBytes)} read), ${formatBytes(made.newBytes)} new${where}.\n`);
       }
       return 0;
-    });
+    }, passphrase);
   },
 });

@@ -31,6 +31,6 @@ so when it happens. Hearth's snapshots never include either file.`,
           : `The passphrase unlocks ${status.address}. (Each command unlocks on its own; --remember keeps the passphrase.)`,
       );
       return 0;
-    });
+    }, passphrase);
   },
 });

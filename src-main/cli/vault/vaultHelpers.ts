@@ -4,6 +4,8 @@ import { HearthError } from '../../core/common/hearthError';
 import { readFileOrPipe } from '../../core/common/regularFile';
 import type { Core } from '../../core/createCore';
 import { resolveDataDir } from '../../core/ports/dataDir';
+import { keystorePath } from '../../core/vault/vaultService';
+import { startKeystoreKdf } from '../../core/vault/walletIdentity';
 import type { CliContext } from '../cliContext';
 import { flag, text } from '../declare/options';
 import { withCore, type CoreArgs } from '../openCore';
@@ -123,7 +125,12 @@ export function findTarget(core: Core, idOrName: string): VaultTarget {
   return named[0];
 }
 
-/** Opens the core for one vault command (no folder watching) and always disposes of it. */
-export function withVaultCore<T>(args: CoreArgs, ctx: CliContext, run: (core: Core) => Promise<T>): Promise<T> {
+/**
+ * Opens the core for one vault command (no folder watching) and always disposes of it. Given
+ * the passphrase the command will unlock (or create) the keystore with, the keystore's scrypt
+ * starts first, on the thread pool, so it runs while the core opens (startKeystoreKdf).
+ */
+export function withVaultCore<T>(args: CoreArgs, ctx: CliContext, run: (core: Core) => Promise<T>, passphrase: string | null = null): Promise<T> {
+  if (passphrase !== null) startKeystoreKdf(keystorePath(resolveDataDir(args['data-dir'], ctx.env)), passphrase);
   return withCore(args, ctx, run, { library: { watch: false } });
 }

@@ -54,6 +54,11 @@ export function vaultDir(dataDir: string): string {
   return join(dataDir, 'vault');
 }
 
+/** The wallet's encrypted keystore in a data directory. */
+export function keystorePath(dataDir: string): string {
+  return join(vaultDir(dataDir), 'keystore.json');
+}
+
 export interface VaultServiceDeps {
   dataDir: string;
   db: Db;
@@ -102,7 +107,7 @@ export class VaultService {
     this.blocks = new LocalBlockStore(join(this.dir, 'blocks'));
     this.opLock = new VaultLock(deps.dataDir, deps.lockWaitMs);
     this.pointers = new LatestPointers(PointerLedger.inVault(this.dir));
-    this.identity = new WalletIdentity(join(this.dir, 'keystore.json'), deps.secrets, deps.scryptN);
+    this.identity = new WalletIdentity(keystorePath(deps.dataDir), deps.secrets, deps.scryptN);
     this.targetEnv = { w3up: { stateDir: join(this.dir, 'w3up'), ...deps.w3up } };
     adoptRestored(deps.dataDir, this.repo, deps.logger);
 

@@ -1,16 +1,27 @@
 import { Mnemonic, Wallet, encryptKeystoreJson, getAddress, type HDNodeWallet } from 'ethers';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile';
 import type { VaultState } from '#contract/vocabulary';
 import { HearthError } from '../common/hearthError';
 import type { SecretStore } from '../ports/secretStore';
-import { useNativeKdf } from './nativeKdf';
+import { deriveAhead, saltAhead, useNativeKdf } from './nativeKdf';
 
 /** The secret store's name for a remembered vault passphrase. */
 export const VAULT_PASSPHRASE_SECRET = 'vault.passphrase';
 
 export type IdentityState = VaultState;
+
+/** ethers' keystore scrypt: N = 2^17 unless a test lowers it, r = 8, p = 1, 64 bytes derived (key, MAC key, phrase key). */
+const DEFAULT_SCRYPT_N = 1 << 17;
+const KEYSTORE_R = 8;
+const KEYSTORE_P = 1;
+const KEYSTORE_DERIVED_BYTES = 64;
+
+/** The passphrase as ethers hashes it (NFKC, UTF-8). */
+const passwordBytes = (passphrase: string) => Buffer.from(passphrase.normalize('NFKC'), 'utf8');
 
 /**
  * The vault's wallet: an Ethereum HD wallet from a BIP-39 phrase. The key is stored only as
@@ -131,7 +142,10 @@ export class WalletIdentity {
       privateKey: wallet.privateKey,
       mnemonic: { entropy: wallet.mnemonic!.entropy, path: wallet.path ?? undefined, locale: 'en' },
     };
-    const json = await encryptKeystoreJson(account, passphrase, this.scryptN ? { scrypt: { N: this.scryptN } } : {});
+    const N = this.scryptN ?? DEFAULT_SCRYPT_N;
+    // A derivation started ahead for this passphrase (startKeystoreKdf) brings its fresh salt; otherwise ethers draws one.
+    const salt = saltAhead(passwordBytes(passphrase), N, KEYSTORE_R, KEYSTORE_P, KEYSTORE_DERIVED_BYTES);
+    const json = await encryptKeystoreJson(account, passphrase, { ...(this.scryptN ? { scrypt: { N } } : {}), ...(salt ? { salt } : {}) });
     await mkdir(dirname(this.keystorePath), { recursive: true });
     await writeFileAtomic(this.keystorePath, json);
     this.unlocked = wallet;
@@ -146,6 +160,44 @@ export class WalletIdentity {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
+  }
+}
+
+/**
+ * Starts the keystore's scrypt for `passphrase` on the thread pool now, so that the unlock (or,
+ * where there is no keystore yet, the creation) that follows finds it done: a command calls
+ * this as soon as it has read the passphrase, and the ~0.5 s of scrypt runs while it opens the
+ * data directory. Same KDF, same cost (nativeKdf.ts deriveAhead); a keystore it cannot read
+ * is left to the unlock, which reports it.
+ */
+export function startKeystoreKdf(keystorePath: string, passphrase: string, scryptN = DEFAULT_SCRYPT_N): void {
+  const password = passwordBytes(passphrase);
+  let json: string;
+  try {
+    json = readFileSync(keystorePath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return;
+    // No keystore yet: the one about to be made gets this fresh salt (saltAhead in save()).
+    deriveAhead({ password, salt: randomBytes(32), N: scryptN, r: KEYSTORE_R, p: KEYSTORE_P, dkLen: KEYSTORE_DERIVED_BYTES });
+    return;
+  }
+  const params = scryptParamsOf(json);
+  if (params) deriveAhead({ password, ...params, dkLen: KEYSTORE_DERIVED_BYTES });
+}
+
+/** The scrypt parameters of a Web3 Secret Storage keystore, as ethers reads them; null for anything else. */
+function scryptParamsOf(json: string): { salt: Uint8Array; N: number; r: number; p: number } | null {
+  try {
+    const data = JSON.parse(json) as Record<string, unknown>;
+    const crypto = Object.entries(data).find(([key]) => key.toLowerCase() === 'crypto')?.[1] as { kdf?: unknown; kdfparams?: Record<string, unknown> } | undefined;
+    const params = crypto?.kdfparams;
+    if (typeof crypto?.kdf !== 'string' || crypto.kdf.toLowerCase() !== 'scrypt' || !params) return null;
+    const { salt, n, r, p, dklen } = params;
+    if (typeof salt !== 'string' || !/^(0x)?([0-9a-f]{2})+$/i.test(salt) || dklen !== 32) return null;
+    if (![n, r, p].every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0)) return null;
+    return { salt: Buffer.from(salt.replace(/^0x/i, ''), 'hex'), N: n as number, r: r as number, p: p as number };
+  } catch {
+    return null;
   }
 }
 
