@@ -33,7 +33,7 @@ function precompress(): Plugin {
 }
 
 /** npm packages bundled into the main build (see main.build below); every other dependency stays external. */
-const BUNDLED_DEPS = ['ethers', '@noble/hashes', '@noble/ciphers'];
+const BUNDLED_DEPS = ['ethers', '@noble/hashes', '@noble/ciphers', 'multiformats', '@ipld/car', '@ipld/dag-cbor', 'cborg'];
 
 /** The chunk a bundled package goes to: ethers → vendor-ethers, @noble/hashes → vendor-noble-hashes. */
 function vendorChunk(name: string): string {

@@ -17,7 +17,7 @@ function resolvedModules(args: string[], trace: string): string[] {
 }
 
 /** The packages the build bundles into chunks of their own (electron.vite.config.ts), and each one's chunk file. */
-const BUNDLED = ['ethers', '@noble/hashes', '@noble/ciphers'];
+const BUNDLED = ['ethers', '@noble/hashes', '@noble/ciphers', 'multiformats', '@ipld/car', '@ipld/dag-cbor', 'cborg'];
 const vendorChunk = (name: string) => `vendor-${name.replace(/\W+/g, '-').replace(/^-/, '')}.js`;
 
 /** Every specifier the built CLI resolves running `hearth ...args`, as written in the importing module. */
@@ -36,8 +36,9 @@ function tracedSpecifiers(args: string[], trace: string): string[] {
 
 /**
  * ethers is some 200 small ES modules (about 0.2 s of CPU to load one by one, more than the
- * code's own start-up); the build bundles it, and the @noble hashes and ciphers, into one chunk
- * each (chunks/vendor-NAME.js), which a vault command loads instead of the package.
+ * code's own start-up); the build bundles it, the @noble hashes and ciphers, multiformats and
+ * the @ipld CAR and DAG-CBOR codecs into chunks of their own (chunks/vendor-NAME.js), which a
+ * vault command loads instead of the packages.
  */
 describe('the built CLI loads ethers and @noble from its bundled chunks', { timeout: 60_000 }, () => {
   const dir = tempDir('hearth-cli-bundled-');
@@ -46,7 +47,7 @@ describe('the built CLI loads ethers and @noble from its bundled chunks', { time
 
   it('hearth vault status resolves the chunks, never the packages in node_modules', () => {
     const vault = tracedSpecifiers(['vault', 'status', '--data-dir', join(dir.path, 'data')], join(dir.path, 'vault.trace'));
-    for (const name of ['ethers', '@noble/hashes']) expect(vault.some((s) => s.endsWith(`/${vendorChunk(name)}`)), name).toBe(true);
+    for (const name of ['ethers', '@noble/hashes', 'multiformats', '@ipld/car']) expect(vault.some((s) => s.endsWith(`/${vendorChunk(name)}`)), name).toBe(true);
     const fromNodeModules = vault.filter((s) => BUNDLED.some((name) => s === name || s.startsWith(`${name}/`)));
     expect(fromNodeModules).toEqual([]);
   });
@@ -78,7 +79,8 @@ describe('the built CLI loads node-llama-cpp only when a command needs it', { ti
 });
 
 /** Packages that only the server, MCP, the vault, downloads or the folder watcher need. */
-const NOT_FOR_SEARCH = ['ethers', 'ipull', 'ws', 'chokidar', '@modelcontextprotocol/sdk/server/mcp.js', '@ipld/car/writer', 'multiformats/cid'];
+// multiformats and @ipld/car are bundled (chunks/vendor-NAME.js, named by the package alone here).
+const NOT_FOR_SEARCH = ['ethers', 'ipull', 'ws', 'chokidar', '@modelcontextprotocol/sdk/server/mcp.js', '@ipld/car', 'multiformats'];
 
 /**
  * `hearth search` loads its own command and the lean search core (commandIndex.ts,
