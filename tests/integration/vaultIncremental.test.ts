@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { VaultSnapshot } from '#contract/dto';
 import type { Core } from '../../src-main/core/createCore';
 import { unwrapDataKey } from '../../src-main/core/vault/blockCipher';
@@ -12,6 +12,7 @@ import type { SnapshotManifest } from '../../src-main/core/vault/types';
 import { deriveVaultKeys } from '../../src-main/core/vault/vaultKeys';
 import type { VaultRepository } from '../../src-main/core/vault/vaultRepository';
 import { walletFromPhrase } from '../../src-main/core/vault/walletIdentity';
+import { chunksDescribe } from '../support/chunkDigest';
 import { createTestCore } from '../support/testCore';
 
 const MiB = 1024 * 1024;
@@ -27,7 +28,7 @@ function bytesReadByProcess(): number {
   return Number(line.split(/\s+/)[1]);
 }
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const chunkIdKeyOf = (phrase: string) => deriveVaultKeys(walletFromPhrase(phrase).privateKey).chunkIdKey;
 
 /** The snapshot's sealed manifest, opened with the phrase, as a restore opens it. */
 async function manifestOf(core: Core, phrase: string, cid: string): Promise<SnapshotManifest> {
@@ -94,6 +95,7 @@ describe('vault: incremental snapshots (files cache)', () => {
 
   it('a file replaced by one of the same size and mtime (another inode) is read again', async () => {
     const info = statSync(adapter);
+    const original = readFileSync(adapter);
     const replacement = randomBytes(3 * MiB);
     const temp = `${adapter}.new`;
     writeFileSync(temp, replacement);
@@ -107,11 +109,15 @@ describe('vault: incremental snapshots (files cache)', () => {
     expect(snapshot.readBytes).toBeGreaterThanOrEqual(3 * MiB);
     expect(snapshot.readBytes).toBeLessThan(5 * MiB);
     const entry = (await manifestOf(core, phrase, snapshot.cid)).files.find((f) => f.path === 'models/adapter.bin');
-    expect(entry?.sha256).toBe(sha256(replacement));
+    // The file's digest (manifest /3) is its chunk list: it describes the new bytes, not the old.
+    expect(entry?.sha256).toBeUndefined();
+    expect(chunksDescribe(entry!.chunks, replacement, chunkIdKeyOf(phrase))).toBe(true);
+    expect(chunksDescribe(entry!.chunks, original, chunkIdKeyOf(phrase))).toBe(false);
   }, 60_000);
 
   it('a file rewritten in place with its size and mtime put back (only ctime changed) is read again', async () => {
     const info = statSync(adapter);
+    const original = readFileSync(adapter);
     const rewritten = randomBytes(3 * MiB);
     writeFileSync(adapter, rewritten);
     utimesSync(adapter, MTIME, MTIME);
@@ -123,7 +129,9 @@ describe('vault: incremental snapshots (files cache)', () => {
     expect(snapshot.readBytes).toBeGreaterThanOrEqual(3 * MiB);
     expect(snapshot.readBytes).toBeLessThan(5 * MiB);
     const entry = (await manifestOf(core, phrase, snapshot.cid)).files.find((f) => f.path === 'models/adapter.bin');
-    expect(entry?.sha256).toBe(sha256(rewritten));
+    expect(entry?.sha256).toBeUndefined();
+    expect(chunksDescribe(entry!.chunks, rewritten, chunkIdKeyOf(phrase))).toBe(true);
+    expect(chunksDescribe(entry!.chunks, original, chunkIdKeyOf(phrase))).toBe(false);
   }, 60_000);
 
   it('--full reads every file; so does the snapshot after a week without a full verify', async () => {
@@ -138,6 +146,32 @@ describe('vault: incremental snapshots (files cache)', () => {
     repo.setState('fullVerify', { at: Date.now(), since: 49 });
     expect((await snap()).readBytes).toBeGreaterThanOrEqual(WEIGHTS_BYTES + 3 * MiB);
     expect((await snap()).readBytes).toBeLessThan(MiB);
+  }, 120_000);
+
+  it('a full verify finds a file whose bytes differ from the chunk list the cache holds (identity unchanged), warns, and takes the bytes in', async () => {
+    await snap();
+    const repo = (core.vault as unknown as { repo: VaultRepository }).repo;
+    const db = (repo as unknown as { db: { prepare(sql: string): { run(...args: unknown[]): unknown; get(...args: unknown[]): unknown } } }).db;
+    const row = db.prepare('SELECT chunks FROM file_cache WHERE path = ?').get('models/adapter.bin') as { chunks: string };
+    const cached = JSON.parse(row.chunks) as { id: string }[];
+    // What a change that kept size, mtime, inode and ctime would look like: the cache's chunk list is not the file's.
+    cached[0]!.id = 'f'.repeat(64);
+    db.prepare('UPDATE file_cache SET chunks = ? WHERE path = ?').run(JSON.stringify(cached), 'models/adapter.bin');
+    const logger = (core.vault as unknown as { deps: { logger: { warn(message: string): void } } }).deps.logger;
+    const warnings: string[] = [];
+    const warn = vi.spyOn(logger, 'warn').mockImplementation((message: string) => void warnings.push(message));
+    try {
+      const verified = await snap(true);
+      expect(warnings.filter((w) => w.includes('changed although their size, time and inode had not'))).toEqual([expect.stringContaining('(first: models/adapter.bin)')]);
+      const entry = (await manifestOf(core, phrase, verified.cid)).files.find((f) => f.path === 'models/adapter.bin');
+      expect(chunksDescribe(entry!.chunks, readFileSync(adapter), chunkIdKeyOf(phrase))).toBe(true);
+      // Verified again, the cache now holds the file's real chunk list: nothing to report.
+      warnings.length = 0;
+      await snap(true);
+      expect(warnings.filter((w) => w.includes('changed although'))).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
   }, 120_000);
 
   it('a snapshot without models keeps their cache entries for the next one that includes them', async () => {

@@ -88,11 +88,12 @@ describe('vault: small files are packed together into blocks', () => {
     expect(readTree(join(target, 'models'))).toEqual(readTree(join(dataDir, 'models')));
   }, 60_000);
 
-  it('a snapshot in the old format (manifest /1, every chunk its own block) still restores', async () => {
+  // /1: every chunk its own block; /1 and /2 both carry each file's whole sha256, which /3 (written now) drops.
+  it.each(['hearth-manifest/1', 'hearth-manifest/2'] as const)('a snapshot in an old format (%s, a sha256 per file) still restores', async (format) => {
     const wallet = walletFromPhrase(phrase);
     const keys = deriveVaultKeys(wallet.privateKey);
     const dataKey = newDataKey();
-    const store = new LocalBlockStore(join(scratch.path, 'v1-blocks'));
+    const store = new LocalBlockStore(join(scratch.path, `${format.replace('/', '-')}-blocks`));
     const contents = new Map<string, Uint8Array>([
       ['hearth-notes/a.txt', new TextEncoder().encode('an old small file')],
       ['hearth-notes/b.bin', randomBytes(70_000)],
@@ -112,7 +113,7 @@ describe('vault: small files are packed together into blocks', () => {
       files.push({ path, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), mode: 0o644, chunks });
     }
     const manifest: SnapshotManifest = {
-      format: 'hearth-manifest/1',
+      format,
       createdAt: '2026-01-02T03:04:05.000Z',
       appVersion: '0.9.0',
       address: wallet.address,
@@ -127,7 +128,7 @@ describe('vault: small files are packed together into blocks', () => {
     const root = await encodeRoot({ format: ROOT_FORMAT, wrappedKey: wrapDataKey(keys.wrapKey, dataKey), manifest: manifestBlocks.map((b) => b.cid), lists: lists.map((b) => b.cid) });
     await store.put(root);
 
-    const target = join(scratch.path, 'restored-v1');
+    const target = join(scratch.path, `restored-${format.replace('/', '-')}`);
     const result = await restoreSnapshot({ wallet, root: root.cid.toString(), fetcher: store, dataDir: target });
     expect(result.files).toBe(3);
     const tree = readTree(target);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import type { ChunkRef, ChunkSealer } from './chunkSealer';
 import { ContentChunker, DEFAULT_CHUNK_SIZES, type ChunkerOptions } from './contentChunker';
@@ -25,14 +24,13 @@ export interface ReadContext {
 
 export interface ReadResult {
   size: number;
-  sha256: string;
   /** Bytes that went through the content-defined chunker (the rest matched the previous chunks). */
   chunkedBytes: number;
 }
 
 /**
- * Reads a file once: its sha256, and its chunks sealed (or packed, for a small file) as they
- * come. With the chunk list the previous snapshot made of the same path (`previous`), the
+ * Reads a file once: its chunks sealed (or packed, for a small file) as they come, each with
+ * its keyed SHA-256 id (the chunk list is the file's digest: no whole-file hash is taken). With the chunk list the previous snapshot made of the same path (`previous`), the
  * chunker runs only where the bytes changed: while the bytes follow the previous file's, the
  * next previous chunk's length is read and keyed-hashed, and if it hashes to that chunk's id
  * it is taken as it is; elsewhere the chunker cuts, until it cuts a chunk the previous file had
@@ -50,11 +48,10 @@ export async function readFileInto(
 ): Promise<ReadResult> {
   if (file.size < PACKING.below) {
     const bytes = new Uint8Array(await readFile(file.source, { signal: ctx.signal }));
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (bytes.length > 0 && bytes.length < PACKING.below) {
       await ctx.packer.add(bytes, add);
       onBytes(bytes.length);
-      return { size: bytes.length, sha256, chunkedBytes: 0 };
+      return { size: bytes.length, chunkedBytes: 0 };
     }
     // It grew past the packing size since the capture: chunked like any file.
     let size = 0;
@@ -63,13 +60,12 @@ export async function readFileInto(
       size += chunk.length;
       onBytes(chunk.length);
     }
-    return { size, sha256, chunkedBytes: size };
+    return { size, chunkedBytes: size };
   }
   const handle = await open(file.source, 'r');
   try {
     const size = (await handle.stat()).size;
     const guide = guideOf(previous, size);
-    const hash = createHash('sha256');
     let pos = 0;
     let chunkedBytes = 0;
     // One buffer for every previous chunk read back: take() is done with a chunk before the next is read.
@@ -77,7 +73,6 @@ export async function readFileInto(
     // The previous chunk expected next, while the bytes follow the previous file's.
     let expected: number | null = guide.chunks.length > 0 ? 0 : null;
     const take = async (chunk: Uint8Array, id: string) => {
-      hash.update(chunk);
       add(await ctx.sealer.chunk(chunk, id));
       pos += chunk.length;
       onBytes(chunk.length);
@@ -96,7 +91,7 @@ export async function readFileInto(
       }
       // Changed here (or no guide): cut from pos until a cut ends a chunk the previous file had too.
       expected = null;
-      // Views into the chunker's window: take() hashes and seals each chunk (sealing copies it) before the next is cut.
+      // Views into the chunker's window: take() seals each chunk (sealing copies it) before the next is cut.
       for await (const chunk of chunkerFor(size, ctx.keys).chunks(readFrom(handle, pos, ctx.signal), { views: true })) {
         const id = ctx.sealer.id(chunk);
         chunkedBytes += chunk.length;
@@ -107,7 +102,7 @@ export async function readFileInto(
           break;
         }
       }
-      if (expected === null) return { size: pos, sha256: hash.digest('hex'), chunkedBytes };
+      if (expected === null) return { size: pos, chunkedBytes };
     }
   } finally {
     await handle.close();

@@ -32,8 +32,13 @@ export interface CachedFile {
   path: string;
   identity: string;
   size: number;
-  sha256: string;
+  /** The file's digest: its chunks' keyed SHA-256 ids and sizes, in order (as manifest /3 records it). */
   chunks: CachedChunk[];
+}
+
+/** Whether two chunk lists describe the same bytes: the same keyed ids and sizes in the same order. */
+export function sameChunks(a: readonly ManifestChunk[], b: readonly ManifestChunk[]): boolean {
+  return a.length === b.length && a.every((chunk, i) => chunk.id === b[i]!.id && chunk.size === b[i]!.size);
 }
 
 /** The identity kept for a capture copy (the database): it never matches, so the copy is always read. */

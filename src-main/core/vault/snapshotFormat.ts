@@ -22,9 +22,11 @@ export const ROOT_FORMAT_V1 = 'hearth-snapshot/1';
 const LIST_SALT_BYTES = 16;
 /**
  * The manifest format this Hearth writes. /2 adds `offset` to a chunk reference: a small file
- * is a slice of a pack block (smallFilePacker.ts). /1 (every chunk a whole block) still opens.
+ * is a slice of a pack block (smallFilePacker.ts). /3 drops the file's whole sha256: the file's
+ * digest is its chunk list (keyed SHA-256 ids and sizes, in order), which a restore checks
+ * anyway, so a snapshot hashes each byte once less. /1 (every chunk a whole block) and /2 still open.
  */
-export const MANIFEST_FORMAT = 'hearth-manifest/2';
+export const MANIFEST_FORMAT = 'hearth-manifest/3';
 
 const MANIFEST_DOMAIN = 'Hearth snapshot manifest v1';
 const POINTER_DOMAIN = 'Hearth snapshot pointer v1';
@@ -160,6 +162,9 @@ const chunkV1 = z.strictObject({ cid: z.string().min(1), size: z.number().int().
 const chunkV2 = chunkV1.extend({ offset: count.optional() });
 
 function manifestSchemaOf<F extends SnapshotManifest['format'], C extends z.ZodType<SnapshotManifest['files'][number]['chunks'][number]>>(format: F, chunk: C) {
+  const file = z.strictObject({ path: z.string(), size: count, mode: z.number().int().min(0).max(0o7777), chunks: z.array(chunk) });
+  // Before /3 every file also carried its whole sha256; /3 refuses one (its digest is the chunk list).
+  const files = z.array(format === 'hearth-manifest/3' ? file : file.extend({ sha256: hex64 }));
   return z.strictObject({
     format: z.literal(format),
     createdAt: z.string(),
@@ -167,20 +172,16 @@ function manifestSchemaOf<F extends SnapshotManifest['format'], C extends z.ZodT
     address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
     previous: z.string().min(1).nullable(),
     options: z.strictObject({ includeModels: z.boolean(), includeDocuments: z.boolean() }),
-    files: z.array(
-      z.strictObject({
-        path: z.string(),
-        size: count,
-        sha256: hex64,
-        mode: z.number().int().min(0).max(0o7777),
-        chunks: z.array(chunk),
-      }),
-    ),
+    files,
     counts: z.strictObject({ sqlite: z.record(z.string(), count), lance: z.record(z.string(), count) }),
   });
 }
 
-const manifestSchema = z.discriminatedUnion('format', [manifestSchemaOf('hearth-manifest/2', chunkV2), manifestSchemaOf('hearth-manifest/1', chunkV1)]) satisfies z.ZodType<SnapshotManifest>;
+const manifestSchema = z.discriminatedUnion('format', [
+  manifestSchemaOf('hearth-manifest/3', chunkV2),
+  manifestSchemaOf('hearth-manifest/2', chunkV2),
+  manifestSchemaOf('hearth-manifest/1', chunkV1),
+]) satisfies z.ZodType<SnapshotManifest>;
 
 const envelopeSchema = z.strictObject({ manifest: z.string(), signature: z.string() });
 const pointerEnvelopeSchema = z.strictObject({ pointer: z.string(), signature: z.string() });

@@ -2,7 +2,7 @@ import { HearthError } from '../common/hearthError';
 import { ChunkSealer, type ChunkRef } from './chunkSealer';
 import { captureChanged, type Capture, type CapturedFile } from './dataCapture';
 import { readFileInto } from './fileChunking';
-import { COPY_IDENTITY, fileIdentity, identitySize, type CachedFile } from './filesCache';
+import { COPY_IDENTITY, fileIdentity, identitySize, sameChunks, type CachedFile } from './filesCache';
 import type { LocalBlockStore } from './localBlockStore';
 import { SmallFilePacker } from './smallFilePacker';
 import { MANIFEST_FORMAT, ROOT_FORMAT, encodeLists, encodeRoot, sealManifest, type ManifestSigner } from './snapshotFormat';
@@ -87,7 +87,7 @@ export async function writeSnapshot(
       const identity = await vanishedAsNotFound(file, () => fileIdentity(file));
       const cached = identity === null ? undefined : cache.get(file.path);
       const unchanged = cached !== undefined && cached.identity === identity;
-      const entry: ManifestFile = { path: file.path, size: 0, sha256: '', mode: file.mode, chunks: [] };
+      const entry: ManifestFile = { path: file.path, size: 0, mode: file.mode, chunks: [] };
       const refs: ChunkRef[] = [];
       const add = (ref: ChunkRef) => {
         refs.push(ref);
@@ -96,7 +96,6 @@ export async function writeSnapshot(
       if (unchanged && !input.full && (await sealer.reuse(cached.chunks))) {
         for (const ref of cached.chunks) add(ref);
         entry.size = cached.size;
-        entry.sha256 = cached.sha256;
         skippedFiles++;
         progress(cached.size, file.path);
       } else {
@@ -104,18 +103,18 @@ export async function writeSnapshot(
         const previous = cache.get(file.path)?.chunks ?? null;
         const read = await vanishedAsNotFound(file, () => readFileInto(file, previous, { sealer, packer, keys, signal }, add, (n) => progress(n, file.path)));
         entry.size = read.size;
-        entry.sha256 = read.sha256;
         readBytes += read.size;
         chunkedBytes += read.chunkedBytes;
-        if (unchanged && cached.sha256 !== read.sha256) unnoticedChanges.push(file.path);
+        // The chunk list is the file's digest (keyed SHA-256 ids and sizes, in order): another list, other bytes.
+        if (unchanged && !sameChunks(cached.chunks, refs)) unnoticedChanges.push(file.path);
       }
       if (entry.size !== file.size) throw captureChanged(file, `${entry.size} bytes were read`);
       files.push(entry);
       refsByFile.push({ path: file.path, refs });
       // Kept only when the file read is the file the identity describes (it did not grow or shrink meanwhile);
       // a capture copy (no identity) is kept too, never to be skipped, but to guide the chunker next time.
-      if (identity === null) nextCache.push({ path: file.path, identity: COPY_IDENTITY, size: entry.size, sha256: entry.sha256, chunks: refs });
-      else if (identitySize(identity) === entry.size) nextCache.push({ path: file.path, identity, size: entry.size, sha256: entry.sha256, chunks: refs });
+      if (identity === null) nextCache.push({ path: file.path, identity: COPY_IDENTITY, size: entry.size, chunks: refs });
+      else if (identitySize(identity) === entry.size) nextCache.push({ path: file.path, identity, size: entry.size, chunks: refs });
     }
     await packer.flush();
     await sealer.drain();

@@ -53,8 +53,12 @@ export interface ManifestFile {
   /** Path inside the snapshot, '/'-separated, relative, never '..' (checked on restore). */
   path: string;
   size: number;
-  /** sha256 of the whole plaintext file (hex). */
-  sha256: string;
+  /**
+   * sha256 of the whole plaintext file (hex), in manifests /1 and /2 only. From /3 the file's
+   * digest is its chunk list (each chunk's keyed SHA-256 id and size, in order), which a
+   * restore checks chunk by chunk: a second hash of every byte added no check.
+   */
+  sha256?: string;
   /** Unix permission bits. */
   mode: number;
   chunks: ManifestChunk[];
@@ -62,8 +66,8 @@ export interface ManifestFile {
 
 /** What a snapshot holds; encrypted and signed, never published in the clear. */
 export interface SnapshotManifest {
-  /** /1: every chunk is a whole block; /2: a chunk may be a slice of a pack block. */
-  format: 'hearth-manifest/1' | 'hearth-manifest/2';
+  /** /1: every chunk is a whole block; /2: a chunk may be a slice of a pack block; /3: no whole-file sha256. */
+  format: 'hearth-manifest/1' | 'hearth-manifest/2' | 'hearth-manifest/3';
   createdAt: string;
   appVersion: string;
   /** The wallet address that signed it (checksummed). */

@@ -206,18 +206,17 @@ export class VaultRepository {
 
   /** The files cache the latest snapshot left for this wallet, by path (empty for another wallet). */
   cachedFiles(address: string): Map<string, CachedFile> {
-    const rows = this.db.prepare('SELECT path, identity, size, sha256, chunks FROM file_cache WHERE address = ?').all(address) as {
+    const rows = this.db.prepare('SELECT path, identity, size, chunks FROM file_cache WHERE address = ?').all(address) as {
       path: string;
       identity: string;
       size: number;
-      sha256: string;
       chunks: string;
     }[];
     const out = new Map<string, CachedFile>();
     for (const row of rows) {
       // A damaged entry is not used: that file is read again, which is always right.
       const chunks = decodeJson(cachedChunksSchema, row.chunks);
-      if (chunks.ok) out.set(row.path, { path: row.path, identity: row.identity, size: row.size, sha256: row.sha256, chunks: chunks.value });
+      if (chunks.ok) out.set(row.path, { path: row.path, identity: row.identity, size: row.size, chunks: chunks.value });
     }
     return out;
   }
@@ -280,8 +279,9 @@ export class VaultRepository {
         const keep = keepPrefixes.map(() => 'substr(path, 1, length(?)) = ?');
         const kept = keepPrefixes.flatMap((prefix) => [prefix, prefix]);
         this.db.prepare(`DELETE FROM file_cache WHERE address != ?${keep.length > 0 ? ` OR NOT (${keep.join(' OR ')})` : ''}`).run(address, ...kept);
-        const insertFile = this.db.prepare('INSERT OR REPLACE INTO file_cache (path, address, identity, size, sha256, chunks) VALUES (?, ?, ?, ?, ?, ?)');
-        for (const f of snapshot.fileCache.files) insertFile.run(f.path, address, f.identity, f.size, f.sha256, JSON.stringify(f.chunks));
+        // The sha256 column held the whole file's sha256 before manifest format 3; the chunk list is the digest now.
+        const insertFile = this.db.prepare("INSERT OR REPLACE INTO file_cache (path, address, identity, size, sha256, chunks) VALUES (?, ?, ?, ?, '', ?)");
+        for (const f of snapshot.fileCache.files) insertFile.run(f.path, address, f.identity, f.size, JSON.stringify(f.chunks));
       }
     })();
   }

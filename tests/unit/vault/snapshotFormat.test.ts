@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { HearthError } from '../../../src-main/core/common/hearthError';
 import { newDataKey } from '../../../src-main/core/vault/blockCipher';
 import {
+  MANIFEST_FORMAT,
   ROOT_FORMAT,
   ROOT_FORMAT_V1,
   decodeList,
@@ -244,6 +245,23 @@ describe('manifest', () => {
     expect(error.message).toContain('files.0.chunks.0');
     const unknown = { ...v2, format: 'hearth-manifest/9' } as unknown as SnapshotManifest;
     expect((await errorOf(async () => openManifest((await sealManifest(unknown, wallet, key)).map((b) => b.bytes), key, wallet.address, LABEL))).code).toBe('CORRUPT_FILE');
+  });
+
+  it('format /3 (what a snapshot writes) has no whole-file sha256: the chunk list is the digest; /2 and /1 must still carry one', async () => {
+    expect(MANIFEST_FORMAT).toBe('hearth-manifest/3');
+    const key = newDataKey();
+    const roundTrip = async (m: SnapshotManifest) => openManifest((await sealManifest(m, wallet, key)).map((b) => b.bytes), key, wallet.address, LABEL);
+    const bare = ({ sha256: _, ...rest }: ManifestFile): ManifestFile => rest;
+    const packed: ManifestFile = { ...bare(file('small')), size: 100, chunks: [{ cid: 'bafkreipack', size: 100, id: 'c'.repeat(64), offset: 4096 }] };
+    const v3: SnapshotManifest = { ...manifest([bare(file('a')), packed]), format: 'hearth-manifest/3' };
+    expect(await roundTrip(v3)).toEqual(v3);
+    const v3WithSha = { ...v3, files: [file('a')] };
+    expect((await errorOf(() => roundTrip(v3WithSha))).message).toContain('files.0');
+    for (const format of ['hearth-manifest/2', 'hearth-manifest/1'] as const) {
+      const error = await errorOf(() => roundTrip({ ...manifest([bare(file('a'))]), format }));
+      expect(error.code).toBe('CORRUPT_FILE');
+      expect(error.message).toContain('files.0.sha256');
+    }
   });
 });
 
