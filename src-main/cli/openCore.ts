@@ -1,6 +1,8 @@
 import type { LogLevel } from '../core/common/logger';
 import { createCore, type Core } from '../core/createCore';
+import { dataLayout, resolveDataDir } from '../core/ports/dataDir';
 import type { HostControl } from '../core/ports/hostControl';
+import { damageFound } from '../core/storage/database';
 import type { LibraryOptions } from '../core/library/documentLibrary';
 import { HostSecretStore } from '../core/ports/secretServiceStore';
 import type { CliContext } from './cliContext';
@@ -19,7 +21,7 @@ export function openCore(
   ctx: CliContext,
   defaultLogLevel: LogLevel,
   library: Partial<LibraryOptions> = {},
-  options: { serving?: boolean; host?: HostControl } = {},
+  options: { serving?: boolean; host?: HostControl; checkDatabaseAtOpen?: boolean } = {},
 ): Core {
   const { dataDir, extraModelDirs, gpu, threads, embeddingContexts, logger } = commandBasics(args, ctx, defaultLogLevel, options);
   return createCore(
@@ -34,6 +36,7 @@ export function openCore(
       catalogPath: ctx.catalogPath,
       parseWorkerPath: ctx.parseWorkerPath,
       library,
+      ...(options.checkDatabaseAtOpen === false ? { checkDatabaseAtOpen: false } : {}),
     },
     // The Secret Service where a server or terminal has one; otherwise the data directory (said wherever "remember" is offered).
     {
@@ -44,16 +47,28 @@ export function openCore(
   );
 }
 
-/** Opens the core for one command and always disposes of it. */
+/**
+ * Opens the core for one command and always disposes of it. SQLite reporting a damaged
+ * database, at open or later, is DATABASE_CORRUPT (with what to do) when hearth.db is the one
+ * damaged: a command that opened it unchecked (checkDatabaseAtOpen false) says so like the others.
+ */
 export async function withCore<T>(
   args: CoreArgs,
   ctx: CliContext,
   run: (core: Core) => Promise<T>,
-  options: { logLevel?: LogLevel; library?: Partial<LibraryOptions> } = {},
+  options: { logLevel?: LogLevel; library?: Partial<LibraryOptions>; checkDatabaseAtOpen?: boolean } = {},
 ): Promise<T> {
-  const core = openCore(args, ctx, options.logLevel ?? 'warn', options.library);
+  const database = dataLayout(resolveDataDir(args['data-dir'], ctx.env)).database;
+  let core: Core;
+  try {
+    core = openCore(args, ctx, options.logLevel ?? 'warn', options.library, options.checkDatabaseAtOpen === false ? { checkDatabaseAtOpen: false } : {});
+  } catch (error) {
+    throw damageFound(database, error) ?? error;
+  }
   try {
     return await run(core);
+  } catch (error) {
+    throw damageFound(database, error) ?? error;
   } finally {
     await core.dispose();
   }

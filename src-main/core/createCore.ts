@@ -68,6 +68,8 @@ export interface CoreConfig {
   library?: Partial<LibraryOptions>;
   /** Vault knobs for tests and self-hosting: scrypt cost, a web3.storage service, schedule polling. */
   vault?: Pick<VaultServiceDeps, 'scryptN' | 'w3up' | 'scheduleCheckMs' | 'lockWaitMs'>;
+  /** quick_check hearth.db as it opens (default true); see DataDirConfig.checkDatabaseAtOpen. */
+  checkDatabaseAtOpen?: boolean;
 }
 
 export interface CorePorts {

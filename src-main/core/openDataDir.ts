@@ -12,6 +12,12 @@ export interface DataDirConfig {
   host: AppHost;
   /** better_sqlite3.node for the running ABI (the desktop app's Electron build). */
   sqliteNativeBinding?: string;
+  /**
+   * quick_check hearth.db as it opens (default true), so a damaged page fails at start with
+   * DATABASE_CORRUPT. The vault's commands turn it off: they read only their own rows of it,
+   * and a snapshot checks the copy it seals instead (dataCapture.ts), page for page the same.
+   */
+  checkDatabaseAtOpen?: boolean;
 }
 
 /** A data directory opened for use: private, held ("open here"), its database open. */
@@ -42,7 +48,7 @@ export function openDataDir(config: DataDirConfig, logger: Logger): OpenDataDir 
   const hold = holdQuietly(config, logger);
   let db: Db;
   try {
-    db = openDatabase(layout.database, { nativeBinding: config.sqliteNativeBinding });
+    db = openDatabase(layout.database, { nativeBinding: config.sqliteNativeBinding, quickCheck: config.checkDatabaseAtOpen !== false });
   } catch (error) {
     hold?.release();
     throw error;

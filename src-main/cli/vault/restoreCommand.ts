@@ -192,7 +192,8 @@ async function importWallet(
   passphrase: string,
   ctx: CliContext,
 ): Promise<true> {
-  const core = openCore({ ...options, 'data-dir': dataDir }, ctx, 'warn', { watch: false });
+  // Not quick_checked again: the restore has just matched every chunk of hearth.db to the signed manifest and every table's row count.
+  const core = openCore({ ...options, 'data-dir': dataDir }, ctx, 'warn', { watch: false }, { checkDatabaseAtOpen: false });
   try {
     await core.vault.import({ phrase, passphrase, remember: options.remember });
     if (options.remember) await rememberNotice(core, ctx, { ...options, 'data-dir': dataDir });

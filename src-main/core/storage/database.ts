@@ -1,5 +1,7 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
+import { errnoOf } from '../common/fsErrors';
+import type { HearthError } from '../common/hearthError';
 import { corruptDatabase, databaseOpenError } from './databaseErrors';
 import { guardDiskFull } from './diskFullGuard';
 import { migrations } from './migrations';
@@ -15,6 +17,11 @@ export interface OpenDatabaseOptions {
   nativeBinding?: string;
   /** The schema to bring the file up to; hearth.db's by default (the vault keeps its own file). */
   migrations?: readonly string[];
+  /**
+   * quick_check the file before use (the default). A caller that turns it off checks what it
+   * reads in another way (openDataDir's `checkDatabaseAtOpen`).
+   */
+  quickCheck?: boolean;
 }
 
 /**
@@ -36,7 +43,7 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    checkIntegrity(db, file);
+    if (options.quickCheck !== false) checkIntegrity(db, file);
     migrate(db, options.migrations);
   } catch (error) {
     db.close();
@@ -50,9 +57,33 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
  * found at start with a clear code rather than as an INTERNAL error in the middle of a call.
  */
 function checkIntegrity(db: Db, file: string): void {
-  const problems = db.pragma('quick_check(3)', { simple: false }) as { quick_check: string }[];
-  const found = problems.map((row) => row.quick_check).filter((text) => text !== 'ok');
+  const found = integrityProblems(db);
   if (found.length > 0) throw corruptDatabase(file, found.join('; '));
+}
+
+/**
+ * DATABASE_CORRUPT for `file` when `error` is SQLite saying a database is damaged and a
+ * quick_check of `file` confirms it (so a damaged vault.db is not blamed on hearth.db); null
+ * otherwise. For callers that opened `file` without the check (checkDatabaseAtOpen false).
+ */
+export function damageFound(file: string, error: unknown, nativeBinding?: string): HearthError | null {
+  if (!/^SQLITE_(CORRUPT|NOTADB)/.test(errnoOf(error) ?? '')) return null;
+  let db: Db | null = null;
+  try {
+    db = new BetterSqlite3(file, { readonly: true, fileMustExist: true, ...(nativeBinding ? { nativeBinding } : {}) });
+    const found = integrityProblems(db);
+    return found.length > 0 ? corruptDatabase(file, found.join('; '), error) : null;
+  } catch (checkError) {
+    return databaseOpenError(file, checkError);
+  } finally {
+    db?.close();
+  }
+}
+
+/** What quick_check finds wrong with a database's pages (at most three problems); empty when it is sound. */
+export function integrityProblems(db: Db): string[] {
+  const problems = db.pragma('quick_check(3)', { simple: false }) as { quick_check: string }[];
+  return problems.map((row) => row.quick_check).filter((text) => text !== 'ok');
 }
 
 /**

@@ -3,6 +3,8 @@ import { copyFile, link, lstat, mkdir, readdir, rm, stat } from 'node:fs/promise
 import { dirname, join, relative, sep } from 'node:path';
 import { HearthError } from '../common/hearthError';
 import type { ChunkStore } from '../search/chunkStore';
+import { integrityProblems } from '../storage/database';
+import { corruptDatabase, databaseOpenError } from '../storage/databaseErrors';
 
 /** A file as a snapshot stores it: where it goes in the snapshot, where to read it now. */
 export interface CapturedFile {
@@ -60,9 +62,16 @@ export async function captureData(options: CaptureOptions): Promise<Capture> {
   const skipped: string[] = [];
 
   const dbCopy = join(stagingDir, 'hearth.db');
-  const live = await copyDatabase(join(options.dataDir, 'hearth.db'), dbCopy, options.sqliteNativeBinding);
-  const sqlite = finishDatabaseCopy(dbCopy, options.sqliteNativeBinding);
-  requireSameCounts(live, sqlite, 'at capture');
+  const liveDb = join(options.dataDir, 'hearth.db');
+  let sqlite: Record<string, number>;
+  try {
+    const live = await copyDatabase(liveDb, dbCopy, options.sqliteNativeBinding);
+    sqlite = finishDatabaseCopy(liveDb, dbCopy, options.sqliteNativeBinding);
+    requireSameCounts(live, sqlite, 'at capture');
+  } catch (error) {
+    // A damaged page met while counting or copying: DATABASE_CORRUPT, with what to do.
+    throw databaseOpenError(liveDb, error) ?? error;
+  }
   files.push(await describe('hearth.db', dbCopy, 'copy'));
   signal?.throwIfAborted();
 
@@ -171,11 +180,16 @@ function requireSameCounts(expected: Record<string, number>, copied: Record<stri
 /**
  * The backup keeps the live file's WAL flag; switching the copy to a rollback journal makes
  * it one self-contained file (no -wal beside it) and the bytes the same for unchanged data.
+ * Then the copy is quick_checked: the backup copies every page as it is, so this finds the damage
+ * a quick_check of the live file would (the CLI's vault commands skip that one at open), in the
+ * very bytes the snapshot seals. DATABASE_CORRUPT naming the live file otherwise.
  */
-function finishDatabaseCopy(file: string, nativeBinding?: string): Record<string, number> {
+function finishDatabaseCopy(liveFile: string, file: string, nativeBinding?: string): Record<string, number> {
   const copy = new BetterSqlite3(file, nativeBinding ? { nativeBinding } : {});
   try {
     copy.pragma('journal_mode = DELETE');
+    const problems = integrityProblems(copy);
+    if (problems.length > 0) throw corruptDatabase(liveFile, `found in the snapshot's copy of it: ${problems.join('; ')}`);
     return countSqliteRows(copy);
   } finally {
     copy.close();
