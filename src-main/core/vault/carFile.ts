@@ -91,7 +91,7 @@ export async function writeCar(
 }
 
 /** A CARv1 header: the varint of its length, then dag-cbor `{ version: 1, roots }`. */
-function carHeader(roots: CID[]): Uint8Array {
+export function carHeader(roots: CID[]): Uint8Array {
   const header = dagCbor.encode({ version: 1, roots });
   const length = unsignedVarint(header.length);
   const out = new Uint8Array(length.length + header.length);
@@ -101,7 +101,7 @@ function carHeader(roots: CID[]): Uint8Array {
 }
 
 /** An unsigned LEB128 varint, as CAR files prefix their sections with. */
-function unsignedVarint(value: number): Uint8Array {
+export function unsignedVarint(value: number): Uint8Array {
   const out: number[] = [];
   let rest = value;
   while (rest >= 0x80) {

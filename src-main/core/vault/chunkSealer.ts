@@ -3,6 +3,7 @@ import { sealChunk, sealedChunkLength } from './blockCipher';
 import type { CachedChunk } from './filesCache';
 import type { LocalBlockStore } from './localBlockStore';
 import { rawBlock } from './snapshotFormat';
+import type { SnapshotTee } from './snapshotTee';
 import type { Block } from './types';
 import { chunkId } from './vaultKeys';
 import type { KnownChunk, VaultRepository } from './vaultRepository';
@@ -30,14 +31,21 @@ export class ChunkSealer {
   private readonly sealedNow = new Map<string, Omit<KnownChunk, 'id'>>();
   private readonly present = new Map<string, Promise<boolean>>();
   private readonly writes = new WriteQueue(8);
-  /** Chunks and packs are sealed into this one buffer: the block store has written a block out when its put returns. */
+  /** Chunks and packs are sealed into this one buffer: the block store (and the tee) have copied a block out when its put returns. */
   private scratch = new Uint8Array(0);
+  /** Whether new chunks of the file being read are stored here (not when the tee sends them to the target only). */
+  private chunksHere = true;
 
   constructor(
-    private readonly deps: { repo: VaultRepository; blocks: LocalBlockStore },
+    private readonly deps: { repo: VaultRepository; blocks: LocalBlockStore; tee?: SnapshotTee | null },
     private readonly dataKey: Uint8Array,
     private readonly chunkIdKey: Uint8Array,
   ) {}
+
+  /** The file whose chunks come next (the tee may keep a model file's chunks on the target only). */
+  enterFile(path: string): void {
+    this.chunksHere = this.deps.tee?.keepsHere(path) ?? true;
+  }
 
   id(plaintext: Uint8Array): string {
     return chunkId(this.chunkIdKey, plaintext);
@@ -71,7 +79,7 @@ export class ChunkSealer {
     const existing = await this.reference(id, plaintext.length);
     if (existing) return existing;
     const block = await rawBlock(sealChunk(this.dataKey, plaintext, this.scratchFor(plaintext.length)));
-    await this.writes.add(this.put(block, true));
+    await this.writes.add(this.put(block, true, this.chunksHere));
     const known = { blockCid: block.cid.toString(), sealedSize: block.bytes.length };
     this.sealedNow.set(id, known);
     this.newChunks.push({ id, ...known });
@@ -124,6 +132,19 @@ export class ChunkSealer {
     await this.writes.drain();
   }
 
+  /**
+   * With a tee, once every block is sealed and the capture checked, before the snapshot is
+   * recorded: stores here the target-only blocks a file outside models/ shares, finishes the
+   * CAR in the target (flushed, renamed into place) and returns the blocks the target alone
+   * holds, for the record. Null without a tee.
+   */
+  async finishTee(root: CID, bulk: ReadonlySet<string>): Promise<{ targetId: string; cids: string[] } | null> {
+    const tee = this.deps.tee;
+    if (!tee) return null;
+    for (const block of await tee.sharedTargetOnly(bulk)) if (await this.deps.blocks.put(block)) this.added.push(block.cid.toString());
+    return { targetId: tee.targetId, cids: await tee.finish(root, this.blocks) };
+  }
+
   /** Deletes what this run wrote: a failed snapshot leaves nothing behind. */
   async rollback(): Promise<void> {
     await this.writes.drain().catch(() => undefined);
@@ -153,9 +174,19 @@ export class ChunkSealer {
     return known;
   }
 
-  /** `fresh`: just sealed under a random nonce, so no block of that CID can exist yet (no look-up). */
-  private async put(block: Block, fresh = false): Promise<void> {
-    if (await this.deps.blocks.put(block, fresh)) this.added.push(block.cid.toString());
+  /**
+   * `fresh`: just sealed under a random nonce, so no block of that CID can exist yet (no
+   * look-up). `here` false: sent to the tee's target only. Both the block store and the tee
+   * copy the bytes out before their first await, so the caller may reuse the buffer at once.
+   */
+  private async put(block: Block, fresh = false, here = true): Promise<void> {
+    const sent = this.deps.tee?.send(block, here);
+    const stored = here ? this.deps.blocks.put(block, fresh) : Promise.resolve(false);
+    // Both settled before either failure surfaces: a block stored here is remembered for rollback.
+    const [local, target] = await Promise.allSettled([stored, sent]);
+    if (local.status === 'fulfilled' && local.value) this.added.push(block.cid.toString());
+    if (local.status === 'rejected') throw local.reason;
+    if (target.status === 'rejected') throw target.reason;
     this.present.set(block.cid.toString(), Promise.resolve(true));
   }
 }

@@ -4,6 +4,7 @@ import { captureChanged, type Capture, type CapturedFile } from './dataCapture';
 import { readFileInto } from './fileChunking';
 import { COPY_IDENTITY, fileIdentity, identitySize, sameChunks, type CachedFile } from './filesCache';
 import type { LocalBlockStore } from './localBlockStore';
+import type { SnapshotTee } from './snapshotTee';
 import { SmallFilePacker } from './smallFilePacker';
 import { MANIFEST_FORMAT, ROOT_FORMAT, encodeLists, encodeRoot, sealManifest, type ManifestSigner } from './snapshotFormat';
 import type { ManifestChunk, ManifestFile, SnapshotManifest, SnapshotOptions } from './types';
@@ -58,7 +59,7 @@ export interface WrittenSnapshot {
  * vault's repository, with the files cache for the next snapshot, only once every block is on disk.
  */
 export async function writeSnapshot(
-  deps: { repo: VaultRepository; blocks: LocalBlockStore },
+  deps: { repo: VaultRepository; blocks: LocalBlockStore; tee?: SnapshotTee | null },
   input: WriteSnapshotInput,
 ): Promise<WrittenSnapshot> {
   const { keys, dataKey, capture, signal } = input;
@@ -84,6 +85,7 @@ export async function writeSnapshot(
   try {
     for (const file of capture.files) {
       signal?.throwIfAborted();
+      sealer.enterFile(file.path);
       const identity = await vanishedAsNotFound(file, () => fileIdentity(file));
       const cached = identity === null ? undefined : cache.get(file.path);
       const unchanged = cached !== undefined && cached.identity === identity;
@@ -144,6 +146,8 @@ export async function writeSnapshot(
 
     const cid = root.cid.toString();
     await input.verify?.();
+    // Published in the same command: the CAR finished and flushed in the target before the record.
+    const remote = await sealer.finishTee(root.cid, bulkBlocks);
     // Every block and its name on the disk (fsync) before the snapshot that names them is recorded.
     await deps.blocks.sync();
     deps.repo.addSnapshot({
@@ -156,6 +160,7 @@ export async function writeSnapshot(
       includeDocuments: input.options.includeDocuments,
       blocks: sealer.blocks,
       bulkBlocks,
+      ...(remote ? { remote } : {}),
       newChunks: sealer.newChunks,
       readBytes,
       // Entries of files this snapshot left out by choice (models, documents) stay for the next one that includes them.

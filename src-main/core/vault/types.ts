@@ -113,6 +113,21 @@ export interface StreamedCar extends PublishResult {
   carBytes: number;
 }
 
+/**
+ * A CAR being written into a target (PublishTarget.openCarStream): blocks go in as they come
+ * (append copies a block's bytes before it returns), finish() names the root, flushes the file
+ * and renames it into place; abort() deletes it. Until finish() returns, nothing in the target
+ * names it: a killed run leaves a temp file the target's next publish deletes.
+ */
+export interface CarStream {
+  append(block: Block): Promise<void>;
+  has(cid: string): boolean;
+  /** A block appended earlier, read back. */
+  read(cid: string): Promise<Uint8Array>;
+  finish(root: CID): Promise<StreamedCar>;
+  abort(): Promise<void>;
+}
+
 export interface PublishProgress {
   signal?: AbortSignal;
   onProgress?: (sentBytes: number, totalBytes: number) => void;
@@ -139,6 +154,12 @@ export interface PublishTarget {
    * A block's bytes may be a reused buffer: be done with them before asking for the next block.
    */
   publishStream(root: CID, blocks: AsyncIterable<Block>, options?: PublishProgress & { totalBytes?: number }): Promise<StreamedCar>;
+  /**
+   * A CAR written into the target while a snapshot is sealed, before its root is known
+   * (capability `streamsCar`): a snapshot published in the same command writes each block
+   * there as it is sealed instead of reading it back from this machine afterwards.
+   */
+  openCarStream(options?: { signal?: AbortSignal }): Promise<CarStream>;
   /** Blocks for restore. */
   fetcher(): BlockFetcher;
   /**

@@ -34,6 +34,7 @@ export type RestoreSource = CallInput<'vault.restore'>['from'];
 /** What the vault's jobs run: the service's own operations. */
 export interface VaultJobHost {
   snapshot(options: SnapshotOptions & { full?: boolean }, progress: Progress): Promise<VaultSnapshot>;
+  snapshotAndPublish(options: SnapshotOptions & { full?: boolean }, targetId: string, progress: Progress, publishing: Progress): Promise<VaultSnapshot>;
   publish(cid: string, targetId: string, progress: Progress): Promise<VaultSnapshot>;
   restore(input: { wallet: HDNodeWallet; cid: string | null; from: RestoreSource; dataDir: string }, progress: Progress): Promise<RestoreResult>;
   targetName(id: string): string;
@@ -48,8 +49,8 @@ export function registerVaultJobs(jobs: JobManager, host: VaultJobHost): void {
     title: (p) => (p.targetId ? `Snapshot and publish to ${host.targetName(p.targetId)}` : 'Snapshot'),
     resumable: false,
     run: async (params, ctx) => {
-      const snapshot = await host.snapshot(params, jobProgress(ctx));
-      if (params.targetId) await host.publish(snapshot.cid, params.targetId, jobProgress(ctx, 'Publishing'));
+      if (params.targetId) await host.snapshotAndPublish(params, params.targetId, jobProgress(ctx), jobProgress(ctx, 'Publishing'));
+      else await host.snapshot(params, jobProgress(ctx));
     },
   });
   jobs.register<{ cid: string; targetId: string }, never>(PUBLISH_JOB, {

@@ -67,6 +67,8 @@ export interface NewSnapshot {
   blocks: Map<string, number>;
   /** Blocks only model files reference (they may live on a target instead of here). */
   bulkBlocks?: ReadonlySet<string>;
+  /** Blocks a target alone holds (sent there as they were sealed, never stored here), recorded with the snapshot. */
+  remote?: { targetId: string; cids: readonly string[] };
   /** Chunks sealed for this snapshot: keyed plaintext hash -> block (and where in a pack). */
   newChunks: KnownChunk[];
   /** Plaintext bytes read from disk; absent for a record adopted from a restore. */
@@ -274,6 +276,7 @@ export class VaultRepository {
       for (const [cid, size] of snapshot.blocks) insertBlock.run(snapshot.cid, cid, size, snapshot.bulkBlocks?.has(cid) ? 1 : 0);
       const insertChunk = this.db.prepare('INSERT OR REPLACE INTO chunks (id, block_cid, sealed_size, pack_offset) VALUES (?, ?, ?, ?)');
       for (const chunk of snapshot.newChunks) insertChunk.run(chunk.id, chunk.blockCid, chunk.sealedSize, chunk.offset ?? null);
+      if (snapshot.remote) this.markRemote(snapshot.remote.cids, snapshot.remote.targetId);
       if (snapshot.fileCache) {
         const { address, keepPrefixes } = snapshot.fileCache;
         const keep = keepPrefixes.map(() => 'substr(path, 1, length(?)) = ?');
@@ -363,6 +366,15 @@ export class VaultRepository {
         `INSERT OR REPLACE INTO publications (snapshot_cid, target_id, location, car_bytes, published_at) VALUES (?, ?, ?, ?, ?)`,
       )
       .run(p.snapshotCid, p.targetId, p.location, p.carBytes, p.publishedAt);
+  }
+
+  /** Every block of the snapshots published to the target: what it holds already. */
+  blocksPublishedTo(targetId: string): Set<string> {
+    const rows = this.db
+      .prepare('SELECT DISTINCT b.block_cid FROM snapshot_blocks b JOIN publications p ON p.snapshot_cid = b.snapshot_cid WHERE p.target_id = ?')
+      .pluck()
+      .all(targetId) as string[];
+    return new Set(rows);
   }
 
   /** The target that holds a block this machine no longer stores, or null. */

@@ -27,7 +27,8 @@ import { writeSnapshot, writtenSummary } from './snapshotWriter';
 import { GatewayFetcher } from './targets/gatewayFetcher';
 import { capabilitiesOf, createTarget, openTarget, placeOf, type AddTargetInput, type TargetEnv } from './targets/targetRegistry';
 import type { W3upTargetOptions } from './targets/w3upTarget';
-import type { BlockFetcher, PublishTarget, SnapshotOptions, TargetUpload } from './types';
+import { SnapshotTee } from './snapshotTee';
+import type { BlockFetcher, PublishTarget, SnapshotOptions, StreamedCar, TargetUpload } from './types';
 import { deriveVaultKeys } from './vaultKeys';
 import { PUBLISH_JOB, registerVaultJobs, RESTORE_JOB, SNAPSHOT_JOB, type RestoreJobParams, type RestoreSource, type SnapshotJobParams } from './vaultJobs';
 import { guardedRestore, VaultLock } from './vaultLock';
@@ -113,6 +114,7 @@ export class VaultService {
 
     registerVaultJobs(deps.jobs, {
       snapshot: (params, progress) => this.snapshot(params, progress),
+      snapshotAndPublish: (params, targetId, progress, publishing) => this.snapshotAndPublish(params, targetId, progress, publishing),
       publish: (cid, targetId, progress) => this.publish(cid, targetId, progress),
       restore: (input, progress) => this.restore(input, progress),
       targetName: (id) => this.targetName(id),
@@ -232,65 +234,92 @@ export class VaultService {
   /** Captures, chunks, seals and records a snapshot (incremental unless `full` or a full verify is due); then keeps only the newest `keep`. */
   async snapshot(options: SnapshotOptions & { full?: boolean }, progress: Progress = {}): Promise<VaultSnapshot> {
     const wallet = await this.identity.wallet();
+    return this.exclusive('vault snapshot', progress, () => this.snapshotLocked(wallet, options, progress, null));
+  }
+
+  /**
+   * A snapshot, then its publish to the target, under one hold of the vault lock. A target that
+   * takes a CAR as it is written (a folder) gets each block as it is sealed (SnapshotTee); with
+   * keepModelBlocks off the model chunks then go there only. Other targets: snapshot, then publish.
+   */
+  async snapshotAndPublish(options: SnapshotOptions & { full?: boolean }, targetId: string, progress: Progress = {}, publishing: Progress = {}): Promise<VaultSnapshot> {
+    const wallet = await this.identity.wallet();
     return this.exclusive('vault snapshot', progress, async () => {
-      const startedAt = Date.now();
-      const lastFull = this.repo.stateOrNull(FULL_VERIFY_STATE, fullVerifyState, 'the next snapshot reads every file');
-      const full = fullVerifyDue(lastFull, startedAt, options.full ?? false);
-      const keys = deriveVaultKeys(wallet.privateKey);
-      const { dataKey, wrappedKey } = sealingDataKey(this.repo, join(this.dir, 'vault.db'), wallet, keys.wrapKey);
-      const staging = newCaptureDir(this.dir);
-      progress.onProgress?.(null, 'Capturing the database and the index');
-      const documents = options.includeDocuments ? documentsOutside(this.deps.dataDir, this.deps.documents()) : null;
-      if (documents && documents.leftOut.length > 0) this.deps.logger.warn(`vault: ${documents.leftOut.length} indexed document(s) inside the data directory are never put in a snapshot`);
-      try {
-        if (await killedSnapshotLeftovers(this.dir, staging)) {
-          const reclaimed = await collectGarbage(this.maintenance(), staging);
-          this.deps.logger.warn(`vault: an earlier snapshot was killed; reclaimed ${reclaimed.orphans.count} blocks and ${reclaimed.tempFiles.count} temp files it left`);
-        }
-        const capture = await captureData({
-          dataDir: this.deps.dataDir,
-          store: await this.deps.openStore(),
-          stagingDir: staging,
-          includeModels: options.includeModels,
-          documents: documents?.kept ?? null,
-          sqliteNativeBinding: this.deps.sqliteNativeBinding,
-          signal: progress.signal,
-        });
-        for (const path of capture.skipped) this.deps.logger.warn(`vault: ${path} could not be read and is not in this snapshot`);
-        const written = await writeSnapshot(
-          { repo: this.repo, blocks: this.blocks },
-          {
-            signer: wallet,
-            keys,
-            dataKey,
-            wrappedKey,
-            capture,
-            options: { includeModels: options.includeModels, includeDocuments: options.includeDocuments },
-            previous: this.repo.latestSnapshot()?.cid ?? this.repo.stateOrNull('previous', z.string(), 'the next snapshot names no previous one'),
-            appVersion: this.deps.appVersion,
-            full,
-            signal: progress.signal,
-            onProgress: (done, total, file) => progress.onProgress?.(total > 0 ? done / total : null, `Sealing ${file}`, { done, total }),
-            verify: () => verifyCapture(capture, this.deps.sqliteNativeBinding),
-          },
-        );
-        const lost = written.blocksFolderLost ? 'the block store folder' : `${written.resealedChunks} blocks`;
-        if (written.blocksFolderLost || written.resealedChunks > 0) this.deps.logger.warn(`vault: ${lost} had gone missing; the dedup index forgot them and the chunks were sealed again`);
-        const summary = writtenSummary(written, full);
-        this.deps.logger.info(summary.info);
-        if (summary.warning) this.deps.logger.warn(summary.warning);
-        this.repo.setState(FULL_VERIFY_STATE, fullVerifyAfter(lastFull, full, startedAt));
-        await this.blocks.delete(this.repo.prune(this.repo.schedule().keep));
-        return this.repo.snapshot(written.cid);
-      } catch (error) {
-        if (isDiskFull(error)) {
-          throw new HearthError('DISK_FULL', `The disk holding ${this.dir} is full: free some space and take the snapshot again. Nothing was recorded.`, { cause: error });
-        }
-        throw error;
-      } finally {
-        await removeCaptureDir(this.dir, staging);
+      const target = await openTarget(this.repo.target(targetId).config, this.targetEnv);
+      let tee: SnapshotTee | null = null;
+      if (capabilitiesOf(target.kind).streamsCar) {
+        const source = new SnapshotBlockSource(this.repo, this.blocks, (holder) => this.holderFetcher(holder));
+        tee = new SnapshotTee(targetId, await target.openCarStream({ signal: progress.signal }), !this.repo.schedule().keepModelBlocks, { repo: this.repo, source });
       }
+      let snapshot: VaultSnapshot;
+      try {
+        snapshot = await this.snapshotLocked(wallet, options, progress, tee);
+      } catch (error) {
+        await tee?.abort();
+        throw error;
+      }
+      return this.publishLocked(snapshot.cid, targetId, publishing, tee?.result ?? null);
     });
+  }
+
+  private async snapshotLocked(wallet: HDNodeWallet, options: SnapshotOptions & { full?: boolean }, progress: Progress, tee: SnapshotTee | null): Promise<VaultSnapshot> {
+    const startedAt = Date.now();
+    const lastFull = this.repo.stateOrNull(FULL_VERIFY_STATE, fullVerifyState, 'the next snapshot reads every file');
+    const full = fullVerifyDue(lastFull, startedAt, options.full ?? false);
+    const keys = deriveVaultKeys(wallet.privateKey);
+    const { dataKey, wrappedKey } = sealingDataKey(this.repo, join(this.dir, 'vault.db'), wallet, keys.wrapKey);
+    const staging = newCaptureDir(this.dir);
+    progress.onProgress?.(null, 'Capturing the database and the index');
+    const documents = options.includeDocuments ? documentsOutside(this.deps.dataDir, this.deps.documents()) : null;
+    if (documents && documents.leftOut.length > 0) this.deps.logger.warn(`vault: ${documents.leftOut.length} indexed document(s) inside the data directory are never put in a snapshot`);
+    try {
+      if (await killedSnapshotLeftovers(this.dir, staging)) {
+        const reclaimed = await collectGarbage(this.maintenance(), staging);
+        this.deps.logger.warn(`vault: an earlier snapshot was killed; reclaimed ${reclaimed.orphans.count} blocks and ${reclaimed.tempFiles.count} temp files it left`);
+      }
+      const capture = await captureData({
+        dataDir: this.deps.dataDir,
+        store: await this.deps.openStore(),
+        stagingDir: staging,
+        includeModels: options.includeModels,
+        documents: documents?.kept ?? null,
+        sqliteNativeBinding: this.deps.sqliteNativeBinding,
+        signal: progress.signal,
+      });
+      for (const path of capture.skipped) this.deps.logger.warn(`vault: ${path} could not be read and is not in this snapshot`);
+      const written = await writeSnapshot(
+        { repo: this.repo, blocks: this.blocks, tee },
+        {
+          signer: wallet,
+          keys,
+          dataKey,
+          wrappedKey,
+          capture,
+          options: { includeModels: options.includeModels, includeDocuments: options.includeDocuments },
+          previous: this.repo.latestSnapshot()?.cid ?? this.repo.stateOrNull('previous', z.string(), 'the next snapshot names no previous one'),
+          appVersion: this.deps.appVersion,
+          full,
+          signal: progress.signal,
+          onProgress: (done, total, file) => progress.onProgress?.(total > 0 ? done / total : null, `Sealing ${file}`, { done, total }),
+          verify: () => verifyCapture(capture, this.deps.sqliteNativeBinding),
+        },
+      );
+      const lost = written.blocksFolderLost ? 'the block store folder' : `${written.resealedChunks} blocks`;
+      if (written.blocksFolderLost || written.resealedChunks > 0) this.deps.logger.warn(`vault: ${lost} had gone missing; the dedup index forgot them and the chunks were sealed again`);
+      const summary = writtenSummary(written, full);
+      this.deps.logger.info(summary.info);
+      if (summary.warning) this.deps.logger.warn(summary.warning);
+      this.repo.setState(FULL_VERIFY_STATE, fullVerifyAfter(lastFull, full, startedAt));
+      await this.blocks.delete(this.repo.prune(this.repo.schedule().keep));
+      return this.repo.snapshot(written.cid);
+    } catch (error) {
+      if (isDiskFull(error)) {
+        throw new HearthError('DISK_FULL', `The disk holding ${this.dir} is full: free some space and take the snapshot again. Nothing was recorded.`, { cause: error });
+      }
+      throw error;
+    } finally {
+      await removeCaptureDir(this.dir, staging);
+    }
   }
 
   // --- publishing ---
@@ -306,21 +335,11 @@ export class VaultService {
     return this.exclusive('vault publish', progress, () => this.publishLocked(cid, targetId, progress));
   }
 
-  private async publishLocked(cid: string, targetId: string, progress: Progress): Promise<VaultSnapshot> {
+  /** `sent`: the CAR a tee already wrote into the target while the snapshot was sealed. */
+  private async publishLocked(cid: string, targetId: string, progress: Progress, sent: StreamedCar | null = null): Promise<VaultSnapshot> {
     const row = this.repo.target(targetId);
-    const root = CID.parse(cid);
-    const missing = this.repo.blocksMissingFrom(cid, targetId);
-    // The root first: a reader of a partial CAR learns what it is before the rest.
-    missing.sort((a, b) => (a.cid === cid ? -1 : b.cid === cid ? 1 : 0));
-    const source = new SnapshotBlockSource(this.repo, this.blocks, async (holder) => (await openTarget(this.repo.target(holder).config, this.targetEnv)).fetcher());
-    await source.requireAll(missing.map((b) => b.cid), `Snapshot ${cid}`);
     const target = await openTarget(row.config, this.targetEnv);
-    progress.onProgress?.(null, `Sending ${missing.length} blocks to ${row.name}`);
-    const result = await sendCar(target, root, missing, source, {
-      outbox: join(this.dir, 'outbox'),
-      signal: progress.signal,
-      onProgress: (sent, total) => progress.onProgress?.(total > 0 ? sent / total : null, `Sending to ${row.name}`, { done: sent, total }),
-    });
+    const result = sent ?? (await this.sendMissing(cid, row, target, progress));
     if (capabilitiesOf(target.kind).latestPointer) {
       await this.pointers.publish(target, await this.identity.wallet(), placeOf(row.config), cid, progress.signal);
     }
@@ -330,6 +349,24 @@ export class VaultService {
       if (freed > 0) this.deps.logger.info(`vault: ${freed} bytes of model blocks deleted here; ${row.name} holds them`);
     }
     return this.repo.snapshot(cid);
+  }
+
+  private async sendMissing(cid: string, row: TargetRow, target: PublishTarget, progress: Progress): Promise<StreamedCar> {
+    const missing = this.repo.blocksMissingFrom(cid, row.id);
+    // The root first: a reader of a partial CAR learns what it is before the rest.
+    missing.sort((a, b) => (a.cid === cid ? -1 : b.cid === cid ? 1 : 0));
+    const source = new SnapshotBlockSource(this.repo, this.blocks, (holder) => this.holderFetcher(holder));
+    await source.requireAll(missing.map((b) => b.cid), `Snapshot ${cid}`);
+    progress.onProgress?.(null, `Sending ${missing.length} blocks to ${row.name}`);
+    return sendCar(target, CID.parse(cid), missing, source, {
+      outbox: join(this.dir, 'outbox'),
+      signal: progress.signal,
+      onProgress: (done, total) => progress.onProgress?.(total > 0 ? done / total : null, `Sending to ${row.name}`, { done, total }),
+    });
+  }
+
+  private async holderFetcher(holder: string): Promise<BlockFetcher> {
+    return (await openTarget(this.repo.target(holder).config, this.targetEnv)).fetcher();
   }
 
   // --- targets ---

@@ -8,8 +8,10 @@ import type { CID } from 'multiformats/cid';
 import { errnoOf, fileError, fileProblem } from '../../common/fsErrors';
 import { HearthError } from '../../common/hearthError';
 import { openRegularFile, readRegularFile } from '../../common/regularFile';
+import { CarAppender } from '../carAppender';
 import { CarBlockIndex, syncDirectory, writeCar, writeFully } from '../carFile';
-import type { Block, BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, StreamedCar, TargetUpload } from '../types';
+import type { Block, BlockFetcher, CarFile, CarStream, PublishProgress, PublishResult, PublishTarget, StreamedCar, TargetUpload } from '../types';
+import { FolderCarStream, incomingName, sweepIncoming } from './folderCarStream';
 
 const COPY_CHUNK_BYTES = 1024 * 1024;
 /** How long a pointer writer waits for another's lock, and when a lock counts as a crashed writer's. */
@@ -94,7 +96,8 @@ export class FolderTarget implements PublishTarget {
     signal?.throwIfAborted();
     await this.assertFolder();
     await this.makeDirs(this.carsDir);
-    const incoming = join(this.carsDir, `${root.toString()}.${randomBytes(6).toString('hex')}.incoming`);
+    await sweepIncoming(this.carsDir);
+    const incoming = join(this.carsDir, incomingName());
     let sent = 0;
     async function* counted(): AsyncGenerator<Block> {
       onProgress?.(0, totalBytes);
@@ -119,6 +122,26 @@ export class FolderTarget implements PublishTarget {
     } catch (error) {
       throw this.writeError(error, incoming);
     }
+  }
+
+  /**
+   * A CAR written into the folder while a snapshot is sealed (its root comes at the end), under
+   * a temporary name until finish() has flushed it and renamed it to `<root>.car`. Temp files a
+   * killed publish of this machine left are deleted first.
+   */
+  async openCarStream(options: { signal?: AbortSignal } = {}): Promise<CarStream> {
+    options.signal?.throwIfAborted();
+    await this.assertFolder();
+    await this.makeDirs(this.carsDir);
+    await sweepIncoming(this.carsDir);
+    const path = join(this.carsDir, incomingName());
+    let car: CarAppender;
+    try {
+      car = await CarAppender.create(path);
+    } catch (error) {
+      throw this.writeError(error, path);
+    }
+    return new FolderCarStream(car, { carsDir: this.carsDir, freeName: (root) => this.freeName(root), error: (error, at) => this.writeError(error, at) });
   }
 
   /** Blocks from every CAR in the folder; CARs published after it was made are found too. */

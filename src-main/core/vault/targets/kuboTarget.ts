@@ -5,7 +5,7 @@ import { egressFetch } from '../../common/egress';
 import { fileError } from '../../common/fsErrors';
 import { HearthError } from '../../common/hearthError';
 import { httpError } from '../../common/httpErrors';
-import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, StreamedCar, TargetUpload } from '../types';
+import type { BlockFetcher, CarFile, CarStream, PublishProgress, PublishResult, PublishTarget, StreamedCar, TargetUpload } from '../types';
 import { fetchFailure } from './fetchFailure';
 import { MAX_BLOCK_BYTES, readLimitedBody } from './readLimitedBody';
 
@@ -114,6 +114,10 @@ export class KuboTarget implements PublishTarget {
   }
 
   /** The RPC's dag/import takes a whole multipart body: the vault hands it a CAR file instead. */
+  openCarStream(): Promise<CarStream> {
+    return Promise.reject(new HearthError('UNSUPPORTED', 'An IPFS node takes the CAR as one upload; Hearth writes it to a file first.'));
+  }
+
   publishStream(): Promise<StreamedCar> {
     return Promise.reject(new HearthError('UNSUPPORTED', 'An IPFS node takes the CAR as one upload; Hearth writes it to a file first.'));
   }

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../../common/atomicFile';
 import { withPurpose } from '../../common/egress';
 import { fileError } from '../../common/fsErrors';
 import { HearthError, isAbortError } from '../../common/hearthError';
-import type { BlockFetcher, CarFile, PublishProgress, PublishResult, PublishTarget, StreamedCar, TargetUpload } from '../types';
+import type { BlockFetcher, CarFile, CarStream, PublishProgress, PublishResult, PublishTarget, StreamedCar, TargetUpload } from '../types';
 import { GatewayFetcher } from './gatewayFetcher';
 
 export interface W3upTargetOptions {
@@ -220,6 +220,10 @@ export class W3upTarget implements PublishTarget {
 
   fetcher(): BlockFetcher {
     return new GatewayFetcher(this.gatewayUrl);
+  }
+
+  openCarStream(): Promise<CarStream> {
+    return Promise.reject(noStream());
   }
 
   publishStream(): Promise<StreamedCar> {
