@@ -34,11 +34,12 @@ function parseStrace(log: string): Call[] {
   return calls;
 }
 
-/** Runs a module script under strace (opens, fsyncs, renames): the block names it printed last, and the calls. */
-function straceScript(script: string, log: string): { names: string[]; calls: Call[] } {
+/** Runs a module script under strace (opens, fsyncs, renames; `extra` calls too): the block names it printed last, and the calls. */
+function straceScript(script: string, log: string, extra: string[] = []): { names: string[]; calls: Call[] } {
+  const traced = ['openat', 'open', 'fsync', 'fdatasync', 'rename', 'renameat', 'renameat2', ...extra].join(',');
   const run = spawnSync(
     'strace',
-    ['-f', '-qq', '-o', log, '-e', 'trace=openat,open,fsync,fdatasync,rename,renameat,renameat2', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script],
+    ['-f', '-qq', '-o', log, '-e', `trace=${traced}`, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script],
     { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) },
   );
   expect(run.status, run.stderr).toBe(0);
@@ -110,6 +111,109 @@ describe('the local block store is durable before a snapshot is recorded', () =>
       dir.cleanup();
     }
   });
+});
+
+const TEST_CORE_MODULE = fileURLToPath(new URL('../support/testCore.ts', import.meta.url));
+
+/**
+ * A snapshot published to a folder in the same command, keepModelBlocks off (SnapshotTee): the
+ * CAR is flushed before it is renamed to <root>.car, the folder after the rename, and all of it
+ * before the snapshot is recorded (no write to vault.db from the CAR's first byte until the
+ * folder's flush; the record after it); the blocks kept here are flushed before the record too;
+ * the model chunks the folder alone holds are never written into vault/blocks.
+ */
+describe('a snapshot published as it is sealed is durable in the folder before it is recorded', () => {
+  it('fsyncs the CAR before its rename, the folder after, both before the record; model chunks never touch vault/blocks', () => {
+    const straced = spawnSync('strace', ['-V'], { encoding: 'utf8' });
+    if (straced.error) throw new Error('This test watches system calls with strace: install it (apt-get install strace).');
+    const dir = tempDir('hearth-durable-tee-');
+    try {
+      const usb = join(dir.path, 'usb');
+      const log = join(dir.path, 'strace.log');
+      const script = `
+        const { mkdirSync, writeFileSync } = await import('node:fs');
+        const { randomBytes } = await import('node:crypto');
+        const { join } = await import('node:path');
+        const { createTestCore } = await import(${JSON.stringify(pathToFileURL(TEST_CORE_MODULE).href)});
+        const { core, dataDir } = createTestCore({ vault: { scryptN: 1 << 10 } });
+        await core.vault.create({ passphrase: 'a long passphrase' });
+        mkdirSync(join(dataDir, 'models'), { recursive: true });
+        writeFileSync(join(dataDir, 'models', 'model.gguf'), randomBytes(6 * 1024 * 1024));
+        mkdirSync(${JSON.stringify(usb)});
+        const target = await core.vault.addTarget({ kind: 'folder', path: ${JSON.stringify(usb)} });
+        core.vault.setSchedule({ keepModelBlocks: false });
+        const snapshot = await core.vault.snapshotAndPublish({ includeModels: true, includeDocuments: false }, target.id);
+        const repo = core.vault['repo'];
+        const remote = [...repo.remoteBlocks()];
+        const here = repo.snapshotBlocks(snapshot.cid).filter((cid) => !remote.includes(cid));
+        await core.dispose();
+        console.log(JSON.stringify([dataDir, snapshot.cid, JSON.stringify(remote), JSON.stringify(here)]));`;
+      const { names, calls } = straceScript(script, log, ['pwrite64', 'write']);
+      const [dataDir, root, remoteJson, hereJson] = names as [string, string, string, string];
+      const remote = JSON.parse(remoteJson) as string[];
+      const here = JSON.parse(hereJson) as string[];
+      const blocksDir = join(dataDir, 'vault', 'blocks');
+      const carsDir = join(usb, 'hearth-vault', 'cars');
+      const carPath = join(carsDir, `${root}.car`);
+
+      const fdPath = new Map<string, string>();
+      const synced: { path: string; at: number }[] = [];
+      const renamed = new Map<string, { from: string; at: number }>();
+      const opened: string[] = [];
+      const wrote: { path: string; at: number }[] = [];
+      calls.forEach((call, at) => {
+        if (call.name === 'openat' || call.name === 'open') {
+          const match = /"([^"]+)".*= (\d+)$/.exec(call.text);
+          if (match) {
+            fdPath.set(match[2]!, match[1]!);
+            opened.push(match[1]!);
+          }
+        } else if (call.name === 'fsync' || call.name === 'fdatasync') {
+          const path = fdPath.get(/^\w+\((\d+)/.exec(call.text)?.[1] ?? '');
+          if (path) synced.push({ path, at });
+        } else if (call.name.startsWith('rename')) {
+          const paths = [...call.text.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+          if (paths.length >= 2) renamed.set(paths.at(-1)!, { from: paths[0]!, at });
+        } else if (call.name === 'pwrite64' || call.name === 'write') {
+          const path = fdPath.get(/^\w+\((\d+)/.exec(call.text)?.[1] ?? '');
+          if (path) wrote.push({ path, at });
+        }
+      });
+
+      // The CAR: written under a temp name, flushed, renamed to <root>.car, then its folder flushed.
+      const carRename = renamed.get(carPath);
+      expect(carRename, 'the CAR renamed into place').toBeDefined();
+      expect(carRename!.from).toMatch(/\.incoming$/);
+      const carSynced = synced.find((s) => s.path === carRename!.from);
+      expect(carSynced, 'the CAR fsynced').toBeDefined();
+      expect(carSynced!.at).toBeLessThan(carRename!.at);
+      const folderSynced = synced.find((s) => s.path === carsDir && s.at > carRename!.at);
+      expect(folderSynced, 'the cars folder fsynced after the rename').toBeDefined();
+
+      // Nothing written to vault.db from the CAR's first byte until the folder's flush; the record after it.
+      const isVaultDb = (path: string) => path.startsWith(join(dataDir, 'vault', 'vault.db'));
+      const firstCarWrite = wrote.find((w) => w.path === carRename!.from);
+      expect(firstCarWrite, 'blocks written into the CAR').toBeDefined();
+      const between = wrote.filter((w) => isVaultDb(w.path) && w.at > firstCarWrite!.at && w.at < folderSynced!.at);
+      expect(between, 'vault.db written while the CAR was not yet durable').toEqual([]);
+      const record = wrote.find((w) => isVaultDb(w.path) && w.at > folderSynced!.at);
+      expect(record, 'the snapshot recorded after the CAR is durable').toBeDefined();
+
+      // The model chunks the folder alone holds never touch vault/blocks; those kept here are flushed, with their folders, before the record.
+      expect(remote.length).toBeGreaterThanOrEqual(3);
+      for (const cid of remote) expect(opened.filter((path) => path.includes(cid)), cid).toEqual([]);
+      expect(here.length).toBeGreaterThan(0);
+      for (const cid of here) {
+        const path = join(blocksDir, cid.slice(-2), cid);
+        const rename = renamed.get(path);
+        expect(rename, `${cid} renamed into place`).toBeDefined();
+        expect(synced.some((s) => s.path === rename!.from && s.at < rename!.at), `${cid} fsynced before its rename`).toBe(true);
+        expect(synced.some((s) => s.path === join(blocksDir, cid.slice(-2)) && s.at > rename!.at && s.at < record!.at), `${cid}'s folder fsynced before the record`).toBe(true);
+      }
+    } finally {
+      dir.cleanup();
+    }
+  }, 60_000);
 });
 
 const RESTORED_BLOCKS_MODULE = fileURLToPath(new URL('../../src-main/core/vault/restoredBlocks.ts', import.meta.url));

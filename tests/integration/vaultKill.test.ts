@@ -10,6 +10,7 @@ import { createConsoleLogger } from '../../src-main/core/common/logger';
 import { createCore, type Core } from '../../src-main/core/createCore';
 import { LocalBlockStore } from '../../src-main/core/vault/localBlockStore';
 import { restoreSnapshot } from '../../src-main/core/vault/snapshotRestorer';
+import { FolderTarget } from '../../src-main/core/vault/targets/folderTarget';
 import type { VaultCheckReport, VaultGcReport } from '../../src-main/core/vault/vaultMaintenance';
 import { walletFromPhrase } from '../../src-main/core/vault/walletIdentity';
 import { assertBuilt, runHearth, startServe, type HearthRun } from '../support/server';
@@ -254,5 +255,84 @@ describe('vault: kill -9 at many points, concurrent snapshots, restore into a ru
     const restored = await runHearth(['vault', 'restore', '--data-dir', served, '--folder', join(scratch.path, 'usb'), '--phrase-file', phraseFile, '--json'], env());
     expect(restored.code, restored.stderr).toBe(0);
     expect((JSON.parse(restored.stdout) as { keptAside: string | null }).keptAside).toMatch(/served\.before-restore-/);
+  });
+
+  it('kill -9 of `snapshot --publish` to a folder, model blocks kept there only: nothing recorded is damaged, gc and the next publish reclaim all', async () => {
+    const usb = join(scratch.path, 'kill-usb');
+    mkdirSync(usb);
+    const target = await core.vault.addTarget({ kind: 'folder', path: usb, name: 'Kill USB' });
+    core.vault.setSchedule({ keepModelBlocks: false });
+    const cars = join(usb, 'hearth-vault', 'cars');
+    const publishArgs = [...snapshotArgs, '--publish', target.id];
+    const restoreFromFolder = async (snapshot: VaultSnapshot, name: string) => {
+      const result = await restoreSnapshot({ wallet: walletFromPhrase(phrase), root: snapshot.cid, fetcher: new FolderTarget(usb).fetcher(), dataDir: join(scratch.path, name) });
+      expect(result.files).toBe(snapshot.files);
+    };
+
+    // One run to the end, timing the capture-to-cleanup window.
+    change();
+    const first = spawn(process.execPath, [join(ROOT, 'bin', 'hearth.mjs'), ...publishArgs], { cwd: ROOT, env: env(), stdio: 'ignore' });
+    let appeared = 0;
+    let gone = 0;
+    while (first.exitCode === null) {
+      if (!appeared && captureOf(first.pid!)) appeared = Date.now();
+      if (appeared && !gone && !captureOf(first.pid!)) gone = Date.now();
+      await sleep(2);
+    }
+    expect(first.exitCode).toBe(0);
+    const window = Math.max((gone || Date.now()) - appeared, 50);
+
+    const rows = new BetterSqlite3(join(data.path, 'vault', 'vault.db'), { readonly: true });
+    const lastRow = () => rows.prepare('SELECT MAX(rowid) FROM snapshots').pluck().get();
+    const seen = { recorded: 0, unrecorded: 0, tempCars: 0 };
+    const points = 8;
+    for (let kill = 0; kill < points; kill++) {
+      change();
+      const before = core.vault.snapshots()[0]?.cid;
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'hearth.mjs'), ...publishArgs], { cwd: ROOT, env: env(), stdio: 'ignore' });
+      const closed = new Promise((done) => child.once('close', done));
+      if (kill < points - 3) {
+        // While it captures, seals and writes the CAR into the folder.
+        while (child.exitCode === null && !captureOf(child.pid!)) await sleep(2);
+        await sleep(Math.round((window * (kill + 0.5)) / (points - 3)));
+      } else {
+        // Just after its snapshot is recorded: the pointer, the publication, retention.
+        const seenRow = lastRow();
+        while (child.exitCode === null && lastRow() === seenRow) await sleep(2);
+        await sleep((kill - (points - 3)) * 5);
+      }
+      child.kill('SIGKILL');
+      await closed;
+      if (readdirSync(cars).some((name) => name.endsWith('.incoming') || name.endsWith('.part'))) seen.tempCars++;
+
+      const expected = diskState(data.path);
+      const report = await core.vault.check();
+      expect(report.problems, `publish kill ${kill}`).toEqual([]);
+      expect({ orphans: report.orphans, tempFiles: report.tempFiles, leftovers: report.leftovers }, `publish kill ${kill}`).toEqual(expected);
+      // Whatever was recorded is whole in the folder: its CAR was durable before the record.
+      const latest = core.vault.snapshots()[0]!;
+      if (latest.cid !== before) {
+        seen.recorded++;
+        await restoreFromFolder(latest, `publish-kill-${kill}`);
+      } else seen.unrecorded++;
+      expect(await core.vault.gc()).toEqual({ orphans: expected.orphans, tempFiles: expected.tempFiles, leftovers: expected.leftovers });
+      expect(diskState(data.path)).toEqual({ orphans: { count: 0, bytes: 0 }, tempFiles: { count: 0, bytes: 0 }, leftovers: [] });
+    }
+    rows.close();
+    expect(seen.recorded, JSON.stringify(seen)).toBeGreaterThanOrEqual(2);
+    expect(seen.unrecorded, JSON.stringify(seen)).toBeGreaterThanOrEqual(2);
+    console.info(`publish kill points: ${JSON.stringify(seen)}`);
+
+    // The next publish to the end: it deletes the temp CARs the killed runs left, and the phrase alone restores it.
+    change();
+    const next = await runHearth(publishArgs, env());
+    expect(next.code, next.stderr).toBe(0);
+    const made = JSON.parse(next.stdout) as VaultSnapshot;
+    expect(readdirSync(cars).filter((name) => !name.endsWith('.car'))).toEqual([]);
+    expect(await core.vault.check()).toMatchObject({ ok: true, problems: [], tempFiles: { count: 0 }, leftovers: [] });
+    const restored = join(scratch.path, 'publish-restored');
+    const restore = await runHearth(['vault', 'restore', '--data-dir', restored, '--folder', usb, '--phrase-file', phraseFile, '--json'], env());
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(JSON.parse(restore.stdout)).toMatchObject({ root: made.cid, files: made.files });
   });
 });
