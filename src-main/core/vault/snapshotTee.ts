@@ -23,6 +23,8 @@ export class SnapshotTee {
   /** Blocks written to the target only, so far. */
   private readonly targetOnly = new Set<string>();
   private sent: StreamedCar | null = null;
+  /** Errors the target's CAR raised (a full target drive is the target's, not this machine's). */
+  private readonly failures = new Set<unknown>();
 
   constructor(
     readonly targetId: string,
@@ -44,7 +46,17 @@ export class SnapshotTee {
   /** Sends a block (its bytes copied before this returns); `here` false: the target will be its only holder. */
   send(block: Block, here: boolean): Promise<void> {
     if (!here) this.targetOnly.add(block.cid.toString());
-    return this.car.append(block);
+    return this.car.append(block).catch((error: unknown) => this.failed(error));
+  }
+
+  /** Whether the error came from writing into the target. */
+  raised(error: unknown): boolean {
+    return this.failures.has(error);
+  }
+
+  private failed(error: unknown): never {
+    this.failures.add(error);
+    throw error;
   }
 
   /**
@@ -55,7 +67,7 @@ export class SnapshotTee {
     const shared: Block[] = [];
     for (const cid of this.targetOnly) {
       if (bulk.has(cid)) continue;
-      shared.push({ cid: CID.parse(cid), bytes: await this.car.read(cid) });
+      shared.push({ cid: CID.parse(cid), bytes: await this.car.read(cid).catch((error: unknown) => this.failed(error)) });
       this.targetOnly.delete(cid);
     }
     return shared;
@@ -72,9 +84,10 @@ export class SnapshotTee {
     for (const cid of blocks.keys()) {
       if (this.car.has(cid) || held.has(cid)) continue;
       const parsed = CID.parse(cid);
-      await this.car.append({ cid: parsed, bytes: await this.deps.source.read(parsed, scratch) });
+      const bytes = await this.deps.source.read(parsed, scratch);
+      await this.car.append({ cid: parsed, bytes }).catch((error: unknown) => this.failed(error));
     }
-    this.sent = await this.car.finish(root);
+    this.sent = await this.car.finish(root).catch((error: unknown) => this.failed(error));
     return [...this.targetOnly];
   }
 

@@ -2,10 +2,8 @@ import type { HDNodeWallet } from 'ethers';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CID } from 'multiformats/cid';
-import { z } from 'zod';
 import type { CallInput } from '#contract/api';
 import type { JobInfo, VaultCreated, VaultSchedule, VaultSnapshot, VaultStatus, VaultTarget } from '#contract/dto';
-import { isDiskFull } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
@@ -13,36 +11,28 @@ import type { JobManager } from '../jobs/jobManager';
 import type { ChunkStore } from '../search/chunkStore';
 import { assertDataDirFree } from '../storage/dataDirHolders';
 import type { Db } from '../storage/database';
-import { captureData, verifyCapture } from './dataCapture';
-import { FULL_VERIFY_STATE, fullVerifyAfter, fullVerifyDue, fullVerifyState } from './filesCache';
 import { LocalBlockStore } from './localBlockStore';
 import type { Progress } from './jobProgress';
 import { LatestPointers } from './latestPointer';
 import { PointerLedger } from './pointerLedger';
 import { adoptRestored } from './restoredAdoption';
 import type { RestoreResult } from './snapshotRestorer';
-import { documentsOutside } from './snapshotDocuments';
 import { releaseModelBlocks, sendCar, SnapshotBlockSource } from './snapshotSending';
-import { writeSnapshot, writtenSummary } from './snapshotWriter';
 import { GatewayFetcher } from './targets/gatewayFetcher';
 import { capabilitiesOf, createTarget, openTarget, placeOf, type AddTargetInput, type TargetEnv } from './targets/targetRegistry';
 import type { W3upTargetOptions } from './targets/w3upTarget';
+import { takeSnapshot, type SnapshotDeps } from './snapshotTaking';
 import { SnapshotTee } from './snapshotTee';
 import type { BlockFetcher, PublishTarget, SnapshotOptions, StreamedCar, TargetUpload } from './types';
-import { deriveVaultKeys } from './vaultKeys';
 import { PUBLISH_JOB, registerVaultJobs, RESTORE_JOB, SNAPSHOT_JOB, type RestoreJobParams, type RestoreSource, type SnapshotJobParams } from './vaultJobs';
 import { guardedRestore, VaultLock } from './vaultLock';
 import {
   checkVault,
   collectGarbage,
-  killedSnapshotLeftovers,
-  newCaptureDir,
-  removeCaptureDir,
   type MaintenanceDeps,
   type VaultCheckReport,
   type VaultGcReport,
 } from './vaultMaintenance';
-import { sealingDataKey } from './vaultDataKey';
 import { VaultRepository, type TargetRow } from './vaultRepository';
 import { nextSnapshotAt, toTarget } from './vaultViews';
 import { walletFromPhrase, WalletIdentity } from './walletIdentity';
@@ -234,7 +224,7 @@ export class VaultService {
   /** Captures, chunks, seals and records a snapshot (incremental unless `full` or a full verify is due); then keeps only the newest `keep`. */
   async snapshot(options: SnapshotOptions & { full?: boolean }, progress: Progress = {}): Promise<VaultSnapshot> {
     const wallet = await this.identity.wallet();
-    return this.exclusive('vault snapshot', progress, () => this.snapshotLocked(wallet, options, progress, null));
+    return this.exclusive('vault snapshot', progress, () => takeSnapshot(this.snapshotDeps(), wallet, options, progress, null));
   }
 
   /**
@@ -253,73 +243,13 @@ export class VaultService {
       }
       let snapshot: VaultSnapshot;
       try {
-        snapshot = await this.snapshotLocked(wallet, options, progress, tee);
+        snapshot = await takeSnapshot(this.snapshotDeps(), wallet, options, progress, tee);
       } catch (error) {
         await tee?.abort();
         throw error;
       }
       return this.publishLocked(snapshot.cid, targetId, publishing, tee?.result ?? null);
     });
-  }
-
-  private async snapshotLocked(wallet: HDNodeWallet, options: SnapshotOptions & { full?: boolean }, progress: Progress, tee: SnapshotTee | null): Promise<VaultSnapshot> {
-    const startedAt = Date.now();
-    const lastFull = this.repo.stateOrNull(FULL_VERIFY_STATE, fullVerifyState, 'the next snapshot reads every file');
-    const full = fullVerifyDue(lastFull, startedAt, options.full ?? false);
-    const keys = deriveVaultKeys(wallet.privateKey);
-    const { dataKey, wrappedKey } = sealingDataKey(this.repo, join(this.dir, 'vault.db'), wallet, keys.wrapKey);
-    const staging = newCaptureDir(this.dir);
-    progress.onProgress?.(null, 'Capturing the database and the index');
-    const documents = options.includeDocuments ? documentsOutside(this.deps.dataDir, this.deps.documents()) : null;
-    if (documents && documents.leftOut.length > 0) this.deps.logger.warn(`vault: ${documents.leftOut.length} indexed document(s) inside the data directory are never put in a snapshot`);
-    try {
-      if (await killedSnapshotLeftovers(this.dir, staging)) {
-        const reclaimed = await collectGarbage(this.maintenance(), staging);
-        this.deps.logger.warn(`vault: an earlier snapshot was killed; reclaimed ${reclaimed.orphans.count} blocks and ${reclaimed.tempFiles.count} temp files it left`);
-      }
-      const capture = await captureData({
-        dataDir: this.deps.dataDir,
-        store: await this.deps.openStore(),
-        stagingDir: staging,
-        includeModels: options.includeModels,
-        documents: documents?.kept ?? null,
-        sqliteNativeBinding: this.deps.sqliteNativeBinding,
-        signal: progress.signal,
-      });
-      for (const path of capture.skipped) this.deps.logger.warn(`vault: ${path} could not be read and is not in this snapshot`);
-      const written = await writeSnapshot(
-        { repo: this.repo, blocks: this.blocks, tee },
-        {
-          signer: wallet,
-          keys,
-          dataKey,
-          wrappedKey,
-          capture,
-          options: { includeModels: options.includeModels, includeDocuments: options.includeDocuments },
-          previous: this.repo.latestSnapshot()?.cid ?? this.repo.stateOrNull('previous', z.string(), 'the next snapshot names no previous one'),
-          appVersion: this.deps.appVersion,
-          full,
-          signal: progress.signal,
-          onProgress: (done, total, file) => progress.onProgress?.(total > 0 ? done / total : null, `Sealing ${file}`, { done, total }),
-          verify: () => verifyCapture(capture, this.deps.sqliteNativeBinding),
-        },
-      );
-      const lost = written.blocksFolderLost ? 'the block store folder' : `${written.resealedChunks} blocks`;
-      if (written.blocksFolderLost || written.resealedChunks > 0) this.deps.logger.warn(`vault: ${lost} had gone missing; the dedup index forgot them and the chunks were sealed again`);
-      const summary = writtenSummary(written, full);
-      this.deps.logger.info(summary.info);
-      if (summary.warning) this.deps.logger.warn(summary.warning);
-      this.repo.setState(FULL_VERIFY_STATE, fullVerifyAfter(lastFull, full, startedAt));
-      await this.blocks.delete(this.repo.prune(this.repo.schedule().keep));
-      return this.repo.snapshot(written.cid);
-    } catch (error) {
-      if (isDiskFull(error)) {
-        throw new HearthError('DISK_FULL', `The disk holding ${this.dir} is full: free some space and take the snapshot again. Nothing was recorded.`, { cause: error });
-      }
-      throw error;
-    } finally {
-      await removeCaptureDir(this.dir, staging);
-    }
   }
 
   // --- publishing ---
@@ -486,6 +416,11 @@ export class VaultService {
 
   private maintenance(): MaintenanceDeps {
     return { vaultDir: this.dir, repo: this.repo, blocks: this.blocks };
+  }
+
+  private snapshotDeps(): SnapshotDeps {
+    const { dataDir, logger, appVersion, openStore, documents, sqliteNativeBinding } = this.deps;
+    return { dir: this.dir, repo: this.repo, blocks: this.blocks, dataDir, logger, appVersion, openStore, documents, sqliteNativeBinding, maintenance: () => this.maintenance() };
   }
 
   /** One vault operation at a time, in this process and across processes (the vault lock). */
