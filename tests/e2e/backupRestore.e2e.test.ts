@@ -152,8 +152,9 @@ describe('backup: import, schedule and restores from a pointer, a gateway and in
     await page.getByTestId('schedule-interval').fill(String(HOURS));
     await page.getByTestId('schedule-target').selectOption(folderId);
     await page.getByTestId('schedule-keep').fill(String(KEEP));
-    expect(await page.getByTestId('schedule-keep-model-blocks').isChecked()).toBe(true);
-    await page.getByTestId('schedule-keep-model-blocks').uncheck();
+    // Off by default (models are kept on the target only); checked here, it must survive the reload.
+    expect(await page.getByTestId('schedule-keep-model-blocks').isChecked()).toBe(false);
+    await page.getByTestId('schedule-keep-model-blocks').check();
     await page.getByTestId('schedule-save').click();
     await expect.poll(() => page.getByTestId('toast').allInnerTexts(), { timeout: 20_000 }).toContainEqual(expect.stringContaining('Schedule saved.'));
     expect(await page.getByTestId('schedule-error').count()).toBe(0);
@@ -165,7 +166,7 @@ describe('backup: import, schedule and restores from a pointer, a gateway and in
     expect(await page.getByTestId('schedule-interval').inputValue()).toBe(String(HOURS));
     expect(await page.getByTestId('schedule-target').inputValue()).toBe(folderId);
     expect(await page.getByTestId('schedule-keep').inputValue()).toBe(String(KEEP));
-    expect(await page.getByTestId('schedule-keep-model-blocks').isChecked()).toBe(false);
+    expect(await page.getByTestId('schedule-keep-model-blocks').isChecked()).toBe(true);
 
     // Due HOURS after the last snapshot: "in 5 h 59 min" (or "in 6 h"), then the time itself.
     const next = (await page.getByTestId('schedule-next').innerText()).trim();

@@ -98,7 +98,8 @@ describe('vault: kill -9 at many points, concurrent snapshots, restore into a ru
     // A cheap keystore (scrypt 2^10): each CLI run unlocks it, and there are many runs.
     phrase = (await core.vault.create({ passphrase: PASSPHRASE })).phrase;
     writeFileSync(phraseFile, `${phrase}\n`);
-    core.vault.setSchedule({ keep: 3 });
+    // Model blocks kept here: the local restores below read them from vault/blocks.
+    core.vault.setSchedule({ keep: 3, keepModelBlocks: true });
     const insert = core.db.prepare("INSERT INTO messages (id, thread_id, seq, role, content, status, created_at) VALUES (?, ?, ?, 'user', ?, 'complete', ?)");
     for (let t = 0; t < 4; t++) {
       const thread = core.chat.createThread(`Chat ${t}`);

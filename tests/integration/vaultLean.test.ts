@@ -60,6 +60,8 @@ describe('vault: what one snapshot published to a folder costs on disk', () => {
   it('a folder gets the CAR streamed into it: nothing is staged in the outbox; about 2x the data with local model blocks', async () => {
     const outbox = join(dataDir, 'vault', 'outbox');
     mkdirSync(outbox, { recursive: true });
+    // Kept here on request (the default keeps them on the target only).
+    expect(core.vault.setSchedule({ keepModelBlocks: true }).keepModelBlocks).toBe(true);
     const staged: string[] = [];
     const watcher: FSWatcher = watch(outbox, (_event, name) => staged.push(String(name)));
     try {

@@ -89,6 +89,7 @@ describe('vault: a snapshot published to a folder in the same command', () => {
   });
 
   it('the CAR holds every block of the first snapshot, each also kept here; pointer and publication recorded', async () => {
+    core.vault.setSchedule({ keepModelBlocks: true });
     const outbox = join(dataDir, 'vault', 'outbox');
     const snapshot = await snapshotAndPublish();
     expect(existsSync(outbox) ? readdirSync(outbox) : []).toEqual([]);

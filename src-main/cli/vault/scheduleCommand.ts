@@ -24,7 +24,7 @@ runs and the vault is unlocked (remember the passphrase: hearth vault unlock --r
     keep: integer('N', 'How many snapshots this machine keeps', { min: 1, max: 10_000 }),
     models: yesNo('yes|no', 'Include downloaded models'),
     documents: yesNo('yes|no', 'Include source documents'),
-    'keep-model-blocks': yesNo('yes|no', 'Keep the sealed blocks of models here once a target holds them (no: fetched from it when needed)'),
+    'keep-model-blocks': yesNo('yes|no', 'Keep the sealed blocks of models here once a target holds them (default no: fetched from it when needed)'),
     ...jsonOption('Print the schedule as JSON'),
     ...coreOptions,
   },

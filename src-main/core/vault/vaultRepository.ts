@@ -16,7 +16,9 @@ export const DEFAULT_SCHEDULE: VaultSchedule = {
   keep: 10,
   includeModels: false,
   includeDocuments: false,
-  keepModelBlocks: true,
+  // Off: models are large and can be downloaded again, so once a target holds their sealed blocks
+  // this machine keeps no second encrypted copy (README: "What is kept where, and why").
+  keepModelBlocks: false,
 };
 
 export interface TargetRow {
