@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../src-main/core/createCore';
@@ -143,6 +143,49 @@ describe('vault: a snapshot published to a folder in the same command', () => {
     expect(next.newBytes).toBeLessThan(MiB);
     await restoreFromFolder(next.cid, 'lean-next');
   }, 60_000);
+
+  it('a folder that goes away during the snapshot: with model blocks kept here it is recorded and the publish fails; with them on the folder only nothing is recorded', async () => {
+    const away = `${usb.path}-unplugged`;
+    const unplugWhileSealing = async (): Promise<{ code?: string; recorded: boolean }> => {
+      writeFileSync(join(dataDir, 'models', 'model.gguf'), randomBytes(MODEL_BYTES));
+      const count = core.vault.snapshots().length;
+      let unplugged = false;
+      const run = core.vault.snapshotAndPublish({ includeModels: true, includeDocuments: false }, usbId, {
+        onProgress: (fraction) => {
+          if (!unplugged && (fraction ?? 0) > 0.3) {
+            unplugged = true;
+            renameSync(usb.path, away);
+          }
+        },
+      });
+      const error = (await run.then(() => null, (e: unknown) => e)) as { code?: string } | null;
+      renameSync(away, usb.path);
+      expect(unplugged).toBe(true);
+      return { code: error?.code, recorded: core.vault.snapshots().length === count + 1 };
+    };
+    core.vault.setSchedule({ keepModelBlocks: true });
+    expect(await unplugWhileSealing()).toEqual({ code: 'TARGET_NOT_FOUND', recorded: true });
+    const kept = core.vault.snapshots()[0]!;
+    expect(kept.publications).toEqual([]);
+    expect(await core.vault.check()).toMatchObject({ ok: true, problems: [], orphans: { count: 0 }, tempFiles: { count: 0 } });
+    // Plugged in again, the separate publish sends it.
+    expect((await core.vault.publish(kept.cid, usbId)).publications).toHaveLength(1);
+    await restoreFromFolder(kept.cid, 'after-unplug');
+
+    core.vault.setSchedule({ keepModelBlocks: false });
+    expect(await unplugWhileSealing()).toEqual({ code: 'TARGET_NOT_FOUND', recorded: false });
+    expect(await core.vault.check()).toMatchObject({ ok: true, problems: [], orphans: { count: 0 }, tempFiles: { count: 0 } });
+
+    // Unplugged before it starts: the snapshot is taken here all the same, and the publish says why it failed.
+    renameSync(usb.path, away);
+    const count = core.vault.snapshots().length;
+    try {
+      await expect(core.vault.snapshotAndPublish({ includeModels: true, includeDocuments: false }, usbId)).rejects.toMatchObject({ code: 'TARGET_NOT_FOUND' });
+    } finally {
+      renameSync(away, usb.path);
+    }
+    expect(core.vault.snapshots()).toHaveLength(count + 1);
+  }, 90_000);
 
   it('a snapshot that fails midway leaves nothing in the folder and records nothing', async () => {
     writeFileSync(join(dataDir, 'models', 'model.gguf'), randomBytes(MODEL_BYTES));

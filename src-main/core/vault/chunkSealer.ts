@@ -180,8 +180,10 @@ export class ChunkSealer {
    * copy the bytes out before their first await, so the caller may reuse the buffer at once.
    */
   private async put(block: Block, fresh = false, here = true): Promise<void> {
-    const sent = this.deps.tee?.send(block, here);
-    const stored = here ? this.deps.blocks.put(block, fresh) : Promise.resolve(false);
+    // A tee whose target failed early sends nothing more: every block is stored here then.
+    const toHere = here || !this.deps.tee || this.deps.tee.detached;
+    const sent = this.deps.tee?.send(block, toHere);
+    const stored = toHere ? this.deps.blocks.put(block, fresh) : Promise.resolve(false);
     // Both settled before either failure surfaces: a block stored here is remembered for rollback.
     const [local, target] = await Promise.allSettled([stored, sent]);
     if (local.status === 'fulfilled' && local.value) this.added.push(block.cid.toString());

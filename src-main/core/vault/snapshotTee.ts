@@ -25,6 +25,8 @@ export class SnapshotTee {
   private sent: StreamedCar | null = null;
   /** Errors the target's CAR raised (a full target drive is the target's, not this machine's). */
   private readonly failures = new Set<unknown>();
+  /** Set when the target failed before any block went to it alone: the snapshot goes on here only. */
+  private detachedBy: unknown = null;
 
   constructor(
     readonly targetId: string,
@@ -43,10 +45,28 @@ export class SnapshotTee {
     return !(this.modelsOnTargetOnly && path.startsWith('models/'));
   }
 
+  /**
+   * Whether the target failed while every block sent so far is stored here too: the snapshot then
+   * goes on without it (every later block is stored here) and is recorded; the publish after it
+   * sends the blocks as a separate publish does, or fails saying why, as before.
+   */
+  get detached(): boolean {
+    return this.detachedBy !== null;
+  }
+
   /** Sends a block (its bytes copied before this returns); `here` false: the target will be its only holder. */
   send(block: Block, here: boolean): Promise<void> {
+    if (this.detached) return Promise.resolve();
     if (!here) this.targetOnly.add(block.cid.toString());
-    return this.car.append(block).catch((error: unknown) => this.failed(error));
+    return this.car.append(block).catch((error: unknown) => this.detachOrFail(error));
+  }
+
+  /** A target failure: the snapshot goes on here alone while no block is the target's only; otherwise it fails. */
+  private async detachOrFail(error: unknown): Promise<void> {
+    if (this.detached) return;
+    if (this.targetOnly.size > 0) this.failed(error);
+    this.detachedBy = error;
+    await this.car.abort();
   }
 
   /** Whether the error came from writing into the target. */
@@ -79,15 +99,22 @@ export class SnapshotTee {
    * flushes the CAR and renames it into place. Returns the blocks the target alone holds.
    */
   async finish(root: CID, blocks: ReadonlyMap<string, number>): Promise<string[]> {
+    if (this.detached) return [];
     const held = this.deps.repo.blocksPublishedTo(this.targetId);
     const scratch = new Uint8Array(SCRATCH_BYTES);
     for (const cid of blocks.keys()) {
       if (this.car.has(cid) || held.has(cid)) continue;
       const parsed = CID.parse(cid);
       const bytes = await this.deps.source.read(parsed, scratch);
-      await this.car.append({ cid: parsed, bytes }).catch((error: unknown) => this.failed(error));
+      await this.car.append({ cid: parsed, bytes }).catch((error: unknown) => this.detachOrFail(error));
+      if (this.detached) return [];
     }
-    this.sent = await this.car.finish(root).catch((error: unknown) => this.failed(error));
+    try {
+      this.sent = await this.car.finish(root);
+    } catch (error) {
+      await this.detachOrFail(error);
+      return [];
+    }
     return [...this.targetOnly];
   }
 

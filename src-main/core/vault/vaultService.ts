@@ -237,9 +237,11 @@ export class VaultService {
     return this.exclusive('vault snapshot', progress, async () => {
       const target = await openTarget(this.repo.target(targetId).config, this.targetEnv);
       let tee: SnapshotTee | null = null;
-      if (capabilitiesOf(target.kind).streamsCar) {
+      // A folder that cannot take the CAR now (unplugged): the snapshot is taken here all the same, and the publish after it says why it failed.
+      const car = capabilitiesOf(target.kind).streamsCar ? await target.openCarStream({ signal: progress.signal }).catch(() => null) : null;
+      if (car) {
         const source = new SnapshotBlockSource(this.repo, this.blocks, (holder) => this.holderFetcher(holder));
-        tee = new SnapshotTee(targetId, await target.openCarStream({ signal: progress.signal }), !this.repo.schedule().keepModelBlocks, { repo: this.repo, source });
+        tee = new SnapshotTee(targetId, car, !this.repo.schedule().keepModelBlocks, { repo: this.repo, source });
       }
       let snapshot: VaultSnapshot;
       try {
