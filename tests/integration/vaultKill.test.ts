@@ -68,7 +68,15 @@ describe('vault: kill -9 at many points, concurrent snapshots, restore into a ru
   const vault = (args: string[]): Promise<HearthRun> => runHearth(['vault', ...args, '--data-dir', data.path], env());
   const snapshotArgs = ['vault', 'snapshot', '--models', '--json', '--data-dir', data.path];
   const capture = join(data.path, 'vault', 'capture');
-  const captureOf = (pid: number) => (existsSync(capture) ? readdirSync(capture).some((name) => name.startsWith(`${pid}-`)) : false);
+  // The folder can go between a look and a listing (the snapshot removes it as it ends): absent then.
+  const captureOf = (pid: number) => {
+    try {
+      return readdirSync(capture).some((name) => name.startsWith(`${pid}-`));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  };
 
   /** New data for the next snapshot: a chat, and one model file rewritten (64 new chunks). */
   let round = 0;
