@@ -5,7 +5,8 @@
  * JavaScript loop's (tests/unit/vault/contentChunker.test.ts compares them), so snapshots
  * taken before still share their chunks.
  *
- * The module is assembled here from its instructions (no binary blob):
+ * The module is assembled here from its instructions (no binary blob); each loop takes four
+ * bytes a turn while four remain (same steps, same checks, a quarter of the loop overhead):
  *
  *   scan(i, hardEnd, easyEnd, hash, maskHard, maskEasy) -> i32
  *     while i < hardEnd: hash = (hash << 1) + gear[mem[i]]; i++; if !(hash & maskHard) return i
@@ -26,6 +27,7 @@ const LOOP = 0x03;
 const IF = 0x04;
 const EMPTY = 0x40;
 const END = 0x0b;
+const BR = 0x0c;
 const BR_IF = 0x0d;
 const RETURN = 0x0f;
 const LOCAL_GET = 0x20;
@@ -36,6 +38,7 @@ const I32_STORE = 0x36;
 const I32_CONST = 0x41;
 const I32_EQZ = 0x45;
 const I32_LT_U = 0x49;
+const I32_GT_U = 0x4b;
 const I32_GE_U = 0x4f;
 const I32_ADD = 0x6a;
 const I32_AND = 0x71;
@@ -75,6 +78,35 @@ const get = (index: number) => [LOCAL_GET, index];
 const set = (index: number) => [LOCAL_SET, index];
 const constant = (n: number) => [I32_CONST, ...sleb(n)];
 
+/** hash = (hash << 1) + gear[mem[i + k]]; if ((hash & mask) == 0) return i + k + 1 */
+function step(k: number, mask: number): number[] {
+  return [
+    ...get(P_HASH), ...constant(1), I32_SHL,
+    ...get(P_I), I32_LOAD8_U, 0, ...uleb(k), ...constant(2), I32_SHL, I32_LOAD, 2, 0,
+    I32_ADD, ...set(P_HASH),
+    ...get(P_HASH), ...get(mask), I32_AND, I32_EQZ, IF, EMPTY, ...get(P_I), ...constant(k + 1), I32_ADD, RETURN, END,
+  ];
+}
+
+/**
+ * One of the two loops, four bytes a turn while four remain (the same steps and checks as one at
+ * a time, with a quarter of the loop's own compare and branch), then the rest one at a time.
+ */
+function unrolledLoop(end: number, mask: number): number[] {
+  return [
+    BLOCK, EMPTY,
+    LOOP, EMPTY,
+    // if (i + 4 > end) leave for the byte-at-a-time loop
+    ...get(P_I), ...constant(4), I32_ADD, ...get(end), I32_GT_U, BR_IF, 1,
+    ...step(0, mask), ...step(1, mask), ...step(2, mask), ...step(3, mask),
+    ...get(P_I), ...constant(4), I32_ADD, ...set(P_I),
+    BR, 0,
+    END,
+    END,
+    ...loop(end, mask),
+  ];
+}
+
 /** One of the two loops: runs while i < end, returns i (past the cut byte) when hash & mask is 0. */
 function loop(end: number, mask: number): number[] {
   return [
@@ -98,8 +130,8 @@ function loop(end: number, mask: number): number[] {
 function assemble(): Uint8Array {
   const body = [
     0, // no locals besides the parameters
-    ...loop(P_HARD_END, P_MASK_HARD),
-    ...loop(P_EASY_END, P_MASK_EASY),
+    ...unrolledLoop(P_HARD_END, P_MASK_HARD),
+    ...unrolledLoop(P_EASY_END, P_MASK_EASY),
     ...constant(HASH_AT), ...get(P_HASH), I32_STORE, 2, 0,
     ...constant(POSITION_AT), ...get(P_I), I32_STORE, 2, 0,
     ...constant(0),

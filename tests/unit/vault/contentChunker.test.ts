@@ -73,7 +73,8 @@ describe('ContentChunker', () => {
     const data = randomData(6 * 1024 * 1024, 777);
     // A run of zeros (no content boundaries: maxSize cuts) and a short tail.
     data.fill(0, 2_000_000, 2_000_000 + 3 * 1024 * 1024 + 123);
-    for (const sizes of [SMALL, DEFAULT_CHUNK_SIZES, { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024 }]) {
+    // Odd sizes too: the scan takes four bytes a turn, and its bounds must not line up with that.
+    for (const sizes of [SMALL, DEFAULT_CHUNK_SIZES, { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024 }, { minSize: 1001, avgSize: 4099, maxSize: 16387 }]) {
       const expected = referenceLengths(data, sizes, seed);
       expect(expected.length).toBeGreaterThan(5);
       for (const pieceSize of [7_777, 1024 * 1024]) {
