@@ -177,7 +177,7 @@ export class CarBlockIndex implements BlockFetcher {
     return this.entries.size;
   }
 
-  async get(cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  async get(cid: CID, options: { signal?: AbortSignal; into?: Uint8Array } = {}): Promise<Uint8Array> {
     if (this.closed) throw new HearthError('INTERNAL', `The CAR index over ${this.description} is closed.`);
     options.signal?.throwIfAborted();
     const location = this.entries.get(blockKey(cid));
@@ -190,7 +190,7 @@ export class CarBlockIndex implements BlockFetcher {
       throw fileSystemError(error, path);
     }
     try {
-      const bytes = new Uint8Array(location.length);
+      const bytes = options.into && options.into.length >= location.length ? options.into.subarray(0, location.length) : new Uint8Array(location.length);
       let done = 0;
       while (done < location.length) {
         const { bytesRead } = await handle.read(bytes, done, location.length - done, location.offset + done);

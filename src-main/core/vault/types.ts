@@ -93,7 +93,11 @@ export interface SnapshotOptions {
  */
 export interface BlockFetcher {
   readonly description: string;
-  get(cid: CID, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  /**
+   * `into`: a buffer the caller lends for the bytes: a fetcher that reads from a file may return
+   * a view of it when it is large enough (valid until the caller reuses it); others ignore it.
+   */
+  get(cid: CID, options?: { signal?: AbortSignal; into?: Uint8Array }): Promise<Uint8Array>;
 }
 
 /** A CAR file ready to publish: one root (the snapshot), the blocks the target lacks. */

@@ -336,7 +336,7 @@ class FolderFetcher implements BlockFetcher {
     this.description = `the backup folder ${carsDir}`;
   }
 
-  async get(cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  async get(cid: CID, options: { signal?: AbortSignal; into?: Uint8Array } = {}): Promise<Uint8Array> {
     options.signal?.throwIfAborted();
     let index = this.find(cid);
     if (!index) {
