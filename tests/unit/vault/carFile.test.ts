@@ -85,3 +85,29 @@ describe('LocalBlockStore.read', () => {
     expect(await store.size(missing!.cid.toString())).toBeNull();
   });
 });
+
+describe('CarBlockIndex.get into a lent buffer', () => {
+  it('reads a block into the lent buffer when it fits, into a buffer of its own when not', async () => {
+    const blocks = await randomBlocks([1000, 3000]);
+    const [small, big] = blocks;
+    const root = await listBlock(blocks);
+    const dir = scratch();
+    const car = await writeCar(join(dir, 'lent.car'), root.cid, [root, ...blocks]);
+    const index = await CarBlockIndex.open([car.path]);
+    try {
+      const lent = new Uint8Array(2000).fill(0xee);
+      const first = await index.get(small!.cid, { into: lent });
+      expect(first.buffer).toBe(lent.buffer);
+      expect(sameBytes(first, small!.bytes)).toBe(true);
+      const second = await index.get(big!.cid, { into: lent });
+      expect(second.buffer).not.toBe(lent.buffer);
+      expect(sameBytes(second, big!.bytes)).toBe(true);
+      // Without one, every block has a buffer of its own.
+      const third = await index.get(small!.cid);
+      expect(third.buffer).not.toBe(lent.buffer);
+      expect(sameBytes(third, small!.bytes)).toBe(true);
+    } finally {
+      await index.close();
+    }
+  });
+});
