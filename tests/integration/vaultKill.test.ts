@@ -301,9 +301,9 @@ describe('vault: kill -9 at many points, concurrent snapshots, restore into a ru
       const child = spawn(process.execPath, [join(ROOT, 'bin', 'hearth.mjs'), ...publishArgs], { cwd: ROOT, env: env(), stdio: 'ignore' });
       const closed = new Promise((done) => child.once('close', done));
       if (kill < points - 3) {
-        // While it captures, seals and writes the CAR into the folder.
+        // While it captures, seals and writes the CAR into the folder (the first 70 % of the window: the record comes near its end).
         while (child.exitCode === null && !captureOf(child.pid!)) await sleep(2);
-        await sleep(Math.round((window * (kill + 0.5)) / (points - 3)));
+        await sleep(Math.round((window * 0.7 * (kill + 0.5)) / (points - 3)));
       } else {
         // Just after its snapshot is recorded: the pointer, the publication, retention.
         const seenRow = lastRow();
