@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInfo } from '#contract/dto';
@@ -69,6 +70,24 @@ describe('vault: capture check, check/gc, locks', () => {
     expect(core.vault.snapshots()).toHaveLength(count);
     expect(blockFiles(dataDir)).toEqual(before);
     expect(existsSync(join(dataDir, 'vault', 'capture'))).toBe(false);
+  });
+
+  it('a copy that keeps its size but lost rows under the snapshot is never recorded: the count before recording names the table', async () => {
+    writeFileSync(model(), randomBytes(32 * 1024 * 1024));
+    const count = core.vault.snapshots().length;
+    const ended = await snapshotWhileSealingModel(() => {
+      const [own] = readdirSync(join(dataDir, 'vault', 'capture'));
+      const copy = join(dataDir, 'vault', 'capture', own!, 'hearth.db');
+      const size = statSync(copy).size;
+      const db = new BetterSqlite3(copy);
+      db.prepare('DELETE FROM threads WHERE rowid IN (SELECT rowid FROM threads LIMIT 2)').run();
+      db.close();
+      // Same size (the freed pages stay in the file): only the row count can tell.
+      expect(statSync(copy).size).toBe(size);
+    });
+    expect(ended.status).toBe('failed');
+    expect(ended.error).toMatchObject({ code: 'CAPTURE_DAMAGED', message: expect.stringContaining('table threads holds') });
+    expect(core.vault.snapshots()).toHaveLength(count);
   });
 
   it('a file that changes size while it is read is not recorded either', async () => {
