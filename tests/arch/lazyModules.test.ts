@@ -11,6 +11,8 @@ const sourceFiles = (dir: string): string[] => listSources(dir, SOURCE);
 /** Heavy modules that only some commands need, and the one file that loads each (at first use). */
 const LAZY: Readonly<Record<string, string>> = {
   'node-llama-cpp': 'src-main/core/models/nodeLlamaCpp.ts',
+  // The folder watcher: only a core that watches folders (the app, the server) needs it.
+  chokidar: 'src-main/core/library/folderWatcher.ts',
 };
 
 /** Whether an import or export declaration brings in values (not only types). */

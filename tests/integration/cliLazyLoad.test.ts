@@ -64,8 +64,8 @@ describe('the built CLI loads node-llama-cpp only when a command needs it', { ti
     // The hook sees the packages the command does load, so the absence below means something.
     expect(vault).toContain('better-sqlite3');
     expect(vault).not.toContain('node-llama-cpp');
-    // Nor the document index (LanceDB, Arrow), the model downloader (ipull) or the server: a vault command needs none.
-    for (const name of ['@lancedb/lancedb', 'apache-arrow', 'ipull']) expect(vault, name).not.toContain(name);
+    // Nor the document index (LanceDB, Arrow), the model downloader (ipull), the folder watcher (chokidar) or the server: a vault command needs none.
+    for (const name of ['@lancedb/lancedb', 'apache-arrow', 'ipull', 'chokidar']) expect(vault, name).not.toContain(name);
     const help = resolvedModules(['--help'], join(dir.path, 'help.trace'));
     expect(help.length).toBeGreaterThan(0);
     expect(help).not.toContain('node-llama-cpp');
