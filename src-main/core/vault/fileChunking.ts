@@ -63,13 +63,24 @@ export async function readFileInto(
     return { size, chunkedBytes: size };
   }
   const handle = await open(file.source, 'r');
+  let prefetched: GuidedRead | null = null;
   try {
     const size = (await handle.stat()).size;
     const guide = guideOf(previous, size);
     let pos = 0;
     let chunkedBytes = 0;
-    // One buffer for every previous chunk read back: take() is done with a chunk before the next is read.
-    const scratch = { bytes: new Uint8Array(0) };
+    // Two buffers for the previous chunks read back: the next one is read while this one is hashed and taken.
+    const scratches = [{ bytes: new Uint8Array(0) }, { bytes: new Uint8Array(0) }];
+    let flip = 0;
+    const readGuided = (index: number, at: number): GuidedRead | null => {
+      const known = guide.chunks[index];
+      // The last previous chunk was cut by the end of that file, not by the chunker: it matches only at the end.
+      if (!known || (index === guide.chunks.length - 1 && at + known.size !== size)) return null;
+      flip ^= 1;
+      const bytes = readAt(handle, at, known.size, scratches[flip]!);
+      bytes.catch(() => undefined);
+      return { index, at, bytes };
+    };
     // The previous chunk expected next, while the bytes follow the previous file's.
     let expected: number | null = guide.chunks.length > 0 ? 0 : null;
     const take = async (chunk: Uint8Array, id: string) => {
@@ -79,15 +90,20 @@ export async function readFileInto(
     };
     for (;;) {
       ctx.signal?.throwIfAborted();
-      const known = expected === null ? undefined : guide.chunks[expected];
-      // The last previous chunk was cut by the end of that file, not by the chunker: it matches only at the end.
-      if (known && (expected! < guide.chunks.length - 1 || pos + known.size === size)) {
-        const bytes = await readAt(handle, pos, known.size, scratch);
-        if (bytes !== null && ctx.sealer.id(bytes) === known.id) {
+      const current = expected === null ? null : prefetched?.index === expected && prefetched.at === pos ? prefetched : readGuided(expected, pos);
+      prefetched = null;
+      const bytes = current === null ? null : await current.bytes;
+      if (bytes !== null) {
+        const known = guide.chunks[expected!]!;
+        prefetched = readGuided(expected! + 1, pos + bytes.length);
+        if (ctx.sealer.id(bytes) === known.id) {
           await take(bytes, known.id);
           expected!++;
           continue;
         }
+        // Changed here: the chunk read ahead is not wanted.
+        await prefetched?.bytes.catch(() => null);
+        prefetched = null;
       }
       // Changed here (or no guide): cut from pos until a cut ends a chunk the previous file had too.
       expected = null;
@@ -105,8 +121,17 @@ export async function readFileInto(
       if (expected === null) return { size: pos, chunkedBytes };
     }
   } finally {
+    // A read ahead still running (a failure while a chunk was taken) ends before the handle closes.
+    await prefetched?.bytes.catch(() => undefined);
     await handle.close();
   }
+}
+
+/** A previous chunk's bytes being read back: the chunk's index in the guide and its place in the file. */
+interface GuidedRead {
+  index: number;
+  at: number;
+  bytes: Promise<Uint8Array | null>;
 }
 
 interface Guide {
