@@ -36,6 +36,7 @@ function parseStrace(log: string): Call[] {
 
 /** Runs a module script under strace (opens, fsyncs, renames; `extra` calls too): the block names it printed last, and the calls. */
 function straceScript(script: string, log: string, extra: string[] = []): { names: string[]; calls: Call[] } {
+  if (spawnSync('strace', ['-V'], { encoding: 'utf8' }).error) throw new Error('This test watches system calls with strace: install it (apt-get install strace).');
   const traced = ['openat', 'open', 'fsync', 'fdatasync', 'rename', 'renameat', 'renameat2', ...extra].join(',');
   const run = spawnSync(
     'strace',
@@ -54,8 +55,6 @@ function straceScript(script: string, log: string, extra: string[] = []): { name
  */
 describe('the local block store is durable before a snapshot is recorded', () => {
   it('fsyncs each block before its rename, and each folder after the renames', () => {
-    const straced = spawnSync('strace', ['-V'], { encoding: 'utf8' });
-    if (straced.error) throw new Error('This test watches system calls with strace: install it (apt-get install strace).');
     const dir = tempDir('hearth-durable-');
     try {
       const blocksDir = join(dir.path, 'blocks');
@@ -124,8 +123,6 @@ const TEST_CORE_MODULE = fileURLToPath(new URL('../support/testCore.ts', import.
  */
 describe('a snapshot published as it is sealed is durable in the folder before it is recorded', () => {
   it('fsyncs the CAR before its rename, the folder after, both before the record; model chunks never touch vault/blocks', () => {
-    const straced = spawnSync('strace', ['-V'], { encoding: 'utf8' });
-    if (straced.error) throw new Error('This test watches system calls with strace: install it (apt-get install strace).');
     const dir = tempDir('hearth-durable-tee-');
     try {
       const usb = join(dir.path, 'usb');
@@ -225,8 +222,6 @@ const RESTORED_BLOCKS_MODULE = fileURLToPath(new URL('../../src-main/core/vault/
  */
 describe('the blocks a restore keeps are durable before flush() returns', () => {
   it('fsyncs every block file and its folder before flush() returns, and rewrites a block an earlier run left', () => {
-    const straced = spawnSync('strace', ['-V'], { encoding: 'utf8' });
-    if (straced.error) throw new Error('This test watches system calls with strace: install it (apt-get install strace).');
     const dir = tempDir('hearth-durable-restore-');
     try {
       const blocksDir = join(dir.path, 'blocks');

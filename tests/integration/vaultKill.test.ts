@@ -78,6 +78,22 @@ describe('vault: kill -9 at many points, concurrent snapshots, restore into a ru
     }
   };
 
+  /** Runs `args` to the end, timing the window that matters: from its capture folder appearing to its going. */
+  const captureWindow = async (args: string[]): Promise<{ startup: number; window: number }> => {
+    const started = Date.now();
+    const first = spawn(process.execPath, [join(ROOT, 'bin', 'hearth.mjs'), ...args], { cwd: ROOT, env: env(), stdio: 'ignore' });
+    let appeared = 0;
+    let gone = 0;
+    while (first.exitCode === null) {
+      if (!appeared && captureOf(first.pid!)) appeared = Date.now();
+      if (appeared && !gone && !captureOf(first.pid!)) gone = Date.now();
+      await sleep(2);
+    }
+    expect(first.exitCode).toBe(0);
+    expect(appeared).toBeGreaterThan(0);
+    return { startup: appeared - started, window: Math.max((gone || Date.now()) - appeared, 50) };
+  };
+
   /** New data for the next snapshot: a chat, and one model file rewritten (64 new chunks). */
   let round = 0;
   const change = () => {
@@ -121,21 +137,8 @@ describe('vault: kill -9 at many points, concurrent snapshots, restore into a ru
   });
 
   it(`kill -9 at ${KILLS} points of a snapshot: check is honest, nothing recorded is damaged, gc and the next snapshot reclaim all`, async () => {
-    // One run to the end, timing the window that matters: from its capture folder appearing to its going.
     change();
-    const started = Date.now();
-    const first = spawn(process.execPath, [join(ROOT, 'bin', 'hearth.mjs'), ...snapshotArgs], { cwd: ROOT, env: env(), stdio: 'ignore' });
-    let appeared = 0;
-    let gone = 0;
-    while (first.exitCode === null) {
-      if (!appeared && captureOf(first.pid!)) appeared = Date.now();
-      if (appeared && !gone && !captureOf(first.pid!)) gone = Date.now();
-      await sleep(2);
-    }
-    expect(first.exitCode).toBe(0);
-    expect(appeared).toBeGreaterThan(0);
-    const window = Math.max((gone || Date.now()) - appeared, 50);
-    const startup = appeared - started;
+    const { startup, window } = await captureWindow(snapshotArgs);
 
     const rows = new BetterSqlite3(join(data.path, 'vault', 'vault.db'), { readonly: true });
     const lastRow = () => rows.prepare('SELECT MAX(rowid) FROM snapshots').pluck().get();
@@ -278,18 +281,8 @@ describe('vault: kill -9 at many points, concurrent snapshots, restore into a ru
       expect(result.files).toBe(snapshot.files);
     };
 
-    // One run to the end, timing the capture-to-cleanup window.
     change();
-    const first = spawn(process.execPath, [join(ROOT, 'bin', 'hearth.mjs'), ...publishArgs], { cwd: ROOT, env: env(), stdio: 'ignore' });
-    let appeared = 0;
-    let gone = 0;
-    while (first.exitCode === null) {
-      if (!appeared && captureOf(first.pid!)) appeared = Date.now();
-      if (appeared && !gone && !captureOf(first.pid!)) gone = Date.now();
-      await sleep(2);
-    }
-    expect(first.exitCode).toBe(0);
-    const window = Math.max((gone || Date.now()) - appeared, 50);
+    const { window } = await captureWindow(publishArgs);
 
     const rows = new BetterSqlite3(join(data.path, 'vault', 'vault.db'), { readonly: true });
     const lastRow = () => rows.prepare('SELECT MAX(rowid) FROM snapshots').pluck().get();
