@@ -1,19 +1,15 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createDecoder, type BytesReader } from '@ipld/car/decoder';
 import * as dagCbor from '@ipld/dag-cbor';
 import type { CID } from 'multiformats/cid';
 import { fileError, fileProblem } from '../common/fsErrors';
 import { HearthError } from '../common/hearthError';
 import { openRegularFile } from '../common/regularFile';
+import { blockKey, indexCarFile, type BlockLocation } from './carIndexReader';
 import type { Block, BlockFetcher, CarFile } from './types';
 
 /** Section heads and block bytes are copied into one buffer of this size and written when it is full. */
 const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
-/** Header and section-head reads; block bytes are never read while indexing. */
-const INDEX_READ_BYTES = 64 * 1024;
-/** A CAR header larger than this is not one Hearth wrote (ours holds one root). */
-const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 
 /**
  * Streams a CARv1 with one root to `path`: written to `path.part`, flushed, then renamed, so
@@ -110,12 +106,6 @@ export function unsignedVarint(value: number): Uint8Array {
   }
   out.push(rest);
   return Uint8Array.from(out);
-}
-
-interface BlockLocation {
-  file: number;
-  offset: number;
-  length: number;
 }
 
 /** How long a CAR file stays open after its last read (a restore reads thousands in a row). */
@@ -245,11 +235,6 @@ export class CarBlockIndex implements BlockFetcher {
   }
 }
 
-/** One key per multihash: CIDv0/v1 and raw/dag-cbor CIDs of the same bytes find the same block. */
-function blockKey(cid: CID): string {
-  return Buffer.from(cid.multihash.bytes).toString('base64');
-}
-
 async function indexFile(path: string, file: number, entries: Map<string, BlockLocation>, signal?: AbortSignal): Promise<CID[]> {
   let handle: FileHandle;
   try {
@@ -258,91 +243,12 @@ async function indexFile(path: string, file: number, entries: Map<string, BlockL
     throw fileSystemError(error, path);
   }
   try {
-    const size = (await handle.stat()).size;
-    const reader = positionedReader(handle, size);
-    const corrupt = (detail: string, cause?: unknown): HearthError =>
-      new HearthError('CORRUPT_FILE', `${path} is truncated or not a CAR file (${detail}); copy it again or publish the snapshot again.`, { cause });
-    const decoder = createDecoder(reader);
-    let header: Awaited<ReturnType<typeof decoder.header>>;
-    try {
-      header = await decoder.header();
-    } catch (error) {
-      throw corrupt(describeDecodeError(error), error);
-    }
-    if (header.version !== 1) {
-      throw new HearthError('UNSUPPORTED', `${path} is a CARv${header.version} file; Hearth reads CARv1 files, as it writes them.`);
-    }
-    let count = 0;
-    try {
-      for await (const index of decoder.blocksIndex()) {
-        if ((count++ & 1023) === 0) signal?.throwIfAborted();
-        // The decoder skips block bytes without reading them: a cut inside the last block
-        // only shows as a block that ends past the end of the file.
-        if (index.blockOffset + index.blockLength > size) {
-          throw corrupt(`block ${index.cid.toString()} ends at byte ${index.blockOffset + index.blockLength} of ${size}`);
-        }
-        entries.set(blockKey(index.cid), { file, offset: index.blockOffset, length: index.blockLength });
-      }
-    } catch (error) {
-      if (error instanceof HearthError || (error as Error | undefined)?.name === 'AbortError') throw error;
-      throw corrupt(describeDecodeError(error), error);
-    }
-    return header.roots;
+    return await indexCarFile(handle, (await handle.stat()).size, path, file, entries, signal);
   } catch (error) {
     throw fileSystemError(error, path);
   } finally {
     await handle.close().catch(() => undefined);
   }
-}
-
-/** The decoder's reader over a file: reads only what it asks for, and seeks for real. */
-function positionedReader(handle: FileHandle, size: number): BytesReader {
-  let pos = 0;
-  let buffer = new Uint8Array(0);
-  let bufferStart = 0;
-  const fill = async (length: number): Promise<void> => {
-    if (pos >= bufferStart && pos + length <= bufferStart + buffer.length) return;
-    const want = Math.min(Math.max(length, INDEX_READ_BYTES), Math.max(size - pos, 0));
-    const next = new Uint8Array(want);
-    let done = 0;
-    while (done < want) {
-      const { bytesRead } = await handle.read(next, done, want - done, pos + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    buffer = next.subarray(0, done);
-    bufferStart = pos;
-  };
-  const view = (length: number): Uint8Array => {
-    const from = pos - bufferStart;
-    return buffer.subarray(from, Math.min(from + length, buffer.length));
-  };
-  return {
-    async upTo(length: number) {
-      await fill(Math.min(length, Math.max(size - pos, 0)));
-      return view(length);
-    },
-    async exactly(length: number, seek = false) {
-      if (length > MAX_HEADER_BYTES) throw new Error(`a section of ${length} bytes is larger than any Hearth writes`);
-      if (pos + length > size) throw new Error('Unexpected end of data');
-      await fill(length);
-      const out = view(length);
-      if (out.length < length) throw new Error('Unexpected end of data');
-      if (seek) pos += length;
-      return out;
-    },
-    seek(length: number) {
-      pos += length;
-    },
-    get pos() {
-      return pos;
-    },
-  };
-}
-
-function describeDecodeError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return /end of data|unexpected end/i.test(message) ? 'it ends in the middle of a block' : message.replace(/\.$/, '');
 }
 
 function describeFolders(paths: string[]): string {
