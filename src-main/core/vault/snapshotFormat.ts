@@ -1,7 +1,6 @@
-import { randomFillSync, webcrypto } from 'node:crypto';
+import { createHash, randomFillSync, webcrypto } from 'node:crypto';
 import * as dagCbor from '@ipld/dag-cbor';
-import { sha256 as sha256Hash } from '@noble/hashes/sha2.js';
-import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { verifyMessage } from 'ethers';
 import { equals } from 'multiformats/bytes';
 import { CID } from 'multiformats/cid';
@@ -191,9 +190,13 @@ const pointerSchema = z.strictObject({
   sequence: count,
 });
 
-/** EIP-191 message binding a domain (what is signed) and the exact JSON that was signed. */
+/**
+ * EIP-191 message binding a domain (what is signed) and the exact JSON that was signed. The
+ * JSON's SHA-256 is OpenSSL's (a manifest is hundreds of KB: hashing it in JavaScript took
+ * milliseconds and a TurboFan compile per process).
+ */
 function signedMessage(domain: string, json: string): string {
-  return `${domain}\nsha256:${bytesToHex(sha256Hash(utf8ToBytes(json)))}`;
+  return `${domain}\nsha256:${createHash('sha256').update(json, 'utf8').digest('hex')}`;
 }
 
 /** JSON-encodes, signs, seals under the data key and splits into raw blocks of ≤ maxBlockSize. */
@@ -217,6 +220,16 @@ export async function sealManifest(
   return blocks;
 }
 
+/**
+ * The last manifest opened, by what opened it: a restore without --cid opens the snapshot's
+ * manifest to check the latest-snapshot record (newestSnapshot.ts), then again to restore it.
+ * Only a manifest that passed every check is kept; the same sealed bytes under the same key for
+ * the same wallet open to the same manifest, so it is not checked twice. Held weakly (a large
+ * library's manifest is megabytes): once nothing uses it, it may go, and is opened afresh.
+ * Treat it as read-only.
+ */
+let lastOpened: { key: string; manifest: WeakRef<SnapshotManifest> } | null = null;
+
 /** Opens, checks the signature is expectedAddress's, and checks the shape and every path. */
 export async function openManifest(
   parts: Uint8Array[],
@@ -224,8 +237,18 @@ export async function openManifest(
   expectedAddress: string,
   label: string,
 ): Promise<SnapshotManifest> {
+  const sealed = concatBytes(...parts);
+  const key = createHash('sha256').update(dataKey).update(sealed).digest('hex') + expectedAddress.toLowerCase();
+  const cached = lastOpened?.key === key ? lastOpened.manifest.deref() : undefined;
+  if (cached) return cached;
+  const manifest = checkedManifest(sealed, dataKey, expectedAddress, label);
+  lastOpened = { key, manifest: new WeakRef(manifest) };
+  return manifest;
+}
+
+function checkedManifest(sealed: Uint8Array, dataKey: Uint8Array, expectedAddress: string, label: string): SnapshotManifest {
   const what = `The manifest of ${label}`;
-  const envelope = parseJson(openManifestBytes(dataKey, concatBytes(...parts), label), envelopeSchema, what);
+  const envelope = parseJson(openManifestBytes(dataKey, sealed, label), envelopeSchema, what);
   const signer = recoverSigner(signedMessage(MANIFEST_DOMAIN, envelope.manifest), envelope.signature);
   if (signer?.toLowerCase() !== expectedAddress.toLowerCase()) {
     throw new HearthError(

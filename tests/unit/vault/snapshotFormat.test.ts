@@ -192,6 +192,25 @@ describe('manifest', () => {
     expect((await errorOf(() => openManifest(parts, newDataKey(), wallet.address, LABEL))).code).toBe('INTEGRITY_ERROR');
   });
 
+  it('opens the same sealed manifest once for the same key and wallet; any other key, wallet or byte is checked afresh', async () => {
+    const key = newDataKey();
+    const parts = (await sealManifest(manifest(many), wallet, key, 256)).map((b) => b.bytes);
+    const first = await openManifest(parts, key, wallet.address, LABEL);
+    // Fresh copies of the same bytes (a second fetch): the manifest already checked.
+    expect(await openManifest(parts.map((p) => p.slice()), key, wallet.address, LABEL)).toBe(first);
+    // The check that passed is never taken for another key, another wallet or other bytes.
+    expect((await errorOf(() => openManifest(parts, newDataKey(), wallet.address, LABEL))).code).toBe('INTEGRITY_ERROR');
+    const stranger = Wallet.createRandom();
+    expect((await errorOf(() => openManifest(parts, key, stranger.address, LABEL))).code).toBe('SIGNATURE_INVALID');
+    const flipped = parts.map((p) => p.slice());
+    flipped[1]![7]! ^= 1;
+    expect((await errorOf(() => openManifest(flipped, key, wallet.address, LABEL))).code).toBe('INTEGRITY_ERROR');
+    // A manifest of other content under the same key is its own.
+    const other = await openManifest((await sealManifest(manifest(many.slice(1)), wallet, key, 256)).map((b) => b.bytes), key, wallet.address, LABEL);
+    expect(other).not.toBe(first);
+    expect(other.files).toHaveLength(many.length - 1);
+  });
+
   it('rejects a manifest signed by another wallet, naming both addresses', async () => {
     const key = newDataKey();
     const other = Wallet.createRandom();
