@@ -263,10 +263,13 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
   const ahead = new Map<number, Promise<Uint8Array>>();
   const checks: Promise<void>[] = [];
   let saving: Promise<void> = Promise.resolve();
+  // Each chunk's CID parsed once, for its prefetch and its check.
+  const cids: CID[] = [];
+  const cidAt = (j: number): CID => (cids[j] ??= parseCid(file.chunks[j]!.cid));
   const fetchAt = (i: number) => {
     for (let j = i; j < Math.min(i + PREFETCH, file.chunks.length); j++) {
       if (ahead.has(j)) continue;
-      const pending = ctx.fetch(parseCid(file.chunks[j]!.cid));
+      const pending = ctx.fetch(cidAt(j));
       pending.catch(() => undefined);
       ahead.set(j, pending);
     }
@@ -277,7 +280,7 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
   try {
     for (let i = start; i < file.chunks.length; i++) {
       const chunk = file.chunks[i]!;
-      const cid = parseCid(chunk.cid);
+      const cid = cidAt(i);
       const plain = await chunkPlaintext(chunk, ctx, () => fetchAt(i).then((bytes) => ctx.openChunk(cid, bytes)));
       const notThisChunk = () => new HearthError('INTEGRITY_ERROR', `Block ${chunk.cid} decrypts to data that is not chunk ${i + 1} of ${file.path}.`);
       if (plain.length !== chunk.size) throw notThisChunk();
