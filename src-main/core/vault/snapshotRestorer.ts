@@ -371,7 +371,7 @@ async function checkCounts(filesDir: string, manifest: SnapshotManifest, root: s
   if (Object.keys(manifest.counts.sqlite).length > 0) {
     const db = new BetterSqlite3(dbFile, { readonly: true, fileMustExist: true });
     try {
-      const counts = countSqliteRows(db);
+      const counts = countSqliteRows(db, new Set(Object.keys(manifest.counts.sqlite)));
       for (const [table, n] of Object.entries(manifest.counts.sqlite)) if (counts[table] !== n) throw mismatch(`table ${table}`, n, counts[table]);
     } finally {
       db.close();

@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import { z } from 'zod';
 import type { VaultPublication, VaultSchedule, VaultSnapshot, VaultTargetKind } from '#contract/dto';
 import { HearthError } from '../common/hearthError';
@@ -102,6 +103,9 @@ interface SnapshotRow {
 
 export class VaultRepository {
   private readonly stored: StoredJsonReader;
+  /** The lookups a snapshot makes for every chunk, prepared once (a prepare costs more than the lookup). */
+  private readonly chunkByIdStatement: BetterSqlite3.Statement<[string], { block_cid: string; sealed_size: number; pack_offset: number | null }>;
+  private readonly remoteHolderStatement: BetterSqlite3.Statement<[string], { target_id: string }>;
 
   private constructor(
     private readonly db: Db,
@@ -109,6 +113,8 @@ export class VaultRepository {
     logger: Logger,
   ) {
     this.stored = new StoredJsonReader(logger);
+    this.chunkByIdStatement = db.prepare('SELECT block_cid, sealed_size, pack_offset FROM chunks WHERE id = ?');
+    this.remoteHolderStatement = db.prepare('SELECT target_id FROM remote_blocks WHERE block_cid = ?');
   }
 
   static open(file: string, nativeBinding?: string, logger: Logger = createConsoleLogger('warn')): VaultRepository {
@@ -199,9 +205,7 @@ export class VaultRepository {
   // --- chunks and blocks ---
 
   chunkBlock(id: string): Omit<KnownChunk, 'id'> | null {
-    const row = this.db.prepare('SELECT block_cid, sealed_size, pack_offset FROM chunks WHERE id = ?').get(id) as
-      | { block_cid: string; sealed_size: number; pack_offset: number | null }
-      | undefined;
+    const row = this.chunkByIdStatement.get(id);
     if (!row) return null;
     return row.pack_offset === null
       ? { blockCid: row.block_cid, sealedSize: row.sealed_size }
@@ -381,8 +385,7 @@ export class VaultRepository {
 
   /** The target that holds a block this machine no longer stores, or null. */
   remoteHolder(blockCid: string): string | null {
-    const row = this.db.prepare('SELECT target_id FROM remote_blocks WHERE block_cid = ?').get(blockCid) as { target_id: string } | undefined;
-    return row?.target_id ?? null;
+    return this.remoteHolderStatement.get(blockCid)?.target_id ?? null;
   }
 
   /** Every block recorded as held by a target only. */
