@@ -71,34 +71,60 @@ export class ContentChunker {
    * source may reuse its buffer.
    */
   async *chunks(source: AsyncIterable<Uint8Array>, options: { views?: boolean } = {}): AsyncGenerator<Uint8Array> {
+    const pieces = source[Symbol.asyncIterator]();
+    let piece: Uint8Array = new Uint8Array(0);
+    let offset = 0;
+    const copyInto = async (window: Uint8Array): Promise<number> => {
+      while (offset === piece.length) {
+        const next = await pieces.next();
+        if (next.done === true) return 0;
+        piece = next.value;
+        offset = 0;
+      }
+      const n = Math.min(piece.length - offset, window.length);
+      window.set(piece.subarray(offset, offset + n));
+      offset += n;
+      return n;
+    };
+    try {
+      yield* this.chunksRead(copyInto, options);
+    } finally {
+      // Stopped early (the caller broke off): the source is told, as a for-await over it would.
+      await pieces.return?.();
+    }
+  }
+
+  /**
+   * The chunks of what `read` puts straight into the chunker's window (a file read lands where
+   * the gear scan runs: no copy of each piece). `read(into)` fills a prefix of `into` (the free
+   * end of the window) and says how many bytes it wrote, 0 at the end of the input. Chunks as
+   * chunks() gives them (the same cuts whatever each read returns).
+   */
+  async *chunksRead(read: (into: Uint8Array) => Promise<number>, options: { views?: boolean } = {}): AsyncGenerator<Uint8Array> {
     const take = options.views === true ? (from: number, to: number) => buffer.subarray(from, to) : (from: number, to: number) => buffer.slice(from, to);
     // Twice maxSize: whenever the buffer is full at least maxSize bytes were cut, so each
-    // compaction moves at most as many bytes as were consumed.
+    // compaction moves at most as many bytes as were consumed (only the chunk not yet cut).
     const scanner = new GearScanner(this.gear, this.maxSize * 2);
     const buffer = scanner.data;
     let start = 0;
     let end = 0;
     const state: ScanState = { scanned: 0, hash: 0 };
-    for await (const piece of source) {
-      let offset = 0;
-      while (offset < piece.length) {
-        if (end === buffer.length) {
-          buffer.copyWithin(0, start, end);
-          end -= start;
-          start = 0;
-        }
-        const n = Math.min(piece.length - offset, buffer.length - end);
-        buffer.set(piece.subarray(offset, offset + n), end);
-        end += n;
-        offset += n;
-        for (;;) {
-          const cut = this.findCut(scanner, start, end, state);
-          if (cut === 0) break;
-          yield take(start, start + cut);
-          start += cut;
-          state.scanned = 0;
-          state.hash = 0;
-        }
+    for (;;) {
+      if (end === buffer.length) {
+        buffer.copyWithin(0, start, end);
+        end -= start;
+        start = 0;
+      }
+      const n = await read(buffer.subarray(end));
+      if (n === 0) break;
+      end += n;
+      for (;;) {
+        const cut = this.findCut(scanner, start, end, state);
+        if (cut === 0) break;
+        yield take(start, start + cut);
+        start += cut;
+        state.scanned = 0;
+        state.hash = 0;
       }
     }
     if (end > start) yield take(start, end);

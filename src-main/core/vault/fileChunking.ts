@@ -108,7 +108,7 @@ export async function readFileInto(
       // Changed here (or no guide): cut from pos until a cut ends a chunk the previous file had too.
       expected = null;
       // Views into the chunker's window: take() seals each chunk (sealing copies it) before the next is cut.
-      for await (const chunk of chunkerFor(size, ctx.keys).chunks(readFrom(handle, pos, ctx.signal), { views: true })) {
+      for await (const chunk of chunkerFor(size, ctx.keys).chunksRead(readerFrom(handle, pos, ctx.signal), { views: true })) {
         const id = ctx.sealer.id(chunk);
         chunkedBytes += chunk.length;
         await take(chunk, id);
@@ -152,18 +152,17 @@ function guideOf(previous: readonly CachedChunk[] | null, size: number): Guide {
 }
 
 /**
- * The file from `position` to its end, in pieces of a megabyte (the handle stays open), all read
- * into one buffer: the chunker copies each piece into its window before it asks for the next.
+ * Reads the file from `position` on, each read straight into the chunker's window (at most a
+ * megabyte at a time; the handle stays open), 0 at the end of the file.
  */
-async function* readFrom(handle: FileHandle, position: number, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  const piece = new Uint8Array(READ_BYTES);
-  for (let at = position; ; ) {
+function readerFrom(handle: FileHandle, position: number, signal?: AbortSignal): (into: Uint8Array) => Promise<number> {
+  let at = position;
+  return async (into) => {
     signal?.throwIfAborted();
-    const { bytesRead } = await handle.read(piece, 0, READ_BYTES, at);
-    if (bytesRead === 0) return;
+    const { bytesRead } = await handle.read(into, 0, Math.min(into.length, READ_BYTES), at);
     at += bytesRead;
-    yield piece.subarray(0, bytesRead);
-  }
+    return bytesRead;
+  };
 }
 
 /**

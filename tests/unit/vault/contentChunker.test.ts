@@ -166,6 +166,28 @@ describe('ContentChunker', () => {
     expect(views).toEqual(copies);
   });
 
+  it('cuts the same chunks from reads straight into its window, whatever each read returns', async () => {
+    const data = randomData(5 * 1024 * 1024, 4242);
+    const copies = (await chunk({ ...DEFAULT_CHUNK_SIZES, seed: SEED }, data, 1024 * 1024)).map(hash);
+    for (const most of [1_000_003, 1024 * 1024, 7 * 1024 * 1024]) {
+      let at = 0;
+      const reads: number[] = [];
+      const read = async (into: Uint8Array) => {
+        const n = Math.min(most, into.length, data.length - at);
+        into.set(data.subarray(at, at + n));
+        at += n;
+        reads.push(n);
+        return n;
+      };
+      const views: string[] = [];
+      for await (const view of new ContentChunker({ ...DEFAULT_CHUNK_SIZES, seed: SEED }).chunksRead(read, { views: true })) views.push(hash(view));
+      expect(views).toEqual(copies);
+      // Every read was offered room (the window is never full when it asks), and the last said the end.
+      expect(reads.at(-1)).toBe(0);
+      expect(reads.slice(0, -1).every((n) => n > 0)).toBe(true);
+    }
+  });
+
   it('rejects bad options', () => {
     const bad: ChunkerOptions[] = [
       { ...SMALL, minSize: 4096, seed: SEED },
