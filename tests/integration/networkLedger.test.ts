@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CID } from 'multiformats/cid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NetworkLedgerView, NetworkRequest } from '#contract/dto';
@@ -23,6 +25,7 @@ import { createTestCore } from '../support/testCore';
 import { testModelPath } from '../support/testModels';
 
 const logger = createConsoleLogger('error');
+const execFileAsync = promisify(execFile);
 
 async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -312,5 +315,41 @@ describe('the web3.storage client fetches on its own, and its requests are still
     expect(new Set(published.filter((r) => clientHosts.has(r.host)).map((r) => r.purpose))).toEqual(new Set(['vault-publish']));
     expect(published.filter((r) => r.purpose === 'unattributed').every((r) => !clientHosts.has(r.host))).toBe(true);
     expect(ledger.view().requests.every((r) => r.local)).toBe(true);
+  });
+});
+
+/**
+ * In a process where nothing has loaded Node's fetch yet (a CLI command), the ledger does not
+ * load it at open (~25 ms of CPU): the hook waits for the first request and is in place before
+ * that request is sent, whichever way it is sent.
+ */
+describe('a ledger opened before anything loaded fetch waits for the first request, and records it', () => {
+  let wire: Awaited<ReturnType<typeof startWireServer>>;
+  const dir = tempDir('hearth-ledger-child-');
+  beforeAll(async () => {
+    wire = await startWireServer();
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => wire.server.close(resolve));
+    dir.cleanup();
+  });
+
+  const child = async (order: 'purpose-first' | 'global-first') => {
+    const file = join(dir.path, order, 'ledger.db');
+    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'support', 'egressChild.ts'), file, wire.url, order], {
+      cwd: join(__dirname, '..', '..'),
+    });
+    return JSON.parse(stdout) as { loadedBefore: boolean; loadedAtOpen: boolean; requests: { purpose: string; status: number; local: boolean; counted: boolean }[] };
+  };
+
+  it.each([
+    ['egressFetch first', 'purpose-first', ['hub-api', 'unattributed', 'unattributed']],
+    ['a fetch bound to the global first', 'global-first', ['unattributed', 'hub-api', 'unattributed']],
+  ] as const)('%s: every request recorded, each under its purpose', async (_what, order, purposes) => {
+    const seen = await child(order);
+    expect(seen.loadedBefore).toBe(false);
+    expect(seen.loadedAtOpen).toBe(false);
+    expect(seen.requests.map((r) => r.purpose)).toEqual(purposes);
+    for (const request of seen.requests) expect(request).toMatchObject({ status: 200, local: true, counted: true });
   });
 });

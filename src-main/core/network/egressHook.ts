@@ -34,6 +34,8 @@ interface DispatchOptions {
 
 const listeners = new Set<EgressListener>();
 let installed: Dispatcher | null = null;
+/** While the hook waits for the first request: Node's own fetch, and the stand-in that installs the hook first. */
+let waiting: { nodeFetch: typeof fetch; standIn: typeof fetch } | null = null;
 
 /**
  * Starts telling `listener` about every request Node's fetch sends in this process (Hearth's own,
@@ -44,15 +46,45 @@ let installed: Dispatcher | null = null;
  * undici keeps under a well-known symbol and counts each request's bytes in its handler's
  * callbacks, below fetch's decompression (the bytes that crossed the wire, less TLS framing).
  * egressFetch sends its requests through a wrapper of the same dispatcher that knows their purpose.
+ *
+ * Node loads undici (~25 ms of CPU, a tenth of a `hearth vault status`) at the first use of
+ * fetch or of its classes, and most commands send nothing. So when nothing has loaded it yet, the
+ * hook waits: the global fetch is replaced by one that installs the hook first, and egressFetch
+ * asks for its dispatcher (which installs it) before it sends. The libraries Hearth runs look the
+ * global fetch up when they send, or when a client of theirs is made (bound to the global), so
+ * after this call; Node's fetch taken before the ledger opened would send around a hook that
+ * waits, which is why this runs when the core is created, before any client exists.
  */
 export function listenToEgress(listener: EgressListener): () => void {
-  install();
   listeners.add(listener);
+  watch();
   return () => listeners.delete(listener);
 }
 
+const globals = globalThis as unknown as Record<symbol, Dispatcher | undefined>;
+
+function watch(): void {
+  if (installed && globals[GLOBAL_DISPATCHER] === installed) return;
+  // undici already loaded (its dispatcher exists): wrap it now.
+  if (globals[GLOBAL_DISPATCHER] !== undefined || typeof globalThis.fetch !== 'function') {
+    install();
+    return;
+  }
+  if (waiting) return;
+  const nodeFetch = globalThis.fetch;
+  const standIn: typeof fetch = function fetch(input, init) {
+    install();
+    return nodeFetch(input, init);
+  };
+  waiting = { nodeFetch, standIn };
+  globalThis.fetch = standIn;
+  providePurposeDispatchers((purpose) => {
+    install();
+    return purposeDispatcher(purpose);
+  });
+}
+
 function install(): void {
-  const globals = globalThis as unknown as Record<symbol, Dispatcher | undefined>;
   if (installed && globals[GLOBAL_DISPATCHER] === installed) return;
   // Node loads undici (and creates its global Agent) lazily, on first use of fetch or its classes.
   void globalThis.Response;
@@ -63,12 +95,24 @@ function install(): void {
   // undici defines the symbol writable but not configurable: an assignment is what setGlobalDispatcher does too.
   globals[GLOBAL_DISPATCHER] = installed;
   // egressFetch's requests carry their purpose in the dispatcher they are sent through.
-  const byPurpose = new Map<NetworkPurpose, Dispatcher>();
-  providePurposeDispatchers((purpose) => {
-    let dispatcher = byPurpose.get(purpose);
-    if (!dispatcher) byPurpose.set(purpose, (dispatcher = wrap(inner, () => purpose)));
-    return dispatcher;
-  });
+  byPurpose.clear();
+  dispatcherInside = inner;
+  providePurposeDispatchers(purposeDispatcher);
+  // The hook is in place: Node's fetch serves again as it was (a fetch bound to the stand-in installs nothing twice).
+  if (waiting) {
+    if (globalThis.fetch === waiting.standIn) globalThis.fetch = waiting.nodeFetch;
+    waiting = null;
+  }
+}
+
+const byPurpose = new Map<NetworkPurpose, Dispatcher>();
+let dispatcherInside: Dispatcher | null = null;
+
+/** The dispatcher that meters a request under `purpose` (after install). */
+function purposeDispatcher(purpose: NetworkPurpose): Dispatcher {
+  let dispatcher = byPurpose.get(purpose);
+  if (!dispatcher) byPurpose.set(purpose, (dispatcher = wrap(dispatcherInside!, () => purpose)));
+  return dispatcher;
 }
 
 /** The dispatcher as it was, with each dispatch metered; every other member passes through. */
