@@ -168,9 +168,11 @@ export function parseReceipt(value: unknown, where: string): AnswerReceipt {
 
 // ---- Pure functions: build, hash, sign, recover ----
 
-// Built once: the domain separator, and the type hashes of every struct.
-const domainSeparator = TypedDataEncoder.hashDomain(RECEIPT_DOMAIN);
-const hasher = new StructHasher(RECEIPT_TYPES);
+// Built once, at the first receipt hashed (not as the module loads: ~15 ms of keccak in
+// JavaScript that every command paid, most of them hashing no receipt): the domain separator,
+// and the type hashes of every struct.
+let built: { domainSeparator: string; hasher: StructHasher } | null = null;
+const receiptHashing = () => (built ??= { domainSeparator: TypedDataEncoder.hashDomain(RECEIPT_DOMAIN), hasher: new StructHasher(RECEIPT_TYPES) });
 
 /**
  * The EIP-712 digest of receipt fields (what is signed, and what the next receipt chains to):
@@ -178,6 +180,7 @@ const hasher = new StructHasher(RECEIPT_TYPES);
  * and every EIP-712 wallet compute (tests/unit/receipts checks it against both).
  */
 export function hashFields(fields: ReceiptFields): string {
+  const { hasher, domainSeparator } = receiptHashing();
   return hasher.digest(domainSeparator, 'Receipt', fields as unknown as Record<string, unknown>);
 }
 
