@@ -74,15 +74,15 @@ export class ContentChunker {
     const pieces = source[Symbol.asyncIterator]();
     let piece: Uint8Array = new Uint8Array(0);
     let offset = 0;
-    const copyInto = async (window: Uint8Array): Promise<number> => {
+    const copyInto = async (room: Uint8Array): Promise<number> => {
       while (offset === piece.length) {
         const next = await pieces.next();
         if (next.done === true) return 0;
         piece = next.value;
         offset = 0;
       }
-      const n = Math.min(piece.length - offset, window.length);
-      window.set(piece.subarray(offset, offset + n));
+      const n = Math.min(piece.length - offset, room.length);
+      room.set(piece.subarray(offset, offset + n));
       offset += n;
       return n;
     };
