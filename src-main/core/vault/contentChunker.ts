@@ -1,4 +1,4 @@
-import { sha256 } from '@noble/hashes/sha2.js';
+import { createHash } from 'node:crypto';
 import { HearthError } from '../common/hearthError';
 import { GearScanner } from './gearScan';
 
@@ -146,18 +146,23 @@ export class ContentChunker {
   }
 }
 
+/** The last seed's gear table: a snapshot makes a chunker for every changed file, all with its wallet's seed. */
+let lastGear: { seed: string; table: Int32Array } | null = null;
+
 /** 256 pseudo-random words: sha256(seed || counter) for counters 0..31, 8 words each. */
 function gearTable(seed: Uint8Array): Int32Array {
+  const seedHex = Buffer.from(seed).toString('hex');
+  if (lastGear?.seed === seedHex) return lastGear.table;
   const table = new Int32Array(256);
   const input = new Uint8Array(seed.length + 4);
   input.set(seed);
   const counter = new DataView(input.buffer, seed.length, 4);
   for (let block = 0; block < 32; block++) {
     counter.setUint32(0, block, true);
-    const hash = sha256(input);
-    const digest = new DataView(hash.buffer, hash.byteOffset, hash.byteLength);
-    for (let word = 0; word < 8; word++) table[block * 8 + word] = digest.getInt32(word * 4, true);
+    const hash = createHash('sha256').update(input).digest();
+    for (let word = 0; word < 8; word++) table[block * 8 + word] = hash.readInt32LE(word * 4);
   }
+  lastGear = { seed: seedHex, table };
   return table;
 }
 
