@@ -5,7 +5,7 @@ import { HearthError } from '../common/hearthError';
 import { createConsoleLogger, type Logger } from '../common/logger';
 import { openDatabase, type Db } from '../storage/database';
 import { decodeJson, StoredJsonReader, type Decoded } from '../storage/storedJson';
-import { cachedChunksSchema, type CachedFile } from './filesCache';
+import { parseCachedChunks, type CachedFile } from './filesCache';
 import { VAULT_MIGRATIONS } from './vaultSchema';
 import { targetConfigSchema, type TargetConfig } from './targets/targetConfig';
 import { isTargetKind } from './targets/targetRegistry';
@@ -223,8 +223,8 @@ export class VaultRepository {
     const out = new Map<string, CachedFile>();
     for (const row of rows) {
       // A damaged entry is not used: that file is read again, which is always right.
-      const chunks = decodeJson(cachedChunksSchema, row.chunks);
-      if (chunks.ok) out.set(row.path, { path: row.path, identity: row.identity, size: row.size, chunks: chunks.value });
+      const chunks = parseCachedChunks(row.chunks);
+      if (chunks) out.set(row.path, { path: row.path, identity: row.identity, size: row.size, chunks });
     }
     return out;
   }
