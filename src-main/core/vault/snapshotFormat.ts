@@ -182,6 +182,41 @@ const manifestSchema = z.discriminatedUnion('format', [
   manifestSchemaOf('hearth-manifest/1', chunkV1),
 ]) satisfies z.ZodType<SnapshotManifest>;
 
+type ChunkRef = SnapshotManifest['files'][number]['chunks'][number];
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * chunkV1 (offsets false) or chunkV2 as a plain predicate, at least as strict: zod parsing every
+ * chunk reference as an object (thousands per manifest) was most of the time a restore took
+ * to open its manifest.
+ */
+function isChunkRef(value: unknown, offsets: boolean): value is ChunkRef {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { cid, size, id, offset } = value as Record<string, unknown>;
+  let keys = 3;
+  if (Object.hasOwn(value, 'offset')) {
+    if (!offsets || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return false;
+    keys = 4;
+  }
+  return (
+    Object.keys(value).length === keys &&
+    typeof cid === 'string' &&
+    cid.length > 0 &&
+    typeof size === 'number' &&
+    Number.isSafeInteger(size) &&
+    size > 0 &&
+    typeof id === 'string' &&
+    HEX64.test(id)
+  );
+}
+
+/** manifestSchema with the chunk references checked by isChunkRef; a manifest it refuses is parsed by manifestSchema, for the message. */
+const quickManifestSchema = z.discriminatedUnion('format', [
+  manifestSchemaOf('hearth-manifest/3', z.custom<ChunkRef>((value) => isChunkRef(value, true))),
+  manifestSchemaOf('hearth-manifest/2', z.custom<ChunkRef>((value) => isChunkRef(value, true))),
+  manifestSchemaOf('hearth-manifest/1', z.custom<ChunkRef>((value) => isChunkRef(value, false))),
+]) satisfies z.ZodType<SnapshotManifest>;
+
 const envelopeSchema = z.strictObject({ manifest: z.string(), signature: z.string() });
 const pointerEnvelopeSchema = z.strictObject({ pointer: z.string(), signature: z.string() });
 const pointerSchema = z.strictObject({
@@ -256,7 +291,7 @@ function checkedManifest(sealed: Uint8Array, dataKey: Uint8Array, expectedAddres
       `${what} is signed by ${signer ?? 'no valid signature'}, not by this vault's wallet ${expectedAddress}. Do not restore it.`,
     );
   }
-  const manifest = parseJson(utf8ToBytes(envelope.manifest), manifestSchema, what);
+  const manifest = parseManifest(envelope.manifest, what);
   if (manifest.address.toLowerCase() !== expectedAddress.toLowerCase()) {
     throw new HearthError(
       'SIGNATURE_INVALID',
@@ -342,12 +377,25 @@ function recoverSigner(message: string, signature: string): string | null {
 
 /** Authenticated bytes that do not parse were written wrong: CORRUPT_FILE, not tampering. */
 function parseJson<T>(bytes: Uint8Array, schema: z.ZodType<T>, what: string): T {
-  let value: unknown;
+  return checkedValue(jsonValue(new TextDecoder().decode(bytes), what), schema, what);
+}
+
+/** The signed manifest JSON, checked quickly; one that fails is checked again by the full schema, whose issue names what is wrong. */
+function parseManifest(json: string, what: string): SnapshotManifest {
+  const value = jsonValue(json, what);
+  const quick = quickManifestSchema.safeParse(value);
+  return quick.success ? quick.data : checkedValue(value, manifestSchema, what);
+}
+
+function jsonValue(text: string, what: string): unknown {
   try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
+    return JSON.parse(text);
   } catch {
     throw new HearthError('CORRUPT_FILE', `${what} is not valid JSON. Restore another snapshot.`);
   }
+}
+
+function checkedValue<T>(value: unknown, schema: z.ZodType<T>, what: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];

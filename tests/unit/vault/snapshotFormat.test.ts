@@ -251,6 +251,50 @@ describe('manifest', () => {
     expect((await open(badHash)).message).toContain('files.0.sha256');
   });
 
+  it('refuses every malformed chunk reference, naming where it is, in every format; takes every well-formed one', async () => {
+    const key = newDataKey();
+    const id = 'c'.repeat(64);
+    const open = async (format: SnapshotManifest['format'], chunk: unknown) => {
+      const { sha256, ...rest } = file('a');
+      // /3 carries no whole-file sha256; /2 and /1 must.
+      const withChunk = { ...rest, ...(format === 'hearth-manifest/3' ? {} : { sha256 }), size: 100, chunks: [chunk] } as ManifestFile;
+      const m = { ...manifest([withChunk]), format } as SnapshotManifest;
+      return openManifest((await sealManifest(m, wallet, key)).map((b) => b.bytes), key, wallet.address, LABEL);
+    };
+    const bad: unknown[] = [
+      null,
+      [],
+      'bafkreichunk',
+      { cid: 'bafkreichunk', size: 100 },
+      { cid: 'bafkreichunk', size: 100, id: 'C'.repeat(64) },
+      { cid: 'bafkreichunk', size: 100, id: 'c'.repeat(63) },
+      { cid: 'bafkreichunk', size: 100, id: `${id}\n` },
+      { cid: '', size: 100, id },
+      { cid: 7, size: 100, id },
+      { cid: 'bafkreichunk', size: 0, id },
+      { cid: 'bafkreichunk', size: 100.5, id },
+      { cid: 'bafkreichunk', size: '100', id },
+      { cid: 'bafkreichunk', size: 2 ** 60, id },
+      { cid: 'bafkreichunk', size: 100, id, extra: 1 },
+      { cid: 'bafkreichunk', size: 100, id, offset: -1 },
+      { cid: 'bafkreichunk', size: 100, id, offset: 0.5 },
+      { cid: 'bafkreichunk', size: 100, id, offset: null },
+    ];
+    for (const format of ['hearth-manifest/3', 'hearth-manifest/2', 'hearth-manifest/1'] as const) {
+      for (const chunk of bad) {
+        const error = await errorOf(() => open(format, chunk));
+        expect(error.code, `${format} ${JSON.stringify(chunk)}`).toBe('CORRUPT_FILE');
+        expect(error.message, `${format} ${JSON.stringify(chunk)}`).toContain('at files.0.chunks.0');
+      }
+      expect((await open(format, { cid: 'bafkreichunk', size: 100, id })).files[0]!.chunks).toEqual([{ cid: 'bafkreichunk', size: 100, id }]);
+    }
+    // An offset is a slice of a pack: /2 and /3 only.
+    for (const format of ['hearth-manifest/3', 'hearth-manifest/2'] as const) {
+      expect((await open(format, { cid: 'bafkreichunk', size: 100, id, offset: 0 })).files[0]!.chunks[0]!.offset).toBe(0);
+    }
+    expect((await errorOf(() => open('hearth-manifest/1', { cid: 'bafkreichunk', size: 100, id, offset: 0 }))).message).toContain('files.0.chunks.0');
+  });
+
   it('format /2 references slices of pack blocks by offset; /1 (whole blocks only) still opens and takes no offset', async () => {
     const key = newDataKey();
     const packed: ManifestFile = { ...file('small'), size: 100, chunks: [{ cid: 'bafkreipack', size: 100, id: 'c'.repeat(64), offset: 4096 }] };
