@@ -48,7 +48,8 @@ function inPackage(name: string): RegExp {
 /**
  * One build for every front end:
  * - main: the Electron composition root (index), the plain-Node CLI/server (cli) and the
- *   document parser's child process (parseWorker), ESM;
+ *   document parser's child process (parseWorker) and the vault's crypto worker thread
+ *   (vaultCryptoWorker), ESM;
  *   npm dependencies stay external (native modules load from node_modules).
  * - preload: one self-contained CommonJS file, as a sandboxed preload requires.
  * - renderer: the Svelte app, served by Electron from disk or by `hearth serve` over HTTP;
@@ -74,6 +75,8 @@ export default defineConfig({
           cli: resolve(__dirname, 'src-main/cli/main.ts'),
           // The document parser runs in a child process (forked by DocumentParser), so it is its own entry file.
           parseWorker: resolve(__dirname, 'src-main/core/library/parse/parseWorker.ts'),
+          // The vault's crypto worker thread (started by core/vault/cryptoWorker.ts, found beside the bundle).
+          vaultCryptoWorker: resolve(__dirname, 'src-main/core/vault/cryptoThread.ts'),
         },
       },
     },

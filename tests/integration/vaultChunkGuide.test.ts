@@ -37,8 +37,9 @@ describe('vault: chunking guided by the previous chunks of the same file', () =>
     const sealer = new ChunkSealer(deps, dataKey, keys.chunkIdKey);
     const refs: ChunkRef[] = [];
     const size = readFileSync(path).length;
-    const result = await readFileInto({ path: 'hearth.db', source: path, size, mode: 0o600, origin: 'copy' }, previous, { sealer, packer: new SmallFilePacker(sealer), keys }, (ref) => refs.push(ref), () => undefined);
-    await sealer.drain();
+    const result = await readFileInto({ path: 'hearth.db', source: path, size, mode: 0o600, origin: 'copy' }, previous, { sealer, packer: new SmallFilePacker(sealer), keys }, (ref) => refs.push(ref), () => undefined).finally(
+      () => sealer.drain().finally(() => sealer.close()),
+    );
     expect(result.size).toBe(size);
     // The file's digest is its chunk list (manifest /3): it describes exactly the file's bytes.
     expect(chunksDescribe(refs, readFileSync(path), keys.chunkIdKey)).toBe(true);

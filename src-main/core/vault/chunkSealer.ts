@@ -1,8 +1,11 @@
 import { CID } from 'multiformats/cid';
-import { sealChunk, sealedChunkLength } from './blockCipher';
+import { create as createDigest } from 'multiformats/hashes/digest';
+import { code as RAW_CODE } from 'multiformats/codecs/raw';
+import { sha256 } from 'multiformats/hashes/sha2';
+import { sealedChunkLength } from './blockCipher';
+import { VaultCryptoWorker } from './cryptoWorker';
 import type { CachedChunk } from './filesCache';
 import type { LocalBlockStore } from './localBlockStore';
-import { rawBlock } from './snapshotFormat';
 import type { SnapshotTee } from './snapshotTee';
 import type { Block } from './types';
 import { chunkId } from './vaultKeys';
@@ -17,6 +20,10 @@ export type ChunkRef = CachedChunk;
  * Collects every block the snapshot references (in first-use order, for the list blocks), the
  * chunks sealed now (for the dedup index) and the blocks this run wrote, so a failed snapshot
  * deletes them again (rollback).
+ *
+ * New chunks are sealed in the run's crypto worker (cryptoWorker.ts), a few at a time while the
+ * next ones are read: a reference to a chunk being sealed is handed out at once and gets its
+ * block's CID when the worker answers; every CID is in once drain() resolves. close() ends the worker.
  */
 export class ChunkSealer {
   /** Every block the snapshot references, with its sealed size. */
@@ -28,11 +35,12 @@ export class ChunkSealer {
   /** Chunks the dedup index named whose blocks were gone from the block store, sealed again. */
   resealed = 0;
   private readonly added: string[] = [];
-  private readonly sealedNow = new Map<string, Omit<KnownChunk, 'id'>>();
+  /** Chunks sealed by this run (or being sealed), by keyed id. */
+  private readonly sealedNow = new Map<string, Promise<Omit<KnownChunk, 'id'>>>();
   private readonly present = new Map<string, Promise<boolean>>();
   private readonly writes = new WriteQueue(8);
-  /** Chunks and packs are sealed into this one buffer: the block store (and the tee) have copied a block out when its put returns. */
-  private scratch = new Uint8Array(0);
+  /** Started at the first chunk to seal (a snapshot of unchanged files needs none). */
+  private crypto: VaultCryptoWorker | null = null;
   /** Whether new chunks of the file being read are stored here (not when the tee sends them to the target only). */
   private chunksHere = true;
 
@@ -54,7 +62,7 @@ export class ChunkSealer {
   /** Where a chunk with this id is already sealed, or null (a block gone from the store is forgotten). */
   async known(id: string): Promise<Omit<KnownChunk, 'id'> | null> {
     const now = this.sealedNow.get(id);
-    if (now) return now;
+    if (now) return await now;
     const known = this.deps.repo.chunkBlock(id);
     if (known && !(await this.blockPresent(known.blockCid))) {
       // Its block is gone (deleted under the app): forget it and seal the chunk again.
@@ -74,17 +82,25 @@ export class ChunkSealer {
     return { cid: known.blockCid, size, id, sealedSize: known.sealedSize, ...(known.offset === undefined ? {} : { offset: known.offset }) };
   }
 
-  /** Seals one chunk (or reuses it) and references it; `id` when the caller has just computed it. */
+  /**
+   * Seals one chunk (or reuses it) and references it; `id` when the caller has just computed it.
+   * `plaintext` is copied before this resolves. The reference's `cid` of a chunk sealed now is
+   * filled in when its block is stored (by drain() at the latest).
+   */
   async chunk(plaintext: Uint8Array, id = this.id(plaintext)): Promise<ChunkRef> {
     const existing = await this.reference(id, plaintext.length);
     if (existing) return existing;
-    const block = await rawBlock(sealChunk(this.dataKey, plaintext, this.scratchFor(plaintext.length)));
-    await this.writes.add(this.put(block, true, this.chunksHere));
-    const known = { blockCid: block.cid.toString(), sealedSize: block.bytes.length };
+    const ref: ChunkRef = { cid: '', size: plaintext.length, id, sealedSize: sealedChunkLength(plaintext.length) };
+    const { stored } = await this.seal(plaintext, this.chunksHere);
+    const known = stored.then((blockCid) => {
+      ref.cid = blockCid;
+      const entry = { blockCid, sealedSize: ref.sealedSize };
+      this.newChunks.push({ id, ...entry });
+      return entry;
+    });
     this.sealedNow.set(id, known);
-    this.newChunks.push({ id, ...known });
-    this.use(known.blockCid, known.sealedSize);
-    return { cid: known.blockCid, size: plaintext.length, id, sealedSize: known.sealedSize };
+    await this.writes.add(known.then(() => undefined));
+    return ref;
   }
 
   /**
@@ -101,14 +117,11 @@ export class ChunkSealer {
       placed.push({ id: piece.id, offset, size: piece.bytes.length });
       offset += piece.bytes.length;
     }
-    const block = await rawBlock(sealChunk(this.dataKey, plaintext, this.scratchFor(plaintext.length)));
-    await this.writes.add(this.put(block, true));
-    const blockCid = block.cid.toString();
-    const sealedSize = block.bytes.length;
-    this.use(blockCid, sealedSize);
+    const sealedSize = sealedChunkLength(plaintext.length);
+    const blockCid = await (await this.seal(plaintext, true)).stored;
     return placed.map(({ id, offset: at, size }) => {
       const known = { blockCid, sealedSize, offset: at };
-      this.sealedNow.set(id, known);
+      this.sealedNow.set(id, Promise.resolve(known));
       this.newChunks.push({ id, ...known });
       return { cid: blockCid, size, id, offset: at, sealedSize };
     });
@@ -151,11 +164,52 @@ export class ChunkSealer {
     await this.deps.blocks.delete(this.added).catch(() => undefined);
   }
 
-  /** The scratch buffer, grown to hold a sealed chunk of `plaintextLength` bytes. */
-  private scratchFor(plaintextLength: number): Uint8Array {
-    const needed = sealedChunkLength(plaintextLength);
-    if (this.scratch.length < needed) this.scratch = new Uint8Array(needed);
-    return this.scratch;
+  /** Ends the crypto worker (after drain() or rollback(); idempotent). */
+  async close(): Promise<void> {
+    await this.crypto?.close();
+  }
+
+  /**
+   * Hands `plaintext` to the crypto worker (copied before this resolves; waits while every slot
+   * is busy) and reserves the block's place in the chunk order. `stored` resolves to the block's
+   * CID once the sealed block is stored (`here`) and sent to the tee.
+   */
+  private async seal(plaintext: Uint8Array, here: boolean): Promise<{ stored: Promise<string> }> {
+    this.crypto ??= new VaultCryptoWorker({ dataKey: this.dataKey, chunkIdKey: this.chunkIdKey });
+    const slot = await this.crypto.slot();
+    let sealing: Promise<{ bytes: Uint8Array; digest: Uint8Array }>;
+    try {
+      sealing = slot.seal(plaintext);
+    } catch (error) {
+      slot.release();
+      throw error;
+    }
+    const order = this.chunkOrder.length;
+    this.chunkOrder.push(PENDING);
+    const stored = sealing.then(
+      async ({ bytes, digest }) => {
+        const cid = CID.create(1, RAW_CODE, createDigest(sha256.code, digest));
+        let stored: Promise<void>;
+        try {
+          // Both the block store and the tee copy the bytes out before put's first await: the slot is free again after this call.
+          stored = this.put({ cid, bytes }, true, here);
+        } finally {
+          slot.release();
+        }
+        await stored;
+        const blockCid = cid.toString();
+        this.chunkOrder[order] = cid;
+        this.blocks.set(blockCid, bytes.length);
+        return blockCid;
+      },
+      (error: unknown) => {
+        slot.release();
+        throw error;
+      },
+    );
+    // Awaited by the caller (through the write queue): a failure is never left unhandled meanwhile.
+    stored.catch(() => undefined);
+    return { stored };
   }
 
   private use(cid: string, sealedSize: number): void {
@@ -192,6 +246,9 @@ export class ChunkSealer {
     this.present.set(block.cid.toString(), Promise.resolve(true));
   }
 }
+
+/** The place in the chunk order of a chunk still being sealed (replaced by its CID when it is stored). */
+const PENDING = CID.parse('bafkqaaa');
 
 /**
  * Block writes overlap the sealing of the next chunks (a snapshot is otherwise idle a third of

@@ -90,11 +90,9 @@ export async function writeSnapshot(
       const cached = identity === null ? undefined : cache.get(file.path);
       const unchanged = cached !== undefined && cached.identity === identity;
       const entry: ManifestFile = { path: file.path, size: 0, mode: file.mode, chunks: [] };
+      // A chunk being sealed gets its CID later: the entry's chunk list is made once all are sealed.
       const refs: ChunkRef[] = [];
-      const add = (ref: ChunkRef) => {
-        refs.push(ref);
-        entry.chunks.push(manifestChunk(ref));
-      };
+      const add = (ref: ChunkRef) => void refs.push(ref);
       if (unchanged && !input.full && (await sealer.reuse(cached.chunks))) {
         for (const ref of cached.chunks) add(ref);
         entry.size = cached.size;
@@ -120,6 +118,7 @@ export async function writeSnapshot(
     }
     await packer.flush();
     await sealer.drain();
+    for (const [i, { refs }] of refsByFile.entries()) files[i]!.chunks = refs.map(manifestChunk);
     // Filled in now that the last pack is sealed.
     const bulkBlocks = modelOnlyBlocks(refsByFile);
 
@@ -182,6 +181,8 @@ export async function writeSnapshot(
   } catch (error) {
     await sealer.rollback();
     throw error;
+  } finally {
+    await sealer.close();
   }
 }
 
