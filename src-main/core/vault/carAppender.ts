@@ -4,6 +4,7 @@ import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { HearthError } from '../common/hearthError';
 import { carHeader, unsignedVarint, writeFully } from './carFile';
+import { copyBytes } from './sharedBytes';
 import type { Block } from './types';
 
 /** Block sections are copied into batches of this size, each written on the thread pool when full. */
@@ -115,7 +116,7 @@ export class CarAppender {
   private copy(bytes: Uint8Array): void {
     for (let done = 0; done < bytes.length; ) {
       const n = Math.min(bytes.length - done, this.batch.length - this.batched);
-      this.batch.set(bytes.subarray(done, done + n), this.batched);
+      copyBytes(this.batch, bytes.subarray(done, done + n), this.batched);
       this.batched += n;
       done += n;
       if (this.batched === this.batch.length) this.dispatch();

@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { sealChunk, tryOpenChunk } from './blockCipher';
 import { CONTROL, FIELD, OP, STATE, slotBase, type CryptoWorkerData, type SharedRegion } from './cryptoProtocol';
+import { copyBytes } from './sharedBytes';
 
 /**
  * The vault's crypto worker (its own entry file, started by cryptoWorker.ts): seals chunks and
@@ -75,7 +76,7 @@ function run(slot: number): void {
       answer(base, STATE.REFUSED, text(out, opened.reason));
       return;
     }
-    out.set(opened);
+    copyBytes(out, opened);
     const plaintext = out.subarray(0, opened.length);
     answer(base, STATE.DONE, opened.length, createHmac('sha256', data.chunkIdKey).update(plaintext).digest());
   } catch (error) {

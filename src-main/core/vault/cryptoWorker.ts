@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { HearthError } from '../common/hearthError';
 import { chunkIntegrityError, sealedChunkLength } from './blockCipher';
+import { copyBytes } from './sharedBytes';
 import { CONTROL, FIELD, OP, STATE, controlLength, slotBase, type CryptoWorkerData, type SharedRegion } from './cryptoProtocol';
+
+let running = 0;
 
 /** Requests in flight at once: the main thread prepares the next blocks while the worker seals or opens these. */
 const SLOTS = 4;
@@ -36,6 +39,11 @@ export interface OpenedChunk {
  * every request in flight and every later one with an INTERNAL error, it never hangs one.
  */
 export class VaultCryptoWorker {
+  /** Workers started and not yet exited, in this process (the tests hold every run to closing its own). */
+  static get running(): number {
+    return running;
+  }
+
   private readonly worker: Worker;
   private readonly port: MessageChannel['port1'];
   /** @internal The control buffer's words (cryptoProtocol.ts); a slot writes its request there. */
@@ -50,7 +58,11 @@ export class VaultCryptoWorker {
   private death: HearthError | null = null;
   private closing = false;
 
-  constructor(keys: { dataKey: Uint8Array; chunkIdKey: Uint8Array }) {
+  /** `entry`: another worker file (a test's worker that cannot start); by default the built or source entry. */
+  constructor(keys: { dataKey: Uint8Array; chunkIdKey: Uint8Array }, entry: { code: string | URL; eval: boolean } = workerEntry()) {
+    if (keys.dataKey.length !== 32 || keys.chunkIdKey.length !== 32) {
+      throw new HearthError('BAD_INPUT', 'The vault data key and chunk-id key must be 32 bytes.');
+    }
     const control = new SharedArrayBuffer(controlLength(SLOTS));
     this.control = new Int32Array(control);
     this.controlBytes = new Uint8Array(control);
@@ -58,11 +70,14 @@ export class VaultCryptoWorker {
     this.port = channel.port1;
     this.port.unref();
     const data: CryptoWorkerData = { control, slots: SLOTS, port: channel.port2, dataKey: keys.dataKey, chunkIdKey: keys.chunkIdKey };
-    const entry = workerEntry();
-    this.worker = new Worker(entry.code, { eval: entry.eval, workerData: data, transferList: [channel.port2], stdout: false, stderr: false });
+    this.worker = new Worker(entry.code, { eval: entry.eval, workerData: data, transferList: [channel.port2] });
+    running++;
     this.worker.unref();
     this.worker.on('error', (error) => this.died(`failed: ${error.message}`, error));
-    this.worker.on('exit', (code) => this.died(`exited (code ${code})`));
+    this.worker.on('exit', (code) => {
+      running--;
+      this.died(`exited (code ${code})`);
+    });
     for (let i = 0; i < SLOTS; i++) this.free.push(new CryptoSlot(this, i));
   }
 
@@ -178,7 +193,7 @@ export class CryptoSlot {
   /** Seals a chunk: `plaintext` is copied before this returns, so the caller may reuse it at once. */
   seal(plaintext: Uint8Array): Promise<SealedChunk> {
     this.input = this.grown(this.input, plaintext.length);
-    this.input.set(plaintext);
+    copyBytes(this.input, plaintext);
     this.request(this.input, 0, plaintext.length, sealedChunkLength(plaintext.length));
     return this.pool.post(this.index, OP.SEAL).then(({ state, length }) => {
       if (state !== STATE.DONE) throw this.failure(state, length, 'sealing a chunk');
@@ -195,7 +210,7 @@ export class CryptoSlot {
       this.request(sealed, sealed.byteOffset, sealed.length, sealed.length);
     } else {
       this.input = this.grown(this.input, sealed.length);
-      this.input.set(sealed);
+      copyBytes(this.input, sealed);
       this.request(this.input, 0, sealed.length, sealed.length);
     }
     return this.pool.post(this.index, OP.OPEN).then(({ state, length }) => {

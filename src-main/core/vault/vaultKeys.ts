@@ -1,4 +1,4 @@
-import { createHmac, webcrypto } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
@@ -49,16 +49,4 @@ export function chunkId(chunkIdKey: Uint8Array, plaintext: Uint8Array): string {
   }
   // OpenSSL's HMAC: this runs over every byte of every snapshot and restore, ~10x @noble's speed.
   return createHmac('sha256', chunkIdKey).update(plaintext).digest('hex');
-}
-
-/**
- * chunkId on the thread pool (WebCrypto's HMAC), for a restore that checks one chunk's id while
- * it decrypts and writes the next: the same id, off the main thread.
- */
-export async function chunkIdHasher(chunkIdKey: Uint8Array): Promise<(plaintext: Uint8Array) => Promise<string>> {
-  if (chunkIdKey.length !== 32) {
-    throw new HearthError('BAD_INPUT', 'The chunk-id key must be 32 bytes.');
-  }
-  const key = await webcrypto.subtle.importKey('raw', chunkIdKey, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return async (plaintext) => Buffer.from(await webcrypto.subtle.sign('HMAC', key, plaintext)).toString('hex');
 }

@@ -1,5 +1,6 @@
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { copyBytes } from './sharedBytes';
 
 /**
  * XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha-03) on OpenSSL's ChaCha20-Poly1305: HChaCha20
@@ -90,13 +91,13 @@ const openssl: XChaChaBackend = {
     for (const part of parts) {
       if (part.length === 0) continue;
       const piece = cipher.update(part);
-      out.set(piece, at);
+      copyBytes(out, piece, at);
       at += piece.length;
     }
     const last = cipher.final();
-    out.set(last, at);
+    copyBytes(out, last, at);
     at += last.length;
-    out.set(cipher.getAuthTag(), at);
+    copyBytes(out, cipher.getAuthTag(), at);
   },
   open(key, nonce, aad, sealed) {
     if (sealed.length < XCHACHA_TAG_LENGTH) throw new RangeError('XChaCha20-Poly1305 ciphertext is shorter than its tag');
@@ -120,7 +121,7 @@ const noble: XChaChaBackend = {
   sealInto(key, nonce, aad, parts, out, offset) {
     if (nonce.length !== XCHACHA_NONCE_LENGTH) throw new RangeError('XChaCha20-Poly1305 takes a 24-byte nonce');
     const plaintext = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    out.set(xchacha20poly1305(key, nonce, aad).encrypt(plaintext), offset);
+    copyBytes(out, xchacha20poly1305(key, nonce, aad).encrypt(plaintext), offset);
   },
   open(key, nonce, aad, sealed) {
     if (nonce.length !== XCHACHA_NONCE_LENGTH) throw new RangeError('XChaCha20-Poly1305 takes a 24-byte nonce');

@@ -2,7 +2,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import { Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { HearthError } from '../../../src-main/core/common/hearthError';
-import { chunkId, chunkIdHasher, deriveVaultKeys } from '../../../src-main/core/vault/vaultKeys';
+import { chunkId, deriveVaultKeys } from '../../../src-main/core/vault/vaultKeys';
 
 const KEY = '0x' + '11'.repeat(32);
 
@@ -60,15 +60,5 @@ describe('chunkId', () => {
     const other = deriveVaultKeys(Wallet.createRandom().privateKey).chunkIdKey;
     expect(chunkId(other, data)).not.toBe(chunkId(chunkIdKey, data));
     expect(codeOf(() => chunkId(new Uint8Array(16), data))).toBe('BAD_INPUT');
-  });
-
-  it('chunkIdHasher (WebCrypto, on the thread pool) gives the same ids, for views into larger buffers too', async () => {
-    const { chunkIdKey } = deriveVaultKeys(KEY);
-    const hash = await chunkIdHasher(chunkIdKey);
-    const big = new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff);
-    for (const data of [new Uint8Array(0), new TextEncoder().encode('hello vault'), big, big.subarray(1234, 200_000)]) {
-      expect(await hash(data)).toBe(chunkId(chunkIdKey, data));
-    }
-    await expect(chunkIdHasher(new Uint8Array(16))).rejects.toMatchObject({ code: 'BAD_INPUT' });
   });
 });
