@@ -175,7 +175,7 @@ export class ChunkSealer {
    * CID once the sealed block is stored (`here`) and sent to the tee.
    */
   private async seal(plaintext: Uint8Array, here: boolean): Promise<{ stored: Promise<string> }> {
-    this.crypto ??= new VaultCryptoWorker({ dataKey: this.dataKey, chunkIdKey: this.chunkIdKey });
+    this.crypto ??= new VaultCryptoWorker(this.dataKey);
     const slot = await this.crypto.slot();
     let sealing: Promise<{ bytes: Uint8Array; digest: Uint8Array }>;
     try {

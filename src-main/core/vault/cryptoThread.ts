@@ -1,16 +1,14 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { sealChunk, tryOpenChunk } from './blockCipher';
+import { sealChunk } from './blockCipher';
 import { CONTROL, FIELD, OP, STATE, slotBase, type CryptoWorkerData, type SharedRegion } from './cryptoProtocol';
-import { copyBytes } from './sharedBytes';
 
 /**
- * The vault's crypto worker (its own entry file, started by cryptoWorker.ts): seals chunks and
- * opens sealed ones, with the hash each side needs next, for one snapshot or restore. Node's
- * cipher hands back a fresh buffer per call; made here, that memory is this small isolate's to
- * collect, not the main thread's, whose large heap paid a full collection for every ~64 MB of
- * it. Requests and answers go through shared memory (cryptoProtocol.ts); the thread blocks on
- * the doorbell between requests.
+ * The vault's crypto worker (its own entry file, started by cryptoWorker.ts): seals a snapshot's
+ * chunks and hashes each sealed block (its CID), beside the main thread that reads and chunks
+ * the next bytes. Node's cipher hands back a fresh buffer per call; made here, that memory is
+ * this small isolate's to collect. Requests and answers go through shared memory
+ * (cryptoProtocol.ts); the thread blocks on the doorbell between requests.
  */
 const data = workerData as CryptoWorkerData;
 const control = new Int32Array(data.control);
@@ -65,20 +63,10 @@ function run(slot: number): void {
   try {
     const input = region(control[base + FIELD.IN_REGION]!).subarray(inOffset, inOffset + control[base + FIELD.IN_LENGTH]!);
     out = region(control[base + FIELD.OUT_REGION]!).subarray(0, control[base + FIELD.OUT_CAPACITY]!);
-    if (control[base + FIELD.OP] === OP.SEAL) {
-      const sealed = sealChunk(data.dataKey, input, out);
-      if (sealed.buffer !== out.buffer) throw new Error('the output region is too small for the sealed chunk');
-      answer(base, STATE.DONE, sealed.length, createHash('sha256').update(sealed).digest());
-      return;
-    }
-    const opened = tryOpenChunk(data.dataKey, input);
-    if (!(opened instanceof Uint8Array)) {
-      answer(base, STATE.REFUSED, text(out, opened.reason));
-      return;
-    }
-    copyBytes(out, opened);
-    const plaintext = out.subarray(0, opened.length);
-    answer(base, STATE.DONE, opened.length, createHmac('sha256', data.chunkIdKey).update(plaintext).digest());
+    if (control[base + FIELD.OP] !== OP.SEAL) throw new Error(`unknown request ${control[base + FIELD.OP]}`);
+    const sealed = sealChunk(data.dataKey, input, out);
+    if (sealed.buffer !== out.buffer) throw new Error('the output region is too small for the sealed chunk');
+    answer(base, STATE.DONE, sealed.length, createHash('sha256').update(sealed).digest());
   } catch (error) {
     answer(base, STATE.FAILED, out ? text(out, error instanceof Error ? error.message : String(error)) : 0);
   }

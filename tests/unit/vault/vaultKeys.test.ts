@@ -61,4 +61,12 @@ describe('chunkId', () => {
     expect(chunkId(other, data)).not.toBe(chunkId(chunkIdKey, data));
     expect(codeOf(() => chunkId(new Uint8Array(16), data))).toBe('BAD_INPUT');
   });
+
+  it('chunkId gives the same ids for views into larger buffers as for the bytes alone', () => {
+    const { chunkIdKey } = deriveVaultKeys(KEY);
+    const big = new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff);
+    for (const data of [new Uint8Array(0), new TextEncoder().encode('hello vault'), big, big.subarray(1234, 200_000)]) {
+      expect(chunkId(chunkIdKey, data)).toBe(createHmac('sha256', chunkIdKey).update(Buffer.from(Uint8Array.from(data))).digest('hex'));
+    }
+  });
 });
