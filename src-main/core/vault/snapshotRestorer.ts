@@ -213,8 +213,8 @@ interface FileContext {
   openChunk: (cid: CID, bytes: Uint8Array) => Uint8Array;
   /**
    * The keyed chunk id of a plaintext: OpenSSL's HMAC over the plaintext where it lies. (WebCrypto's,
-   * on the thread pool, copied and then wiped every plaintext and cost ~0.6 s more CPU per 600 MB
-   * restore than it saved in wall time: BENCHMARKS.md, session 7.)
+   * on the thread pool, copied every plaintext and wiped the copy, and those copies drove V8 into
+   * major collections: BENCHMARKS.md, session 7.)
    */
   chunkIdOf: (plaintext: Uint8Array) => string;
   /** The last few pack blocks opened: consecutive small files share one. */
