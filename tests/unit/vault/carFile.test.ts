@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CarWriter } from '@ipld/car/writer';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -109,5 +109,38 @@ describe('CarBlockIndex.get into a lent buffer', () => {
     } finally {
       await index.close();
     }
+  });
+});
+
+describe('CarBlockIndex: files held open while reads come', () => {
+  /** How many of this process's descriptors are open on `path` (Linux: /proc/self/fd). */
+  function openOn(path: string): number {
+    return readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false;
+      }
+    }).length;
+  }
+
+  it('keeps the CAR open across reads, closes it once reads stop, and opens it again for the next read', async () => {
+    const blocks = await randomBlocks([1000, 2000, 3000]);
+    const root = await listBlock(blocks);
+    const car = await writeCar(join(scratch(), 'held.car'), root.cid, [root, ...blocks]);
+    const index = await CarBlockIndex.open([car.path]);
+    try {
+      expect(openOn(car.path)).toBe(0);
+      await Promise.all(blocks.map((block) => index.get(block.cid)));
+      expect(openOn(car.path)).toBe(1);
+      // Closed within two idle periods (200 ms each) of the last read.
+      await new Promise((resolve) => setTimeout(resolve, 650));
+      expect(openOn(car.path)).toBe(0);
+      expect(sameBytes(await index.get(blocks[2]!.cid), blocks[2]!.bytes)).toBe(true);
+      expect(openOn(car.path)).toBe(1);
+    } finally {
+      await index.close();
+    }
+    expect(openOn(car.path)).toBe(0);
   });
 });
