@@ -8,9 +8,10 @@ import { CID } from 'multiformats/cid';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HearthError } from '../../src-main/core/common/hearthError';
 import { newDataKey, openChunk, sealedChunkLength, wrapDataKey } from '../../src-main/core/vault/blockCipher';
+import { CONTROL } from '../../src-main/core/vault/cryptoProtocol';
 import { VaultCryptoWorker } from '../../src-main/core/vault/cryptoWorker';
 import { LocalBlockStore } from '../../src-main/core/vault/localBlockStore';
-import { decodeRoot } from '../../src-main/core/vault/snapshotFormat';
+import { decodeList, decodeRoot } from '../../src-main/core/vault/snapshotFormat';
 import { restoreSnapshot } from '../../src-main/core/vault/snapshotRestorer';
 import { writeSnapshot, type WriteSnapshotInput } from '../../src-main/core/vault/snapshotWriter';
 import { deriveVaultKeys } from '../../src-main/core/vault/vaultKeys';
@@ -60,6 +61,8 @@ describe('vault crypto worker', () => {
       expect(first.equals(Buffer.from((await again.seal(plaintext)).bytes))).toBe(false);
       again.release();
     }
+    // It says it came up: a crash of it from now on fails the run instead of passing for a worker that never started.
+    expect(Atomics.load(worker.control, CONTROL.READY)).toBe(1);
   });
 
   it('takes only a 32-byte data key', () => {
@@ -83,15 +86,52 @@ describe('vault crypto worker', () => {
     for (const [i, bytes] of results.entries()) expect(Buffer.from(openChunk(dataKey, bytes, LABEL)).equals(plaintexts[i]!)).toBe(true);
   });
 
-  it('a worker that cannot start fails its requests with INTERNAL instead of hanging, and so does a closed one', async () => {
+  it('a worker that cannot start (entry not found, or not even created) leaves the sealing to this thread, posted requests included, with one warning', async () => {
     const missing = pathToFileURL(join(scratch.path, 'no-such-worker.js'));
-    const broken = new VaultCryptoWorker(dataKey, { code: missing, eval: false });
-    pools.push(broken);
-    const slot = await broken.slot();
+    // A relative path without ./ makes new Worker throw at once.
+    for (const entry of [{ code: missing, eval: false }, { code: 'no-such-worker.js', eval: false }]) {
+      const warnings: string[] = [];
+      const broken = new VaultCryptoWorker(dataKey, { entry, onSealingHere: (why) => warnings.push(why) });
+      pools.push(broken);
+      // Posted before the worker's failure arrives (the missing file) or after it (the throw), and later ones.
+      const plaintexts = [randomBytes(1000), randomBytes(300_000), randomBytes(2 * 1024 * 1024 + 7)];
+      const sealed = await Promise.all(
+        plaintexts.map(async (plaintext) => {
+          const slot = await broken.slot();
+          try {
+            const { bytes, digest } = await slot.seal(plaintext);
+            expect(Buffer.from(digest).toString('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
+            return Uint8Array.from(bytes);
+          } finally {
+            slot.release();
+          }
+        }),
+      );
+      for (const [i, bytes] of sealed.entries()) expect(Buffer.from(openChunk(dataKey, bytes, LABEL)).equals(plaintexts[i]!)).toBe(true);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/no-such-worker\.js/);
+    }
+  });
+
+  it('a worker that started and then dies mid-request, or is closed mid-request, fails with INTERNAL and never hangs', async () => {
+    // Comes up (its own code runs), then exits at the first request, as a crash mid-run would.
+    const crashing = new VaultCryptoWorker(dataKey, {
+      entry: {
+        code: `const { workerData } = require('node:worker_threads');
+const control = new Int32Array(workerData.control);
+Atomics.store(control, ${CONTROL.READY}, 1);
+Atomics.wait(control, ${CONTROL.DOORBELL}, 0);
+process.exit(3);`,
+        eval: true,
+      },
+      onSealingHere: () => expect.fail('a worker that came up never hands its work to the main thread'),
+    });
+    pools.push(crashing);
+    const slot = await crashing.slot();
     const error = await rejection(slot.seal(randomBytes(1000)));
     expect(error.code).toBe('INTERNAL');
-    expect(error.message).toMatch(/vault crypto worker/);
-    expect((await rejection(broken.slot())).code).toBe('INTERNAL');
+    expect(error.message).toMatch(/vault crypto worker exited \(code 3\)/);
+    expect((await rejection(crashing.slot())).code).toBe('INTERNAL');
 
     const worker = pool();
     const busy = await worker.slot();
@@ -178,5 +218,36 @@ describe('vault crypto worker in a snapshot', () => {
     await restoreSnapshot({ wallet, root: written.cid, fetcher: blocks, dataDir: target });
     expect(VaultCryptoWorker.running).toBe(0);
     expect(Buffer.compare(readFileSync(join(target, 'models', 'weights.bin')), content)).toBe(0);
+  });
+
+  it('a snapshot whose crypto worker cannot start seals in the main thread: one warning, the same kind of blocks, restored byte for byte', async () => {
+    // Its own vault: nothing sealed before is reused.
+    const here = join(dir.path, 'fallback');
+    const hereRepo = VaultRepository.open(join(dir.path, 'fallback.db'));
+    const hereBlocks = new LocalBlockStore(join(here, 'blocks'));
+    const warnings: string[] = [];
+    const logger = { debug: () => {}, info: () => {}, warn: (message: string) => void warnings.push(message), error: () => {} };
+    const cryptoEntry = { code: pathToFileURL(join(dir.path, 'no-such-worker.js')), eval: false };
+    try {
+      const written = await writeSnapshot({ repo: hereRepo, blocks: hereBlocks, logger, cryptoEntry }, input());
+      expect(VaultCryptoWorker.running).toBe(0);
+      expect(written.newChunks).toBeGreaterThan(3);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/crypto worker could not start \(.*no-such-worker\.js.*\); this snapshot seals its chunks in the main thread/);
+      // Every chunk block opens with the in-process cipher and is the SHA-256 of its bytes (raw CID).
+      const root = decodeRoot(await hereBlocks.get(CID.parse(written.cid)), written.cid);
+      const chunks = (await Promise.all(root.lists.map(async (list) => decodeList(await hereBlocks.get(list), list.toString())))).flat();
+      expect(chunks.length).toBe(written.newChunks);
+      for (const cid of chunks) {
+        const bytes = await hereBlocks.get(cid);
+        expect(Buffer.from(cid.multihash.digest).equals(createHash('sha256').update(bytes).digest())).toBe(true);
+        expect(openChunk(dataKey, bytes, cid.toString()).length).toBeGreaterThan(0);
+      }
+      const target = join(here, 'restored');
+      await restoreSnapshot({ wallet, root: written.cid, fetcher: hereBlocks, dataDir: target });
+      expect(Buffer.compare(readFileSync(join(target, 'models', 'weights.bin')), content)).toBe(0);
+    } finally {
+      hereRepo.close();
+    }
   });
 });

@@ -3,7 +3,8 @@ import { create as createDigest } from 'multiformats/hashes/digest';
 import { code as RAW_CODE } from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { sealedChunkLength } from './blockCipher';
-import { VaultCryptoWorker } from './cryptoWorker';
+import type { Logger } from '../common/logger';
+import { VaultCryptoWorker, type CryptoWorkerEntry } from './cryptoWorker';
 import type { CachedChunk } from './filesCache';
 import type { LocalBlockStore } from './localBlockStore';
 import type { SnapshotTee } from './snapshotTee';
@@ -13,6 +14,16 @@ import type { KnownChunk, VaultRepository } from './vaultRepository';
 
 /** A chunk reference as a snapshot's file entry and the files cache keep it. */
 export type ChunkRef = CachedChunk;
+
+export interface SealerDeps {
+  repo: VaultRepository;
+  blocks: LocalBlockStore;
+  tee?: SnapshotTee | null;
+  /** Warned once when the crypto worker could not start (the chunks are sealed in this thread then). */
+  logger?: Logger;
+  /** Another crypto worker entry (tests: one that cannot start). */
+  cryptoEntry?: CryptoWorkerEntry;
+}
 
 /**
  * Seals the chunks of one snapshot, or finds them already sealed: a chunk this vault sealed
@@ -24,6 +35,7 @@ export type ChunkRef = CachedChunk;
  * New chunks are sealed in the run's crypto worker (cryptoWorker.ts), a few at a time while the
  * next ones are read: a reference to a chunk being sealed is handed out at once and gets its
  * block's CID when the worker answers; every CID is in once drain() resolves. close() ends the worker.
+ * A worker that could not start leaves the sealing to this thread (cryptoWorker.ts decides), with one warning.
  */
 export class ChunkSealer {
   /** Every block the snapshot references, with its sealed size. */
@@ -45,7 +57,7 @@ export class ChunkSealer {
   private chunksHere = true;
 
   constructor(
-    private readonly deps: { repo: VaultRepository; blocks: LocalBlockStore; tee?: SnapshotTee | null },
+    private readonly deps: SealerDeps,
     private readonly dataKey: Uint8Array,
     private readonly chunkIdKey: Uint8Array,
   ) {}
@@ -175,7 +187,7 @@ export class ChunkSealer {
    * CID once the sealed block is stored (`here`) and sent to the tee.
    */
   private async seal(plaintext: Uint8Array, here: boolean): Promise<{ stored: Promise<string> }> {
-    this.crypto ??= new VaultCryptoWorker(this.dataKey);
+    this.crypto ??= this.startCrypto();
     const slot = await this.crypto.slot();
     let sealing: Promise<{ bytes: Uint8Array; digest: Uint8Array }>;
     try {
@@ -210,6 +222,13 @@ export class ChunkSealer {
     // Awaited by the caller (through the write queue): a failure is never left unhandled meanwhile.
     stored.catch(() => undefined);
     return { stored };
+  }
+
+  private startCrypto(): VaultCryptoWorker {
+    return new VaultCryptoWorker(this.dataKey, {
+      ...(this.deps.cryptoEntry ? { entry: this.deps.cryptoEntry } : {}),
+      onSealingHere: (why) => this.deps.logger?.warn(`vault: the crypto worker could not start (${why}); this snapshot seals its chunks in the main thread instead (the same blocks, more time)`),
+    });
   }
 
   private use(cid: string, sealedSize: number): void {

@@ -15,6 +15,8 @@ export const CONTROL = {
   DOORBELL: 0,
   /** Non-zero: the worker leaves its loop. */
   STOP: 1,
+  /** Set by the worker once its own code runs (its entry and imports loaded); never reset. */
+  READY: 2,
   FIRST_SLOT: 16,
   SLOT_INTS: 32,
 } as const;

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { sealChunk } from './blockCipher';
-import { CONTROL, FIELD, OP, STATE, slotBase, type CryptoWorkerData, type SharedRegion } from './cryptoProtocol';
+import { CONTROL, FIELD, STATE, slotBase, type CryptoWorkerData, type SharedRegion } from './cryptoProtocol';
+import { answerRequest, type RequestContext } from './cryptoRequest';
 
 /**
  * The vault's crypto worker (its own entry file, started by cryptoWorker.ts): seals a snapshot's
@@ -14,7 +13,6 @@ const data = workerData as CryptoWorkerData;
 const control = new Int32Array(data.control);
 const controlBytes = new Uint8Array(data.control);
 const regions = new Map<number, Uint8Array>();
-const encoder = new TextEncoder();
 
 /** A region by id; one not seen yet is waiting on the port (sent before the request that names it). */
 function region(id: number): Uint8Array {
@@ -45,38 +43,14 @@ function nextPosted(): number {
   return best;
 }
 
-function answer(base: number, state: number, length: number, digest?: Uint8Array): void {
-  control[base + FIELD.RESULT_LENGTH] = length;
-  if (digest) controlBytes.set(digest, (base + FIELD.DIGEST) * Int32Array.BYTES_PER_ELEMENT);
-  Atomics.store(control, base + FIELD.STATE, state);
-  Atomics.notify(control, base + FIELD.STATE);
-}
-
-function text(out: Uint8Array, message: string): number {
-  return encoder.encodeInto(message, out).written;
-}
-
-function run(slot: number): void {
-  const base = slotBase(slot);
-  const inOffset = control[base + FIELD.IN_OFFSET]!;
-  let out: Uint8Array | null = null;
-  try {
-    const input = region(control[base + FIELD.IN_REGION]!).subarray(inOffset, inOffset + control[base + FIELD.IN_LENGTH]!);
-    out = region(control[base + FIELD.OUT_REGION]!).subarray(0, control[base + FIELD.OUT_CAPACITY]!);
-    if (control[base + FIELD.OP] !== OP.SEAL) throw new Error(`unknown request ${control[base + FIELD.OP]}`);
-    const sealed = sealChunk(data.dataKey, input, out);
-    if (sealed.buffer !== out.buffer) throw new Error('the output region is too small for the sealed chunk');
-    answer(base, STATE.DONE, sealed.length, createHash('sha256').update(sealed).digest());
-  } catch (error) {
-    answer(base, STATE.FAILED, out ? text(out, error instanceof Error ? error.message : String(error)) : 0);
-  }
-}
-
+const context: RequestContext = { control, controlBytes, dataKey: data.dataKey, region };
+// This thread's code runs: from now on, its stopping is a failure of the run (cryptoWorker.ts).
+Atomics.store(control, CONTROL.READY, 1);
 for (;;) {
   const bell = Atomics.load(control, CONTROL.DOORBELL);
   if (Atomics.load(control, CONTROL.STOP) !== 0) break;
   const slot = nextPosted();
-  if (slot >= 0) run(slot);
+  if (slot >= 0) answerRequest(context, slot);
   else Atomics.wait(control, CONTROL.DOORBELL, bell);
 }
 data.port.close();

@@ -4,6 +4,7 @@ import { HearthError } from '../common/hearthError';
 import { sealedChunkLength } from './blockCipher';
 import { copyBytes } from './sharedBytes';
 import { CONTROL, FIELD, OP, STATE, controlLength, slotBase, type CryptoWorkerData, type SharedRegion } from './cryptoProtocol';
+import { answerRequest, type RequestContext } from './cryptoRequest';
 
 let running = 0;
 
@@ -22,14 +23,29 @@ export interface SealedChunk {
   digest: Uint8Array;
 }
 
+/** The worker's entry: a file, or code to evaluate. */
+export interface CryptoWorkerEntry {
+  code: string | URL;
+  eval: boolean;
+}
+
+export interface CryptoWorkerOptions {
+  /** Another entry (a test's worker that cannot start); by default the built or source entry. */
+  entry?: CryptoWorkerEntry;
+  /** Called once if the worker could not start and this thread seals instead, with why. */
+  onSealingHere?: (why: string) => void;
+}
+
 /**
  * The vault's crypto worker for one snapshot (cryptoThread.ts runs in it): chunks are sealed
  * there, each with its sealed block's SHA-256, while the main thread reads and chunks the next
  * bytes, and the main thread never holds the fresh buffer Node's cipher makes per call. Work
  * goes through a few slots (see cryptoProtocol.ts): take a slot, seal through it, read the
  * answer (a view of shared memory), release it. The worker holds the process open only while a
- * request is in flight, and close() (the run's finally) ends it; a worker that fails to start or
- * dies fails every request in flight and every later one with an INTERNAL error, never hangs one.
+ * request is in flight, and close() (the run's finally) ends it. A worker that could not start
+ * (see stopped()) leaves the sealing to the main thread, with the same code; one that stops
+ * after it started, or is closed, fails every request in flight and every later one with an
+ * INTERNAL error, never hangs one.
  */
 export class VaultCryptoWorker {
   /** Workers started and not yet exited, in this process (the tests hold every run to closing its own). */
@@ -37,7 +53,8 @@ export class VaultCryptoWorker {
     return running;
   }
 
-  private readonly worker: Worker;
+  /** Null when it could not even be created. */
+  private readonly worker: Worker | null = null;
   private readonly port: MessageChannel['port1'];
   /** @internal The control buffer's words (cryptoProtocol.ts); a slot writes its request there. */
   readonly control: Int32Array;
@@ -45,31 +62,44 @@ export class VaultCryptoWorker {
   private readonly free: CryptoSlot[] = [];
   private readonly waiting: { resolve: (slot: CryptoSlot) => void; reject: (error: unknown) => void }[] = [];
   private readonly regionIds = new WeakMap<SharedArrayBuffer, number>();
+  /** The regions by id, as the worker knows them (read when this thread seals). */
+  private readonly regions = new Map<number, Uint8Array>();
+  private readonly here: RequestContext;
+  private readonly onSealingHere: ((why: string) => void) | undefined;
   private nextRegion = 1;
   private nextSeq = 1;
   private inFlight = 0;
   private death: HearthError | null = null;
   private closing = false;
+  /** The worker could not start: requests are answered in this thread. */
+  private sealingHere = false;
 
-  /** `entry`: another worker file (a test's worker that cannot start); by default the built or source entry. */
-  constructor(dataKey: Uint8Array, entry: { code: string | URL; eval: boolean } = workerEntry()) {
+  constructor(dataKey: Uint8Array, options: CryptoWorkerOptions = {}) {
     if (dataKey.length !== 32) throw new HearthError('BAD_INPUT', 'The vault data key must be 32 bytes.');
     const control = new SharedArrayBuffer(controlLength(SLOTS));
     this.control = new Int32Array(control);
     this.controlBytes = new Uint8Array(control);
+    this.here = { control: this.control, controlBytes: this.controlBytes, dataKey, region: (id) => this.regionById(id) };
+    this.onSealingHere = options.onSealingHere;
+    for (let i = 0; i < SLOTS; i++) this.free.push(new CryptoSlot(this, i));
     const channel = new MessageChannel();
     this.port = channel.port1;
     this.port.unref();
     const data: CryptoWorkerData = { control, slots: SLOTS, port: channel.port2, dataKey };
-    this.worker = new Worker(entry.code, { eval: entry.eval, workerData: data, transferList: [channel.port2] });
+    const entry = options.entry ?? workerEntry();
+    try {
+      this.worker = new Worker(entry.code, { eval: entry.eval, workerData: data, transferList: [channel.port2] });
+    } catch (error) {
+      this.stopped(`could not be created: ${(error as Error).message}`, error);
+      return;
+    }
     running++;
     this.worker.unref();
-    this.worker.on('error', (error) => this.died(`failed: ${error.message}`, error));
+    this.worker.on('error', (error) => this.stopped(`failed: ${error.message}`, error));
     this.worker.on('exit', (code) => {
       running--;
-      this.died(`exited (code ${code})`);
+      this.stopped(`exited (code ${code})`);
     });
-    for (let i = 0; i < SLOTS; i++) this.free.push(new CryptoSlot(this, i));
   }
 
   /** A free slot; waits while every slot is in use (each is released by whoever took it). */
@@ -88,7 +118,7 @@ export class VaultCryptoWorker {
     this.ring();
     this.died('was closed');
     this.port.close();
-    await this.worker.terminate();
+    await this.worker?.terminate();
   }
 
   /** @internal The id of a shared buffer, sent to the worker before its first use. */
@@ -97,6 +127,7 @@ export class VaultCryptoWorker {
     if (id === undefined) {
       id = this.nextRegion++;
       this.regionIds.set(buffer, id);
+      this.regions.set(id, new Uint8Array(buffer));
       this.port.postMessage({ id, buffer } satisfies SharedRegion);
     }
     return id;
@@ -107,6 +138,7 @@ export class VaultCryptoWorker {
     const id = this.regionIds.get(buffer);
     if (id === undefined) return;
     this.regionIds.delete(buffer);
+    this.regions.delete(id);
     this.port.postMessage({ id, buffer: null } satisfies SharedRegion);
   }
 
@@ -117,14 +149,8 @@ export class VaultCryptoWorker {
     this.control[base + FIELD.OP] = op;
     this.control[base + FIELD.SEQ] = this.nextSeq++ | 0;
     Atomics.store(this.control, base + FIELD.STATE, STATE.POSTED);
-    if (this.inFlight++ === 0) this.worker.ref();
-    this.ring();
-    try {
-      const wait = waitAsync(this.control, base + FIELD.STATE, STATE.POSTED);
-      if (wait.async) await wait.value;
-    } finally {
-      if (--this.inFlight === 0) this.worker.unref();
-    }
+    if (this.sealingHere) answerRequest(this.here, slot);
+    else await this.answered(base);
     const state = Atomics.load(this.control, base + FIELD.STATE);
     if (state === STATE.DEAD) throw this.death ?? new HearthError('INTERNAL', 'The vault crypto worker stopped.');
     return { state, length: this.control[base + FIELD.RESULT_LENGTH]! };
@@ -144,9 +170,48 @@ export class VaultCryptoWorker {
     else this.free.push(slot);
   }
 
+  private async answered(base: number): Promise<void> {
+    if (this.inFlight++ === 0) this.worker?.ref();
+    this.ring();
+    try {
+      const wait = waitAsync(this.control, base + FIELD.STATE, STATE.POSTED);
+      if (wait.async) await wait.value;
+    } finally {
+      if (--this.inFlight === 0) this.worker?.unref();
+    }
+  }
+
+  private regionById(id: number): Uint8Array {
+    const region = this.regions.get(id);
+    if (!region) throw new Error(`shared region ${id} is unknown`);
+    return region;
+  }
+
   private ring(): void {
     Atomics.add(this.control, CONTROL.DOORBELL, 1);
     Atomics.notify(this.control, CONTROL.DOORBELL);
+  }
+
+  /**
+   * The one place that decides what a stopped worker means. One whose own code never ran (the
+   * READY word unset: its entry or an import could not be loaded, say from a packaged app's
+   * archive, or the Worker could not even be created) leaves the sealing to this thread: the same
+   * code (cryptoRequest.ts), so the same blocks and CIDs, starting with the requests already
+   * posted, whose bytes are still in their slots. Node's 'online' event cannot tell: it comes
+   * before the entry loads. One that ran and stopped (a crash mid-run is a bug to surface; the
+   * run's rollback deletes what it wrote), or was closed, fails the run.
+   */
+  private stopped(how: string, cause?: unknown): void {
+    if (this.sealingHere || this.death) return;
+    if (this.closing || Atomics.load(this.control, CONTROL.READY) !== 0) {
+      this.died(how, cause);
+      return;
+    }
+    this.sealingHere = true;
+    for (let slot = 0; slot < SLOTS; slot++) {
+      if (Atomics.load(this.control, slotBase(slot) + FIELD.STATE) === STATE.POSTED) answerRequest(this.here, slot);
+    }
+    this.onSealingHere?.(cause instanceof Error ? cause.message : how);
   }
 
   /** Fails what is in flight and everything after: a dead worker never leaves a request waiting. */

@@ -66,7 +66,7 @@ export async function takeSnapshot(deps: SnapshotDeps, wallet: HDNodeWallet, opt
     });
     for (const path of capture.skipped) deps.logger.warn(`vault: ${path} could not be read and is not in this snapshot`);
     const written = await writeSnapshot(
-      { repo: deps.repo, blocks: deps.blocks, tee },
+      { repo: deps.repo, blocks: deps.blocks, tee, logger: deps.logger },
       {
         signer: wallet,
         keys,

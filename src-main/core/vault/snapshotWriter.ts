@@ -1,15 +1,12 @@
 import { HearthError } from '../common/hearthError';
-import { ChunkSealer, type ChunkRef } from './chunkSealer';
+import { ChunkSealer, type ChunkRef, type SealerDeps } from './chunkSealer';
 import { captureChanged, type Capture, type CapturedFile } from './dataCapture';
 import { readFileInto } from './fileChunking';
 import { COPY_IDENTITY, fileIdentity, identitySize, sameChunks, type CachedFile } from './filesCache';
-import type { LocalBlockStore } from './localBlockStore';
-import type { SnapshotTee } from './snapshotTee';
 import { SmallFilePacker } from './smallFilePacker';
 import { MANIFEST_FORMAT, ROOT_FORMAT, encodeLists, encodeRoot, sealManifest, type ManifestSigner } from './snapshotFormat';
 import type { ManifestChunk, ManifestFile, SnapshotManifest, SnapshotOptions } from './types';
 import type { VaultKeys } from './vaultKeys';
-import type { VaultRepository } from './vaultRepository';
 
 export interface WriteSnapshotInput {
   signer: ManifestSigner;
@@ -59,7 +56,7 @@ export interface WrittenSnapshot {
  * vault's repository, with the files cache for the next snapshot, only once every block is on disk.
  */
 export async function writeSnapshot(
-  deps: { repo: VaultRepository; blocks: LocalBlockStore; tee?: SnapshotTee | null },
+  deps: SealerDeps,
   input: WriteSnapshotInput,
 ): Promise<WrittenSnapshot> {
   const { keys, dataKey, capture, signal } = input;
