@@ -7,18 +7,19 @@ import { Wallet } from 'ethers';
 import { CID } from 'multiformats/cid';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HearthError } from '../../src-main/core/common/hearthError';
-import { newDataKey, openChunk, sealedChunkLength, wrapDataKey } from '../../src-main/core/vault/blockCipher';
+import { newDataKey, openChunk, sealChunk, sealedChunkLength, wrapDataKey } from '../../src-main/core/vault/blockCipher';
 import { CONTROL } from '../../src-main/core/vault/cryptoProtocol';
 import { VaultCryptoWorker } from '../../src-main/core/vault/cryptoWorker';
 import { LocalBlockStore } from '../../src-main/core/vault/localBlockStore';
 import { decodeList, decodeRoot } from '../../src-main/core/vault/snapshotFormat';
 import { restoreSnapshot } from '../../src-main/core/vault/snapshotRestorer';
 import { writeSnapshot, type WriteSnapshotInput } from '../../src-main/core/vault/snapshotWriter';
-import { deriveVaultKeys } from '../../src-main/core/vault/vaultKeys';
+import { chunkId, deriveVaultKeys } from '../../src-main/core/vault/vaultKeys';
 import { VaultRepository } from '../../src-main/core/vault/vaultRepository';
 import { tempDir } from '../support/tempDir';
 
 const LABEL = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
+const { chunkIdKey } = deriveVaultKeys('0x' + '11'.repeat(32));
 
 async function rejection(promise: Promise<unknown>): Promise<HearthError> {
   const error = await promise.then(
@@ -34,7 +35,7 @@ describe('vault crypto worker', () => {
   const pools: VaultCryptoWorker[] = [];
   const scratch = tempDir('hearth-crypto-worker-');
   const pool = () => {
-    const made = new VaultCryptoWorker(dataKey);
+    const made = new VaultCryptoWorker({ dataKey, chunkIdKey });
     pools.push(made);
     return made;
   };
@@ -65,8 +66,48 @@ describe('vault crypto worker', () => {
     expect(Atomics.load(worker.control, CONTROL.READY)).toBe(1);
   });
 
-  it('takes only a 32-byte data key', () => {
-    expect(() => new VaultCryptoWorker(new Uint8Array(16))).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
+  it('opens what the in-process cipher sealed, with the keyed chunk id, from plain and shared buffers and views into them', async () => {
+    const worker = pool();
+    const big = new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff);
+    for (const plaintext of [new Uint8Array(0), new TextEncoder().encode('hello vault'), big, big.subarray(1234, 200_000)]) {
+      const sealed = sealChunk(dataKey, plaintext);
+      const shared = worker.shared(sealed.length + 100);
+      shared.set(sealed, 100);
+      const padded = new Uint8Array(sealed.length + 7);
+      padded.set(sealed, 7);
+      for (const input of [sealed, padded.subarray(7), shared.subarray(100)]) {
+        const slot = await worker.slot();
+        const opened = await slot.open(input, LABEL);
+        expect(Buffer.from(opened.plaintext).equals(Buffer.from(plaintext))).toBe(true);
+        expect(opened.id).toBe(chunkId(chunkIdKey, plaintext));
+        slot.release();
+      }
+    }
+    expect(() => new VaultCryptoWorker({ dataKey, chunkIdKey: new Uint8Array(16) })).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
+  });
+
+  it('refuses a tampered, cut or foreign block with INTEGRITY_ERROR naming it, and goes on working', async () => {
+    const worker = pool();
+    const sealed = sealChunk(dataKey, randomBytes(70_000));
+    const flipped = Uint8Array.from(sealed);
+    flipped[500] = flipped[500]! ^ 1;
+    const cases: [Uint8Array, string][] = [
+      [flipped, 'authentication failed'],
+      [sealed.subarray(0, 30), 'too short'],
+      [sealChunk(newDataKey(), randomBytes(100)), 'authentication failed'],
+    ];
+    for (const [input, reason] of cases) {
+      const slot = await worker.slot();
+      const error = await rejection(slot.open(input, LABEL));
+      slot.release();
+      expect(error.code).toBe('INTEGRITY_ERROR');
+      expect(error.message).toContain(`Block ${LABEL} failed its integrity check (${reason})`);
+      // The same words as the in-process check.
+      expect(() => openChunk(dataKey, input, LABEL)).toThrow(error.message);
+    }
+    const slot = await worker.slot();
+    expect((await slot.open(sealed, LABEL)).plaintext.length).toBe(70_000);
+    slot.release();
   });
 
   it('keeps several requests in flight, answering each with its own bytes', async () => {
@@ -86,12 +127,12 @@ describe('vault crypto worker', () => {
     for (const [i, bytes] of results.entries()) expect(Buffer.from(openChunk(dataKey, bytes, LABEL)).equals(plaintexts[i]!)).toBe(true);
   });
 
-  it('a worker that cannot start (entry not found, or not even created) leaves the sealing to this thread, posted requests included, with one warning', async () => {
+  it('a worker that cannot start (entry not found, or not even created) leaves the sealing and opening to this thread, posted requests included, with one warning', async () => {
     const missing = pathToFileURL(join(scratch.path, 'no-such-worker.js'));
     // A relative path without ./ makes new Worker throw at once.
     for (const entry of [{ code: missing, eval: false }, { code: 'no-such-worker.js', eval: false }]) {
       const warnings: string[] = [];
-      const broken = new VaultCryptoWorker(dataKey, { entry, onSealingHere: (why) => warnings.push(why) });
+      const broken = new VaultCryptoWorker({ dataKey, chunkIdKey }, { entry, onSealingHere: (why) => warnings.push(why) });
       pools.push(broken);
       // Posted before the worker's failure arrives (the missing file) or after it (the throw), and later ones.
       const plaintexts = [randomBytes(1000), randomBytes(300_000), randomBytes(2 * 1024 * 1024 + 7)];
@@ -108,6 +149,19 @@ describe('vault crypto worker', () => {
         }),
       );
       for (const [i, bytes] of sealed.entries()) expect(Buffer.from(openChunk(dataKey, bytes, LABEL)).equals(plaintexts[i]!)).toBe(true);
+      // Opening (a restore's) is answered here too, with the same keyed id and the same refusal.
+      for (const [i, bytes] of sealed.entries()) {
+        const slot = await broken.slot();
+        const opened = await slot.open(bytes, LABEL);
+        expect(Buffer.from(opened.plaintext).equals(plaintexts[i]!)).toBe(true);
+        expect(opened.id).toBe(chunkId(chunkIdKey, plaintexts[i]!));
+        slot.release();
+      }
+      const flipped = Uint8Array.from(sealed[0]!);
+      flipped[100] = flipped[100]! ^ 1;
+      const slot = await broken.slot();
+      expect((await rejection(slot.open(flipped, LABEL))).code).toBe('INTEGRITY_ERROR');
+      slot.release();
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/no-such-worker\.js/);
     }
@@ -115,7 +169,7 @@ describe('vault crypto worker', () => {
 
   it('a worker that started and then dies mid-request, or is closed mid-request, fails with INTERNAL and never hangs', async () => {
     // Comes up (its own code runs), then exits at the first request, as a crash mid-run would.
-    const crashing = new VaultCryptoWorker(dataKey, {
+    const crashing = new VaultCryptoWorker({ dataKey, chunkIdKey }, {
       entry: {
         code: `const { workerData } = require('node:worker_threads');
 const control = new Int32Array(workerData.control);
@@ -153,7 +207,7 @@ process.exit(3);`,
     writeFileSync(
       script,
       `import { VaultCryptoWorker } from ${JSON.stringify(module)};
-const worker = new VaultCryptoWorker(new Uint8Array(32).fill(1));
+const worker = new VaultCryptoWorker({ dataKey: new Uint8Array(32).fill(1), chunkIdKey: new Uint8Array(32).fill(2) });
 const slot = await worker.slot();
 const sealed = await slot.seal(new Uint8Array(1000));
 console.log('sealed', sealed.bytes.length);
@@ -168,7 +222,7 @@ console.log('sealed', sealed.bytes.length);
   });
 });
 
-describe('vault crypto worker in a snapshot', () => {
+describe('vault crypto worker in a snapshot and a restore', () => {
   const dir = tempDir('hearth-crypto-run-');
   const repo = VaultRepository.open(join(dir.path, 'vault.db'));
   const blocksDir = join(dir.path, 'blocks');

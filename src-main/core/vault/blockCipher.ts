@@ -60,6 +60,20 @@ export function openChunk(dataKey: Uint8Array, sealed: Uint8Array, label: string
   return openPadded(dataKey, sealed, CHUNK_AAD, `Block ${label}`);
 }
 
+/**
+ * openChunk for a caller that names the block itself (the crypto worker, which knows no CIDs):
+ * the plaintext, or why the block does not open, for chunkIntegrityError.
+ */
+export function tryOpenChunk(dataKey: Uint8Array, sealed: Uint8Array): Uint8Array | { reason: string } {
+  assertKey(dataKey, 'key');
+  return openBody(dataKey, sealed, CHUNK_AAD);
+}
+
+/** The error openChunk throws for a block that does not open, with the reason tryOpenChunk gave. */
+export function chunkIntegrityError(label: string, reason: string): HearthError {
+  return integrityError(`Block ${label}`, reason);
+}
+
 export function sealManifestBytes(dataKey: Uint8Array, plaintext: Uint8Array): Uint8Array {
   return sealPadded(dataKey, plaintext, MANIFEST_AAD);
 }
@@ -117,26 +131,35 @@ function sealPadded(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, int
 
 function openPadded(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array, what: string): Uint8Array {
   assertKey(key, 'key');
-  const fail = (reason: string): HearthError =>
-    new HearthError(
-      'INTEGRITY_ERROR',
-      `${what} failed its integrity check (${reason}): it was altered or damaged, or it belongs to another vault. Restore from another copy of the snapshot.`,
-    );
-  if (sealed.length < HEADER_LENGTH + LENGTH_FIELD + TAG_LENGTH) throw fail('too short');
-  if (sealed[0] !== VERSION) throw fail(`unknown format version ${sealed[0]}`);
+  const body = openBody(key, sealed, aad);
+  if (body instanceof Uint8Array) return body;
+  throw integrityError(what, body.reason);
+}
+
+function integrityError(what: string, reason: string): HearthError {
+  return new HearthError(
+    'INTEGRITY_ERROR',
+    `${what} failed its integrity check (${reason}): it was altered or damaged, or it belongs to another vault. Restore from another copy of the snapshot.`,
+  );
+}
+
+/** The padded body's plaintext, or why it does not open. */
+function openBody(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | { reason: string } {
+  if (sealed.length < HEADER_LENGTH + LENGTH_FIELD + TAG_LENGTH) return { reason: 'too short' };
+  if (sealed[0] !== VERSION) return { reason: `unknown format version ${sealed[0]}` };
   let body: Uint8Array;
   try {
     body = open(key, sealed, aad);
   } catch {
-    throw fail('authentication failed');
+    return { reason: 'authentication failed' };
   }
   const length = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(0, true);
   // The padding is canonical, so any other length field is a forgery or a bug.
   if (LENGTH_FIELD + length > body.length || padmeLength(LENGTH_FIELD + length) !== body.length) {
-    throw fail('bad length field');
+    return { reason: 'bad length field' };
   }
   for (let i = LENGTH_FIELD + length; i < body.length; i++) {
-    if (body[i] !== 0) throw fail('bad padding');
+    if (body[i] !== 0) return { reason: 'bad padding' };
   }
   return body.subarray(LENGTH_FIELD, LENGTH_FIELD + length);
 }

@@ -225,7 +225,7 @@ export class ChunkSealer {
   }
 
   private startCrypto(): VaultCryptoWorker {
-    return new VaultCryptoWorker(this.dataKey, {
+    return new VaultCryptoWorker({ dataKey: this.dataKey, chunkIdKey: this.chunkIdKey }, {
       ...(this.deps.cryptoEntry ? { entry: this.deps.cryptoEntry } : {}),
       onSealingHere: (why) => this.deps.logger?.warn(`vault: the crypto worker could not start (${why}); this snapshot seals its chunks in the main thread instead (the same blocks, more time)`),
     });

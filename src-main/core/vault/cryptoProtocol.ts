@@ -32,9 +32,9 @@ export const FIELD = {
   IN_LENGTH: 5,
   OUT_REGION: 6,
   OUT_CAPACITY: 7,
-  /** Bytes written into the output region (the sealed block, or the UTF-8 message of a failure). */
+  /** Bytes written into the output region (sealed block, plaintext, or a UTF-8 reason). */
   RESULT_LENGTH: 8,
-  /** 8 ints: the 32-byte SHA-256 of the sealed block. */
+  /** 8 ints: the 32-byte digest (SHA-256 of a sealed block, keyed chunk id of a plaintext). */
   DIGEST: 16,
 } as const;
 
@@ -42,15 +42,19 @@ export const STATE = {
   FREE: 0,
   POSTED: 1,
   DONE: 2,
+  /** The block did not open (the output region holds the reason). */
+  REFUSED: 3,
   /** The worker threw (the output region holds the message). */
-  FAILED: 3,
+  FAILED: 4,
   /** Set by the main thread when the worker is gone. */
-  DEAD: 4,
+  DEAD: 5,
 } as const;
 
 export const OP = {
   /** Seal a chunk's plaintext; digest = SHA-256 of the sealed bytes (the raw block's CID digest). */
   SEAL: 1,
+  /** Open a sealed chunk; digest = HMAC-SHA-256 of the plaintext under the chunk-id key. */
+  OPEN: 2,
 } as const;
 
 export interface CryptoWorkerData {
@@ -58,6 +62,7 @@ export interface CryptoWorkerData {
   slots: number;
   port: MessagePort;
   dataKey: Uint8Array;
+  chunkIdKey: Uint8Array;
 }
 
 /** A region sent to the worker (buffer null: forget it). */

@@ -1,12 +1,14 @@
-import { createHash } from 'node:crypto';
-import { sealChunk } from './blockCipher';
+import { createHash, createHmac } from 'node:crypto';
+import { sealChunk, tryOpenChunk } from './blockCipher';
 import { FIELD, OP, STATE, slotBase } from './cryptoProtocol';
+import { copyBytes } from './sharedBytes';
 
-/** What answering a request needs: the control buffer (as words and bytes), the data key, the regions by id. */
+/** What answering a request needs: the control buffer (as words and bytes), the keys, the regions by id. */
 export interface RequestContext {
   control: Int32Array;
   controlBytes: Uint8Array;
   dataKey: Uint8Array;
+  chunkIdKey: Uint8Array;
   region: (id: number) => Uint8Array;
 }
 
@@ -14,10 +16,11 @@ const encoder = new TextEncoder();
 
 /**
  * Answers the request posted in one slot (cryptoProtocol.ts): seals the input region's bytes into
- * the output region, with the SHA-256 of the sealed block (its CID's digest), or writes the
- * failure's message there. The crypto worker (cryptoThread.ts) runs it for every request; the
- * main thread runs this very code when the worker could not start (cryptoWorker.ts), so the
- * blocks and their CIDs are made the same way either way.
+ * the output region, with the SHA-256 of the sealed block (its CID's digest); or opens a sealed
+ * chunk into it, with the plaintext's keyed chunk id (or the reason it does not open); or writes
+ * the failure's message there. The crypto worker (cryptoThread.ts) runs it for every request;
+ * the main thread runs this very code when the worker could not start (cryptoWorker.ts), so the
+ * blocks, their CIDs and the checks are the same either way.
  */
 export function answerRequest(context: RequestContext, slot: number): void {
   const { control } = context;
@@ -27,10 +30,22 @@ export function answerRequest(context: RequestContext, slot: number): void {
   try {
     const input = context.region(control[base + FIELD.IN_REGION]!).subarray(inOffset, inOffset + control[base + FIELD.IN_LENGTH]!);
     out = context.region(control[base + FIELD.OUT_REGION]!).subarray(0, control[base + FIELD.OUT_CAPACITY]!);
-    if (control[base + FIELD.OP] !== OP.SEAL) throw new Error(`unknown request ${control[base + FIELD.OP]}`);
-    const sealed = sealChunk(context.dataKey, input, out);
-    if (sealed.buffer !== out.buffer) throw new Error('the output region is too small for the sealed chunk');
-    answer(context, base, STATE.DONE, sealed.length, createHash('sha256').update(sealed).digest());
+    const op = control[base + FIELD.OP];
+    if (op === OP.SEAL) {
+      const sealed = sealChunk(context.dataKey, input, out);
+      if (sealed.buffer !== out.buffer) throw new Error('the output region is too small for the sealed chunk');
+      answer(context, base, STATE.DONE, sealed.length, createHash('sha256').update(sealed).digest());
+      return;
+    }
+    if (op !== OP.OPEN) throw new Error(`unknown request ${op}`);
+    const opened = tryOpenChunk(context.dataKey, input);
+    if (!(opened instanceof Uint8Array)) {
+      answer(context, base, STATE.REFUSED, encoder.encodeInto(opened.reason, out).written);
+      return;
+    }
+    copyBytes(out, opened);
+    const plaintext = out.subarray(0, opened.length);
+    answer(context, base, STATE.DONE, opened.length, createHmac('sha256', context.chunkIdKey).update(plaintext).digest());
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     answer(context, base, STATE.FAILED, out ? encoder.encodeInto(message, out).written : 0);

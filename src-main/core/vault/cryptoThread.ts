@@ -4,10 +4,11 @@ import { answerRequest, type RequestContext } from './cryptoRequest';
 
 /**
  * The vault's crypto worker (its own entry file, started by cryptoWorker.ts): seals a snapshot's
- * chunks and hashes each sealed block (its CID), beside the main thread that reads and chunks
- * the next bytes. Node's cipher hands back a fresh buffer per call; made here, that memory is
- * this small isolate's to collect. Requests and answers go through shared memory
- * (cryptoProtocol.ts); the thread blocks on the doorbell between requests.
+ * chunks and hashes each sealed block (its CID), or opens a restore's chunks and takes each
+ * plaintext's keyed id, beside the main thread that reads, chunks and writes. Node's cipher hands
+ * back a fresh buffer per call; made here, that memory is this small isolate's to collect.
+ * Requests and answers go through shared memory (cryptoProtocol.ts); the thread blocks on the
+ * doorbell between requests.
  */
 const data = workerData as CryptoWorkerData;
 const control = new Int32Array(data.control);
@@ -43,7 +44,7 @@ function nextPosted(): number {
   return best;
 }
 
-const context: RequestContext = { control, controlBytes, dataKey: data.dataKey, region };
+const context: RequestContext = { control, controlBytes, dataKey: data.dataKey, chunkIdKey: data.chunkIdKey, region };
 // This thread's code runs: from now on, its stopping is a failure of the run (cryptoWorker.ts).
 Atomics.store(control, CONTROL.READY, 1);
 for (;;) {

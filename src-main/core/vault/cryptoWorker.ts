@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { HearthError } from '../common/hearthError';
-import { sealedChunkLength } from './blockCipher';
+import { chunkIntegrityError, sealedChunkLength } from './blockCipher';
 import { copyBytes } from './sharedBytes';
 import { CONTROL, FIELD, OP, STATE, controlLength, slotBase, type CryptoWorkerData, type SharedRegion } from './cryptoProtocol';
 import { answerRequest, type RequestContext } from './cryptoRequest';
@@ -15,6 +15,13 @@ const DIGEST_BYTES = 32;
 type WaitResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 /** Atomics.waitAsync (Node 16+; the ES2024 lib this project does not load types it). */
 const waitAsync = (Atomics as unknown as { waitAsync: (array: Int32Array, index: number, value: number) => WaitResult }).waitAsync;
+
+export interface OpenedChunk {
+  /** The plaintext (a view of shared memory, valid until the slot is released). */
+  plaintext: Uint8Array;
+  /** The keyed chunk id of the plaintext (hex), as chunkId gives it. */
+  id: string;
+}
 
 export interface SealedChunk {
   /** The sealed block (a view of shared memory, valid until the slot is released). */
@@ -37,15 +44,17 @@ export interface CryptoWorkerOptions {
 }
 
 /**
- * The vault's crypto worker for one snapshot (cryptoThread.ts runs in it): chunks are sealed
- * there, each with its sealed block's SHA-256, while the main thread reads and chunks the next
- * bytes, and the main thread never holds the fresh buffer Node's cipher makes per call. Work
- * goes through a few slots (see cryptoProtocol.ts): take a slot, seal through it, read the
- * answer (a view of shared memory), release it. The worker holds the process open only while a
- * request is in flight, and close() (the run's finally) ends it. A worker that could not start
- * (see stopped()) leaves the sealing to the main thread, with the same code; one that stops
- * after it started, or is closed, fails every request in flight and every later one with an
- * INTERNAL error, never hangs one.
+ * The vault's crypto worker for one snapshot or restore run (cryptoThread.ts runs in it): chunks
+ * are sealed and opened there, each with the hash the main thread needs next (a sealed block's
+ * SHA-256, a plaintext's keyed chunk id), while the main thread reads, chunks and writes, and the
+ * main thread never holds the fresh buffer Node's cipher makes per call (on the main thread's
+ * large heap those buffers cost a full collection every few dozen blocks). Work goes through a
+ * few slots (see cryptoProtocol.ts): take a slot, seal or open through it, read the answer (a
+ * view of shared memory), release it. The worker holds the process open only while a request is
+ * in flight, and close() (the run's finally) ends it. A worker that could not start (see
+ * stopped()) leaves the work to the main thread, with the same code; one that stops after it
+ * started, or is closed, fails every request in flight and every later one with an INTERNAL
+ * error, never hangs one.
  */
 export class VaultCryptoWorker {
   /** Workers started and not yet exited, in this process (the tests hold every run to closing its own). */
@@ -74,18 +83,19 @@ export class VaultCryptoWorker {
   /** The worker could not start: requests are answered in this thread. */
   private sealingHere = false;
 
-  constructor(dataKey: Uint8Array, options: CryptoWorkerOptions = {}) {
-    if (dataKey.length !== 32) throw new HearthError('BAD_INPUT', 'The vault data key must be 32 bytes.');
+  constructor(keys: { dataKey: Uint8Array; chunkIdKey: Uint8Array }, options: CryptoWorkerOptions = {}) {
+    const { dataKey, chunkIdKey } = keys;
+    if (dataKey.length !== 32 || chunkIdKey.length !== 32) throw new HearthError('BAD_INPUT', 'The vault data key and chunk-id key must be 32 bytes.');
     const control = new SharedArrayBuffer(controlLength(SLOTS));
     this.control = new Int32Array(control);
     this.controlBytes = new Uint8Array(control);
-    this.here = { control: this.control, controlBytes: this.controlBytes, dataKey, region: (id) => this.regionById(id) };
+    this.here = { control: this.control, controlBytes: this.controlBytes, dataKey, chunkIdKey, region: (id) => this.regionById(id) };
     this.onSealingHere = options.onSealingHere;
     for (let i = 0; i < SLOTS; i++) this.free.push(new CryptoSlot(this, i));
     const channel = new MessageChannel();
     this.port = channel.port1;
     this.port.unref();
-    const data: CryptoWorkerData = { control, slots: SLOTS, port: channel.port2, dataKey };
+    const data: CryptoWorkerData = { control, slots: SLOTS, port: channel.port2, dataKey, chunkIdKey };
     const entry = options.entry ?? workerEntry();
     try {
       this.worker = new Worker(entry.code, { eval: entry.eval, workerData: data, transferList: [channel.port2] });
@@ -108,6 +118,16 @@ export class VaultCryptoWorker {
     const slot = this.free.pop();
     if (slot) return Promise.resolve(slot);
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  /**
+   * A buffer in shared memory that the worker reads without a copy: a sealed block fetched into
+   * it opens in place. Reuse it only once the open that read it has answered.
+   */
+  shared(length: number): Uint8Array {
+    const buffer = new SharedArrayBuffer(length);
+    this.region(buffer);
+    return new Uint8Array(buffer);
   }
 
   /** Ends the worker (idempotent); requests still in flight fail. */
@@ -240,10 +260,29 @@ export class CryptoSlot {
   seal(plaintext: Uint8Array): Promise<SealedChunk> {
     this.input = this.grown(this.input, plaintext.length);
     copyBytes(this.input, plaintext);
-    this.request(plaintext.length, sealedChunkLength(plaintext.length));
+    this.request(this.input, 0, plaintext.length, sealedChunkLength(plaintext.length));
     return this.pool.post(this.index, OP.SEAL).then(({ state, length }) => {
       if (state !== STATE.DONE) throw this.failure(state, length, 'sealing a chunk');
       return { bytes: this.output.subarray(0, length), digest: this.pool.digest(this.index) };
+    });
+  }
+
+  /**
+   * Opens a sealed chunk and computes its keyed id. Read in place when `sealed` lies in a buffer
+   * from shared() (which must then stay untouched until this answers), else copied first.
+   */
+  open(sealed: Uint8Array, label: string): Promise<OpenedChunk> {
+    if (sealed.buffer instanceof SharedArrayBuffer) {
+      this.request(sealed, sealed.byteOffset, sealed.length, sealed.length);
+    } else {
+      this.input = this.grown(this.input, sealed.length);
+      copyBytes(this.input, sealed);
+      this.request(this.input, 0, sealed.length, sealed.length);
+    }
+    return this.pool.post(this.index, OP.OPEN).then(({ state, length }) => {
+      if (state === STATE.REFUSED) throw chunkIntegrityError(label, this.text(length));
+      if (state !== STATE.DONE) throw this.failure(state, length, `opening block ${label}`);
+      return { plaintext: this.output.subarray(0, length), id: Buffer.from(this.pool.digest(this.index)).toString('hex') };
     });
   }
 
@@ -251,12 +290,12 @@ export class CryptoSlot {
     this.pool.release(this);
   }
 
-  private request(length: number, outCapacity: number): void {
+  private request(input: Uint8Array, offset: number, length: number, outCapacity: number): void {
     this.output = this.grown(this.output, outCapacity);
     const control = this.pool.control;
     const base = slotBase(this.index);
-    control[base + FIELD.IN_REGION] = this.pool.region(this.input.buffer);
-    control[base + FIELD.IN_OFFSET] = 0;
+    control[base + FIELD.IN_REGION] = this.pool.region(input.buffer as SharedArrayBuffer);
+    control[base + FIELD.IN_OFFSET] = offset;
     control[base + FIELD.IN_LENGTH] = length;
     control[base + FIELD.OUT_REGION] = this.pool.region(this.output.buffer);
     control[base + FIELD.OUT_CAPACITY] = outCapacity;

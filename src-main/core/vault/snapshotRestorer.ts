@@ -9,7 +9,7 @@ import type { ErrorCode } from '#contract/errors';
 import { IntervalGate } from '../common/async';
 import { isDiskFull } from '../common/fsErrors';
 import { HearthError, isAbortError } from '../common/hearthError';
-import { openChunk, sealedChunkLength, unwrapDataKey } from './blockCipher';
+import { sealedChunkLength, unwrapDataKey } from './blockCipher';
 import { DEFAULT_CHUNK_SIZES } from './contentChunker';
 import { syncDirectory } from './carFile';
 import { countLanceRows, countSqliteRows } from './dataCapture';
@@ -18,6 +18,8 @@ import { writeRestoredRecord } from './restoredAdoption';
 import { RestoredBlocks } from './restoredBlocks';
 import { readRestoreProgress, writeRestoreProgress, type RestoreProgress } from './restoreProgress';
 import type { Block, BlockFetcher, ManifestChunk, ManifestFile, SnapshotManifest } from './types';
+import { VaultCryptoWorker, type OpenedChunk } from './cryptoWorker';
+import { copyBytes } from './sharedBytes';
 import { chunkId, deriveVaultKeys } from './vaultKeys';
 
 export interface RestoreOptions {
@@ -102,7 +104,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
    * hash and size the signed manifest gives that chunk (another block of the vault opens too,
    * but holds other bytes). A block that passes is the chunk the snapshot read, whatever its CID.
    */
-  const scratch = new ScratchBuffers();
+  let opener: VaultCryptoWorker | null = null;
+  const scratch = new ScratchBuffers((length) => opener?.shared(length) ?? new Uint8Array(length));
   const fetchChunk = async (cid: CID): Promise<Uint8Array> => {
     const bytes = await fetchWithRetry(fetcher, cid, signal, scratch.take());
     fetched++;
@@ -128,6 +131,9 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const filesDir = join(staging, 'data');
   const kept = options.keepBlocks ? new RestoredBlocks(join(filesDir, 'vault', 'blocks')) : null;
   const held = kept && options.heldBy ? modelOnlyChunks(manifest) : new Map<string, number>();
+  // Chunks are opened (and their keyed ids computed) in the run's crypto worker, from the buffers fetched into.
+  const worker = new VaultCryptoWorker({ dataKey, chunkIdKey: keys.chunkIdKey });
+  opener = worker;
   try {
     await mkdir(filesDir, { recursive: true });
     if (kept) {
@@ -151,11 +157,15 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         progress,
         save,
         fetch: (cid) => (kept && !held.has(cid.toString()) ? fetchVerified(cid) : fetchChunk(cid)),
-        openChunk: (cid, bytes) => {
+        openChunk: async (cid, bytes) => {
+          const slot = await worker.slot();
           try {
-            return openChunk(dataKey, bytes, cid.toString());
+            return { ...(await slot.open(bytes, cid.toString())), release: () => slot.release() };
+          } catch (error) {
+            slot.release();
+            throw error;
           } finally {
-            // Opened into a buffer of its own: the sealed bytes' buffer serves the next fetch.
+            // Opened into the slot's buffer: the sealed bytes' buffer serves the next fetch.
             scratch.give(bytes);
           }
         },
@@ -202,6 +212,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       throw new HearthError('DISK_FULL', `The disk holding ${dirname(options.dataDir)} is full. Free some space and run the restore again: it resumes where it stopped.`, { cause: error });
     }
     throw error;
+  } finally {
+    await worker.close();
   }
 }
 
@@ -210,12 +222,9 @@ interface FileContext {
   progress: RestoreProgress;
   save: () => Promise<void>;
   fetch: (cid: CID) => Promise<Uint8Array>;
-  openChunk: (cid: CID, bytes: Uint8Array) => Uint8Array;
-  /**
-   * The keyed chunk id of a plaintext: OpenSSL's HMAC over the plaintext where it lies. (WebCrypto's,
-   * on the thread pool, copied every plaintext and wiped the copy, and those copies drove V8 into
-   * major collections: BENCHMARKS.md, session 7.)
-   */
+  /** The plaintext (shared memory, valid until release) and keyed id of a sealed chunk, from the crypto worker. */
+  openChunk: (cid: CID, bytes: Uint8Array) => Promise<OpenedChunk & { release: () => void }>;
+  /** The keyed chunk id of a plaintext (a piece of a pack), computed here. */
   chunkIdOf: (plaintext: Uint8Array) => string;
   /** The last few pack blocks opened: consecutive small files share one. */
   packs: Map<string, Uint8Array>;
@@ -225,12 +234,17 @@ interface FileContext {
 
 const PACKS_KEPT = 4;
 
-/** A chunk's plaintext: the whole opened block, or its slice of a pack (manifest /2), opened once for its neighbours. */
-async function chunkPlaintext(chunk: ManifestChunk, ctx: FileContext, open: () => Promise<Uint8Array>): Promise<Uint8Array> {
-  if (chunk.offset === undefined) return open();
+/** Chunks opened ahead of the one being written (each holds a crypto worker slot until written). */
+const OPEN_AHEAD = 3;
+
+/** A piece of a pack (manifest /2): the pack is opened once for its neighbours and copied out of the worker's slot. */
+async function packPiece(chunk: ManifestChunk & { offset: number }, ctx: FileContext, open: () => ReturnType<FileContext['openChunk']>): Promise<Uint8Array> {
   let pack = ctx.packs.get(chunk.cid);
   if (!pack) {
-    pack = await open();
+    const opened = await open();
+    pack = new Uint8Array(opened.plaintext.length);
+    copyBytes(pack, opened.plaintext);
+    opened.release();
     ctx.packs.set(chunk.cid, pack);
     if (ctx.packs.size > PACKS_KEPT) ctx.packs.delete(ctx.packs.keys().next().value!);
   }
@@ -279,21 +293,51 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
     ahead.delete(i);
     return next;
   };
+  // Whole chunks opened OPEN_AHEAD ahead in the crypto worker, so it opens the next while this one is written.
+  const opening = new Map<number, ReturnType<FileContext['openChunk']>>();
+  const openAt = (i: number) => {
+    for (let j = i; j < Math.min(i + OPEN_AHEAD, file.chunks.length); j++) {
+      const chunk = file.chunks[j]!;
+      if (opening.has(j) || chunk.offset !== undefined) continue;
+      const cid = cidAt(j);
+      const pending = fetchAt(j).then((bytes) => ctx.openChunk(cid, bytes));
+      pending.catch(() => undefined);
+      opening.set(j, pending);
+    }
+    const next = opening.get(i)!;
+    opening.delete(i);
+    return next;
+  };
   try {
     for (let i = start; i < file.chunks.length; i++) {
       const chunk = file.chunks[i]!;
-      const cid = cidAt(i);
-      const plain = await chunkPlaintext(chunk, ctx, () => fetchAt(i).then((bytes) => ctx.openChunk(cid, bytes)));
       const notThisChunk = () => new HearthError('INTEGRITY_ERROR', `Block ${chunk.cid} decrypts to data that is not chunk ${i + 1} of ${file.path}.`);
-      // Checked before it is written: no byte of another chunk reaches the file.
-      if (plain.length !== chunk.size || ctx.chunkIdOf(plain) !== chunk.id) throw notThisChunk();
-      await writeFully(handle, plain);
+      // A whole chunk's keyed id comes from the worker with its plaintext; a pack piece's is computed here.
+      let plain: Uint8Array;
+      let release = () => undefined as void;
+      if (chunk.offset === undefined) {
+        const opened = await openAt(i);
+        ({ plaintext: plain, release } = opened);
+        if (plain.length !== chunk.size || opened.id !== chunk.id) {
+          release();
+          throw notThisChunk();
+        }
+      } else {
+        const cid = cidAt(i);
+        plain = await packPiece({ ...chunk, offset: chunk.offset }, ctx, () => fetchAt(i).then((bytes) => ctx.openChunk(cid, bytes)));
+        if (plain.length !== chunk.size || ctx.chunkIdOf(plain) !== chunk.id) throw notThisChunk();
+      }
+      try {
+        await writeFully(handle, plain);
+      } finally {
+        release();
+      }
       written += plain.length;
       ctx.onBytes(plain.length);
       if (saves.ready() || i === file.chunks.length - 1) {
         // Saved in the background while the next chunks are restored, one save at a time and
-        // in order: the part file's and the kept blocks' flushes, then the record. A save's
-        // failure surfaces at the next one or at the end of the file.
+        // in order: the part file's and the kept blocks' flushes, then the record (every chunk
+        // up to it was checked before it was written). A save's failure surfaces at the next one or at the end of the file.
         await saving;
         const current = { path: file.path, chunks: i + 1, bytes: written };
         saving = (async () => {
@@ -308,6 +352,8 @@ async function restoreFile(file: ManifestFile, ctx: FileContext): Promise<void> 
     await saving;
     await handle.sync();
   } finally {
+    // Chunks opened ahead of a failure give their slots back.
+    for (const pending of opening.values()) pending.then((opened) => opened.release(), () => undefined);
     await saving.catch(() => undefined);
     await handle.close();
   }
@@ -436,8 +482,11 @@ class ScratchBuffers {
   private readonly free: Uint8Array[] = [];
   private readonly ours = new WeakSet<ArrayBufferLike>();
 
+  /** `allocate`: shared memory from the crypto worker, which then opens a block where it was read. */
+  constructor(private readonly allocate: (length: number) => Uint8Array) {}
+
   take(): Uint8Array {
-    const buffer = this.free.pop() ?? new Uint8Array(SCRATCH_BYTES);
+    const buffer = this.free.pop() ?? this.allocate(SCRATCH_BYTES);
     this.ours.add(buffer.buffer);
     return buffer;
   }
