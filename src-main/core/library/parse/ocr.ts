@@ -39,21 +39,28 @@ function recognizer(): Promise<TesseractWorker> {
 
 /**
  * The text in an image (PNG, JPEG, BMP, ...), as paragraphs. Refused past the deadline, and
- * OUT_OF_MEMORY when the process's resident memory passes the limit while it runs: the
- * recognizer's WebAssembly memory lies outside the JavaScript heap that --max-old-space-size bounds.
+ * OUT_OF_MEMORY when the process's resident memory is past the limit as recognition starts or
+ * passes it while it runs: the recognizer's WebAssembly memory lies outside the JavaScript heap
+ * that --max-old-space-size bounds.
  */
 export async function recognizeText(image: Uint8Array, limits: OcrLimits): Promise<string[]> {
   if (Date.now() >= limits.deadline) throw new DocumentProblem('TIMEOUT', 'ran out of time for OCR');
   const worker = await recognizer();
+  /** OUT_OF_MEMORY past the limit; the recognizer's state is suspect then: the next file starts a fresh one. */
+  const memoryProblem = (): DocumentProblem | null => {
+    if (process.memoryUsage.rss() <= limits.maxRssBytes) return null;
+    void worker.terminate().catch(() => undefined);
+    engine = null;
+    return new DocumentProblem('OUT_OF_MEMORY', `needs more than the ${Math.round(limits.maxRssBytes / (1024 * 1024))} MB the parser may use for OCR`);
+  };
+  // Checked once before it starts too: a small image can be read within one check interval.
+  const before = memoryProblem();
+  if (before) throw before;
   let timer: NodeJS.Timeout | undefined;
   const overMemory = new Promise<never>((_, reject) => {
     timer = setInterval(() => {
-      if (process.memoryUsage.rss() > limits.maxRssBytes) {
-        // The recognizer's state is suspect now: the next file starts a fresh one.
-        void worker.terminate().catch(() => undefined);
-        engine = null;
-        reject(new DocumentProblem('OUT_OF_MEMORY', `needs more than the ${Math.round(limits.maxRssBytes / (1024 * 1024))} MB the parser may use for OCR`));
-      }
+      const problem = memoryProblem();
+      if (problem) reject(problem);
     }, MEMORY_CHECK_MS);
   });
   try {
