@@ -1,8 +1,11 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { setImmediate as turn } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../src-main/core/common/logger';
 import { createCore, type Core } from '../../src-main/core/createCore';
+import { PrivateDataDir } from '../../src-main/core/storage/privateDataDir';
 import { indexPath } from '../support/libraryCore';
 import { tempDir } from '../support/tempDir';
 import { CATALOG_PATH, PARSE_WORKER_PATH } from '../support/testCore';
@@ -119,5 +122,34 @@ describe('the data directory is private by default', () => {
     lines.length = 0;
     await open(dataDir, [mine]).dispose();
     expect(lines.filter((line) => line.includes('private'))).toEqual([]);
+  });
+
+  it('files another process creates and deletes while the start-up pass walks the folder (in-use records) are no error', async () => {
+    const dataDir = join(root.path, 'busy');
+    const inUse = join(dataDir, 'locks', 'in-use');
+    mkdirSync(inUse, { recursive: true });
+    // Another process churning world-readable records, as concurrent commands' in-use records come and go.
+    const churn = spawn(process.execPath, [
+      '-e',
+      `const fs = require('node:fs'); const end = Date.now() + 2000; let i = 0;
+       while (Date.now() < end) { const p = process.argv[1] + '/' + (i++ % 64) + '.json'; fs.writeFileSync(p, '{}', { mode: 0o644 }); fs.chmodSync(p, 0o644); fs.rmSync(p, { force: true }); }`,
+      inUse,
+    ]);
+    const exited = new Promise((done) => churn.on('exit', done));
+    let walks = 0;
+    const failures: unknown[] = [];
+    while (churn.exitCode === null) {
+      try {
+        new PrivateDataDir(dataDir, logger).prepare();
+      } catch (error) {
+        failures.push(error);
+      }
+      walks++;
+      await turn();
+    }
+    await exited;
+    expect(failures).toEqual([]);
+    expect(walks).toBeGreaterThan(20);
+    expect(openToOthers(dataDir)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, type Dirent } from 'node:fs';
 import { chmod, lstat, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../common/logger';
@@ -44,18 +44,32 @@ export class PrivateDataDir {
     const fix: PrivacyFix = { folders: 0, files: 0 };
     let refused: unknown = null;
     const walk = (path: string, isDir: boolean) => {
-      const { mode } = lstatSync(path);
+      let mode: number;
+      try {
+        mode = lstatSync(path).mode;
+      } catch (error) {
+        // Removed while walked (another process's in-use record, a job cleaning up): nothing to fix.
+        if (isGone(error)) return;
+        throw error;
+      }
       if (mode & SHARED_BITS) {
         try {
           chmodSync(path, privateMode(mode));
           fix[isDir ? 'folders' : 'files']++;
         } catch (error) {
           // A read-only data directory still opens (to read or export it); it is said once below.
-          refused ??= error;
+          if (!isGone(error)) refused ??= error;
         }
       }
       if (!isDir) return;
-      for (const entry of readdirSync(path, { withFileTypes: true })) {
+      let entries: Dirent[];
+      try {
+        entries = readdirSync(path, { withFileTypes: true });
+      } catch (error) {
+        if (isGone(error)) return;
+        throw error;
+      }
+      for (const entry of entries) {
         if (entry.isDirectory() || entry.isFile()) walk(join(path, entry.name), entry.isDirectory());
       }
     };
@@ -112,10 +126,15 @@ export class PrivateDataDir {
         }
       } catch (error) {
         // A file removed while walked (LanceDB compacts, a job cleans up) needs no fixing.
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        if (!isGone(error)) throw error;
       }
     };
     await walk(this.dataDir, true);
     return fix;
   }
+}
+
+/** A path removed between the listing that named it and its use: nothing left to make private. */
+function isGone(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
 }
