@@ -137,6 +137,8 @@ describe('layout at 800×600: collapsible sidebar, one-row header, remembered di
 
   it('does what each listed app-wide shortcut says, with the sidebar collapsed', async () => {
     await page.getByTestId('nav-settings').click();
+    // The settings screen renders after the click: wait for its list before reading it.
+    await expect.poll(() => page.getByTestId('settings-shortcuts').locator('dt').count(), { timeout: 20_000 }).toBeGreaterThan(0);
     const listed = await page.getByTestId('settings-shortcuts').locator('dt, dd').allInnerTexts();
     const pairs = Array.from({ length: listed.length / 2 }, (_, i) => [listed[2 * i]!, listed[2 * i + 1]!] as const);
     const appWide = pairs.filter(([keys]) => keys.startsWith('Ctrl+'));
